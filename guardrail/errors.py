@@ -1,0 +1,17 @@
+"""Exceptions the guardrail raises on purpose."""
+
+
+class GuardrailError(Exception):
+    """Base class of the guardrail's own errors."""
+
+
+class SettingsError(GuardrailError):
+    """The function's environment is incomplete or malformed."""
+
+
+class InvalidFunctionRef(GuardrailError):
+    """A string is neither a Lambda function name nor a function ARN."""
+
+
+class FunctionNotFound(GuardrailError):
+    """The named Lambda function does not exist in this account and region."""

@@ -1,0 +1,1 @@
+"""Lambda entry points: thin wrappers that parse, call logic and answer."""

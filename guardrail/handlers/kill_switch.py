@@ -1,0 +1,32 @@
+"""Kill-switch Lambda handler: invoked by hand with one JSON request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from guardrail.enforcement.enforcer import utc_now
+from guardrail.kill_switch import KillSwitch, parse_request
+from guardrail.kill_switch.requests import InvalidRequest
+from guardrail.runtime import build_enforcer
+from guardrail.settings import Settings
+
+logger = Logger(service="runaway-guardrail")
+copy_config_to_registered_loggers(source_logger=logger, include={"guardrail"})
+
+
+@logger.inject_lambda_context(log_event=True)
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    """Validate the request, carry it out, answer one JSON object."""
+    try:
+        request = parse_request(event)
+    except InvalidRequest as exc:
+        logger.warning("rejected kill-switch request", extra={"error": str(exc)})
+        return {"ok": False, "error": {"type": "InvalidRequest", "message": str(exc)}}
+    enforcer, functions = build_enforcer(Settings.from_env())
+    response = KillSwitch(enforcer=enforcer, functions=functions, clock=utc_now).handle(request)
+    logger.info("kill-switch request done", extra={"action": request.action, "results": response["results"]})
+    return response

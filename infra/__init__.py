@@ -1,0 +1,1 @@
+"""CDK constructs and stacks that deploy Runaway Guardrail."""

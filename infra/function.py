@@ -1,0 +1,154 @@
+"""One guardrail Lambda function: its own role, log group, layer, settings and tags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Acknowledgment, ArnFormat, Duration, Fn, RemovalPolicy, Stack, Tags, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from guardrail.alerts.sns import SnsAlerts
+from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT
+from guardrail.lambda_control import LambdaControl
+from guardrail.ledger import Ledger
+from guardrail.settings import Settings
+from infra.config import GuardrailConfig
+from infra.state import GuardrailState
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The function asset holds the `guardrail` package and nothing else.
+ASSET_EXCLUDES = ["*", ".*", "!guardrail", "!guardrail/**", "**/__pycache__", "**/*.pyc"]
+#: Moves together with the Powertools layer's Python version (`powertoolsLayerArn` in cdk.json).
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+
+
+def function_code() -> lambda_.Code:
+    """The asset shared by every guardrail function."""
+    return lambda_.Code.from_asset(str(PROJECT_ROOT), exclude=ASSET_EXCLUDES)
+
+
+class GuardrailFunction(Construct):
+    """A guardrail function wired to the ledger and alert topic, with enforcement rights."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: GuardrailConfig,
+        state: GuardrailState,
+        role_name: str,
+        handler: str,
+        description: str,
+        code: lambda_.Code,
+        timeout_seconds: int = 60,
+        memory_size: int = 256,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        name = config.function_name(role_name)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/lambda/{name}",
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        cfn_log_group = self.log_group.node.default_child
+        assert isinstance(cfn_log_group, logs.CfnLogGroup)  # noqa: S101 - always the L1 of a LogGroup
+        cfn_log_group.retention_in_days = config.log_retention_days
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Runs {name}: reads functions, sets reserved concurrency, writes the ledger",
+        )
+        self.log_group.grant_write(self.role)
+        settings = Settings(
+            ledger_table=state.table.table_name,
+            alert_topic_arn=state.topic.topic_arn,
+            name_prefix=config.name_prefix,
+            kill_switch_function=config.function_name("kill-switch"),
+            region=stack.region,
+            exempt_functions=frozenset(config.exempt_functions),
+            notify_only=config.notify_only,
+            detectors=config.detectors,
+        )
+        layer = lambda_.LayerVersion.from_layer_version_arn(
+            self, "Powertools", Fn.sub(config.powertools_layer_arn)
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=name,
+            description=description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=handler,
+            code=code,
+            role=self.role,
+            layers=[layer],
+            timeout=Duration.seconds(timeout_seconds),
+            memory_size=memory_size,
+            log_group=self.log_group,
+            environment={
+                **settings.to_env(),
+                "POWERTOOLS_SERVICE_NAME": "runaway-guardrail",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        Tags.of(self.function).add(TAG_COMPONENT, COMPONENT_VALUE)
+        self._grant_enforcement(config, state)
+
+    def _grant_enforcement(self, config: GuardrailConfig, state: GuardrailState) -> None:
+        stack = Stack.of(self)
+        any_function = _function_arn(stack, "*")
+        own_functions = _function_arn(stack, f"{config.name_prefix}-*")
+        read = [a for a in LambdaControl.PERMISSIONS if a.startswith("lambda:Get")]
+        change = [
+            a for a in LambdaControl.PERMISSIONS if "Concurrency" in a and not a.startswith("lambda:Get")
+        ]
+        listing = [a for a in LambdaControl.PERMISSIONS if a.startswith("lambda:List")]
+        self.role.add_to_policy(iam.PolicyStatement(actions=read + change, resources=[any_function]))
+        self.role.add_to_policy(iam.PolicyStatement(actions=listing, resources=["*"]))
+        self.role.add_to_policy(
+            iam.PolicyStatement(effect=iam.Effect.DENY, actions=change, resources=[own_functions])
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=list(Ledger.PERMISSIONS), resources=[state.table.table_arn])
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=list(SnsAlerts.PERMISSIONS), resources=[state.topic.topic_arn])
+        )
+        state.key.grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
+        arn = "arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:*"
+        Validations.of(self).acknowledge(
+            Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{arn}]",
+                reason=(
+                    "The guardrail must read and change the reserved concurrency of any function in its "
+                    "account and region, which it cannot know at deploy time; an explicit Deny keeps it "
+                    "off its own functions."
+                ),
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason="lambda:ListFunctions has no resource-level permissions; it is the one action on '*'.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-L1",
+                reason=(
+                    "The runtime is pinned to the Python version of the managed Powertools layer "
+                    "(python313); both move together when the layer ARN in cdk.json is bumped."
+                ),
+            ),
+        )
+
+
+def _function_arn(stack: Stack, name: str) -> str:
+    return stack.format_arn(
+        service="lambda", resource="function", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+    )

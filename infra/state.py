@@ -1,0 +1,65 @@
+"""Stateful resources: the ledger table and the encrypted alert topic."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnResource, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from infra.config import GuardrailConfig
+
+#: Logical IDs of the stateful resources. Changing one replaces the resource (and loses the ledger).
+LEDGER_LOGICAL_ID = "GuardrailLedger"
+ALERT_TOPIC_LOGICAL_ID = "GuardrailAlertTopic"
+ALERT_KEY_LOGICAL_ID = "GuardrailAlertKey"
+
+
+class GuardrailState(Construct):
+    """The ledger (throttle records, audit trail, counters) and the SNS alert topic."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: GuardrailConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.table = dynamodb.Table(
+            self,
+            "Ledger",
+            table_name=f"{config.name_prefix}-ledger",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="expires_at",
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.key = kms.Key(
+            self,
+            "AlertKey",
+            description=f"Encrypts the {config.name_prefix} alert topic",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.topic = sns.Topic(
+            self,
+            "AlertTopic",
+            topic_name=f"{config.name_prefix}-alerts",
+            display_name="Runaway Guardrail alerts",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        for email in config.alert_emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        _pin(self.table, LEDGER_LOGICAL_ID)
+        _pin(self.topic, ALERT_TOPIC_LOGICAL_ID)
+        _pin(self.key, ALERT_KEY_LOGICAL_ID)
+
+
+def _pin(construct: Construct, logical_id: str) -> None:
+    resource = construct.node.default_child
+    assert isinstance(resource, CfnResource)  # noqa: S101 - L2 constructs always have one
+    resource.override_logical_id(logical_id)
