@@ -1,0 +1,167 @@
+"""Shared fixtures: moto-backed AWS, the guardrail's table and topic, sample functions."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from guardrail.enforcement import Enforcer
+from guardrail.runtime import build_enforcer
+from guardrail.settings import Settings
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+PREFIX = "runaway-guardrail"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
+    """An in-process moto account; every boto3 call in the test goes to it."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield boto3.session.Session(region_name=REGION)
+
+
+class Clock:
+    """A controllable UTC clock; `advance` moves it forward."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@dataclass
+class Deployed:
+    """The guardrail's stateful resources in moto, and a queue subscribed to its alerts."""
+
+    session: boto3.session.Session
+    settings: Settings
+    queue_url: str
+    clock: Clock = field(default_factory=Clock)
+
+    def enforcer(self, **overrides: Any) -> Enforcer:
+        settings = Settings(**{**self.settings.__dict__, **overrides}) if overrides else self.settings
+        enforcer, _ = build_enforcer(settings, session=self.session, clock=self.clock)
+        return enforcer
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Drain the alert queue; each item is the SNS envelope with its JSON document parsed."""
+        sqs = self.session.client("sqs")
+        out: list[dict[str, Any]] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return out
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                envelope["Document"] = json.loads(envelope["Message"])
+                out.append(envelope)
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def reservation(self, name: str) -> int | None:
+        response = self.session.client("lambda").get_function_concurrency(FunctionName=name)
+        return response.get("ReservedConcurrentExecutions")
+
+
+def create_stateful_resources(session: boto3.session.Session, prefix: str = PREFIX) -> tuple[str, str, str]:
+    """Create the ledger table, the alert topic and a subscribed queue; return their names/ARN/URL."""
+    table = f"{prefix}-ledger"
+    session.client("dynamodb").create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    topic_arn = session.client("sns").create_topic(Name=f"{prefix}-alerts")["TopicArn"]
+    sqs = session.client("sqs")
+    queue_url = sqs.create_queue(QueueName=f"{prefix}-alert-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    session.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return table, topic_arn, queue_url
+
+
+@pytest.fixture
+def deployed(aws: boto3.session.Session) -> Deployed:
+    """The guardrail's table and topic in moto, with settings pointing at them."""
+    table, topic_arn, queue_url = create_stateful_resources(aws)
+    settings = Settings(
+        ledger_table=table,
+        alert_topic_arn=topic_arn,
+        name_prefix=PREFIX,
+        kill_switch_function=f"{PREFIX}-kill-switch",
+        region=REGION,
+        exempt_functions=frozenset({"payments-api"}),
+    )
+    return Deployed(session=aws, settings=settings, queue_url=queue_url)
+
+
+def _code_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_function(aws: boto3.session.Session) -> Callable[..., str]:
+    """Create a Lambda function in moto: `make_function(name, reserved=None, tags=None)`."""
+    iam = aws.client("iam")
+    role_arn = iam.create_role(
+        RoleName="sample-function-role",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    client = aws.client("lambda")
+    code = _code_zip()
+
+    def make(name: str, reserved: int | None = None, tags: dict[str, str] | None = None) -> str:
+        client.create_function(
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=role_arn,
+            Handler="app.handler",
+            Code={"ZipFile": code},
+            Tags=tags or {},
+        )
+        if reserved is not None:
+            client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
+        return name
+
+    return make

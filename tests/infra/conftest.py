@@ -1,0 +1,53 @@
+"""One synthesized app per test session (jsii start-up costs seconds)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from app import build_app
+from infra.stacks import GuardrailServiceStack, GuardrailStateStack
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Synthesized:
+    """The app synthesized from cdk.json's context, with its stacks and templates."""
+
+    app: cdk.App
+    state: GuardrailStateStack
+    service: GuardrailServiceStack
+    state_template: Template
+    service_template: Template
+    outdir: Path
+
+
+def synthesize(outdir: Path, context: dict[str, object] | None = None) -> Synthesized:
+    """Synthesize the app exactly as `cdk synth` would, into `outdir`."""
+    cdk_json = json.loads((PROJECT_ROOT / "cdk.json").read_text())
+    app = cdk.App(outdir=str(outdir), context={**cdk_json["context"], **(context or {})})
+    state, service = build_app(app)
+    app.synth()
+    return Synthesized(
+        app=app,
+        state=state,
+        service=service,
+        state_template=Template.from_stack(state),
+        service_template=Template.from_stack(service),
+        outdir=outdir,
+    )
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The default app (cdk.json as committed), synthesized once per session."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+    yield synthesize(tmp_path_factory.mktemp("cdk.out"))
