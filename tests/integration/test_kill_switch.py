@@ -1,0 +1,154 @@
+"""The kill switch's real handler against moto, for every action and outcome."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from guardrail.handlers import kill_switch
+from guardrail.ledger import Ledger
+
+
+@dataclass
+class FakeContext:
+    function_name: str = "runaway-guardrail-kill-switch"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:runaway-guardrail-kill-switch"
+    aws_request_id: str = "req-1"
+
+
+@pytest.fixture
+def invoke(deployed, monkeypatch):
+    for name, value in {**deployed.settings.to_env(), "AWS_REGION": deployed.settings.region}.items():
+        monkeypatch.setenv(name, value)
+
+    def call(payload):
+        return json.loads(json.dumps(kill_switch.handler(payload, FakeContext())))
+
+    return call
+
+
+@pytest.fixture
+def functions(make_function):
+    make_function("nightly-batch", reserved=7)
+    make_function("report-builder")
+    make_function("tagged-exempt", tags={"guardrail:exempt": "true"})
+    make_function("payments-api", reserved=2)
+    make_function("runaway-guardrail-kill-switch")
+    return make_function
+
+
+def results(response):
+    return {r["function"]: r["result"] for r in response["results"]}
+
+
+def test_throttle_status_restore_round_trip(invoke, deployed, functions):
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:report-builder"
+    response = invoke(
+        {
+            "action": "throttle",
+            "functions": ["nightly-batch", arn, "tagged-exempt", "ghost"],
+            "reason": "loop",
+        }
+    )
+
+    assert response["ok"] is True
+    assert response["mode"] == "enforce"
+    assert results(response) == {
+        "nightly-batch": "throttled",
+        "report-builder": "throttled",
+        "tagged-exempt": "exempt",
+        "ghost": "not-found",
+    }
+    assert deployed.reservation("nightly-batch") == 0
+    assert deployed.reservation("report-builder") == 0
+
+    status = invoke({"action": "status"})
+    assert results(status) == {"nightly-batch": "throttled", "report-builder": "throttled"}
+    assert {r["function"]: r["prior_reservation"] for r in status["results"]} == {
+        "nightly-batch": 7,
+        "report-builder": None,
+    }
+
+    again = invoke({"action": "throttle", "functions": ["nightly-batch"], "reason": "again"})
+    assert results(again) == {"nightly-batch": "already-throttled"}
+
+    restored = invoke({"action": "restore", "functions": ["nightly-batch", "tagged-exempt"]})
+    assert results(restored) == {"nightly-batch": "restored", "tagged-exempt": "not-throttled"}
+    assert deployed.reservation("nightly-batch") == 7
+
+    everything = invoke({"action": "restore", "functions": "all"})
+    assert results(everything) == {"report-builder": "restored"}
+    assert deployed.reservation("report-builder") is None
+    assert invoke({"action": "status"})["results"] == []
+    kinds = [a["Document"]["event_type"] for a in deployed.alerts()]
+    assert sorted(kinds) == ["restored", "restored", "throttled", "throttled"]
+
+
+def test_panic_throttles_everything_but_exempt_and_guardrail_functions(invoke, deployed, functions):
+    response = invoke({"action": "panic", "reason": "bill is exploding"})
+
+    assert results(response) == {
+        "nightly-batch": "throttled",
+        "report-builder": "throttled",
+        "tagged-exempt": "exempt",
+        "payments-api": "exempt",
+        "runaway-guardrail-kill-switch": "exempt",
+    }
+    assert deployed.reservation("runaway-guardrail-kill-switch") is None
+    assert deployed.reservation("payments-api") == 2
+    assert deployed.reservation("tagged-exempt") is None
+    invoke({"action": "restore", "functions": "all"})
+    assert deployed.reservation("nightly-batch") == 7
+
+
+def test_notify_only_mode_answers_the_notify_only_equivalents(invoke, deployed, functions, monkeypatch):
+    monkeypatch.setenv("GUARDRAIL_NOTIFY_ONLY", "true")
+
+    response = invoke({"action": "throttle", "functions": ["nightly-batch"], "reason": "loop"})
+
+    assert response["mode"] == "notify-only"
+    assert results(response) == {"nightly-batch": "would-throttle"}
+    assert deployed.reservation("nightly-batch") == 7
+    assert results(invoke({"action": "status"})) == {"nightly-batch": "flagged"}
+    assert results(invoke({"action": "restore", "functions": "all"})) == {"nightly-batch": "cleared"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"action": "throttle", "functions": ["nightly-batch"]}, "reason: Field required"),
+        (
+            {"action": "throttle", "functions": [], "reason": "x"},
+            "functions: List should have at least 1 item",
+        ),
+        (
+            {"action": "throttle", "functions": ["bad name!"], "reason": "x"},
+            "is not a Lambda function name or ARN",
+        ),
+        (
+            {"action": "throttle", "functions": "nightly-batch", "reason": "x"},
+            "functions: Input should be a valid list",
+        ),
+        ({"action": "explode"}, "does not match any of the expected tags"),
+        ({"functions": ["nightly-batch"]}, "action: required"),
+        ({"action": "restore", "functions": "everything"}, "functions"),
+        ({"action": "status", "extra": 1}, "extra: Extra inputs are not permitted"),
+        ({"action": "panic"}, "reason: Field required"),
+        (["throttle"], "must be one JSON object"),
+        ("throttle", "must be one JSON object"),
+    ],
+)
+def test_malformed_request_changes_nothing_and_names_the_problem(
+    invoke, deployed, functions, payload, message
+):
+    response = invoke(payload)
+
+    assert response["ok"] is False
+    assert response["error"]["type"] == "InvalidRequest"
+    assert message in response["error"]["message"]
+    assert deployed.reservation("nightly-batch") == 7
+    assert Ledger(deployed.settings.ledger_table, boto3_session=deployed.session).active() == []
+    assert deployed.alerts() == []

@@ -1,0 +1,45 @@
+import pytest
+
+from guardrail.enforcement import Decision, FunctionFacts, decide
+from guardrail.errors import InvalidFunctionRef
+from guardrail.functions import function_name
+
+
+@pytest.mark.parametrize(
+    ("ref", "name"),
+    [
+        ("nightly-batch", "nightly-batch"),
+        ("arn:aws:lambda:us-west-2:123456789012:function:nightly-batch", "nightly-batch"),
+        ("arn:aws:lambda:us-west-2:123456789012:function:nightly-batch:prod", "nightly-batch"),
+        ("arn:aws-cn:lambda:cn-north-1:123456789012:function:fn_1", "fn_1"),
+        ("123456789012:function:nightly-batch", "nightly-batch"),
+        ("  padded  ", "padded"),
+    ],
+)
+def test_function_name_accepts_names_and_arns(ref, name):
+    assert function_name(ref) == name
+
+
+@pytest.mark.parametrize("ref", ["", "has space", "a" * 65, "arn:aws:s3:::bucket", "fn/../etc"])
+def test_function_name_rejects_anything_else(ref):
+    with pytest.raises(InvalidFunctionRef):
+        function_name(ref)
+
+
+def _decide(name="batch", tags=None, exempt=frozenset(), notify_only=False):
+    facts = FunctionFacts(name=name, reserved_concurrency=None, tags=tags or {})
+    return decide(facts, name_prefix="runaway-guardrail", exempt_names=exempt, notify_only=notify_only)
+
+
+def test_guardrail_own_functions_come_first():
+    assert _decide("runaway-guardrail-kill-switch", notify_only=True) is Decision.GUARDRAIL_OWN
+    assert _decide("x", tags={"guardrail:component": "runaway-guardrail"}) is Decision.GUARDRAIL_OWN
+    assert _decide("runaway-guardrailish") is Decision.THROTTLE
+
+
+def test_exemptions_and_modes():
+    assert _decide(exempt=frozenset({"batch"})) is Decision.EXEMPT_BY_NAME
+    assert _decide(tags={"guardrail:exempt": " TRUE "}) is Decision.EXEMPT_BY_TAG
+    assert _decide(tags={"guardrail:exempt": "false"}) is Decision.THROTTLE
+    assert _decide(notify_only=True) is Decision.NOTIFY_ONLY
+    assert Decision.EXEMPT_BY_TAG.exempt and not Decision.NOTIFY_ONLY.exempt
