@@ -6,7 +6,7 @@ from infra.config import ConfigError, GuardrailConfig
 def test_context_becomes_typed_props():
     config = GuardrailConfig.from_context(
         {
-            "namePrefix": "rg",
+            "namePrefix": "rgx",
             "alertEmails": ["ops@example.com"],
             "exemptFunctions": ["payments"],
             "notifyOnly": True,
