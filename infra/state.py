@@ -52,6 +52,7 @@ class GuardrailState(Construct):
             master_key=self.key,
             enforce_ssl=True,
         )
+        self.topic.apply_removal_policy(RemovalPolicy.RETAIN)
         for email in config.alert_emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
         _pin(self.table, LEDGER_LOGICAL_ID)

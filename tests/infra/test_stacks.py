@@ -1,0 +1,190 @@
+"""The synthesized app: stateful resources, functions, IAM, outputs, cfn-lint and cdk-nag."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Match, Template
+
+from guardrail.alerts.sns import SnsAlerts
+from guardrail.lambda_control import LambdaControl
+from guardrail.ledger import Ledger
+from infra.config import GuardrailConfig
+from infra.nag import add_checks
+from infra.state import GuardrailState
+
+pytestmark = pytest.mark.infra
+
+
+def test_stateful_logical_ids_are_pinned(synthesized):
+    resources = synthesized.state_template.to_json()["Resources"]
+    stateful = {
+        logical_id: resource["Type"]
+        for logical_id, resource in resources.items()
+        if resource["Type"] in {"AWS::DynamoDB::Table", "AWS::SNS::Topic", "AWS::KMS::Key"}
+    }
+    assert stateful == {
+        "GuardrailLedger": "AWS::DynamoDB::Table",
+        "GuardrailAlertTopic": "AWS::SNS::Topic",
+        "GuardrailAlertKey": "AWS::KMS::Key",
+    }
+    for logical_id in stateful:
+        assert resources[logical_id]["DeletionPolicy"] == "Retain"
+
+
+def test_ledger_table_has_pitr_ttl_and_the_keys_the_code_uses(synthesized):
+    synthesized.state_template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "TableName": "runaway-guardrail-ledger",
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+            "DeletionProtectionEnabled": True,
+        },
+    )
+
+
+def test_alert_topic_is_kms_encrypted_and_refuses_plain_http(synthesized):
+    template = synthesized.state_template
+    template.has_resource_properties(
+        "AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": ["GuardrailAlertKey", "Arn"]}}
+    )
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Action": "sns:Publish",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_stack_outputs_follow_the_contract(synthesized):
+    assert set(synthesized.state_template.find_outputs("*")) >= {"AlertTopicArn", "LedgerTableName"}
+    assert "KillSwitchFunctionName" in synthesized.service_template.find_outputs("*")
+
+
+def test_kill_switch_function_runs_the_handler_with_its_settings(synthesized):
+    synthesized.service_template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "FunctionName": "runaway-guardrail-kill-switch",
+            "Handler": "guardrail.handlers.kill_switch.handler",
+            "Runtime": "python3.13",
+            "Architectures": ["arm64"],
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "GUARDRAIL_NAME_PREFIX": "runaway-guardrail",
+                        "GUARDRAIL_KILL_SWITCH_FUNCTION": "runaway-guardrail-kill-switch",
+                        "GUARDRAIL_NOTIFY_ONLY": "false",
+                        "GUARDRAIL_LEDGER_TABLE": Match.any_value(),
+                        "GUARDRAIL_ALERT_TOPIC_ARN": Match.any_value(),
+                    }
+                )
+            },
+            "Tags": Match.array_with([{"Key": "guardrail:component", "Value": "runaway-guardrail"}]),
+        },
+    )
+    synthesized.service_template.has_resource_properties(
+        "AWS::Logs::LogGroup",
+        {"LogGroupName": "/aws/lambda/runaway-guardrail-kill-switch", "RetentionInDays": 90},
+    )
+
+
+def _statements(template: Template) -> list[dict]:
+    statements = []
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _actions(statement: dict) -> set[str]:
+    actions = statement["Action"]
+    return {actions} if isinstance(actions, str) else set(actions)
+
+
+def test_iam_is_built_from_the_adapters_declared_actions(synthesized):
+    statements = _statements(synthesized.service_template)
+    allowed = set().union(*(_actions(s) for s in statements if s["Effect"] == "Allow"))
+    declared = set(LambdaControl.PERMISSIONS) | set(Ledger.PERMISSIONS) | set(SnsAlerts.PERMISSIONS)
+    logs_and_kms = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:GenerateDataKey", "kms:Decrypt"}
+    assert allowed == declared | logs_and_kms
+    assert not any("*" in action for action in allowed)
+
+
+def test_guardrail_may_not_change_its_own_functions(synthesized):
+    denies = [s for s in _statements(synthesized.service_template) if s["Effect"] == "Deny"]
+    assert len(denies) == 1
+    assert _actions(denies[0]) == {"lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"}
+    assert "function:runaway-guardrail-*" in json.dumps(denies[0]["Resource"])
+
+
+def test_function_asset_holds_only_the_guardrail_package(synthesized):
+    assets = [p for p in synthesized.outdir.iterdir() if p.name.startswith("asset.") and p.is_dir()]
+    assert assets
+    for asset in assets:
+        top = {p.name for p in asset.iterdir()}
+        assert top == {"guardrail"}
+        assert not list(asset.rglob("__pycache__"))
+
+
+def test_synthesis_needs_no_aws_lookups(synthesized):
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
+    assert "missing" not in manifest
+
+
+def test_cfn_lint_is_clean_but_for_cdks_role_dependency(synthesized):
+    templates = sorted(str(p) for p in synthesized.outdir.glob("*.template.json"))
+    result = subprocess.run(
+        [sys.executable, "-m", "cfnlint", "--format", "parseable", *templates],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    findings = [line for line in result.stdout.splitlines() if line.strip()]
+    rules = {line.split(":")[3] for line in findings}
+    assert rules <= {"W3005"}, result.stdout
+
+
+def test_email_addresses_become_subscriptions():
+    stack = cdk.Stack(cdk.App(), "Bare")
+    GuardrailState(stack, "State", config=GuardrailConfig(alert_emails=("a@example.com", "b@example.com")))
+    subscriptions = Template.from_stack(stack).find_resources("AWS::SNS::Subscription")
+    assert sorted(s["Properties"]["Endpoint"] for s in subscriptions.values()) == [
+        "a@example.com",
+        "b@example.com",
+    ]
+    assert {s["Properties"]["Protocol"] for s in subscriptions.values()} == {"email"}
+
+
+def test_cdk_nag_runs_at_synthesis_and_fails_unacknowledged_findings(tmp_path: Path):
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Careless")
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    role.add_to_policy(iam.PolicyStatement(actions=["lambda:*"], resources=["*"]))
+    add_checks(app)
+    with pytest.raises(RuntimeError, match=r"AwsSolutions-IAM5\[Action::lambda:\*\]"):
+        app.synth()
