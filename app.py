@@ -3,11 +3,24 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Any
+
 import aws_cdk as cdk
 
 from infra.config import CONTEXT_KEY, GuardrailConfig
 from infra.nag import add_checks
 from infra.stacks import GuardrailServiceStack, GuardrailStateStack
+
+CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The context in cdk.json, for runs without the CDK CLI (which passes it itself)."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return context
 
 
 def build_app(app: cdk.App) -> tuple[GuardrailStateStack, GuardrailServiceStack]:
@@ -32,6 +45,7 @@ def build_app(app: cdk.App) -> tuple[GuardrailStateStack, GuardrailServiceStack]
 
 
 if __name__ == "__main__":
-    cdk_app = cdk.App()
+    cli_context = "CDK_CONTEXT_JSON" in os.environ or "CONTEXT_OVERFLOW_LOCATION_ENV" in os.environ
+    cdk_app = cdk.App(context=None if cli_context else cdk_json_context())
     build_app(cdk_app)
     cdk_app.synth()

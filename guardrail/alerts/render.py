@@ -127,7 +127,7 @@ def render(event: AlertEvent) -> Alert:
     }
     if event.error:
         document["error"] = event.error
-    lines = [
+    lines: list[str] = [
         f"Runaway Guardrail {headline}.",
         "",
         f"Function:            {event.function} ({event.region})",
@@ -149,10 +149,12 @@ def render(event: AlertEvent) -> Alert:
             "or",
             f"  {undo['aws_cli']}",
         ]
+    text = "\n".join(lines) + "\n"
+    document["text"] = text  # the e-mail body, for chat forwarders and other machine subscribers
     subject = f"[guardrail] {headline}"
     return Alert(
         subject=subject if len(subject) <= 100 else subject[:97] + "...",
-        text="\n".join(lines) + "\n",
+        text=text,
         document=document,
         attributes={
             "event_type": event.event_type.value,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,10 +11,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from app import build_app
+from app import build_app, cdk_json_context
 from infra.stacks import GuardrailServiceStack, GuardrailStateStack
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -32,8 +29,7 @@ class Synthesized:
 
 def synthesize(outdir: Path, context: dict[str, object] | None = None) -> Synthesized:
     """Synthesize the app exactly as `cdk synth` would, into `outdir`."""
-    cdk_json = json.loads((PROJECT_ROOT / "cdk.json").read_text())
-    app = cdk.App(outdir=str(outdir), context={**cdk_json["context"], **(context or {})})
+    app = cdk.App(outdir=str(outdir), context={**cdk_json_context(), **(context or {})})
     state, service = build_app(app)
     app.synth()
     return Synthesized(

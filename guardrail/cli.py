@@ -1,0 +1,156 @@
+"""`guardrail`: call the deployed kill switch from a terminal, with readable output and exit codes.
+
+Exit codes: 0 done; 1 done, but some functions were not found or failed; 2 the request was
+rejected (bad arguments, or the kill switch answered an error); 3 the kill switch could not be
+reached or failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+DEFAULT_STACK = "RunawayGuardrailService"
+EXIT_OK, EXIT_PARTIAL, EXIT_REJECTED, EXIT_UNREACHABLE = 0, 1, 2, 3
+_PROBLEMS = {"not-found", "error"}
+
+
+class CliError(Exception):
+    """A failure to reach the kill switch, with the exit code it maps to."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's grammar."""
+    parser = argparse.ArgumentParser(prog="guardrail", description="Runaway Guardrail's kill switch.")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--function-name", help="the kill switch function (default: read from the stack)")
+    target.add_argument(
+        "--stack",
+        default=DEFAULT_STACK,
+        help=f"stack with the KillSwitchFunctionName output ({DEFAULT_STACK})",
+    )
+    parser.add_argument("--region", help="AWS region (default: your AWS configuration)")
+    parser.add_argument("--profile", help="AWS profile")
+    parser.add_argument("--endpoint-url", help="AWS endpoint, e.g. a local stand-in")
+    parser.add_argument("--json", action="store_true", help="print the kill switch's raw JSON answer")
+    commands = parser.add_subparsers(dest="action", required=True)
+    throttle = commands.add_parser("throttle", help="set functions' reserved concurrency to 0")
+    throttle.add_argument("functions", nargs="+", metavar="FUNCTION", help="name or ARN")
+    throttle.add_argument("--reason", required=True)
+    restore = commands.add_parser("restore", help="put back what functions had before their throttle")
+    which = restore.add_mutually_exclusive_group(required=True)
+    which.add_argument("functions", nargs="*", metavar="FUNCTION", default=[])
+    which.add_argument("--all", action="store_true", help="every function the guardrail holds")
+    commands.add_parser("status", help="list what the guardrail holds throttled or flagged")
+    panic = commands.add_parser("panic", help="throttle every non-exempt function in the region")
+    panic.add_argument("--reason", required=True)
+    panic.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return parser
+
+
+def request_for(args: argparse.Namespace) -> dict[str, Any]:
+    """The kill-switch request that the parsed arguments ask for."""
+    if args.action == "throttle":
+        return {"action": "throttle", "functions": args.functions, "reason": args.reason}
+    if args.action == "restore":
+        return {"action": "restore", "functions": "all" if args.all else args.functions}
+    if args.action == "panic":
+        return {"action": "panic", "reason": args.reason}
+    return {"action": "status"}
+
+
+def invoke(
+    session: boto3.session.Session, args: argparse.Namespace, request: dict[str, Any]
+) -> dict[str, Any]:
+    """Invoke the kill switch synchronously and return its answer."""
+    try:
+        name = args.function_name or _kill_switch_from_stack(session, args)
+        response = session.client("lambda", endpoint_url=args.endpoint_url).invoke(
+            FunctionName=name, InvocationType="RequestResponse", Payload=json.dumps(request).encode()
+        )
+        body = response["Payload"].read()
+    except (ClientError, BotoCoreError) as exc:
+        raise CliError(f"could not invoke the kill switch: {exc}", EXIT_UNREACHABLE) from exc
+    if response.get("FunctionError"):
+        raise CliError(f"the kill switch failed: {body.decode(errors='replace')}", EXIT_UNREACHABLE)
+    answer: dict[str, Any] = json.loads(body)
+    return answer
+
+
+def _kill_switch_from_stack(session: boto3.session.Session, args: argparse.Namespace) -> str:
+    cloudformation = session.client("cloudformation", endpoint_url=args.endpoint_url)
+    stack = cloudformation.describe_stacks(StackName=args.stack)["Stacks"][0]
+    for output in stack.get("Outputs", []):
+        if output["OutputKey"] == "KillSwitchFunctionName":
+            return str(output["OutputValue"])
+    raise CliError(f"stack {args.stack} has no KillSwitchFunctionName output", EXIT_UNREACHABLE)
+
+
+def exit_code(answer: dict[str, Any]) -> int:
+    """The exit code an answer calls for."""
+    if not answer.get("ok"):
+        return EXIT_REJECTED
+    return EXIT_PARTIAL if any(r["result"] in _PROBLEMS for r in answer.get("results", [])) else EXIT_OK
+
+
+def render(answer: dict[str, Any], out: TextIO) -> None:
+    """Print the answer for a person."""
+    if not answer.get("ok"):
+        error = answer.get("error", {})
+        print(f"rejected: {error.get('message', answer)}", file=out)
+        return
+    results = answer.get("results", [])
+    print(f"{answer['action']} ({answer.get('mode', 'enforce')}): {len(results)} function(s)", file=out)
+    width = max((len(r["function"]) for r in results), default=0)
+    for result in results:
+        extra = []
+        if "prior_reservation" in result:
+            prior = result["prior_reservation"]
+            extra.append(f"prior reservation {'none' if prior is None else prior}")
+        for key in ("since", "detector", "detail", "error"):
+            if result.get(key):
+                extra.append(f"{key} {result[key]}")
+        if result.get("alert_sent") is False:
+            extra.append("ALERT NOT SENT")
+        print(
+            f"  {result['function']:<{width}}  {result['result']:<17} {'; '.join(extra)}".rstrip(), file=out
+        )
+
+
+def main(argv: Sequence[str] | None = None, *, session: boto3.session.Session | None = None) -> int:
+    """Entry point of the `guardrail` console command."""
+    args = build_parser().parse_args(argv)
+    if args.action == "panic" and not args.yes and not _confirmed(args):
+        print("panic cancelled", file=sys.stderr)
+        return EXIT_REJECTED
+    session = session or boto3.session.Session(region_name=args.region, profile_name=args.profile)
+    try:
+        answer = invoke(session, args, request_for(args))
+    except CliError as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.code
+    if args.json:
+        print(json.dumps(answer, indent=2))
+    else:
+        render(answer, sys.stdout)
+    return exit_code(answer)
+
+
+def _confirmed(args: argparse.Namespace) -> bool:
+    if not sys.stdin.isatty():
+        print("panic throttles every non-exempt function: pass --yes to confirm", file=sys.stderr)
+        return False
+    reply = input(
+        f"Throttle EVERY non-exempt function in {args.region or 'the default region'}? Type 'panic': "
+    )
+    return reply.strip() == "panic"

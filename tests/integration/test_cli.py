@@ -1,0 +1,81 @@
+"""The `guardrail` command against the kill switch's real handler, on moto.
+
+moto cannot run Lambda code, so `lambda.Invoke` is answered by the local bridge, which runs the
+deployed function's handler in-process with the function's configured environment.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrail import cli
+from infra.local.lambda_bridge import LambdaBridge
+
+KILL_SWITCH = "runaway-guardrail-kill-switch"
+
+
+@pytest.fixture
+def guardrail_cli(deployed, make_function, capsys):
+    make_function("nightly-batch", reserved=7)
+    client = deployed.session.client("lambda")
+    role = client.get_function(FunctionName="nightly-batch")["Configuration"]["Role"]
+    client.create_function(
+        FunctionName=KILL_SWITCH,
+        Runtime="python3.13",
+        Role=role,
+        Handler="guardrail.handlers.kill_switch.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        Environment={"Variables": deployed.settings.to_env()},
+    )
+    LambdaBridge(deployed.session).attach()
+
+    def run(*argv: str, target: str = KILL_SWITCH) -> tuple[int, str, str]:
+        code = cli.main(["--function-name", target, *argv], session=deployed.session)
+        out, err = capsys.readouterr()
+        handler_logs = '{"level"'  # the handler runs in-process; its structured logs share stdout
+        return code, "\n".join(line for line in out.splitlines() if not line.startswith(handler_logs)), err
+
+    return run
+
+
+def test_throttle_status_restore_with_readable_output(guardrail_cli, deployed):
+    code, out, _ = guardrail_cli("throttle", "nightly-batch", "--reason", "loop")
+    assert code == cli.EXIT_OK
+    assert "nightly-batch  throttled" in out
+    assert "prior reservation 7" in out
+    assert deployed.reservation("nightly-batch") == 0
+
+    code, out, _ = guardrail_cli("status")
+    assert (code, "status (enforce): 1 function(s)") == (0, out.splitlines()[0])
+
+    code, out, _ = guardrail_cli("--json", "restore", "--all")
+    assert code == cli.EXIT_OK
+    assert '"result": "restored"' in out
+    assert deployed.reservation("nightly-batch") == 7
+
+
+def test_exit_codes_for_partial_rejected_and_unreachable(guardrail_cli, deployed):
+    code, out, _ = guardrail_cli("throttle", "ghost", "nightly-batch", "--reason", "loop")
+    assert code == cli.EXIT_PARTIAL
+    assert "ghost          not-found" in out
+
+    code, out, _ = guardrail_cli("restore", "not a name")
+    assert code == cli.EXIT_REJECTED
+    assert out.startswith("rejected: functions:")
+
+    code, _, err = guardrail_cli("status", target="no-such-kill-switch")
+    assert code == cli.EXIT_UNREACHABLE
+    assert "could not invoke the kill switch" in err
+
+
+def test_panic_needs_confirmation_when_not_interactive(guardrail_cli, deployed, monkeypatch):
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    code, _, err = guardrail_cli("panic", "--reason", "bill")
+    assert code == cli.EXIT_REJECTED
+    assert "--yes" in err
+    assert deployed.reservation("nightly-batch") == 7
+
+    code, out, _ = guardrail_cli("panic", "--reason", "bill", "--yes")
+    assert code == cli.EXIT_OK
+    assert deployed.reservation("nightly-batch") == 0
+    assert f"{KILL_SWITCH}  exempt" in out
