@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from guardrail.aws_clients import client_for
 from guardrail.enforcement.policy import FunctionFacts
 from guardrail.errors import FunctionNotFound
 
@@ -36,10 +37,12 @@ class LambdaControl:
         boto3_session: boto3.session.Session | None = None,
         boto_config: Config | None = None,
     ) -> None:
-        if boto3_client is None:
-            session = boto3_session or boto3.session.Session()
-            boto3_client = session.client("lambda", config=boto_config or _RETRIES)
-        self._client = boto3_client
+        self._client: LambdaClient = client_for(
+            "lambda",
+            boto3_client=boto3_client,
+            boto3_session=boto3_session,
+            boto_config=boto_config or _RETRIES,
+        )
 
     def facts(self, name: str) -> FunctionFacts:
         """Return the function's reservation and tags, or raise FunctionNotFound."""

@@ -20,6 +20,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from guardrail.aws_clients import client_for
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
@@ -89,10 +91,9 @@ class Ledger:
         boto3_session: boto3.session.Session | None = None,
         boto_config: Config | None = None,
     ) -> None:
-        if boto3_client is None:
-            session = boto3_session or boto3.session.Session()
-            boto3_client = session.client("dynamodb", config=boto_config)
-        self._client = boto3_client
+        self._client: DynamoDBClient = client_for(
+            "dynamodb", boto3_client=boto3_client, boto3_session=boto3_session, boto_config=boto_config
+        )
         self._table = table_name
 
     # -- throttle records -------------------------------------------------------------------

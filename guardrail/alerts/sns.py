@@ -8,6 +8,7 @@ import boto3
 from botocore.config import Config
 
 from guardrail.alerts.render import Alert
+from guardrail.aws_clients import client_for
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -27,10 +28,9 @@ class SnsAlerts:
         boto3_session: boto3.session.Session | None = None,
         boto_config: Config | None = None,
     ) -> None:
-        if boto3_client is None:
-            session = boto3_session or boto3.session.Session()
-            boto3_client = session.client("sns", config=boto_config)
-        self._client = boto3_client
+        self._client: SNSClient = client_for(
+            "sns", boto3_client=boto3_client, boto3_session=boto3_session, boto_config=boto_config
+        )
         self._topic_arn = topic_arn
 
     def publish(self, alert: Alert) -> str:
