@@ -13,7 +13,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from moto.events.models import EventPattern
@@ -85,7 +85,11 @@ class EventBusBridge:
         event = self._envelope(event)
         out: list[Delivery] = []
         for rule in self.rules():
-            if rule.enabled and rule.pattern and EventPattern.load(rule.pattern).matches_event(event):
+            if (
+                rule.enabled
+                and rule.pattern
+                and EventPattern.load(rule.pattern).matches_event(cast(Any, event))
+            ):
                 out += self._deliver_all(rule, event)
         return out
 
