@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: install lint format unit integration infra test demo synth deploy diff clean
+.PHONY: install lint format unit integration infra test demo bench synth deploy diff clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ test: lint  ## lint, then every test (unit, integration against moto, infra synt
 
 demo: $(STAMP)  ## deploy into moto's server on 127.0.0.1 and drive the kill switch
 	$(BIN)/python -m infra.local.demo $(if $(SCENARIO),--scenario $(SCENARIO),)
+
+bench: $(STAMP)  ## measurements (not timed tests), written to docs/bench.json and docs/bench.md
+	$(BIN)/python -m infra.local.bench
 
 synth: $(STAMP)
 	CDK_OUTDIR=cdk.out $(BIN)/python app.py
