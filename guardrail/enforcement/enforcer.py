@@ -93,7 +93,7 @@ class Enforcer:
                 )
                 return Outcome(function, Result.NOT_FOUND, detail="function no longer exists; record closed")
             self._ledger.reopen(record)
-            error = _describe(exc)
+            error = describe_error(exc)
             logger.error("restore of %s failed: %s", function, error)
             self._audit(function, "restore", Result.ERROR, record.detector, reason, error)
             self._alert(EventType.RESTORE_FAILED, record, reason, now, error=error)
@@ -162,7 +162,7 @@ class Enforcer:
             self._functions.set_reserved(name, 0)
         except AwsError as exc:
             self._ledger.release(name, record.throttle_id)
-            error = _describe(exc)
+            error = describe_error(exc)
             logger.error("throttle of %s failed: %s", name, error)
             self._audit(name, "throttle", Result.ERROR, record.detector, record.reason, error)
             self._alert(EventType.THROTTLE_FAILED, record, record.reason, record.throttled_at, error=error)
@@ -196,7 +196,7 @@ class Enforcer:
         try:
             self._alerts.publish(alert)
         except AwsError as exc:
-            failure = f"alert not sent: {_describe(exc)}"
+            failure = f"alert not sent: {describe_error(exc)}"
             logger.error("%s for %s (%s)", failure, record.function, event_type.value)
             self._audit(record.function, "alert", Result.ERROR, record.detector, reason, failure)
             return False, failure
@@ -219,7 +219,8 @@ def _is_not_found(exc: Exception) -> bool:
     )
 
 
-def _describe(exc: Exception) -> str:
+def describe_error(exc: Exception) -> str:
+    """One line naming an AWS error's code and message."""
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         return f"{error.get('Code', 'Error')}: {error.get('Message', str(exc))}"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from guardrail.enforcement.enforcer import Enforcer
-from guardrail.enforcement.outcomes import Outcome
+from guardrail.enforcement.enforcer import AwsError, Enforcer, describe_error
+from guardrail.enforcement.outcomes import Outcome, Result
 from guardrail.enforcement.ports import FunctionControl
 from guardrail.findings import Finding
 from guardrail.kill_switch.requests import PanicRequest, RestoreRequest, StatusRequest, ThrottleRequest
+
+logger = logging.getLogger(__name__)
 
 DETECTOR = "kill-switch"
 _WORKERS = 8
@@ -79,5 +82,12 @@ class KillSwitch:
 
     @staticmethod
     def _each(names: Iterable[str], act: Callable[[str], Outcome]) -> list[Outcome]:
+        def safely(name: str) -> Outcome:
+            try:
+                return act(name)
+            except AwsError as exc:  # one function's failure must not lose the others' results
+                logger.exception("kill switch could not act on %s", name)
+                return Outcome(name, Result.ERROR, error=describe_error(exc))
+
         with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-            return list(pool.map(act, names))
+            return list(pool.map(safely, names))

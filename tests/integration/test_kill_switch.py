@@ -6,9 +6,11 @@ import json
 from dataclasses import dataclass
 
 import pytest
+from botocore.exceptions import ClientError
 
 from guardrail.handlers import kill_switch
 from guardrail.ledger import Ledger
+from guardrail.runtime import build_enforcer
 
 
 @dataclass
@@ -152,3 +154,22 @@ def test_malformed_request_changes_nothing_and_names_the_problem(
     assert deployed.reservation("nightly-batch") == 7
     assert Ledger(deployed.settings.ledger_table, boto3_session=deployed.session).active() == []
     assert deployed.alerts() == []
+
+
+def test_one_functions_aws_failure_does_not_lose_the_others(invoke, deployed, functions, monkeypatch):
+    def deny(params, **_kwargs):
+        if params.get("FunctionName") == "report-builder":
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetFunction")
+
+    deployed.session.events.register("before-parameter-build.lambda.GetFunction", deny)
+    monkeypatch.setattr(
+        kill_switch, "build_enforcer", lambda settings: build_enforcer(settings, session=deployed.session)
+    )
+    response = invoke(
+        {"action": "throttle", "functions": ["nightly-batch", "report-builder"], "reason": "loop"}
+    )
+
+    assert results(response) == {"nightly-batch": "throttled", "report-builder": "error"}
+    assert response["results"][1]["error"] == "AccessDeniedException: no"
+    assert deployed.reservation("nightly-batch") == 0
+    assert deployed.reservation("report-builder") is None
