@@ -1,0 +1,1 @@
+"""Local tools: demo and benchmarks that run without an AWS account."""
