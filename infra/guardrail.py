@@ -6,6 +6,7 @@ from constructs import Construct
 
 from infra.config import GuardrailConfig
 from infra.function import GuardrailFunction, function_code
+from infra.recursion_watch import RecursionWatch
 from infra.state import GuardrailState
 
 
@@ -29,6 +30,7 @@ class GuardrailFunctions(Construct):
             timeout_seconds=600,
             memory_size=512,
         )
+        self.recursion_watch = RecursionWatch(self, "RecursionWatch", config=config, state=state, code=code)
 
 
 class RunawayGuardrail(Construct):

@@ -1,0 +1,184 @@
+"""Recursion watch: the guard's layer, the watch and scan functions, and the rules that feed them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, cast
+
+import jsii
+from aws_cdk import (
+    Acknowledgment,
+    AssetHashType,
+    BundlingOptions,
+    CfnOutput,
+    DockerImage,
+    Duration,
+    ILocalBundling,
+    Validations,
+)
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from guardrail.errors import SettingsError
+from guardrail.invocation_scan import DETECTOR, CloudWatchMetrics, InvocationScanConfig
+from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
+from guardrail.recursion_signals import (
+    ALARM_DETAIL_TYPE,
+    ALARM_SOURCE,
+    DROPPED_METRIC,
+    HEALTH_CODE_MARK,
+    HEALTH_DETAIL_TYPE,
+    HEALTH_SOURCE,
+)
+from infra.config import ConfigError, GuardrailConfig
+from infra.function import ARCHITECTURE, PROJECT_ROOT, GuardrailFunction
+from infra.state import GuardrailState
+
+GUARD_PACKAGE = PROJECT_ROOT / "guardrail" / "recursion"
+LAYER_OUTPUT = "RecursionGuardLayerArn"
+#: Python runtimes the guard supports (it is pure Python and needs only boto3 from the runtime).
+LAYER_RUNTIMES = [lambda_.Runtime.PYTHON_3_11, lambda_.Runtime.PYTHON_3_12, lambda_.Runtime.PYTHON_3_13]
+
+
+def scan_config(config: GuardrailConfig) -> InvocationScanConfig:
+    """Validate cdk.json's `detectors["invocation-scan"]` with the parser the function itself uses."""
+    try:
+        return InvocationScanConfig.from_mapping(config.detectors.get(DETECTOR, {}))
+    except SettingsError as exc:
+        raise ConfigError(f"detectors.{DETECTOR}: {exc}") from exc
+
+
+@jsii.implements(ILocalBundling)
+class _GuardLayerFiles:
+    """Lays out `python/guardrail/recursion/` for the layer, without docker."""
+
+    def try_bundle(self, output_dir: str, options: Any) -> bool:
+        package = Path(output_dir, "python", "guardrail")
+        shutil.copytree(GUARD_PACKAGE, package / "recursion", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copyfile(PROJECT_ROOT / "guardrail" / "__init__.py", package / "__init__.py")
+        return True
+
+
+class RecursionWatch(Construct):
+    """Publishes the recursion guard as a layer and turns every recursion signal into enforcement."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: GuardrailConfig,
+        state: GuardrailState,
+        code: lambda_.Code,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        scan_config(config)
+        self.guard_layer = lambda_.LayerVersion(
+            self,
+            "RecursionGuardLayer",
+            layer_version_name=f"{config.name_prefix}-recursion-guard",
+            description="Runaway Guardrail recursion guard: from guardrail.recursion import recursion_guard",
+            code=lambda_.Code.from_asset(
+                str(GUARD_PACKAGE),
+                asset_hash_type=AssetHashType.OUTPUT,
+                bundling=BundlingOptions(
+                    image=DockerImage.from_registry("unused"),  # required, never pulled: local bundling wins
+                    # jsii calls try_bundle(output_dir, options); the generated stub spells options as kwargs
+                    local=cast(ILocalBundling, _GuardLayerFiles()),
+                ),
+            ),
+            compatible_runtimes=LAYER_RUNTIMES,
+            compatible_architectures=[ARCHITECTURE, lambda_.Architecture.X86_64],
+            license="Apache-2.0",
+        )
+        output = CfnOutput(
+            self,
+            LAYER_OUTPUT,
+            value=self.guard_layer.layer_version_arn,
+            description="Attach to a function to use @recursion_guard",
+        )
+        output.override_logical_id(LAYER_OUTPUT)
+        self.watch = GuardrailFunction(
+            self,
+            "Watch",
+            config=config,
+            state=state,
+            role_name="recursion-watch",
+            handler="guardrail.handlers.recursion_watch.handler",
+            description="Runaway Guardrail: recursion guard refusals, AWS recursive-loop signals -> throttle",
+            code=code,
+        )
+        self.scan = GuardrailFunction(
+            self,
+            "Scan",
+            config=config,
+            state=state,
+            role_name="invocation-scan",
+            handler="guardrail.handlers.invocation_scan.handler",
+            description="Runaway Guardrail: per-minute invocation scan -> throttle",
+            code=code,
+            timeout_seconds=300,
+            memory_size=512,
+        )
+        self.scan.role.add_to_policy(
+            iam.PolicyStatement(actions=list(CloudWatchMetrics.PERMISSIONS), resources=["*"])
+        )
+        Validations.of(self.scan).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason=(
+                    "lambda:ListFunctions and cloudwatch:GetMetricData have no resource-level permissions;"
+                    " they are the only actions on '*'."
+                ),
+            )
+        )
+        self._rules()
+
+    def _rules(self) -> None:
+        watch = targets.LambdaFunction(self.watch.function, retry_attempts=4)
+        events.Rule(
+            self,
+            "GuardRefusals",
+            description="The recursion guard refused a call past a function's depth limit",
+            event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=[DETAIL_TYPE]),
+            targets=[watch],
+        )
+        events.Rule(
+            self,
+            "HealthRecursiveLoops",
+            description="AWS Health: Lambda stopped a recursive loop",
+            event_pattern=events.EventPattern(
+                source=[HEALTH_SOURCE],
+                detail_type=[HEALTH_DETAIL_TYPE],
+                detail={
+                    "service": ["LAMBDA"],
+                    "eventTypeCode": events.Match.wildcard(f"*{HEALTH_CODE_MARK}*"),
+                },
+            ),
+            targets=[watch],
+        )
+        events.Rule(
+            self,
+            "DroppedRecursionAlarms",
+            description=f"A CloudWatch alarm on {DROPPED_METRIC} went to ALARM",
+            event_pattern=events.EventPattern(
+                source=[ALARM_SOURCE],
+                detail_type=[ALARM_DETAIL_TYPE],
+                detail={
+                    "state": {"value": ["ALARM"]},
+                    "configuration": {"metrics": {"metricStat": {"metric": {"name": [DROPPED_METRIC]}}}},
+                },
+            ),
+            targets=[watch],
+        )
+        events.Rule(
+            self,
+            "EveryMinute",
+            description="Runs the invocation scan",
+            schedule=events.Schedule.rate(Duration.minutes(1)),
+            targets=[targets.LambdaFunction(self.scan.function, retry_attempts=2)],
+        )

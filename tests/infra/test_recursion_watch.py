@@ -1,0 +1,86 @@
+"""The recursion watch in the synthesized service stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from aws_cdk.assertions import Match
+
+from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
+from infra.config import ConfigError
+from tests.infra.conftest import synthesize
+
+pytestmark = pytest.mark.infra
+
+
+def test_watch_and_scan_functions_run_the_handlers(synthesized):
+    template = synthesized.service_template
+    for name, handler in (
+        ("runaway-guardrail-recursion-watch", "guardrail.handlers.recursion_watch.handler"),
+        ("runaway-guardrail-invocation-scan", "guardrail.handlers.invocation_scan.handler"),
+    ):
+        template.has_resource_properties("AWS::Lambda::Function", {"FunctionName": name, "Handler": handler})
+
+
+def test_scan_runs_every_minute(synthesized):
+    synthesized.service_template.has_resource_properties(
+        "AWS::Events::Rule",
+        {"ScheduleExpression": "rate(1 minute)", "State": "ENABLED", "Targets": Match.any_value()},
+    )
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        {"source": [EVENT_SOURCE], "detail-type": [DETAIL_TYPE]},
+        {
+            "source": ["aws.health"],
+            "detail-type": ["AWS Health Event"],
+            "detail": {"service": ["LAMBDA"], "eventTypeCode": [{"wildcard": "*RECURSIVE*"}]},
+        },
+        {
+            "source": ["aws.cloudwatch"],
+            "detail-type": ["CloudWatch Alarm State Change"],
+            "detail": Match.object_like({"state": {"value": ["ALARM"]}}),
+        },
+    ],
+    ids=["guard", "health", "alarm"],
+)
+def test_each_recursion_signal_has_a_rule(synthesized, pattern):
+    synthesized.service_template.has_resource_properties("AWS::Events::Rule", {"EventPattern": pattern})
+
+
+def test_scan_may_read_metrics(synthesized):
+    synthesized.service_template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Action": Match.array_with(["cloudwatch:GetMetricData"]), "Resource": "*"}
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_guard_layer_holds_only_the_guard_under_python(synthesized):
+    synthesized.service_template.has_output("RecursionGuardLayerArn", {})
+    synthesized.service_template.resource_count_is("AWS::Lambda::LayerVersion", 1)
+    [layer_root] = [path.parent for path in synthesized.outdir.glob("asset.*/python")]
+    files = {str(path.relative_to(layer_root)) for path in layer_root.rglob("*") if path.is_file()}
+    assert "python/guardrail/recursion/guard.py" in files
+    guard_only = {name for name in files if name.startswith("python/guardrail/recursion/")}
+    assert files - guard_only == {"python/guardrail/__init__.py"}
+
+
+def test_bad_scan_config_is_rejected_at_synth(tmp_path: Path):
+    cdk_json = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())
+    context = {**cdk_json["context"]["guardrail"], "detectors": {"invocation-scan": {"spikeRatio": 0.5}}}
+    with pytest.raises(ConfigError, match=r"detectors\.invocation-scan: spikeRatio must be greater than 1"):
+        synthesize(tmp_path, {"guardrail": context})

@@ -1,0 +1,157 @@
+"""The invocation scan against CloudWatch data in moto.
+
+moto stores `put_metric_data` points and answers GetMetricData; a query without dimensions sums
+every function's points, which stands in for Lambda's account-level aggregate. moto's
+ListFunctions ignores paging, so paging is checked with botocore's Stubber.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from botocore.stub import Stubber
+
+from guardrail.handlers import invocation_scan
+from guardrail.invocation_scan import CloudWatchMetrics, InvocationScan, InvocationScanConfig
+from guardrail.lambda_control import LambdaControl
+from tests.conftest import ACCOUNT, REGION
+from tests.integration.recursion.conftest import lambda_context
+
+
+def publish(
+    aws: Any, function: str, counts: dict[int, float], start: Any, metric: str = "Invocations"
+) -> None:
+    """Put per-minute sums for `function`, `counts` mapping minutes after `start` to a count."""
+    data = [
+        {
+            "MetricName": metric,
+            "Dimensions": [{"Name": "FunctionName", "Value": function}],
+            "Timestamp": start + timedelta(minutes=minute),
+            "Value": value,
+            "Unit": "Count",
+        }
+        for minute, value in counts.items()
+    ]
+    cloudwatch = aws.client("cloudwatch")
+    for first in range(0, len(data), 500):
+        cloudwatch.put_metric_data(Namespace="AWS/Lambda", MetricData=data[first : first + 500])
+
+
+def steady(per_minute: float, minutes: int = 60) -> dict[int, float]:
+    return dict.fromkeys(range(minutes), per_minute)
+
+
+def scan(aws: Any, names: list[str] | None = None, **config: Any) -> InvocationScan:
+    functions = LambdaControl(boto3_session=aws) if names is None else FixedFunctions(names)
+    return InvocationScan(
+        metrics=CloudWatchMetrics(boto3_session=aws),
+        functions=functions,
+        config=InvocationScanConfig(**config),
+    )
+
+
+class FixedFunctions:
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def function_names(self) -> list[str]:
+        return self.names
+
+
+def test_quiet_account_gives_no_finding_and_no_drill_down(aws, deployed, make_function):
+    start = deployed.clock()
+    for name in ("orders-api", "thumbnailer"):
+        make_function(name)
+        publish(aws, name, {**steady(40), 60: 42}, start)
+
+    report = scan(aws, full_sweep_every_minutes=0).run(start + timedelta(minutes=60))
+
+    assert (report.findings, report.drilled_down) == ([], False)
+
+
+def test_unguarded_runaway_is_caught_and_throttled_through_the_handler(
+    aws, deployed, make_function, monkeypatch
+):
+    start = deployed.clock()
+    make_function("orders-api")
+    make_function("nightly-batch", reserved=5)
+    publish(aws, "orders-api", {**steady(40), 60: 41}, start)
+    publish(aws, "nightly-batch", {**steady(2), 59: 800, 60: 2400}, start)
+    for name, value in {**deployed.settings.to_env(), "AWS_REGION": REGION}.items():
+        monkeypatch.setenv(name, value)
+    scheduled = {
+        "version": "0",
+        "id": "c8f5f0b8-0000-0000-0000-000000000001",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": (start + timedelta(minutes=60, seconds=20)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/runaway-guardrail-invocation-scan"],
+        "detail": {},
+    }
+
+    answer = invocation_scan.handler(scheduled, lambda_context("runaway-guardrail-invocation-scan"))
+
+    assert answer["drilled_down"] is True
+    assert [(r["function"], r["result"]) for r in answer["results"]] == [("nightly-batch", "throttled")]
+    assert deployed.reservation("nightly-batch") == 0
+    [alert] = deployed.alerts()
+    assert alert["Document"]["evidence"]["invocations_per_minute"] == 2400
+    # the same minute delivered again (EventBridge retries) does not act twice
+    again = invocation_scan.handler(scheduled, lambda_context("runaway-guardrail-invocation-scan"))
+    assert [r["result"] for r in again["results"]] == ["duplicate"]
+
+
+def test_runaway_already_in_the_baseline_is_caught_by_the_periodic_sweep(aws, deployed):
+    start = deployed.clock()  # 02:00, so minute 60 is 03:00: a sweep minute
+    publish(aws, "looping-for-days", steady(5000, minutes=61), start)
+
+    quiet_minute = scan(aws, ["looping-for-days"]).run(start + timedelta(minutes=59))
+    sweep_minute = scan(aws, ["looping-for-days"]).run(start + timedelta(minutes=60))
+
+    assert quiet_minute.drilled_down is False
+    assert [f.function for f in sweep_minute.findings] == ["looping-for-days"]
+
+
+def test_recursion_dropped_by_lambda_names_the_function(aws, deployed):
+    start = deployed.clock()
+    publish(aws, "sqs-echo", {**steady(3), 60: 3}, start)
+    publish(aws, "sqs-echo", {60: 12}, start, metric="RecursiveInvocationsDropped")
+
+    [finding] = (
+        scan(aws, ["sqs-echo", "other"], full_sweep_every_minutes=0)
+        .run(start + timedelta(minutes=60))
+        .findings
+    )
+
+    assert (finding.function, finding.evidence["rule"]) == ("sqs-echo", "recursive-invocations-dropped")
+
+
+def test_drill_down_batches_500_queries_a_call(aws, deployed):
+    start = deployed.clock()
+    names = [f"fn-{i:04d}" for i in range(1201)]
+    publish(aws, "fn-0007", {**steady(1), 60: 4000}, start)
+    client = aws.client("cloudwatch")
+    batches: list[int] = []
+    client.meta.events.register(
+        "before-parameter-build.cloudwatch.GetMetricData",
+        lambda params, **_: batches.append(len(params["MetricDataQueries"])),
+    )
+    report = InvocationScan(
+        metrics=CloudWatchMetrics(boto3_client=client),
+        functions=FixedFunctions(names),
+        config=InvocationScanConfig(full_sweep_every_minutes=0),
+    ).run(start + timedelta(minutes=60))
+
+    assert [f.function for f in report.findings] == ["fn-0007"]
+    assert batches == [2, 500, 500, 201]  # the account check, then the drill-down
+
+
+def test_function_listing_follows_the_marker_across_pages(aws):
+    client = aws.client("lambda")
+    with Stubber(client) as stub:
+        stub.add_response("list_functions", {"Functions": [{"FunctionName": "a"}], "NextMarker": "m1"}, {})
+        stub.add_response("list_functions", {"Functions": [{"FunctionName": "b"}]}, {"Marker": "m1"})
+        assert list(LambdaControl(boto3_client=client).function_names()) == ["a", "b"]
