@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 
 from guardrail.alerts.sns import SnsAlerts
+from guardrail.invocation_scan import CloudWatchMetrics
 from guardrail.lambda_control import LambdaControl
 from guardrail.ledger import Ledger
 from infra.config import GuardrailConfig
@@ -114,11 +115,11 @@ def test_kill_switch_function_runs_the_handler_with_its_settings(synthesized):
     )
 
 
-def _statements(template: Template) -> list[dict]:
-    statements = []
-    for policy in template.find_resources("AWS::IAM::Policy").values():
-        statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
+def _policies(template: Template) -> dict[str, list[dict]]:
+    return {
+        logical_id: policy["Properties"]["PolicyDocument"]["Statement"]
+        for logical_id, policy in template.find_resources("AWS::IAM::Policy").items()
+    }
 
 
 def _actions(statement: dict) -> set[str]:
@@ -126,29 +127,44 @@ def _actions(statement: dict) -> set[str]:
     return {actions} if isinstance(actions, str) else set(actions)
 
 
+def _allowed(statements: list[dict]) -> set[str]:
+    return set().union(*(_actions(s) for s in statements if s["Effect"] == "Allow"))
+
+
+ENFORCEMENT = set(LambdaControl.PERMISSIONS) | set(Ledger.PERMISSIONS) | set(SnsAlerts.PERMISSIONS)
+DECLARED = ENFORCEMENT | set(CloudWatchMetrics.PERMISSIONS)
+LOGS_AND_KMS = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:GenerateDataKey", "kms:Decrypt"}
+
+
 def test_iam_is_built_from_the_adapters_declared_actions(synthesized):
-    statements = _statements(synthesized.service_template)
-    allowed = set().union(*(_actions(s) for s in statements if s["Effect"] == "Allow"))
-    declared = set(LambdaControl.PERMISSIONS) | set(Ledger.PERMISSIONS) | set(SnsAlerts.PERMISSIONS)
-    logs_and_kms = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:GenerateDataKey", "kms:Decrypt"}
-    assert allowed == declared | logs_and_kms
-    assert not any("*" in action for action in allowed)
+    policies = _policies(synthesized.service_template)
+    [kill_switch] = [statements for logical_id, statements in policies.items() if "KillSwitch" in logical_id]
+    assert _allowed(kill_switch) == ENFORCEMENT | LOGS_AND_KMS
+    for statements in policies.values():
+        assert _allowed(statements) >= ENFORCEMENT | LOGS_AND_KMS
+        assert _allowed(statements) <= DECLARED | LOGS_AND_KMS
+        assert not any("*" in action for action in _allowed(statements))
 
 
 def test_guardrail_may_not_change_its_own_functions(synthesized):
-    denies = [s for s in _statements(synthesized.service_template) if s["Effect"] == "Deny"]
-    assert len(denies) == 1
-    assert _actions(denies[0]) == {"lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"}
-    assert "function:runaway-guardrail-*" in json.dumps(denies[0]["Resource"])
+    policies = _policies(synthesized.service_template)
+    functions = synthesized.service_template.find_resources("AWS::Lambda::Function")
+    assert len(policies) == len(functions) >= 1
+    for statements in policies.values():
+        [deny] = [s for s in statements if s["Effect"] == "Deny"]
+        assert _actions(deny) == {"lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"}
+        assert "function:runaway-guardrail-*" in json.dumps(deny["Resource"])
+    for function in functions.values():
+        assert function["Properties"]["FunctionName"].startswith("runaway-guardrail-")
 
 
 def test_function_asset_holds_only_the_guardrail_package(synthesized):
-    assets = [p for p in synthesized.outdir.iterdir() if p.name.startswith("asset.") and p.is_dir()]
-    assert assets
-    for asset in assets:
-        top = {p.name for p in asset.iterdir()}
-        assert top == {"guardrail"}
-        assert not list(asset.rglob("__pycache__"))
+    functions = synthesized.service_template.find_resources("AWS::Lambda::Function").values()
+    keys = {f["Properties"]["Code"]["S3Key"] for f in functions}
+    assert len(keys) == 1, "every guardrail function shares one code asset"
+    asset = synthesized.outdir / f"asset.{keys.pop().removesuffix('.zip')}"
+    assert {p.name for p in asset.iterdir()} == {"guardrail"}
+    assert not list(asset.rglob("__pycache__"))
 
 
 def test_synthesis_needs_no_aws_lookups(synthesized):
