@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from infra.local import bench_recursion
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 HANDLERS = sorted(
@@ -38,7 +40,10 @@ def import_times() -> dict[str, Any]:
     return {"boto3_ms": baseline, "handlers_ms": modules}
 
 
-SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {"cold_import": import_times}
+SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
+    "cold_import": import_times,
+    "recursion": bench_recursion.run,
+}
 
 
 def to_markdown(results: dict[str, Any]) -> str:
@@ -54,7 +59,47 @@ def to_markdown(results: dict[str, Any]) -> str:
     ]
     for module, ms in imports["handlers_ms"].items():
         lines.append(f"| `{module}` | {ms} | +{round(ms - imports['boto3_ms'], 1)} |")
+    lines += recursion_markdown(results["recursion"])
     return "\n".join(lines) + "\n"
+
+
+def recursion_markdown(recursion: dict[str, Any]) -> list[str]:
+    """The recursion guard's overhead and the invocation scan's cost."""
+    lines = [
+        "",
+        "## Recursion guard: overhead per outgoing call",
+        "",
+        "| call | without guard µs | with guard µs | overhead µs |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for call, numbers in recursion["guard_per_call"].items():
+        lines.append(
+            f"| `{call}` | {numbers['inert_us']} | {numbers['guarded_us']} | {numbers['overhead_us']} |"
+        )
+    lines += [
+        "",
+        "In-process, up to botocore's send: signing and the network are the same either way.",
+        "",
+        "## Invocation scan: API calls, time and monthly cost",
+        "",
+        "| functions | quiet minute: GetMetricData calls | drill-down: GetMetricData / ListFunctions calls "
+        "| drill-down metrics | drill-down s (in process) | GetMetricData $/month |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for count, scan in recursion["scan"].items():
+        quiet, drill = scan["quiet_minute"], scan["drill_down"]
+        lines.append(
+            f"| {int(count):,} | {quiet['get_metric_data_calls']} | {drill['get_metric_data_calls']} / "
+            f"{drill['list_functions_calls']} | {drill['metrics_requested']:,} | "
+            f"{drill['seconds_in_process']} | {scan['monthly']['get_metric_data_usd']} |"
+        )
+    lines += [
+        "",
+        f"A quiet minute costs one account-level call; the scan drills down when the account moves "
+        f"and sweeps every function each {recursion['sweep_every_minutes']} minutes. "
+        "GetMetricData: $0.01 per 1,000 metrics; ListFunctions is free.",
+    ]
+    return lines
 
 
 def main() -> int:
