@@ -12,6 +12,7 @@ from guardrail.athena.config import DETECTOR, AthenaWatchConfig
 from guardrail.athena.counters import AthenaCounters
 from guardrail.athena.lookups import AthenaQueries, DataLocations, WorkgroupSwitch
 from guardrail.athena.notices import Notices
+from guardrail.athena.ports import QueryLookup
 from guardrail.athena.watch import AthenaWatch
 from guardrail.enforcement.enforcer import utc_now
 from guardrail.ledger import Ledger
@@ -24,8 +25,12 @@ def build_watch(
     *,
     session: boto3.session.Session | None = None,
     clock: Callable[[], datetime] = utc_now,
+    queries: QueryLookup | None = None,
 ) -> AthenaWatch:
-    """Build the Athena watch, its adapters and the shared enforcement path."""
+    """Build the Athena watch, its adapters and the shared enforcement path.
+
+    `queries` replaces the GetQueryExecution adapter (replays serve their own statistics).
+    """
     session = session or boto3.session.Session(region_name=settings.region)
     config = AthenaWatchConfig.from_mapping(settings.detector(DETECTOR))
     enforcer, _ = build_enforcer(settings, session=session, clock=clock)
@@ -35,7 +40,7 @@ def build_watch(
         counters=AthenaCounters(
             settings.ledger_table, ttl_hours=config.counter_ttl_hours, boto3_session=session
         ),
-        queries=AthenaQueries(boto3_session=session),
+        queries=queries or AthenaQueries(boto3_session=session),
         locations=DataLocations(boto3_session=session),
         enforcer=enforcer,
         notices=Notices(
