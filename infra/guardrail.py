@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
+from infra.athena_watch import AthenaWatchFunction
 from infra.config import GuardrailConfig
 from infra.function import GuardrailFunction, function_code
 from infra.state import GuardrailState
@@ -29,6 +30,7 @@ class GuardrailFunctions(Construct):
             timeout_seconds=600,
             memory_size=512,
         )
+        self.athena_watch = AthenaWatchFunction(self, "AthenaWatch", config=config, state=state, code=code)
 
 
 class RunawayGuardrail(Construct):
