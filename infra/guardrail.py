@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
+from infra.athena_watch import AthenaWatchFunction
 from infra.config import GuardrailConfig
 from infra.function import GuardrailFunction, function_code
 from infra.recursion_watch import RecursionWatch
@@ -31,6 +32,7 @@ class GuardrailFunctions(Construct):
             memory_size=512,
         )
         self.recursion_watch = RecursionWatch(self, "RecursionWatch", config=config, state=state, code=code)
+        self.athena_watch = AthenaWatchFunction(self, "AthenaWatch", config=config, state=state, code=code)
 
 
 class RunawayGuardrail(Construct):

@@ -1,0 +1,149 @@
+"""The Athena watch: its function, the two EventBridge rules that feed it, and an optional trail."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from guardrail.athena.config import DETECTOR, AthenaWatchConfig
+from guardrail.athena.counters import AthenaCounters
+from guardrail.athena.events import API_CALL, STATE_CHANGE, TERMINAL_STATES
+from guardrail.athena.lookups import AthenaQueries, DataLocations, WorkgroupSwitch
+from infra.config import GuardrailConfig
+from infra.function import GuardrailFunction
+from infra.state import GuardrailState
+
+
+class AthenaWatchFunction(Construct):
+    """The Athena watch function, subscribed to query state changes and CloudTrail query starts."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: GuardrailConfig,
+        state: GuardrailState,
+        code: lambda_.Code,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        watch = AthenaWatchConfig.from_mapping(config.detectors.get(DETECTOR))  # fails synth when malformed
+        self.function = GuardrailFunction(
+            self,
+            "Function",
+            config=config,
+            state=state,
+            role_name="athena-watch",
+            handler="guardrail.handlers.athena_watch.handler",
+            description="Runaway Guardrail Athena watch: query rates, bytes, cross-region reads",
+            code=code,
+        )
+        self._grant(state)
+        target = targets.LambdaFunction(
+            self.function.function, retry_attempts=4, max_event_age=Duration.hours(1)
+        )
+        self.state_changes = events.Rule(
+            self,
+            "QueryStateChange",
+            description="Athena queries reaching a final state, for the Athena watch",
+            event_pattern=events.EventPattern(
+                source=["aws.athena"],
+                detail_type=[STATE_CHANGE],
+                detail={"currentState": sorted(TERMINAL_STATES)},
+            ),
+            targets=[target],
+        )
+        self.query_starts = events.Rule(
+            self,
+            "QueryStarted",
+            description="StartQueryExecution calls from CloudTrail (the caller), for the Athena watch",
+            event_pattern=events.EventPattern(
+                source=["aws.athena"],
+                detail_type=[API_CALL],
+                detail={"eventSource": ["athena.amazonaws.com"], "eventName": ["StartQueryExecution"]},
+            ),
+            targets=[target],
+        )
+        self.trail = self._trail() if watch.create_trail else None
+
+    def _grant(self, state: GuardrailState) -> None:
+        stack = Stack.of(self)
+        role = self.function.role
+        role.add_to_policy(
+            iam.PolicyStatement(actions=list(AthenaCounters.PERMISSIONS), resources=[state.table.table_arn])
+        )
+        workgroups = stack.format_arn(service="athena", resource="workgroup", resource_name="*")
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[*AthenaQueries.PERMISSIONS, *WorkgroupSwitch.PERMISSIONS], resources=[workgroups]
+            )
+        )
+        glue = [a for a in DataLocations.PERMISSIONS if a.startswith("glue:")]
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=glue,
+                resources=[
+                    stack.format_arn(service="glue", resource="catalog"),
+                    stack.format_arn(service="glue", resource="database", resource_name="*"),
+                    stack.format_arn(service="glue", resource="table", resource_name="*/*"),
+                ],
+            )
+        )
+        buckets = [a for a in DataLocations.PERMISSIONS if a.startswith("s3:")]
+        role.add_to_policy(iam.PolicyStatement(actions=buckets, resources=[f"arn:{stack.partition}:s3:::*"]))
+        Validations.of(self.function).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:athena:<AWS::Region>:"
+                "<AWS::AccountId>:workgroup/*]",
+                reason="The watch reads the statistics of queries in any workgroup, and disables the "
+                "workgroups the configuration names; both are known only at run time.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"
+                "<AWS::AccountId>:database/*]",
+                reason="glue:GetTable (read-only) finds where any table a query reads keeps its data.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"
+                "<AWS::AccountId>:table/*/*]",
+                reason="glue:GetTable (read-only) finds where any table a query reads keeps its data.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::*]",
+                reason="s3:GetBucketLocation (metadata only, no object access) finds the region of any "
+                "bucket a table points at.",
+            ),
+        )
+
+    def _trail(self) -> cloudtrail.Trail:
+        bucket = s3.Bucket(
+            self,
+            "TrailBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
+        )
+        Validations.of(bucket).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-S1",
+                reason="The bucket only receives CloudTrail log files; CloudTrail itself records access "
+                "to it, and a second access-log bucket would add cost without new facts.",
+            )
+        )
+        return cloudtrail.Trail(
+            self,
+            "Trail",
+            bucket=bucket,
+            is_multi_region_trail=False,
+            include_global_service_events=False,
+            management_events=cloudtrail.ReadWriteType.WRITE_ONLY,
+            enable_file_validation=True,
+        )

@@ -1,0 +1,80 @@
+import json
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from guardrail.athena.config import AthenaWatchConfigError
+from guardrail.athena.counters import AthenaCounters
+from guardrail.athena.lookups import AthenaQueries, DataLocations, WorkgroupSwitch
+from tests.infra.conftest import PROJECT_ROOT, synthesize
+
+pytestmark = pytest.mark.infra
+
+
+def _context(detector):
+    guardrail = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]["guardrail"]
+    return {"guardrail": {**guardrail, "detectors": {"athena-watch": detector}}}
+
+
+def test_function_is_fed_by_state_changes_and_cloudtrail_query_starts(synthesized):
+    template = synthesized.service_template
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "FunctionName": "runaway-guardrail-athena-watch",
+            "Handler": "guardrail.handlers.athena_watch.handler",
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.athena"],
+                "detail-type": ["Athena Query State Change"],
+                "detail": {"currentState": ["CANCELLED", "FAILED", "SUCCEEDED"]},
+            }
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.athena"],
+                "detail-type": ["AWS API Call via CloudTrail"],
+                "detail": {"eventSource": ["athena.amazonaws.com"], "eventName": ["StartQueryExecution"]},
+            }
+        },
+    )
+    template.resource_count_is("AWS::CloudTrail::Trail", 0)
+
+
+def test_role_gets_every_permission_its_adapters_declare(synthesized):
+    granted = set()
+    for policy in synthesized.service_template.find_resources("AWS::IAM::Policy").values():
+        if "AthenaWatch" not in str(policy["Properties"]["Roles"]):
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            if statement["Effect"] == "Allow":
+                granted |= {actions} if isinstance(actions, str) else set(actions)
+    declared = {
+        *AthenaCounters.PERMISSIONS,
+        *AthenaQueries.PERMISSIONS,
+        *DataLocations.PERMISSIONS,
+        *WorkgroupSwitch.PERMISSIONS,
+    }
+    assert declared <= granted, declared - granted
+
+
+def test_create_trail_flag_adds_a_write_only_management_trail(tmp_path):
+    synthesized = synthesize(tmp_path, _context({"createTrail": True}))
+    template = Template.from_stack(synthesized.service)
+    template.has_resource_properties(
+        "AWS::CloudTrail::Trail",
+        {"IsMultiRegionTrail": False, "EventSelectors": [Match.object_like({"ReadWriteType": "WriteOnly"})]},
+    )
+
+
+def test_malformed_section_fails_synthesis(tmp_path):
+    with pytest.raises(AthenaWatchConfigError, match=r"caller\.maxQueriesPerWindow"):
+        synthesize(tmp_path, _context({"caller": {"maxQueriesPerWindow": "lots"}}))
