@@ -28,7 +28,7 @@ def moto_server(timeout_seconds: float = 30.0) -> Iterator[str]:
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "infra.local.moto_server_main", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -1,18 +1,17 @@
-import json
-
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from app import cdk_json_context
 from guardrail.athena.config import AthenaWatchConfigError
 from guardrail.athena.counters import AthenaCounters
 from guardrail.athena.lookups import AthenaQueries, DataLocations, WorkgroupSwitch
-from tests.infra.conftest import PROJECT_ROOT, synthesize
+from tests.infra.conftest import synthesize
 
 pytestmark = pytest.mark.infra
 
 
 def _context(detector):
-    guardrail = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]["guardrail"]
+    guardrail = cdk_json_context()["guardrail"]
     return {"guardrail": {**guardrail, "detectors": {"athena-watch": detector}}}
 
 

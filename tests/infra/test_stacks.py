@@ -13,6 +13,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 
 from guardrail.alerts.sns import SnsAlerts
+from guardrail.athena.counters import AthenaCounters
+from guardrail.athena.lookups import AthenaQueries, DataLocations, WorkgroupSwitch
 from guardrail.invocation_scan import CloudWatchMetrics
 from guardrail.lambda_control import LambdaControl
 from guardrail.ledger import Ledger
@@ -132,7 +134,15 @@ def _allowed(statements: list[dict]) -> set[str]:
 
 
 ENFORCEMENT = set(LambdaControl.PERMISSIONS) | set(Ledger.PERMISSIONS) | set(SnsAlerts.PERMISSIONS)
-DECLARED = ENFORCEMENT | set(CloudWatchMetrics.PERMISSIONS)
+DECLARED = (
+    ENFORCEMENT
+    | set(CloudWatchMetrics.PERMISSIONS)
+    | {
+        p
+        for adapter in (AthenaCounters, AthenaQueries, DataLocations, WorkgroupSwitch)
+        for p in adapter.PERMISSIONS
+    }
+)
 LOGS_AND_KMS = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:GenerateDataKey", "kms:Decrypt"}
 
 
