@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 from guardrail.athena.cost import QueryCost
 from guardrail.athena.detect import Totals
 from guardrail.athena.events import Caller, QueryFinished, QueryStarted
+from guardrail.aws_clients import client_for
 from guardrail.errors import GuardrailError
 
 if TYPE_CHECKING:
@@ -80,10 +81,9 @@ class AthenaCounters:
         boto3_session: boto3.session.Session | None = None,
         boto_config: Config | None = None,
     ) -> None:
-        if boto3_client is None:
-            session = boto3_session or boto3.session.Session()
-            boto3_client = session.client("dynamodb", config=boto_config)
-        self._client = boto3_client
+        self._client: DynamoDBClient = client_for(
+            "dynamodb", boto3_client=boto3_client, boto3_session=boto3_session, boto_config=boto_config
+        )
         self._table = table_name
         self._ttl = timedelta(hours=ttl_hours)
 

@@ -11,6 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from guardrail.athena.tables import referenced_tables
+from guardrail.aws_clients import client_for
 
 if TYPE_CHECKING:
     from mypy_boto3_athena.client import AthenaClient
@@ -49,10 +50,12 @@ class AthenaQueries:
         boto3_session: boto3.session.Session | None = None,
         boto_config: Config | None = None,
     ) -> None:
-        if boto3_client is None:
-            session = boto3_session or boto3.session.Session()
-            boto3_client = session.client("athena", config=boto_config or _RETRIES)
-        self._client = boto3_client
+        self._client: AthenaClient = client_for(
+            "athena",
+            boto3_client=boto3_client,
+            boto3_session=boto3_session,
+            boto_config=boto_config or _RETRIES,
+        )
 
     def get(self, query_id: str) -> QueryFacts | None:
         """The query's facts, or None when Athena does not know the id (unknown or expired)."""
@@ -157,10 +160,12 @@ class WorkgroupSwitch:
         boto3_session: boto3.session.Session | None = None,
         boto_config: Config | None = None,
     ) -> None:
-        if boto3_client is None:
-            session = boto3_session or boto3.session.Session()
-            boto3_client = session.client("athena", config=boto_config or _RETRIES)
-        self._client = boto3_client
+        self._client: AthenaClient = client_for(
+            "athena",
+            boto3_client=boto3_client,
+            boto3_session=boto3_session,
+            boto_config=boto_config or _RETRIES,
+        )
 
     def disable(self, workgroup: str) -> None:
         """Set the workgroup's state to DISABLED (queries already running carry on)."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from guardrail.aws_clients import client_for
 from guardrail.invocation_scan.detect import Sample
 
 if TYPE_CHECKING:
@@ -44,10 +45,12 @@ class CloudWatchMetrics:
         boto3_session: boto3.session.Session | None = None,
         boto_config: Config | None = None,
     ) -> None:
-        if boto3_client is None:
-            session = boto3_session or boto3.session.Session()
-            boto3_client = session.client("cloudwatch", config=boto_config or _RETRIES)
-        self._client = boto3_client
+        self._client: CloudWatchClient = client_for(
+            "cloudwatch",
+            boto3_client=boto3_client,
+            boto3_session=boto3_session,
+            boto_config=boto_config or _RETRIES,
+        )
 
     def samples(
         self, queries: Sequence[MetricQuery], *, start: datetime, end: datetime
