@@ -28,6 +28,7 @@ _watch: AthenaWatch | None = None
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Book the event once, decide, act; a bad event is logged and counted, never retried."""
     global _watch  # noqa: PLW0603 - one watch (clients, caches) per container
+    metrics.add_metric(name="AthenaEventsReceived", unit=MetricUnit.Count, value=1)
     try:
         _watch = _watch or build_watch(Settings.from_env())
         report = _watch.handle(event)

@@ -1,9 +1,13 @@
-"""`make demo`: deploy the guardrail into moto's server and drive the kill switch like an operator.
+"""`make demo`: the incident replayed against the guardrail deployed on the local AWS stand-in.
 
-Steps: start moto on 127.0.0.1; synthesize the app (cdk-nag included); deploy both stacks with
-CloudFormation, assets uploaded as `cdk deploy` does; create sample functions; subscribe a queue
-to the alert topic; run `guardrail throttle / status / restore` through the deployed kill switch's
-real handler; check that every reservation came back exactly; print what an operator would see.
+1. Start moto's server on 127.0.0.1; synthesize the app (cdk-nag included) and deploy both stacks
+   with CloudFormation, assets uploaded as `cdk deploy` does.
+2. Build the incident's world: the batch function (reserved concurrency 7), its Glue tables, one of
+   them over a bucket in another region; two bystanders (no reservation, and one tagged exempt).
+3. Replay the night on the events' own clock: every event goes through the rules the stack deployed
+   to the deployed handler. Show progress, then the timeline, the spend, the alert, a PNG chart.
+4. Act as the operator with the `guardrail` command: status, a manual throttle, restore everything,
+   and check that every reservation came back exactly. Stop the server.
 """
 
 from __future__ import annotations
@@ -15,27 +19,25 @@ import os
 import sys
 import tempfile
 import time
-import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import redirect_stdout
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import aws_cdk as cdk
 import boto3
 
-from app import build_app, cdk_json_context
 from guardrail import cli
-from infra.local.deploy import deploy
-from infra.local.lambda_bridge import LambdaBridge
-from infra.local.moto_server import ACCOUNT, moto_server
+from guardrail.athena.cost import TB
+from guardrail.athena.replay import ReplayQuery
+from infra.local.alternatives import query_usd
+from infra.local.chart import write_chart
+from infra.local.incident import QueryStatistics, Timeline, build_world, replay_incident
+from infra.local.moto_server import moto_server
+from infra.local.scenario import DEFAULT, Scenario
+from infra.local.stand_in import deploy_guardrail
 
-REGION = "us-east-1"
-SAMPLES: dict[str, dict[str, Any]] = {
-    "nightly-batch": {"reserved": 7, "tags": {}},
-    "report-builder": {"reserved": None, "tags": {}},
-    "payments-api": {"reserved": None, "tags": {"guardrail:exempt": "true"}},
-}
+ROOT = Path(__file__).resolve().parents[2]
+BYSTANDERS = {"report-builder": {}, "payments-api": {"guardrail:exempt": "true"}}
 
 
 class Narrator:
@@ -45,176 +47,182 @@ class Narrator:
         self.start = time.monotonic()
 
     def step(self, text: str) -> None:
-        """Print one step with the time since the demo started."""
+        """Print one step with the wall time since the demo started."""
         print(f"[{time.monotonic() - self.start:5.1f}s] {text}", flush=True)
 
 
-def stand_in_layer(session: boto3.session.Session) -> str:
-    """Publish a stand-in for the managed Powertools layer, which moto's account cannot see."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(
-            "python/README.txt", "Stands in for AWSLambdaPowertoolsPythonV3 on the local stand-in.\n"
-        )
-    response = session.client("lambda").publish_layer_version(
-        LayerName="powertools-stand-in",
-        Content={"ZipFile": buffer.getvalue()},
-        CompatibleRuntimes=["python3.13"],
-    )
-    return str(response["LayerVersionArn"])
-
-
-def synthesize(outdir: Path, layer_arn: str) -> tuple[str, str]:
-    """Synthesize the app from cdk.json, pointing the functions at the stand-in layer."""
-    context = cdk_json_context()
-    context["guardrail"] = {**context["guardrail"], "powertoolsLayerArn": layer_arn}
-    app = cdk.App(outdir=str(outdir), context=context)
-    state, service = build_app(app)
-    app.synth()
-    return state.stack_name, service.stack_name
-
-
-def create_samples(session: boto3.session.Session) -> None:
-    """Create the sample functions the operator will act on."""
-    iam = session.client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
-        ],
-    }
-    role = iam.create_role(RoleName="demo-sample-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
-        "Arn"
-    ]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+def create_bystanders(session: boto3.session.Session, role: str) -> None:
+    """Functions the operator will act on by hand (the batch function is the scenario's)."""
     client = session.client("lambda")
-    for name, sample in SAMPLES.items():
+    for name, tags in BYSTANDERS.items():
         client.create_function(
             FunctionName=name,
             Runtime="python3.13",
             Role=role,
             Handler="app.handler",
-            Code={"ZipFile": buffer.getvalue()},
-            Tags=sample["tags"],
+            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+            Tags=tags,
         )
-        if sample["reserved"] is not None:
-            client.put_function_concurrency(
-                FunctionName=name, ReservedConcurrentExecutions=sample["reserved"]
-            )
 
 
-def subscribe_inbox(session: boto3.session.Session, topic_arn: str) -> str:
-    """Subscribe a queue to the alert topic, as a machine subscriber would be."""
-    sqs = session.client("sqs")
-    url = sqs.create_queue(QueueName="demo-alert-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    session.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
-    return str(url)
-
-
-def reservations(session: boto3.session.Session) -> dict[str, int | None]:
-    """Each sample function's reserved concurrency right now."""
+def reservations(session: boto3.session.Session, names: Sequence[str]) -> dict[str, int | None]:
+    """Each function's reserved concurrency right now."""
     client = session.client("lambda")
     return {
-        name: client.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
-        for name in SAMPLES
+        n: client.get_function_concurrency(FunctionName=n).get("ReservedConcurrentExecutions") for n in names
     }
 
 
 def operator(session: boto3.session.Session, endpoint: str, *args: str) -> int:
     """Run the `guardrail` console command as an operator would, echoing it."""
-    argv = ["--endpoint-url", endpoint, "--region", REGION, *args]
     print(f"\n$ guardrail {' '.join(args)}")
     output = io.StringIO()
     with redirect_stdout(output):
-        code = cli.main(argv, session=session)
+        code = cli.main(
+            ["--endpoint-url", endpoint, "--region", session.region_name or "", *args], session=session
+        )
     print("\n".join(f"  {line}" for line in output.getvalue().splitlines()))
     return code
 
 
-def drain(session: boto3.session.Session, url: str) -> list[dict[str, Any]]:
-    """Every alert that reached the queue."""
-    sqs = session.client("sqs")
-    alerts = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in batch:
-            alerts.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return alerts
+def spend(scenario: Scenario, queries: list[ReplayQuery]) -> str:
+    """Queries, bytes and dollars, in one line."""
+    total = len(queries) * query_usd(scenario)
+    scanned = sum(q.scanned_bytes for q in queries) / TB
+    return f"{len(queries):,} queries, {scanned:.2f} TB scanned, ${total:,.2f}"
 
 
-def run(endpoint: str, workdir: Path, narrator: Narrator) -> list[str]:
-    """Deploy and drive the guardrail against `endpoint`; return the problems found (none is success)."""
-    session = boto3.session.Session(region_name=REGION)
-    layer = stand_in_layer(session)
-    state, service = synthesize(workdir / "cdk.out", layer)
-    narrator.step(f"synthesized {state} and {service}; cdk-nag AwsSolutions passed")
-    outputs = deploy(session, workdir / "cdk.out", [state, service], ACCOUNT, REGION)
-    narrator.step("deployed with CloudFormation (assets uploaded as cdk deploy does):")
-    for name, values in outputs.items():
-        for key, value in values.items():
-            print(f"         {name}.{key} = {value}")
-    create_samples(session)
-    inbox = subscribe_inbox(session, outputs[state]["AlertTopicArn"])
-    before = reservations(session)
-    narrator.step(f"sample functions and their reservations: {before}")
-    logs = (workdir / "kill-switch.log").open("w")  # what CloudWatch Logs would hold
-    LambdaBridge(session, logs=logs).attach()
+def show_progress(scenario: Scenario) -> Callable[[datetime, int, list[ReplayQuery]], None]:
+    """A progress printer for the replay."""
 
-    problems = []
-    code = operator(session, endpoint, "throttle", *SAMPLES, "--reason", "demo: runaway recursion suspected")
-    throttled = reservations(session)
-    operator(session, endpoint, "status")
-    operator(session, endpoint, "restore", "--all")
-    after = reservations(session)
-    alerts = drain(session, inbox)
-    print()
-    narrator.step(
-        f"{len(alerts)} alerts reached the subscribed queue; the first, as an e-mail reader sees it:"
+    def progress(at: datetime, deliveries: int, issued: list[ReplayQuery]) -> None:
+        print(f"         {at:%H:%M} event time | {deliveries:,} events delivered | {spend(scenario, issued)}")
+
+    return progress
+
+
+def show_timeline(scenario: Scenario, timeline: Timeline) -> None:
+    """The night as it happened: the loop, the detection, the throttle, and what it cost."""
+    looped = [q for q in timeline.issued if q.looping]
+    print("\nTimeline (event time, UTC)")
+    planned = scenario.replay.batch_queries
+    print(f"  {timeline.start:%H:%M:%S}  the nightly batch starts ({planned} queries planned)")
+    if timeline.loop_started_at:
+        print(f"  {timeline.loop_started_at:%H:%M:%S}  an unhandled error turns the recursion into a loop")
+    if timeline.limits_left_at:
+        print(f"  {timeline.limits_left_at:%H:%M:%S}  its query rate leaves the configured limits")
+    if timeline.throttled_at:
+        delay = timeline.detection_delay.total_seconds() if timeline.detection_delay else 0
+        print(
+            f"  {timeline.throttled_at:%H:%M:%S}  Runaway Guardrail throttles {scenario.replay.function} "
+            f"(+{delay:.0f} s)"
+        )
+    print(f"\nSpent before the stop: {spend(scenario, timeline.issued)}")
+    print(f"  of which the loop:   {spend(scenario, looped)}")
+    per_day = 86_400 / scenario.replay.loop_interval_seconds
+    print(
+        f"Left running, the loop would spend ${per_day * query_usd(scenario):,.0f} a day "
+        f"({per_day * scenario.replay.scanned_bytes / TB:,.1f} TB a day)."
     )
-    if alerts:
-        print(f"    Subject: {alerts[0]['Subject']}")
-        document = json.loads(alerts[0]["Message"])
-        print("\n".join(f"    | {line}" for line in document["text"].splitlines()))
+
+
+def run(endpoint: str, workdir: Path, out: Path, scenario: Scenario, narrator: Narrator) -> list[str]:
+    """Deploy, replay and operate; return the problems found (none is success)."""
+    session = boto3.session.Session(region_name=scenario.replay.athena_region)
+    workdir.mkdir(parents=True, exist_ok=True)
+    logs = (workdir / "handlers.log").open("w")  # what CloudWatch Logs would hold
+    stacks, deployment = deploy_guardrail(session, workdir, {"athena-watch": scenario.athena_watch}, logs)
+    narrator.step(f"synthesized and deployed {', '.join(stacks)} with CloudFormation; outputs:")
+    for key in ("KillSwitchFunctionName", "AlertTopicArn", "LedgerTableName"):
+        print(f"         {key} = {deployment.outputs[key]}")
+    create_bystanders(session, build_world(session, scenario))
+    names = [scenario.replay.function, *BYSTANDERS]
+    before = reservations(session, names)
+    narrator.step(
+        f"the world: {before}; data in {scenario.replay.data_region}, Athena in "
+        f"{scenario.replay.athena_region}"
+    )
+    narrator.step(f"replaying '{scenario.name}' through the deployed rules and handlers:")
+    statistics = QueryStatistics(scenario.replay)
+    statistics.install()
+    try:
+        timeline = replay_incident(scenario, deployment.bus, progress=show_progress(scenario))
+    finally:
+        statistics.uninstall()
+    narrator.step(f"replay done: {timeline.deliveries:,} events delivered")
+    show_timeline(scenario, timeline)
+    alerts = deployment.alerts()
+    throttle_alerts = [a for a in alerts if json.loads(a["Message"]).get("event_type") == "throttled"]
+    if throttle_alerts:
+        print(f"\nThe alert, as an e-mail reader receives it ({len(alerts)} alerts in all):")
+        print(f"    Subject: {throttle_alerts[0]['Subject']}")
+        print(
+            "\n".join(
+                f"    | {line}" for line in json.loads(throttle_alerts[0]["Message"])["text"].splitlines()
+            )
+        )
+    chart = write_chart(scenario, timeline, out / "incident-replay.png")
+    narrator.step(f"chart written to {chart}")
+
+    operator(session, endpoint, "status")
+    manual = operator(
+        session, endpoint, "throttle", *BYSTANDERS, "--reason", "operator: contain the blast radius"
+    )
+    throttled = reservations(session, names)
+    operator(session, endpoint, "restore", "--all")
+    after = reservations(session, names)
     logs.close()
-    log_lines = (workdir / "kill-switch.log").read_text().splitlines()
-    narrator.step(f"the kill switch wrote {len(log_lines)} structured log lines (CloudWatch Logs in AWS)")
-    if code != cli.EXIT_OK:
-        problems.append(f"throttle exited {code}")
-    if throttled != {"nightly-batch": 0, "report-builder": 0, "payments-api": None}:
-        problems.append(f"unexpected reservations while throttled: {throttled}")
+    print("\nReservations")
+    print(f"  before the night:   {before}")
+    print(f"  while throttled:    {throttled}  (payments-api is tagged guardrail:exempt)")
+    print(f"  after restore --all: {after}  {'= before, exactly' if after == before else '!= before'}")
+    return problems(timeline, manual, throttled, before, after)
+
+
+def problems(
+    timeline: Timeline,
+    manual: int,
+    throttled: dict[str, int | None],
+    before: dict[str, int | None],
+    after: dict[str, int | None],
+) -> list[str]:
+    """What went wrong, if anything."""
+    found = []
+    if timeline.throttled_at is None:
+        found.append("the guardrail never throttled the looping function")
+    elif timeline.detection_delay is None or timeline.detection_delay.total_seconds() > 120:
+        found.append(f"the throttle came {timeline.detection_delay} after the rate left the limits (> 2 min)")
+    if manual != cli.EXIT_OK:
+        found.append(f"the manual throttle exited {manual}")
+    if [v for k, v in throttled.items() if k != "payments-api"] != [0, 0] or throttled[
+        "payments-api"
+    ] is not None:
+        found.append(f"unexpected reservations while throttled: {throttled}")
     if after != before:
-        problems.append(f"restore did not put back {before}: {after}")
-    if len(alerts) != 4:
-        problems.append(f"expected 4 alerts (2 throttles, 2 restores), got {len(alerts)}")
-    print("\nReport")
-    print(f"  before:    {before}")
-    print(f"  throttled: {throttled}  (payments-api is tagged guardrail:exempt)")
-    print(f"  restored:  {after}  {'= before, exactly' if after == before else '!= before'}")
-    return problems
+        found.append(f"restore did not put back {before}: {after}")
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `make demo`."""
     parser = argparse.ArgumentParser(prog="demo", description=__doc__)
-    parser.add_argument("--keep", type=Path, help="keep the synthesized app in this folder")
+    parser.add_argument("--scenario", type=Path, default=DEFAULT, help="a replay scenario (JSON)")
+    parser.add_argument("--out", type=Path, default=ROOT / ".demo", help="where the chart is written")
+    parser.add_argument("--keep", type=Path, help="keep the synthesized app and the handlers' logs here")
     args = parser.parse_args(argv)
+    scenario = Scenario.load(args.scenario)
     narrator = Narrator()
-    os.environ.update(
-        {"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo", "AWS_DEFAULT_REGION": REGION}
-    )
+    os.environ.update({"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo"})
     os.environ.pop("AWS_PROFILE", None)
     with moto_server() as endpoint, tempfile.TemporaryDirectory() as scratch:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         narrator.step(f"moto server (the local AWS stand-in) is up at {endpoint}")
-        problems = run(endpoint, args.keep or Path(scratch), narrator)
+        found = run(endpoint, args.keep or Path(scratch), args.out, scenario, narrator)
     narrator.step("moto server stopped")
-    for problem in problems:
+    for problem in found:
         print(f"PROBLEM: {problem}", file=sys.stderr)
-    print("demo passed" if not problems else "demo FAILED")
-    return 1 if problems else 0
+    print("demo passed" if not found else "demo FAILED")
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

@@ -26,7 +26,10 @@ class DeployError(RuntimeError):
 
 def bootstrap(session: boto3.session.Session, account: str, region: str) -> None:
     """Create what `cdk bootstrap` provides and the templates rely on."""
-    session.client("s3").create_bucket(Bucket=f"cdk-{BOOTSTRAP_QUALIFIER}-assets-{account}-{region}")
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    session.client("s3").create_bucket(
+        Bucket=f"cdk-{BOOTSTRAP_QUALIFIER}-assets-{account}-{region}", **location
+    )
     session.client("ssm").put_parameter(
         Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version",
         Value=BOOTSTRAP_VERSION,

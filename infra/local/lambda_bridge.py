@@ -54,6 +54,7 @@ class LambdaBridge:
         self._logs = logs
         self._lambda = session.client("lambda")
         self.invocations: list[tuple[str, Any]] = []
+        self._configs: dict[str, dict[str, Any]] = {}
 
     def attach(self) -> None:
         """Route every Invoke made through the session to the bridge."""
@@ -62,7 +63,15 @@ class LambdaBridge:
 
     def run(self, function_name: str, event: Any) -> Any:
         """Run the function's deployed handler with its deployed environment."""
-        return self._run(self._lambda.get_function_configuration(FunctionName=function_name), event)
+        return self._run(self._configuration(function_name), event)
+
+    def _configuration(self, function_name: str) -> dict[str, Any]:
+        """The function's deployed configuration (read once: a deployment does not change it)."""
+        if function_name not in self._configs:
+            self._configs[function_name] = dict(
+                self._lambda.get_function_configuration(FunctionName=function_name)
+            )
+        return self._configs[function_name]
 
     def _run(self, config: dict[str, Any], event: Any) -> Any:
         module_name, _, attribute = config["Handler"].rpartition(".")

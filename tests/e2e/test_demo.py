@@ -1,4 +1,4 @@
-"""`make demo` end to end: moto's server, CloudFormation deploy, kill switch, alerts, exact restore."""
+"""`make demo` end to end: moto's server, CloudFormation deploy, the incident replayed, the operator."""
 
 from __future__ import annotations
 
@@ -13,23 +13,27 @@ pytestmark = pytest.mark.infra
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_demo_deploys_and_round_trips(tmp_path):
+def test_demo_replays_the_incident_and_restores_exactly(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     result = subprocess.run(
-        [sys.executable, "-m", "infra.local.demo", "--keep", str(tmp_path)],
+        [sys.executable, "-m", "infra.local.demo", "--keep", str(tmp_path / "work"), "--out", str(tmp_path)],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         check=False,
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "demo passed" in result.stdout
+    out = result.stdout
+    assert result.returncode == 0, out[-3000:] + result.stderr[-3000:]
+    assert "demo passed" in out
+    assert "Runaway Guardrail throttles nightly-batch" in out
+    assert "Detector:            athena-watch" in out
+    assert '"data_regions": ["ap-northeast-1"]' in out
     assert (
-        "restored:  {'nightly-batch': 7, 'report-builder': None, 'payments-api': None}  = before"
-        in result.stdout
+        "after restore --all: {'nightly-batch': 7, 'report-builder': None, 'payments-api': None}  = before"
+        in out
     )
-    assert (tmp_path / "cdk.out" / "RunawayGuardrailService.template.json").exists()
-    assert '"kill-switch request done"' in (tmp_path / "kill-switch.log").read_text()
+    assert (tmp_path / "incident-replay.png").read_bytes()[:4] == b"\x89PNG"
+    assert '"kill-switch request done"' in (tmp_path / "work" / "handlers.log").read_text()
