@@ -17,9 +17,9 @@ from moto import mock_aws
 from guardrail.enforcement import Enforcer
 from guardrail.runtime import build_enforcer
 from guardrail.settings import Settings
-from infra.local.moto_speedups import install as install_moto_speedups
+from infra.local.moto_patches import install as install_moto_patches
 
-install_moto_speedups()  # moto's transactions copy the whole table; see the module's docstring
+install_moto_patches()  # atomic conditional writes, and transactions that do not copy the table
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -18,7 +18,7 @@ from moto import mock_aws
 
 from infra.local.alternatives import compare
 from infra.local.incident import QueryStatistics, build_world, replay_incident
-from infra.local.moto_speedups import install
+from infra.local.moto_patches import install
 from infra.local.scenario import DEFAULT, Scenario
 from infra.local.stand_in import deploy_guardrail
 

@@ -1,4 +1,4 @@
-"""moto's server with the local speed-ups installed (see `infra.local.moto_speedups`)."""
+"""moto's server with the local patches installed (see `infra.local.moto_patches`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 from moto.server import main
 
-from infra.local.moto_speedups import install
+from infra.local.moto_patches import install
 
 if __name__ == "__main__":
     install()

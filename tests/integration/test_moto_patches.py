@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -69,3 +72,25 @@ def test_queries_still_return_exactly_their_partitions_range(aws):
     )
     assert [i["sk"]["S"] for i in rest["Items"]] == ["M#2"]
     assert len(client.scan(TableName="runaway-guardrail-ledger")["Items"]) == 8
+
+
+def test_conditional_writes_are_atomic_across_threads(aws):
+    create_stateful_resources(aws)
+    client = aws.client("dynamodb")
+    start = threading.Barrier(8)
+
+    def claim(i: int) -> bool:
+        start.wait()
+        try:
+            client.put_item(
+                TableName="runaway-guardrail-ledger",
+                Item={"pk": {"S": "claim"}, "sk": {"S": "X"}, "by": {"N": str(i)}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        won = list(pool.map(claim, range(8)))
+    assert won.count(True) == 1

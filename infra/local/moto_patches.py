@@ -1,7 +1,11 @@
-"""Makes moto's DynamoDB calls cost what they touch, not the size of the table.
+"""Makes moto's DynamoDB behave like DynamoDB under concurrency, and cost what a call touches.
 
-moto 5.2 does two things per call that grow with the whole table, and a night's Athena replay (one
-transaction and a few queries per event) slows to a crawl as the table fills:
+Conditional writes are atomic in DynamoDB; in moto a condition is checked, then the item written,
+with nothing between two threads. The guardrail's ledger relies on that atomicity (first record
+wins, one restore of many), so its concurrency tests run with moto's item writes under one lock.
+
+moto 5.2 also does two things per call that grow with the whole table, and a night's Athena replay
+(one transaction and a few queries per event) slows to a crawl as the table fills:
 - `TransactWriteItems` deep-copies every table it names, to be able to roll back. The speed-up checks
   every condition first (with moto's own evaluator) under a lock: when all hold, nothing will need a
   rollback and the copy is skipped; when one fails, moto's own path runs unchanged.
@@ -13,8 +17,10 @@ The results of every call are exactly moto's; only the wasted work is saved.
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import types
+from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb import models as dynamodb_models
@@ -24,6 +30,7 @@ from moto.dynamodb.models.table import Table
 
 _state = threading.local()
 _lock = threading.RLock()
+_WRITES = ("put_item", "update_item", "delete_item")
 _original = DynamoDBBackend.transact_write_items
 _original_query = Table.query
 _original_all_items = Table.all_items
@@ -93,10 +100,21 @@ def _query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         _state.partition = None
 
 
+def _atomic(write: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(write)
+    def locked(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with _lock:  # the condition check and the write, as one step
+            return write(self, *args, **kwargs)
+
+    return locked
+
+
 def install() -> None:
     """Patch moto's DynamoDB backend in this process (idempotent)."""
     if DynamoDBBackend.transact_write_items is _transact_write_items:
         return
+    for name in _WRITES:
+        setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
     setattr(dynamodb_models, "copy", types.SimpleNamespace(deepcopy=_deepcopy))  # noqa: B010 - a module global
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     Table.all_items = _all_items  # type: ignore[method-assign]
