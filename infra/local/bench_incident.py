@@ -60,7 +60,7 @@ def run(path: Path = DEFAULT) -> dict[str, Any]:
 
 
 def _iso(value: Any) -> str | None:
-    return None if value is None else value.isoformat()
+    return None if value is None else value.isoformat(timespec="seconds")
 
 
 def markdown(results: dict[str, Any]) -> list[str]:
