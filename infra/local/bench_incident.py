@@ -35,12 +35,8 @@ def run(path: Path = DEFAULT) -> dict[str, Any]:
             session, Path(scratch), {"athena-watch": scenario.athena_watch}, logs
         )
         build_world(session, scenario)
-        statistics = QueryStatistics(scenario.replay)
-        statistics.install()
-        try:
+        with QueryStatistics(scenario.replay):
             timeline = replay_incident(scenario, deployment.bus)
-        finally:
-            statistics.uninstall()
     rows = []
     for alternative in compare(scenario, timeline):
         row = asdict(alternative)

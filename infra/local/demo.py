@@ -31,7 +31,7 @@ from guardrail.athena.cost import TB
 from guardrail.athena.replay import ReplayQuery
 from infra.local.alternatives import query_usd
 from infra.local.chart import write_chart
-from infra.local.incident import QueryStatistics, Timeline, build_world, replay_incident
+from infra.local.incident import EMPTY_ZIP, QueryStatistics, Timeline, build_world, replay_incident
 from infra.local.moto_server import moto_server
 from infra.local.scenario import DEFAULT, Scenario
 from infra.local.stand_in import deploy_guardrail
@@ -60,7 +60,7 @@ def create_bystanders(session: boto3.session.Session, role: str) -> None:
             Runtime="python3.13",
             Role=role,
             Handler="app.handler",
-            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+            Code={"ZipFile": EMPTY_ZIP},
             Tags=tags,
         )
 
@@ -143,12 +143,8 @@ def run(endpoint: str, workdir: Path, out: Path, scenario: Scenario, narrator: N
         f"{scenario.replay.athena_region}"
     )
     narrator.step(f"replaying '{scenario.name}' through the deployed rules and handlers:")
-    statistics = QueryStatistics(scenario.replay)
-    statistics.install()
-    try:
+    with QueryStatistics(scenario.replay):
         timeline = replay_incident(scenario, deployment.bus, progress=show_progress(scenario))
-    finally:
-        statistics.uninstall()
     narrator.step(f"replay done: {timeline.deliveries:,} events delivered")
     show_timeline(scenario, timeline)
     alerts = deployment.alerts()

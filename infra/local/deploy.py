@@ -24,6 +24,12 @@ class DeployError(RuntimeError):
     """A stack did not reach CREATE_COMPLETE."""
 
 
+def create_bucket(session: boto3.session.Session, bucket: str, region: str) -> None:
+    """Create a bucket in `region` (us-east-1 takes no location constraint)."""
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    session.client("s3", region_name=region).create_bucket(Bucket=bucket, **location)
+
+
 def bootstrap(session: boto3.session.Session, account: str, region: str) -> None:
     """Create what `cdk bootstrap` provides and the templates rely on."""
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}

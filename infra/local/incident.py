@@ -24,10 +24,14 @@ import botocore.handlers
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
+from guardrail.athena.config import AthenaWatchConfig
 from guardrail.athena.replay import IncidentReplay, ReplayQuery
+from infra.local.deploy import create_bucket
 from infra.local.event_bridge import EventBusBridge
 from infra.local.scenario import Scenario
 
+#: An empty zip archive: moto stores function code it never runs.
+EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
 _TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -57,9 +61,8 @@ class Timeline:
         return self.throttled_at - self.limits_left_at
 
 
-def first_breach(replay: IncidentReplay, scenario: Scenario) -> datetime | None:
+def first_breach(replay: IncidentReplay, config: AthenaWatchConfig) -> datetime | None:
     """When the function's query starts first exceed its limits, on an exact sliding window."""
-    config = scenario.watch_config
     rules = config.caller_rules(replay.function)
     window = timedelta(minutes=config.window_minutes)
     starts = [q.started_at for q in replay.queries()]
@@ -84,56 +87,62 @@ def build_world(session: boto3.session.Session, scenario: Scenario) -> str:
         Runtime="python3.13",
         Role=role,
         Handler="batch.handler",
-        Code={"ZipFile": _empty_zip()},
+        Code={"ZipFile": EMPTY_ZIP},
     )
     if scenario.reserved_concurrency is not None:
         client.put_function_concurrency(
             FunctionName=replay.function, ReservedConcurrentExecutions=scenario.reserved_concurrency
         )
+    store_tables(session, replay)
+    return str(role)
+
+
+def store_tables(session: boto3.session.Session, replay: IncidentReplay) -> None:
+    """Create the replay's Glue tables, each over a bucket in its own region."""
     glue = session.client("glue")
     glue.create_database(DatabaseInput={"Name": replay.database})
     for database, table, bucket, region in replay.tables():
-        location = (
-            {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        )
-        session.client("s3", region_name=region).create_bucket(Bucket=bucket, **location)
+        create_bucket(session, bucket, region)
         glue.create_table(
             DatabaseName=database,
             TableInput={"Name": table, "StorageDescriptor": {"Location": f"s3://{bucket}/{table}/"}},
         )
-    return str(role)
-
-
-def _empty_zip() -> bytes:
-    return b"PK\x05\x06" + b"\x00" * 18
 
 
 class QueryStatistics:
-    """Answers `athena.GetQueryExecution` from the replay, at botocore's boundary."""
+    """Answers `athena.GetQueryExecution` from the replay, as a client or at botocore's boundary.
+
+    Used as a context manager, it answers the call in every client created inside the block.
+    """
 
     def __init__(self, replay: IncidentReplay) -> None:
         self._replay = replay
         self._queries = {q.query_id: q for q in replay.queries()}
         self.calls = 0
 
-    def install(self) -> None:
-        """Answer the call in every client created from now on."""
-        botocore.handlers.BUILTIN_HANDLERS.append(("before-call.athena.GetQueryExecution", self._answer))
+    def get_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:
+        """The replay's `GetQueryExecution` answer; an unknown id fails as Athena fails it."""
+        self.calls += 1
+        query = self._queries.get(QueryExecutionId)
+        if query is None:
+            error = {
+                "Code": "InvalidRequestException",
+                "Message": f"QueryExecution {QueryExecutionId} was not found",
+            }
+            raise ClientError({"Error": error}, "GetQueryExecution")
+        return {"QueryExecution": self._replay.query_execution(query)}
 
-    def uninstall(self) -> None:
-        """Stop answering (clients created meanwhile keep the handler)."""
+    def __enter__(self) -> QueryStatistics:
+        botocore.handlers.BUILTIN_HANDLERS.append(("before-call.athena.GetQueryExecution", self._answer))
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        # clients created inside the block keep the handler; new ones do not get it
         botocore.handlers.BUILTIN_HANDLERS.remove(("before-call.athena.GetQueryExecution", self._answer))
 
     def _answer(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        self.calls += 1
         query_id = json.loads(params["body"])["QueryExecutionId"]
-        query = self._queries.get(query_id)
-        if query is None:
-            error = {"Code": "InvalidRequestException", "Message": f"QueryExecution {query_id} was not found"}
-            raise ClientError({"Error": error}, "GetQueryExecution")
-        return AWSResponse("local://athena", 200, {}, io.BytesIO()), {
-            "QueryExecution": self._replay.query_execution(query)
-        }
+        return AWSResponse("local://athena", 200, {}, io.BytesIO()), self.get_query_execution(query_id)
 
 
 def replay_incident(
@@ -150,7 +159,7 @@ def replay_incident(
     timeline = Timeline(
         start=replay.start,
         loop_started_at=looping[0].started_at if looping else None,
-        limits_left_at=first_breach(replay, scenario),
+        limits_left_at=first_breach(replay, scenario.watch_config),
         throttled_at=None,
         issued=[],
         planned=planned,

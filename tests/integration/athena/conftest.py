@@ -6,37 +6,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from guardrail.athena.lookups import AthenaQueries
 from guardrail.athena.replay import IncidentReplay
 from guardrail.athena.runtime import build_watch
 from guardrail.handlers import athena_watch
+from infra.local.incident import QueryStatistics, store_tables
 from tests.conftest import REGION
-
-
-class ReplayAthenaClient:
-    """Stands in for boto3's Athena client: moto's GetQueryExecution reports 0 bytes scanned.
-
-    It answers from the replay's own statistics, and raises InvalidRequestException for an id it does
-    not know, as Athena does (moto raises a KeyError instead).
-    """
-
-    def __init__(self, replay: IncidentReplay) -> None:
-        self._replay = replay
-        self._queries = {q.query_id: q for q in replay.queries()}
-        self.calls = 0
-
-    def get_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:
-        self.calls += 1
-        query = self._queries.get(QueryExecutionId)
-        if query is None:
-            error = {
-                "Code": "InvalidRequestException",
-                "Message": f"QueryExecution {QueryExecutionId} not found",
-            }
-            raise ClientError({"Error": error}, "GetQueryExecution")
-        return {"QueryExecution": self._replay.query_execution(query)}
 
 
 class LambdaContext:
@@ -54,29 +30,13 @@ class Watched:
 
     deployed: Any
     replay: IncidentReplay
-    athena: ReplayAthenaClient
+    athena: QueryStatistics
     reports: list[dict[str, Any]] = field(default_factory=list)
 
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
         report = athena_watch.handler(event, LambdaContext())
         self.reports.append(report)
         return report
-
-
-def store_tables(session: Any, replay: IncidentReplay) -> None:
-    """Create the replay's Glue tables, each over a bucket in its own region."""
-    glue = session.client("glue")
-    glue.create_database(DatabaseInput={"Name": replay.database})
-    for database, table, bucket, region in replay.tables():
-        s3 = session.client("s3", region_name=region)
-        config = (
-            {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        )
-        s3.create_bucket(Bucket=bucket, **config)
-        glue.create_table(
-            DatabaseName=database,
-            TableInput={"Name": table, "StorageDescriptor": {"Location": f"s3://{bucket}/{table}/"}},
-        )
 
 
 @pytest.fixture
@@ -91,7 +51,9 @@ def watch_replay(deployed, make_function, monkeypatch):
         for name, value in settings.to_env().items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("AWS_REGION", REGION)
-        athena = ReplayAthenaClient(replay)
+        # moto's GetQueryExecution reports 0 bytes scanned (and a KeyError for an unknown id): the
+        # replay answers instead, as Athena would, through the adapter's injected client
+        athena = QueryStatistics(replay)
         watch = build_watch(
             settings,
             session=deployed.session,

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from guardrail.athena.config import AthenaWatchConfig
 from guardrail.athena.cost import GB, TB, estimate, usd
 from guardrail.athena.replay import IncidentReplay
+from infra.local.incident import first_breach
 
-WINDOW = timedelta(minutes=5)
 LIMITS = {"caller": {"maxQueriesPerWindow": 60, "maxQueriesPerDay": 1000, "maxCostPerDayUsd": 200}}
-
-
-def first_breach(replay: IncidentReplay):
-    """When the function's starts first exceed the caller limits, on an exact sliding window."""
-    starts = [q.started_at for q in replay.queries()]
-    limits = LIMITS["caller"]
-    for index, at in enumerate(starts):
-        in_window = sum(1 for s in starts[: index + 1] if s > at - WINDOW)
-        in_day = index + 1
-        if in_window > limits["maxQueriesPerWindow"] or in_day > limits["maxQueriesPerDay"]:
-            return at
-    return None
 
 
 def run(watched):
@@ -38,7 +27,7 @@ def run(watched):
 
 def test_incident_is_throttled_within_two_minutes_with_the_cross_region_finding(watch_replay):
     watched = watch_replay(IncidentReplay(), LIMITS)
-    breach = first_breach(watched.replay)
+    breach = first_breach(watched.replay, AthenaWatchConfig.from_mapping(LIMITS))
     stopped_at = run(watched)
 
     assert breach is not None and stopped_at is not None
@@ -76,7 +65,7 @@ def test_incident_is_throttled_within_two_minutes_with_the_cross_region_finding(
 
 def test_a_legitimate_night_of_672_queries_is_never_throttled(watch_replay):
     watched = watch_replay(IncidentReplay(loop_minutes=0), LIMITS)
-    assert first_breach(watched.replay) is None
+    assert first_breach(watched.replay, AthenaWatchConfig.from_mapping(LIMITS)) is None
     assert run(watched) is None
     assert watched.deployed.reservation("nightly-batch") == 5
     counted = [r for r in watched.reports if r["status"] == "counted"]

@@ -45,12 +45,12 @@ def test_a_malformed_scenario_names_its_key(tmp_path, change, message):
 
 def test_first_breach_is_the_first_start_over_the_window_limit():
     scenario = Scenario.load(DEFAULT)
-    breach = first_breach(scenario.replay, scenario)
+    breach = first_breach(scenario.replay, scenario.watch_config)
     loop_start = next(q for q in scenario.replay.queries() if q.looping).started_at
     # 60 queries are allowed in 5 minutes; the loop issues one every 3 s on top of the batch's pace
     assert loop_start < breach < loop_start + timedelta(minutes=5)
     quiet = Scenario.from_mapping({**json.loads(DEFAULT.read_text()), "loopMinutes": 0})
-    assert first_breach(quiet.replay, quiet) is None
+    assert first_breach(quiet.replay, quiet.watch_config) is None
 
 
 def _timeline(scenario: Scenario, stop_after: timedelta | None) -> Timeline:
