@@ -28,7 +28,7 @@ class DeployedRule:
     name: str
     arn: str
     enabled: bool
-    pattern: str | None
+    pattern: EventPattern | None  # parsed once, when the rules are read
     schedule: str | None
     targets: tuple[tuple[str, str | None], ...]  # (function name, constant Input or None)
 
@@ -68,7 +68,9 @@ class EventBusBridge:
                             name=rule["Name"],
                             arn=rule["Arn"],
                             enabled=rule.get("State") == "ENABLED",
-                            pattern=rule.get("EventPattern"),
+                            pattern=EventPattern.load(rule["EventPattern"])
+                            if rule.get("EventPattern")
+                            else None,
                             schedule=rule.get("ScheduleExpression"),
                             targets=tuple(
                                 (t["Arn"].split(":function:")[1].split(":")[0], t.get("Input"))
@@ -85,11 +87,7 @@ class EventBusBridge:
         event = self._envelope(event)
         out: list[Delivery] = []
         for rule in self.rules():
-            if (
-                rule.enabled
-                and rule.pattern
-                and EventPattern.load(rule.pattern).matches_event(cast(Any, event))
-            ):
+            if rule.enabled and rule.pattern is not None and rule.pattern.matches_event(cast(Any, event)):
                 out += self._deliver_all(rule, event)
         return out
 
