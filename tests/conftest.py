@@ -17,6 +17,7 @@ from moto import mock_aws
 from guardrail.enforcement import Enforcer
 from guardrail.runtime import build_enforcer
 from guardrail.settings import Settings
+from infra.local.inbox import drain_inbox, subscribe_inbox
 from infra.local.moto_patches import install as install_moto_patches
 
 install_moto_patches()  # atomic conditional writes, and transactions that do not copy the table
@@ -71,17 +72,10 @@ class Deployed:
 
     def alerts(self) -> list[dict[str, Any]]:
         """Drain the alert queue; each item is the SNS envelope with its JSON document parsed."""
-        sqs = self.session.client("sqs")
-        out: list[dict[str, Any]] = []
-        while True:
-            batch = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                return out
-            for message in batch:
-                envelope = json.loads(message["Body"])
-                envelope["Document"] = json.loads(envelope["Message"])
-                out.append(envelope)
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return [
+            {**envelope, "Document": json.loads(envelope["Message"])}
+            for envelope in drain_inbox(self.session, self.queue_url)
+        ]
 
     def reservation(self, name: str) -> int | None:
         response = self.session.client("lambda").get_function_concurrency(FunctionName=name)
@@ -101,13 +95,7 @@ def create_stateful_resources(session: boto3.session.Session, prefix: str = PREF
         BillingMode="PAY_PER_REQUEST",
     )
     topic_arn = session.client("sns").create_topic(Name=f"{prefix}-alerts")["TopicArn"]
-    sqs = session.client("sqs")
-    queue_url = sqs.create_queue(QueueName=f"{prefix}-alert-inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    session.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-    return table, topic_arn, queue_url
+    return table, topic_arn, subscribe_inbox(session, topic_arn, f"{prefix}-alert-inbox")
 
 
 @pytest.fixture

@@ -52,9 +52,13 @@ class KillSwitch:
         return {
             "ok": True,
             "action": request.action,
-            "mode": "notify-only" if self._enforcer.notify_only else "enforce",
+            "mode": self._mode,
             "results": [outcome.to_dict() for outcome in outcomes],
         }
+
+    @property
+    def _mode(self) -> str:
+        return "notify-only" if self._enforcer.notify_only else "enforce"
 
     def _throttle(self, names: Iterable[str], reason: str, detector: str) -> list[Outcome]:
         observed_at = self._clock()
@@ -77,8 +81,7 @@ class KillSwitch:
             }
             for record in self._enforcer.active()
         ]
-        mode = "notify-only" if self._enforcer.notify_only else "enforce"
-        return {"ok": True, "action": "status", "mode": mode, "results": results}
+        return {"ok": True, "action": "status", "mode": self._mode, "results": results}
 
     @staticmethod
     def _each(names: Iterable[str], act: Callable[[str], Outcome]) -> list[Outcome]:

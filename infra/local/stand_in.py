@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import boto3
 from app import build_app, cdk_json_context
 from infra.local.deploy import deploy
 from infra.local.event_bridge import EventBusBridge
+from infra.local.inbox import drain_inbox, subscribe_inbox
 from infra.local.lambda_bridge import LambdaBridge
 from infra.local.moto_server import ACCOUNT
 
@@ -32,15 +32,7 @@ class Deployment:
 
     def alerts(self) -> list[dict[str, Any]]:
         """Every alert that reached the subscribed queue since the last call (SNS envelopes)."""
-        sqs = self.session.client("sqs")
-        alerts = []
-        while batch := sqs.receive_message(QueueUrl=self.inbox_url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            for message in batch:
-                alerts.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=self.inbox_url, ReceiptHandle=message["ReceiptHandle"])
-        return alerts
+        return drain_inbox(self.session, self.inbox_url)
 
 
 def stand_in_layer(session: boto3.session.Session) -> str:
@@ -89,12 +81,3 @@ def deploy_guardrail(
         bus=EventBusBridge(session, lambdas, account=ACCOUNT),
         inbox_url=subscribe_inbox(session, outputs["AlertTopicArn"]),
     )
-
-
-def subscribe_inbox(session: boto3.session.Session, topic_arn: str) -> str:
-    """Subscribe a queue to the alert topic, as a machine subscriber would be."""
-    sqs = session.client("sqs")
-    url = sqs.create_queue(QueueName="demo-alert-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    session.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
-    return str(url)
