@@ -20,7 +20,7 @@ install: $(STAMP)  ## create the virtualenv from the project's requirement files
 lint: $(STAMP)  ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy guardrail infra app.py
+	$(BIN)/mypy guardrail infra devtools app.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -39,10 +39,10 @@ test: lint  ## lint, then every test (unit, integration against moto, infra synt
 	$(BIN)/pytest -q -n 2
 
 demo: $(STAMP)  ## deploy into moto's server on 127.0.0.1 and drive the kill switch
-	$(BIN)/python -m infra.local.demo $(if $(SCENARIO),--scenario $(SCENARIO),)
+	$(BIN)/python -m devtools.demo $(if $(SCENARIO),--scenario $(SCENARIO),)
 
 bench: $(STAMP)  ## measurements (not timed tests), written to docs/bench.json and docs/bench.md
-	$(BIN)/python -m infra.local.bench
+	$(BIN)/python -m devtools.bench
 
 synth: $(STAMP)
 	CDK_OUTDIR=cdk.out $(BIN)/python app.py

@@ -11,10 +11,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from guardrail.athena.config import DETECTOR, AthenaWatchConfig
-from guardrail.athena.counters import AthenaCounters
-from guardrail.athena.events import API_CALL, STATE_CHANGE, TERMINAL_STATES
-from guardrail.athena.lookups import AthenaQueries, DataLocations, WorkgroupSwitch
+from guardrail.adapters.athena_counters import AthenaCounters
+from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations, WorkgroupSwitch
+from guardrail.detectors.athena.config import DETECTOR, AthenaWatchConfig
+from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE, TERMINAL_STATES
 from infra.config import GuardrailConfig
 from infra.function import GuardrailFunction
 from infra.state import GuardrailState

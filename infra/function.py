@@ -10,10 +10,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from guardrail.alerts.sns import SnsAlerts
+from guardrail.adapters.lambda_functions import LambdaControl
+from guardrail.adapters.ledger import Ledger
+from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT
-from guardrail.lambda_control import LambdaControl
-from guardrail.ledger import Ledger
 from guardrail.settings import Settings
 from infra.config import GuardrailConfig
 from infra.state import GuardrailState

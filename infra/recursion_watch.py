@@ -23,10 +23,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from guardrail.errors import SettingsError
-from guardrail.invocation_scan import DETECTOR, CloudWatchMetrics, InvocationScanConfig
-from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
-from guardrail.recursion_signals import (
+from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
+from guardrail.detectors.invocation_scan import DETECTOR, InvocationScanConfig
+from guardrail.detectors.recursion_signals import (
     ALARM_DETAIL_TYPE,
     ALARM_SOURCE,
     DROPPED_METRIC,
@@ -34,6 +33,8 @@ from guardrail.recursion_signals import (
     HEALTH_DETAIL_TYPE,
     HEALTH_SOURCE,
 )
+from guardrail.errors import SettingsError
+from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
 from infra.config import ConfigError, GuardrailConfig
 from infra.function import ARCHITECTURE, PROJECT_ROOT, GuardrailFunction
 from infra.state import GuardrailState

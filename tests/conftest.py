@@ -14,11 +14,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from devtools.inbox import drain_inbox, subscribe_inbox
+from devtools.moto_patches import install as install_moto_patches
 from guardrail.enforcement import Enforcer
-from guardrail.runtime import build_enforcer
+from guardrail.handlers.composition import build_enforcer
 from guardrail.settings import Settings
-from infra.local.inbox import drain_inbox, subscribe_inbox
-from infra.local.moto_patches import install as install_moto_patches
 
 install_moto_patches()  # atomic conditional writes, and transactions that do not copy the table
 

@@ -1,6 +1,5 @@
 """SNS alerts: one message per action, readable text for people and JSON for machines."""
 
 from guardrail.alerts.render import Alert, AlertEvent, EventType, render
-from guardrail.alerts.sns import SnsAlerts
 
-__all__ = ["Alert", "AlertEvent", "EventType", "SnsAlerts", "render"]
+__all__ = ["Alert", "AlertEvent", "EventType", "render"]

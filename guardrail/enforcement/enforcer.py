@@ -10,12 +10,10 @@ from datetime import UTC, datetime
 from botocore.exceptions import BotoCoreError, ClientError
 
 from guardrail.alerts.render import AlertEvent, EventType, render
-from guardrail.enforcement.outcomes import Outcome, Result
+from guardrail.domain import AuditEntry, Finding, Outcome, Result, Status, ThrottleRecord
 from guardrail.enforcement.policy import Decision, decide
 from guardrail.enforcement.ports import AlertPublisher, FunctionControl, LedgerStore
 from guardrail.errors import FunctionNotFound
-from guardrail.findings import Finding
-from guardrail.ledger import AuditEntry, Status, ThrottleRecord
 from guardrail.settings import Settings
 
 logger = logging.getLogger(__name__)

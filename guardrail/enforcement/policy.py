@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 
+from guardrail.domain import FunctionFacts
 from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT, TAG_EXEMPT
-
-
-@dataclass(frozen=True)
-class FunctionFacts:
-    """What the guardrail knows about a function before acting on it."""
-
-    name: str
-    reserved_concurrency: int | None
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class Decision(StrEnum):

@@ -7,12 +7,11 @@ from datetime import datetime
 from typing import Protocol
 
 from guardrail.alerts.render import Alert
-from guardrail.enforcement.policy import FunctionFacts
-from guardrail.ledger import AuditEntry, ThrottleRecord
+from guardrail.domain import AuditEntry, FunctionFacts, ThrottleRecord
 
 
 class FunctionControl(Protocol):
-    """What enforcement needs from Lambda (see `guardrail.lambda_control.LambdaControl`)."""
+    """What enforcement needs from Lambda (see `guardrail.adapters.lambda_functions.LambdaControl`)."""
 
     def facts(self, name: str) -> FunctionFacts: ...
     def set_reserved(self, name: str, value: int) -> None: ...
@@ -21,7 +20,7 @@ class FunctionControl(Protocol):
 
 
 class LedgerStore(Protocol):
-    """What enforcement needs from the ledger (see `guardrail.ledger.Ledger`)."""
+    """What enforcement needs from the ledger (see `guardrail.adapters.ledger.Ledger`)."""
 
     def claim(self, record: ThrottleRecord, *, facts_read_at: datetime) -> ThrottleRecord | None: ...
     def release(self, function: str, throttle_id: str) -> None: ...

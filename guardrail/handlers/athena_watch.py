@@ -11,10 +11,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from guardrail.athena.counters import CountingContention
-from guardrail.athena.events import MalformedEvent
-from guardrail.athena.runtime import build_watch
-from guardrail.athena.watch import AthenaWatch
+from guardrail.detectors.athena.events import MalformedEvent
+from guardrail.detectors.athena.model import CountingContention
+from guardrail.detectors.athena.watch import AthenaWatch
+from guardrail.handlers.composition import build_watch
 from guardrail.settings import Settings
 
 logger = Logger(service="runaway-guardrail")

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from guardrail.invocation_scan import DETECTOR, CloudWatchMetrics, InvocationScan, InvocationScanConfig
-from guardrail.runtime import build_enforcer
+from guardrail.handlers.composition import build_scan
 from guardrail.settings import Settings
 
 logger = Logger(service="runaway-guardrail")
@@ -23,14 +21,7 @@ copy_config_to_registered_loggers(source_logger=logger, include={"guardrail"})
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Scan the minute the schedule fired for, and throttle every runaway found."""
     scheduled: EventBridgeModel = parse(event=event, model=EventBridgeModel)
-    settings = Settings.from_env()
-    session = boto3.session.Session(region_name=settings.region)
-    enforcer, functions = build_enforcer(settings, session=session)
-    scan = InvocationScan(
-        metrics=CloudWatchMetrics(boto3_session=session),
-        functions=functions,
-        config=InvocationScanConfig.from_mapping(settings.detector(DETECTOR)),
-    )
+    scan, enforcer = build_scan(Settings.from_env())
     report = scan.run(scheduled.time)
     results = [enforcer.throttle(finding).to_dict() for finding in report.findings]
     logger.info(

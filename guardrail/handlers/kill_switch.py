@@ -9,9 +9,9 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from guardrail.enforcement.enforcer import utc_now
+from guardrail.handlers.composition import build_enforcer
 from guardrail.kill_switch import KillSwitch, parse_request
 from guardrail.kill_switch.requests import InvalidRequest
-from guardrail.runtime import build_enforcer
 from guardrail.settings import Settings
 
 logger = Logger(service="runaway-guardrail")

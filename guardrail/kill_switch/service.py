@@ -8,10 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from guardrail.domain import Finding, Outcome, Result
 from guardrail.enforcement.enforcer import AwsError, Enforcer, describe_error
-from guardrail.enforcement.outcomes import Outcome, Result
 from guardrail.enforcement.ports import FunctionControl
-from guardrail.findings import Finding
 from guardrail.kill_switch.requests import PanicRequest, RestoreRequest, StatusRequest, ThrottleRequest
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ def test_demo_replays_the_incident_and_restores_exactly(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     result = subprocess.run(
-        [sys.executable, "-m", "infra.local.demo", "--keep", str(tmp_path / "work"), "--out", str(tmp_path)],
+        [sys.executable, "-m", "devtools.demo", "--keep", str(tmp_path / "work"), "--out", str(tmp_path)],
         cwd=ROOT,
         env=env,
         capture_output=True,

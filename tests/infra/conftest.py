@@ -11,7 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from app import build_app, cdk_json_context
+from infra.app import build_app, cdk_json_context
 from infra.stacks import GuardrailServiceStack, GuardrailStateStack
 
 

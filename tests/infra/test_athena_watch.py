@@ -1,10 +1,10 @@
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from app import cdk_json_context
-from guardrail.athena.config import AthenaWatchConfigError
-from guardrail.athena.counters import AthenaCounters
-from guardrail.athena.lookups import AthenaQueries, DataLocations, WorkgroupSwitch
+from guardrail.adapters.athena_counters import AthenaCounters
+from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations, WorkgroupSwitch
+from guardrail.detectors.athena.config import AthenaWatchConfigError
+from infra.app import cdk_json_context
 from tests.infra.conftest import synthesize
 
 pytestmark = pytest.mark.infra

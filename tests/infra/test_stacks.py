@@ -12,12 +12,12 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 
-from guardrail.alerts.sns import SnsAlerts
-from guardrail.athena.counters import AthenaCounters
-from guardrail.athena.lookups import AthenaQueries, DataLocations, WorkgroupSwitch
-from guardrail.invocation_scan import CloudWatchMetrics
-from guardrail.lambda_control import LambdaControl
-from guardrail.ledger import Ledger
+from guardrail.adapters.athena_counters import AthenaCounters
+from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations, WorkgroupSwitch
+from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
+from guardrail.adapters.lambda_functions import LambdaControl
+from guardrail.adapters.ledger import Ledger
+from guardrail.adapters.sns_alerts import SnsAlerts
 from infra.config import GuardrailConfig
 from infra.nag import add_checks
 from infra.state import GuardrailState

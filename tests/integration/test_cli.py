@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.lambda_bridge import LambdaBridge
 from guardrail import cli
-from infra.local.lambda_bridge import LambdaBridge
 
 KILL_SWITCH = "runaway-guardrail-kill-switch"
 

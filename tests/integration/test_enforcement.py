@@ -8,9 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
-from guardrail.enforcement import Result
-from guardrail.findings import Finding
-from guardrail.ledger import Ledger, Status
+from guardrail.adapters.ledger import Ledger
+from guardrail.domain import Finding, Result, Status
 
 
 def finding(deployed, name: str, key: str | None = None) -> Finding:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 from botocore.exceptions import ClientError
 
+from guardrail.adapters.ledger import Ledger
 from guardrail.handlers import kill_switch
-from guardrail.ledger import Ledger
-from guardrail.runtime import build_enforcer
+from guardrail.handlers.composition import build_enforcer
 
 
 @dataclass

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from guardrail.alerts.sns import SnsAlerts
-from guardrail.enforcement import Result
-from guardrail.findings import Finding
-from guardrail.lambda_control import LambdaControl
-from guardrail.ledger import Ledger
+from guardrail.adapters.lambda_functions import LambdaControl
+from guardrail.adapters.ledger import Ledger
+from guardrail.adapters.sns_alerts import SnsAlerts
+from guardrail.domain import Finding, Result
 
 _IAM_PREFIX = {"Lambda": "lambda", "DynamoDB": "dynamodb", "SNS": "sns"}
 

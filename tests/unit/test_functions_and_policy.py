@@ -1,6 +1,7 @@
 import pytest
 
-from guardrail.enforcement import Decision, FunctionFacts, decide
+from guardrail.domain import FunctionFacts
+from guardrail.enforcement import Decision, decide
 from guardrail.errors import InvalidFunctionRef
 from guardrail.functions import function_name
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from botocore.stub import Stubber
 
+from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
+from guardrail.adapters.lambda_functions import LambdaControl
+from guardrail.detectors.invocation_scan import InvocationScan, InvocationScanConfig
 from guardrail.handlers import invocation_scan
-from guardrail.invocation_scan import CloudWatchMetrics, InvocationScan, InvocationScanConfig
-from guardrail.lambda_control import LambdaControl
 from tests.conftest import ACCOUNT, REGION
 from tests.integration.recursion.conftest import lambda_context
 

@@ -1,0 +1,168 @@
+"""Benchmark of the recursion watch, in-process and without AWS (`run()` returns the numbers).
+
+- The guard's overhead per outgoing call: the same SQS SendMessage / Lambda Invoke with the guard's
+  hooks inert (outside a guarded handler) and active (inside one). Calls stop at botocore's
+  `before-call` with a canned answer, so parameter building and serialization are measured; signing
+  and the network are not (they are the same with or without the guard).
+- The scan for 1,000 and 10,000 functions: API calls and metrics requested, counted by fake
+  CloudWatch and Lambda clients that answer like the real ones (50 functions a ListFunctions page),
+  and the in-process time; in an account, add each call's round trip.
+- The monthly API cost, derived from those counts and the default configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
+
+from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
+from guardrail.adapters.lambda_functions import LambdaControl
+from guardrail.detectors.invocation_scan import InvocationScan, InvocationScanConfig
+from guardrail.recursion import recursion_guard
+
+CALLS = 1000
+ROUNDS = 9
+FUNCTION_COUNTS = (1_000, 10_000)
+LIST_PAGE = 50  # ListFunctions returns at most 50 functions a page
+GET_METRIC_DATA_USD_PER_1000_METRICS = 0.01
+MINUTES_PER_MONTH = 30 * 24 * 60
+SCHEDULED_AT = datetime(2026, 11, 28, 3, 0, 20, tzinfo=UTC)  # minute 180 of the day: a sweep minute
+
+
+def _canned(model: Any, params: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    if model.name == "SendMessage":
+        body = json.loads(params["body"])["MessageBody"]
+        return AWSResponse("", 200, {}, None), {
+            "MessageId": "m",
+            "MD5OfMessageBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+        }
+    return AWSResponse("", 200, {}, None), {"StatusCode": 202}
+
+
+def _per_call_us(send: Any) -> float:
+    started = time.perf_counter()
+    for _ in range(CALLS):
+        send()
+    return (time.perf_counter() - started) / CALLS * 1e6
+
+
+def guard_overhead() -> dict[str, dict[str, float]]:
+    """Microseconds per call with the guard inert and active, for SQS and Lambda Invoke."""
+
+    @recursion_guard(max_depth=10_000)  # installs the hooks into every session created from now on
+    def guarded(event: Any, context: Any, send: Any) -> float:
+        return _per_call_us(send)
+
+    credentials = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
+    session = boto3.session.Session(region_name="us-east-1", **credentials)
+    session.events.register("before-call", _canned)
+    sqs, lambda_ = session.client("sqs"), session.client("lambda")
+    payload = json.dumps({"job": "athena", "items": list(range(200))})
+    sends: dict[str, Callable[[], Any]] = {
+        "sqs.SendMessage": lambda: sqs.send_message(QueueUrl="https://sqs/q", MessageBody=payload),
+        "lambda.Invoke": lambda: lambda_.invoke(FunctionName="f", InvocationType="Event", Payload=payload),
+    }
+    results = {}
+    for name, send in sends.items():
+        send()  # warm up the client
+        chain = {"guardrail-chain": {"depth": 3, "chain_id": "bench"}}
+        rounds = [(_per_call_us(send), guarded(chain, None, send)) for _ in range(ROUNDS)]  # interleaved
+        inert, active = min(r[0] for r in rounds), min(r[1] for r in rounds)
+        results[name] = {
+            "inert_us": round(inert, 1),
+            "guarded_us": round(active, 1),
+            "overhead_us": round(active - inert, 1),
+        }
+    return results
+
+
+class _FakeLambda:
+    def __init__(self, count: int) -> None:
+        self.names = [f"fn-{i:05d}" for i in range(count)]
+        self.calls = 0
+
+    def list_functions(self, Marker: str | None = None) -> dict[str, Any]:
+        self.calls += 1
+        first = int(Marker or 0)
+        page: dict[str, Any] = {
+            "Functions": [{"FunctionName": n} for n in self.names[first : first + LIST_PAGE]]
+        }
+        if first + LIST_PAGE < len(self.names):
+            page["NextMarker"] = str(first + LIST_PAGE)
+        return page
+
+
+class _FakeCloudWatch:
+    """Answers like a quiet account: 5 invocations every minute, no recursion dropped (no datapoints)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.metrics = 0
+
+    def get_metric_data(self, MetricDataQueries: list[dict[str, Any]], StartTime: datetime, **_: Any) -> Any:
+        self.calls += 1
+        self.metrics += len(MetricDataQueries)
+        minutes = [StartTime + timedelta(minutes=m) for m in range(61)]
+        results = []
+        for query in MetricDataQueries:
+            quiet = query["MetricStat"]["Metric"]["MetricName"] == "Invocations"
+            values = [5.0] * len(minutes) if quiet else []
+            results.append({"Id": query["Id"], "Timestamps": minutes[: len(values)], "Values": values})
+        return {"MetricDataResults": results}
+
+
+def scan_cost(count: int, *, drill_down: bool) -> dict[str, Any]:
+    """API calls, metrics requested and time of one scan over `count` functions."""
+    lambda_, cloudwatch = _FakeLambda(count), _FakeCloudWatch()
+    sweep_every = 60 if drill_down else 0
+    scan = InvocationScan(
+        metrics=CloudWatchMetrics(boto3_client=cloudwatch),  # type: ignore[arg-type]
+        functions=LambdaControl(boto3_client=lambda_),  # type: ignore[arg-type]
+        config=InvocationScanConfig(full_sweep_every_minutes=sweep_every),
+    )
+    started = time.perf_counter()
+    report = scan.run(SCHEDULED_AT)
+    return {
+        "drilled_down": report.drilled_down,
+        "get_metric_data_calls": cloudwatch.calls,
+        "metrics_requested": cloudwatch.metrics,
+        "list_functions_calls": lambda_.calls,
+        "seconds_in_process": round(time.perf_counter() - started, 3),
+    }
+
+
+def monthly_cost(quiet: dict[str, Any], sweep: dict[str, Any], sweep_every_minutes: int) -> dict[str, float]:
+    """USD a month of GetMetricData (ListFunctions is free) for the default schedule."""
+    sweeps = MINUTES_PER_MONTH // sweep_every_minutes
+    quiet_minutes = MINUTES_PER_MONTH - sweeps
+    metrics = quiet_minutes * quiet["metrics_requested"] + sweeps * sweep["metrics_requested"]
+    per_drill_down = sweep["metrics_requested"] / 1000 * GET_METRIC_DATA_USD_PER_1000_METRICS
+    return {
+        "get_metric_data_usd": round(metrics / 1000 * GET_METRIC_DATA_USD_PER_1000_METRICS, 2),
+        "usd_per_extra_drill_down": round(per_drill_down, 4),
+    }
+
+
+def run() -> dict[str, Any]:
+    """Every number the bench reports."""
+    sweep_every = InvocationScanConfig().full_sweep_every_minutes
+    scans: dict[str, Any] = {}
+    for count in FUNCTION_COUNTS:
+        quiet, sweep = scan_cost(count, drill_down=False), scan_cost(count, drill_down=True)
+        scans[str(count)] = {
+            "quiet_minute": quiet,
+            "drill_down": sweep,
+            "monthly": monthly_cost(quiet, sweep, sweep_every),
+        }
+    return {"guard_per_call": guard_overhead(), "scan": scans, "sweep_every_minutes": sweep_every}
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

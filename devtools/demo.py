@@ -1,0 +1,225 @@
+"""`make demo`: the incident replayed against the guardrail deployed on the local AWS stand-in.
+
+1. Start moto's server on 127.0.0.1; synthesize the app (cdk-nag included) and deploy both stacks
+   with CloudFormation, assets uploaded as `cdk deploy` does.
+2. Build the incident's world: the batch function (reserved concurrency 7), its Glue tables, one of
+   them over a bucket in another region; two bystanders (no reservation, and one tagged exempt).
+3. Replay the night on the events' own clock: every event goes through the rules the stack deployed
+   to the deployed handler. Show progress, then the timeline, the spend, the alert, a PNG chart.
+4. Act as the operator with the `guardrail` command: status, a manual throttle, restore everything,
+   and check that every reservation came back exactly. Stop the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from contextlib import redirect_stdout
+from datetime import datetime
+from pathlib import Path
+
+import boto3
+
+from devtools.alternatives import query_usd
+from devtools.chart import write_chart
+from devtools.incident import EMPTY_ZIP, QueryStatistics, Timeline, build_world, replay_incident
+from devtools.moto_server import moto_server
+from devtools.replay import ReplayQuery
+from devtools.scenario import DEFAULT, Scenario
+from devtools.stand_in import deploy_guardrail
+from guardrail import cli
+from guardrail.detectors.athena.cost import TB
+
+ROOT = Path(__file__).resolve().parents[1]
+BYSTANDERS = {"report-builder": {}, "payments-api": {"guardrail:exempt": "true"}}
+
+
+class Narrator:
+    """Prints timed steps."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    def step(self, text: str) -> None:
+        """Print one step with the wall time since the demo started."""
+        print(f"[{time.monotonic() - self.start:5.1f}s] {text}", flush=True)
+
+
+def create_bystanders(session: boto3.session.Session, role: str) -> None:
+    """Functions the operator will act on by hand (the batch function is the scenario's)."""
+    client = session.client("lambda")
+    for name, tags in BYSTANDERS.items():
+        client.create_function(
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": EMPTY_ZIP},
+            Tags=tags,
+        )
+
+
+def reservations(session: boto3.session.Session, names: Sequence[str]) -> dict[str, int | None]:
+    """Each function's reserved concurrency right now."""
+    client = session.client("lambda")
+    return {
+        n: client.get_function_concurrency(FunctionName=n).get("ReservedConcurrentExecutions") for n in names
+    }
+
+
+def operator(session: boto3.session.Session, endpoint: str, *args: str) -> int:
+    """Run the `guardrail` console command as an operator would, echoing it."""
+    print(f"\n$ guardrail {' '.join(args)}")
+    output = io.StringIO()
+    with redirect_stdout(output):
+        code = cli.main(
+            ["--endpoint-url", endpoint, "--region", session.region_name or "", *args], session=session
+        )
+    print("\n".join(f"  {line}" for line in output.getvalue().splitlines()))
+    return code
+
+
+def spend(scenario: Scenario, queries: list[ReplayQuery]) -> str:
+    """Queries, bytes and dollars, in one line."""
+    total = len(queries) * query_usd(scenario)
+    scanned = sum(q.scanned_bytes for q in queries) / TB
+    return f"{len(queries):,} queries, {scanned:.2f} TB scanned, ${total:,.2f}"
+
+
+def show_progress(scenario: Scenario) -> Callable[[datetime, int, list[ReplayQuery]], None]:
+    """A progress printer for the replay."""
+
+    def progress(at: datetime, deliveries: int, issued: list[ReplayQuery]) -> None:
+        print(f"         {at:%H:%M} event time | {deliveries:,} events delivered | {spend(scenario, issued)}")
+
+    return progress
+
+
+def show_timeline(scenario: Scenario, timeline: Timeline) -> None:
+    """The night as it happened: the loop, the detection, the throttle, and what it cost."""
+    looped = [q for q in timeline.issued if q.looping]
+    print("\nTimeline (event time, UTC)")
+    planned = scenario.replay.batch_queries
+    print(f"  {timeline.start:%H:%M:%S}  the nightly batch starts ({planned} queries planned)")
+    if timeline.loop_started_at:
+        print(f"  {timeline.loop_started_at:%H:%M:%S}  an unhandled error turns the recursion into a loop")
+    if timeline.limits_left_at:
+        print(f"  {timeline.limits_left_at:%H:%M:%S}  its query rate leaves the configured limits")
+    if timeline.throttled_at:
+        delay = timeline.detection_delay.total_seconds() if timeline.detection_delay else 0
+        print(
+            f"  {timeline.throttled_at:%H:%M:%S}  Runaway Guardrail throttles {scenario.replay.function} "
+            f"(+{delay:.0f} s)"
+        )
+    print(f"\nSpent before the stop: {spend(scenario, timeline.issued)}")
+    print(f"  of which the loop:   {spend(scenario, looped)}")
+    per_day = 86_400 / scenario.replay.loop_interval_seconds
+    print(
+        f"Left running, the loop would spend ${per_day * query_usd(scenario):,.0f} a day "
+        f"({per_day * scenario.replay.scanned_bytes / TB:,.1f} TB a day)."
+    )
+
+
+def run(endpoint: str, workdir: Path, out: Path, scenario: Scenario, narrator: Narrator) -> list[str]:
+    """Deploy, replay and operate; return the problems found (none is success)."""
+    session = boto3.session.Session(region_name=scenario.replay.athena_region)
+    workdir.mkdir(parents=True, exist_ok=True)
+    logs = (workdir / "handlers.log").open("w")  # what CloudWatch Logs would hold
+    stacks, deployment = deploy_guardrail(session, workdir, {"athena-watch": scenario.athena_watch}, logs)
+    narrator.step(f"synthesized and deployed {', '.join(stacks)} with CloudFormation; outputs:")
+    for key in ("KillSwitchFunctionName", "AlertTopicArn", "LedgerTableName"):
+        print(f"         {key} = {deployment.outputs[key]}")
+    create_bystanders(session, build_world(session, scenario))
+    names = [scenario.replay.function, *BYSTANDERS]
+    before = reservations(session, names)
+    narrator.step(
+        f"the world: {before}; data in {scenario.replay.data_region}, Athena in "
+        f"{scenario.replay.athena_region}"
+    )
+    narrator.step(f"replaying '{scenario.name}' through the deployed rules and handlers:")
+    with QueryStatistics(scenario.replay):
+        timeline = replay_incident(scenario, deployment.bus, progress=show_progress(scenario))
+    narrator.step(f"replay done: {timeline.deliveries:,} events delivered")
+    show_timeline(scenario, timeline)
+    alerts = deployment.alerts()
+    throttle_alerts = [a for a in alerts if json.loads(a["Message"]).get("event_type") == "throttled"]
+    if throttle_alerts:
+        print(f"\nThe alert, as an e-mail reader receives it ({len(alerts)} alerts in all):")
+        print(f"    Subject: {throttle_alerts[0]['Subject']}")
+        print(
+            "\n".join(
+                f"    | {line}" for line in json.loads(throttle_alerts[0]["Message"])["text"].splitlines()
+            )
+        )
+    chart = write_chart(scenario, timeline, out / "incident-replay.png")
+    narrator.step(f"chart written to {chart}")
+
+    operator(session, endpoint, "status")
+    manual = operator(
+        session, endpoint, "throttle", *BYSTANDERS, "--reason", "operator: contain the blast radius"
+    )
+    throttled = reservations(session, names)
+    operator(session, endpoint, "restore", "--all")
+    after = reservations(session, names)
+    logs.close()
+    print("\nReservations")
+    print(f"  before the night:   {before}")
+    print(f"  while throttled:    {throttled}  (payments-api is tagged guardrail:exempt)")
+    print(f"  after restore --all: {after}  {'= before, exactly' if after == before else '!= before'}")
+    return problems(timeline, manual, throttled, before, after)
+
+
+def problems(
+    timeline: Timeline,
+    manual: int,
+    throttled: dict[str, int | None],
+    before: dict[str, int | None],
+    after: dict[str, int | None],
+) -> list[str]:
+    """What went wrong, if anything."""
+    found = []
+    if timeline.throttled_at is None:
+        found.append("the guardrail never throttled the looping function")
+    elif timeline.detection_delay is None or timeline.detection_delay.total_seconds() > 120:
+        found.append(f"the throttle came {timeline.detection_delay} after the rate left the limits (> 2 min)")
+    if manual != cli.EXIT_OK:
+        found.append(f"the manual throttle exited {manual}")
+    if [v for k, v in throttled.items() if k != "payments-api"] != [0, 0] or throttled[
+        "payments-api"
+    ] is not None:
+        found.append(f"unexpected reservations while throttled: {throttled}")
+    if after != before:
+        found.append(f"restore did not put back {before}: {after}")
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `make demo`."""
+    parser = argparse.ArgumentParser(prog="demo", description=__doc__)
+    parser.add_argument("--scenario", type=Path, default=DEFAULT, help="a replay scenario (JSON)")
+    parser.add_argument("--out", type=Path, default=ROOT / ".demo", help="where the chart is written")
+    parser.add_argument("--keep", type=Path, help="keep the synthesized app and the handlers' logs here")
+    args = parser.parse_args(argv)
+    scenario = Scenario.load(args.scenario)
+    narrator = Narrator()
+    os.environ.update({"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo"})
+    os.environ.pop("AWS_PROFILE", None)
+    with moto_server() as endpoint, tempfile.TemporaryDirectory() as scratch:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        narrator.step(f"moto server (the local AWS stand-in) is up at {endpoint}")
+        found = run(endpoint, args.keep or Path(scratch), args.out, scenario, narrator)
+    narrator.step("moto server stopped")
+    for problem in found:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    print("demo passed" if not found else "demo FAILED")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Delivers events to the Lambda targets of the rules deployed on an event bus, in-process.
+
+moto stores EventBridge rules but cannot invoke Lambda targets, and its TestEventPattern always
+matches. This bridge reads the rules and targets as deployed, matches each event against each
+rule's own pattern (moto's pattern matcher, which implements EventBridge's filter syntax) and runs
+the matched targets' handlers through the `LambdaBridge`. There is no routing table of its own: a
+wrong pattern in the stack makes the event miss, as it would in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+import boto3
+from moto.events.models import EventPattern
+
+from devtools.lambda_bridge import LambdaBridge
+
+
+@dataclass(frozen=True)
+class DeployedRule:
+    """One rule on the bus, with the Lambda functions it targets."""
+
+    name: str
+    arn: str
+    enabled: bool
+    pattern: EventPattern | None  # parsed once, when the rules are read
+    schedule: str | None
+    targets: tuple[tuple[str, str | None], ...]  # (function name, constant Input or None)
+
+
+@dataclass
+class Delivery:
+    """One event handed to one target function."""
+
+    rule: str
+    function: str
+    event: dict[str, Any]
+    result: Any = None
+    error: str | None = None
+
+
+@dataclass
+class EventBusBridge:
+    """Routes events by the deployed rules to the deployed functions."""
+
+    session: boto3.session.Session
+    lambdas: LambdaBridge
+    bus: str = "default"
+    account: str = "123456789012"
+    deliveries: list[Delivery] = field(default_factory=list)
+    _rules: list[DeployedRule] | None = None
+
+    def rules(self) -> list[DeployedRule]:
+        """The bus's rules as deployed (read once, then cached)."""
+        if self._rules is None:
+            events = self.session.client("events")
+            rules = []
+            for page in events.get_paginator("list_rules").paginate(EventBusName=self.bus):
+                for rule in page["Rules"]:
+                    targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=self.bus)["Targets"]
+                    rules.append(
+                        DeployedRule(
+                            name=rule["Name"],
+                            arn=rule["Arn"],
+                            enabled=rule.get("State") == "ENABLED",
+                            pattern=EventPattern.load(rule["EventPattern"])
+                            if rule.get("EventPattern")
+                            else None,
+                            schedule=rule.get("ScheduleExpression"),
+                            targets=tuple(
+                                (t["Arn"].split(":function:")[1].split(":")[0], t.get("Input"))
+                                for t in targets
+                                if ":function:" in t["Arn"]
+                            ),
+                        )
+                    )
+            self._rules = rules
+        return self._rules
+
+    def put(self, event: dict[str, Any]) -> list[Delivery]:
+        """Deliver one event (its envelope filled in) to the functions of every rule it matches."""
+        event = self._envelope(event)
+        out: list[Delivery] = []
+        for rule in self.rules():
+            if rule.enabled and rule.pattern is not None and rule.pattern.matches_event(cast(Any, event)):
+                out += self._deliver_all(rule, event)
+        return out
+
+    def fire_schedules(self, at: datetime) -> list[Delivery]:
+        """Deliver the `Scheduled Event` that each schedule rule would send at `at`."""
+        out: list[Delivery] = []
+        for rule in self.rules():
+            if rule.enabled and rule.schedule:
+                event = self._envelope(
+                    {
+                        "source": "aws.events",
+                        "detail-type": "Scheduled Event",
+                        "detail": {},
+                        "resources": [rule.arn],
+                        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    }
+                )
+                out += self._deliver_all(rule, event)
+        return out
+
+    def _deliver_all(self, rule: DeployedRule, event: dict[str, Any]) -> list[Delivery]:
+        deliveries = []
+        for function, constant in rule.targets:
+            payload = json.loads(constant) if constant is not None else event
+            delivery = Delivery(rule.name, function, payload)
+            try:
+                delivery.result = self.lambdas.run(function, payload)
+            except Exception as exc:
+                delivery.error = f"{type(exc).__name__}: {exc}"
+            self.deliveries.append(delivery)
+            deliveries.append(delivery)
+        return deliveries
+
+    def _envelope(self, event: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "account": self.account,
+            "region": self.session.region_name or "us-east-1",
+            "resources": [],
+            "detail": {},
+            **event,
+        }

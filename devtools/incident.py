@@ -1,0 +1,187 @@
+"""Replays an incident through the deployed guardrail on the local stand-in, on the events' own clock.
+
+The world: the batch function (with its prior reservation), the Glue tables and the S3 buckets in
+their regions. The traffic: the scenario's EventBridge events, delivered in the order and with the
+lags EventBridge has, through the rules the stack deployed (`EventBusBridge`). A throttled function
+issues no more queries: every query that would start after the throttle is never delivered.
+
+moto's Athena knows none of the replay's query ids and reports 0 bytes scanned, so `GetQueryExecution`
+is answered from the replay at botocore's boundary (a built-in `before-call` handler, which every
+client created afterwards carries), the same way botocore's Stubber answers a call.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+import botocore.handlers
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+
+from devtools.deploy import create_bucket
+from devtools.event_bridge import EventBusBridge
+from devtools.replay import IncidentReplay, ReplayQuery
+from devtools.scenario import Scenario
+from guardrail.detectors.athena.config import AthenaWatchConfig
+
+#: An empty zip archive: moto stores function code it never runs.
+EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
+_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ],
+}
+
+
+@dataclass
+class Timeline:
+    """What happened during the replay, in event time."""
+
+    start: datetime
+    loop_started_at: datetime | None
+    limits_left_at: datetime | None
+    throttled_at: datetime | None
+    issued: list[ReplayQuery]
+    planned: list[ReplayQuery]
+    deliveries: int = 0
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def detection_delay(self) -> timedelta | None:
+        """From the moment the rate left the limits to the throttle."""
+        if self.limits_left_at is None or self.throttled_at is None:
+            return None
+        return self.throttled_at - self.limits_left_at
+
+
+def first_breach(replay: IncidentReplay, config: AthenaWatchConfig) -> datetime | None:
+    """When the function's query starts first exceed its limits, on an exact sliding window."""
+    rules = config.caller_rules(replay.function)
+    window = timedelta(minutes=config.window_minutes)
+    starts = [q.started_at for q in replay.queries()]
+    first = 0
+    for index, at in enumerate(starts):
+        while starts[first] <= at - window:
+            first += 1
+        if index + 1 - first > rules.max_queries_per_window or index + 1 > rules.max_queries_per_day:
+            return at
+    return None
+
+
+def build_world(session: boto3.session.Session, scenario: Scenario) -> str:
+    """Create the batch function, the Glue tables and their buckets; return the function's role."""
+    replay = scenario.replay
+    role = session.client("iam").create_role(
+        RoleName=f"{replay.function}-role", AssumeRolePolicyDocument=json.dumps(_TRUST)
+    )["Role"]["Arn"]
+    client = session.client("lambda")
+    client.create_function(
+        FunctionName=replay.function,
+        Runtime="python3.13",
+        Role=role,
+        Handler="batch.handler",
+        Code={"ZipFile": EMPTY_ZIP},
+    )
+    if scenario.reserved_concurrency is not None:
+        client.put_function_concurrency(
+            FunctionName=replay.function, ReservedConcurrentExecutions=scenario.reserved_concurrency
+        )
+    store_tables(session, replay)
+    return str(role)
+
+
+def store_tables(session: boto3.session.Session, replay: IncidentReplay) -> None:
+    """Create the replay's Glue tables, each over a bucket in its own region."""
+    glue = session.client("glue")
+    glue.create_database(DatabaseInput={"Name": replay.database})
+    for database, table, bucket, region in replay.tables():
+        create_bucket(session, bucket, region)
+        glue.create_table(
+            DatabaseName=database,
+            TableInput={"Name": table, "StorageDescriptor": {"Location": f"s3://{bucket}/{table}/"}},
+        )
+
+
+class QueryStatistics:
+    """Answers `athena.GetQueryExecution` from the replay, as a client or at botocore's boundary.
+
+    Used as a context manager, it answers the call in every client created inside the block.
+    """
+
+    def __init__(self, replay: IncidentReplay) -> None:
+        self._replay = replay
+        self._queries = {q.query_id: q for q in replay.queries()}
+        self.calls = 0
+
+    def get_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:
+        """The replay's `GetQueryExecution` answer; an unknown id fails as Athena fails it."""
+        self.calls += 1
+        query = self._queries.get(QueryExecutionId)
+        if query is None:
+            error = {
+                "Code": "InvalidRequestException",
+                "Message": f"QueryExecution {QueryExecutionId} was not found",
+            }
+            raise ClientError({"Error": error}, "GetQueryExecution")
+        return {"QueryExecution": self._replay.query_execution(query)}
+
+    def __enter__(self) -> QueryStatistics:
+        botocore.handlers.BUILTIN_HANDLERS.append(("before-call.athena.GetQueryExecution", self._answer))
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        # clients created inside the block keep the handler; new ones do not get it
+        botocore.handlers.BUILTIN_HANDLERS.remove(("before-call.athena.GetQueryExecution", self._answer))
+
+    def _answer(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        query_id = json.loads(params["body"])["QueryExecutionId"]
+        return AWSResponse("local://athena", 200, {}, io.BytesIO()), self.get_query_execution(query_id)
+
+
+def replay_incident(
+    scenario: Scenario,
+    bus: EventBusBridge,
+    *,
+    progress: Callable[[datetime, int, list[ReplayQuery]], None] | None = None,
+    progress_every: timedelta = timedelta(minutes=30),
+) -> Timeline:
+    """Deliver the scenario's events through the deployed rules until the replay ends."""
+    replay = scenario.replay
+    planned = replay.queries()
+    looping = [q for q in planned if q.looping]
+    timeline = Timeline(
+        start=replay.start,
+        loop_started_at=looping[0].started_at if looping else None,
+        limits_left_at=first_breach(replay, scenario.watch_config),
+        throttled_at=None,
+        issued=[],
+        planned=planned,
+    )
+    issued: dict[str, ReplayQuery] = {}
+    next_report = replay.start + progress_every
+    for delivery in replay.deliveries():
+        if timeline.throttled_at is not None and delivery.query.started_at > timeline.throttled_at:
+            continue  # reserved concurrency 0: the function never ran to issue this query
+        issued.setdefault(delivery.query.query_id, delivery.query)
+        if progress and delivery.deliver_at >= next_report:
+            progress(delivery.deliver_at, timeline.deliveries, list(issued.values()))
+            next_report += progress_every
+        results = bus.put(delivery.event)
+        timeline.deliveries += 1
+        throttled = any(
+            action.get("result") == "throttled"
+            for result in results
+            if isinstance(result.result, dict)
+            for action in result.result.get("actions", [])
+        )
+        if throttled and timeline.throttled_at is None:
+            timeline.throttled_at = delivery.deliver_at
+    timeline.issued = sorted(issued.values(), key=lambda q: q.started_at)
+    return timeline

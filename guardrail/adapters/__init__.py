@@ -1,0 +1,1 @@
+"""Adapters: one module per AWS API, each accepting an injected client, session or config."""

@@ -1,0 +1,159 @@
+"""Adapters that look facts up for the Athena watch: query statistics, where tables live, workgroups."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, TypeVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from guardrail.adapters.clients import client_for
+from guardrail.detectors.athena.model import QueryFacts
+from guardrail.detectors.athena.tables import referenced_tables
+
+if TYPE_CHECKING:
+    from mypy_boto3_athena.client import AthenaClient
+    from mypy_boto3_glue.client import GlueClient
+    from mypy_boto3_s3.client import S3Client
+
+logger = logging.getLogger(__name__)
+_RETRIES = Config(retries={"max_attempts": 5, "mode": "adaptive"})
+_CACHE_LIMIT = 2048
+_K = TypeVar("_K")
+
+
+class AthenaQueries:
+    """Reads a query's final statistics."""
+
+    #: IAM actions this adapter calls; the stack's policy is built from them.
+    PERMISSIONS = ("athena:GetQueryExecution",)
+
+    def __init__(
+        self,
+        *,
+        boto3_client: AthenaClient | None = None,
+        boto3_session: boto3.session.Session | None = None,
+        boto_config: Config | None = None,
+    ) -> None:
+        self._client: AthenaClient = client_for(
+            "athena",
+            boto3_client=boto3_client,
+            boto3_session=boto3_session,
+            boto_config=boto_config or _RETRIES,
+        )
+
+    def get(self, query_id: str) -> QueryFacts | None:
+        """The query's facts, or None when Athena does not know the id (unknown or expired)."""
+        try:
+            execution = self._client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRequestException":
+                return None
+            raise
+        context = execution.get("QueryExecutionContext", {})
+        return QueryFacts(
+            query_id=query_id,
+            state=execution.get("Status", {}).get("State", "UNKNOWN"),
+            scanned_bytes=int(execution.get("Statistics", {}).get("DataScannedInBytes", 0)),
+            workgroup=execution.get("WorkGroup", "primary"),
+            query=execution.get("Query", ""),
+            database=context.get("Database", ""),
+            catalog=context.get("Catalog", "AwsDataCatalog"),
+        )
+
+
+class DataLocations:
+    """Finds the region each table's data lives in (Glue location, then the S3 bucket's region).
+
+    Answers are cached for the life of the function's container: locations rarely move.
+    """
+
+    #: IAM actions this adapter calls; the stack's policy is built from them.
+    PERMISSIONS = ("glue:GetTable", "s3:GetBucketLocation")
+
+    def __init__(
+        self,
+        *,
+        glue_client: GlueClient | None = None,
+        s3_client: S3Client | None = None,
+        boto3_session: boto3.session.Session | None = None,
+        boto_config: Config | None = None,
+    ) -> None:
+        session = boto3_session or boto3.session.Session()
+        self._glue = glue_client or session.client("glue", config=boto_config or _RETRIES)
+        self._s3 = s3_client or session.client("s3", config=boto_config or _RETRIES)
+        self._tables: dict[tuple[str, str], str | None] = {}
+        self._buckets: dict[str, str | None] = {}
+
+    def remote_tables(self, facts: QueryFacts, home_region: str) -> dict[str, str]:
+        """`database.table` -> region, for each table the query reads from outside `home_region`."""
+        if facts.catalog != "AwsDataCatalog":
+            return {}
+        remote = {}
+        for database, table in referenced_tables(facts.query, facts.database):
+            region = self._table_region(database, table)
+            if region and region != home_region:
+                remote[f"{database}.{table}"] = region
+        return remote
+
+    def _table_region(self, database: str, table: str) -> str | None:
+        key = (database, table)
+        if key not in self._tables:
+            bucket = self._bucket_of(database, table)
+            _remember(self._tables, key, None if bucket is None else self._bucket_region(bucket))
+        return self._tables[key]
+
+    def _bucket_of(self, database: str, table: str) -> str | None:
+        try:
+            found = self._glue.get_table(DatabaseName=database, Name=table)["Table"]
+        except ClientError as exc:
+            logger.warning("no location for table %s.%s: %s", database, table, exc)
+            return None
+        location = found.get("StorageDescriptor", {}).get("Location", "")
+        if not location.startswith(("s3://", "s3a://")):
+            return None
+        return location.split("://", 1)[1].split("/", 1)[0] or None
+
+    def _bucket_region(self, bucket: str) -> str | None:
+        if bucket not in self._buckets:
+            try:
+                constraint = self._s3.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+            except ClientError as exc:
+                logger.warning("no region for bucket %s: %s", bucket, exc)
+                constraint = "unknown"
+            region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(constraint, constraint)
+            _remember(self._buckets, bucket, None if region == "unknown" else region)
+        return self._buckets[bucket]
+
+
+def _remember(cache: dict[_K, str | None], key: _K, value: str | None) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
+class WorkgroupSwitch:
+    """Disables an Athena workgroup, so that no new query starts in it."""
+
+    #: IAM actions this adapter calls; the stack's policy is built from them.
+    PERMISSIONS = ("athena:UpdateWorkGroup",)
+
+    def __init__(
+        self,
+        *,
+        boto3_client: AthenaClient | None = None,
+        boto3_session: boto3.session.Session | None = None,
+        boto_config: Config | None = None,
+    ) -> None:
+        self._client: AthenaClient = client_for(
+            "athena",
+            boto3_client=boto3_client,
+            boto3_session=boto3_session,
+            boto_config=boto_config or _RETRIES,
+        )
+
+    def disable(self, workgroup: str) -> None:
+        """Set the workgroup's state to DISABLED (queries already running carry on)."""
+        self._client.update_work_group(WorkGroup=workgroup, State="DISABLED")

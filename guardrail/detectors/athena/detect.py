@@ -1,0 +1,196 @@
+"""Pure detection: window totals and one query's facts in, breaches and what to do about them out.
+
+Nothing here calls AWS or reads a clock: every decision is made at the time carried by the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from guardrail.detectors.athena.config import AthenaWatchConfig, CrossRegionAction, Rules
+from guardrail.detectors.athena.cost import GB, usd
+from guardrail.detectors.athena.events import Caller
+
+RECENT_IDS_SHOWN = 10
+
+
+class Rule(StrEnum):
+    """The limit a breach broke."""
+
+    QUERY_RATE = "query-rate"
+    DAILY_QUERIES = "daily-queries"
+    DAILY_COST = "daily-cost"
+    QUIET_HOURS = "quiet-hours"
+    CROSS_REGION = "cross-region"
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What one caller or workgroup did in the sliding window and in the last day."""
+
+    window_queries: int = 0
+    day_queries: int = 0
+    day_scanned_bytes: int = 0
+    day_cost_micros: int = 0
+    day_cross_region_bytes: int = 0
+    day_transfer_micros: int = 0
+    remote_regions: frozenset[str] = frozenset()
+    recent_query_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One limit broken by one caller or workgroup."""
+
+    rule: Rule
+    reason: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """What to do about a subject's breaches: throttle a function, or alert and maybe disable a workgroup."""
+
+    breaches: tuple[Breach, ...]
+    subject: str
+    throttle_function: str | None = None
+    disable_workgroup: str | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def rules(self) -> str:
+        """The broken rules' names, joined: `query-rate+cross-region`."""
+        return "+".join(b.rule.value for b in self.breaches)
+
+    @property
+    def reason(self) -> str:
+        """Every breach's reason, in one line."""
+        return "; ".join(b.reason for b in self.breaches)
+
+
+def limit_breaches(rules: Rules, totals: Totals, *, window_minutes: int) -> list[Breach]:
+    """The count and cost limits that `totals` exceed."""
+    found = []
+    if totals.window_queries > rules.max_queries_per_window:
+        found.append(
+            Breach(
+                Rule.QUERY_RATE,
+                f"{totals.window_queries} queries in {window_minutes} min "
+                f"(limit {rules.max_queries_per_window})",
+            )
+        )
+    if totals.day_queries > rules.max_queries_per_day:
+        found.append(
+            Breach(
+                Rule.DAILY_QUERIES,
+                f"{totals.day_queries} queries in 24 h (limit {rules.max_queries_per_day})",
+            )
+        )
+    if usd(totals.day_cost_micros) > rules.max_cost_per_day_usd:
+        found.append(
+            Breach(
+                Rule.DAILY_COST,
+                f"${usd(totals.day_cost_micros):,.2f} of Athena scans and transfer in 24 h "
+                f"(limit ${rules.max_cost_per_day_usd:,.2f})",
+            )
+        )
+    return found
+
+
+def quiet_hours_breach(rules: Rules, started_at: datetime) -> Breach | None:
+    """A breach when a query starts outside the caller's active hours."""
+    hours = rules.active_hours_utc
+    if hours is None or hours.contains(started_at.time()):
+        return None
+    return Breach(Rule.QUIET_HOURS, f"query at {started_at:%H:%M} UTC, outside active hours {hours} UTC")
+
+
+def cross_region_breach(totals: Totals, athena_region: str) -> Breach | None:
+    """A breach when a caller's queries read data stored outside the region Athena runs in."""
+    if not totals.remote_regions:
+        return None
+    regions = ", ".join(sorted(totals.remote_regions))
+    return Breach(
+        Rule.CROSS_REGION,
+        f"read {totals.day_cross_region_bytes / GB:,.1f} GB stored in {regions} "
+        f"into Athena in {athena_region} in 24 h (~${usd(totals.day_transfer_micros):,.2f} transfer)",
+    )
+
+
+def caller_actions(
+    config: AthenaWatchConfig,
+    caller: Caller,
+    workgroup: str,
+    breaches: list[Breach],
+    evidence: Mapping[str, Any],
+) -> list[Action]:
+    """What to do about a caller's breaches: throttle a Lambda function, else alert (and disable).
+
+    Breaches that enforce are combined into one action; a cross-region read set to `alert` is its own.
+    """
+    cross_region = config.cross_region
+    enforced = tuple(
+        b for b in breaches if b.rule is not Rule.CROSS_REGION or cross_region is CrossRegionAction.THROTTLE
+    )
+    alerted = tuple(
+        b for b in breaches if b.rule is Rule.CROSS_REGION and cross_region is CrossRegionAction.ALERT
+    )
+    disable = config.workgroup_rules(workgroup).disable_on_runaway  # used only if no function is throttled
+    actions = []
+    if enforced:
+        actions.append(
+            Action(
+                breaches=enforced,
+                subject=caller.key,
+                throttle_function=caller.function,
+                disable_workgroup=workgroup if disable else None,
+                evidence=evidence,
+            )
+        )
+    if alerted:
+        actions.append(Action(breaches=alerted, subject=caller.key, evidence=evidence))
+    return actions
+
+
+def workgroup_actions(
+    config: AthenaWatchConfig, workgroup: str, breaches: list[Breach], evidence: Mapping[str, Any]
+) -> list[Action]:
+    """What to do about a workgroup's own breaches: alert, and disable it where configured."""
+    if not breaches:
+        return []
+    disable = config.workgroup_rules(workgroup).disable_on_runaway
+    return [
+        Action(
+            breaches=tuple(breaches),
+            subject=f"workgroup {workgroup}",
+            disable_workgroup=workgroup if disable else None,
+            evidence=evidence,
+        )
+    ]
+
+
+def describe(
+    totals: Totals, *, window_minutes: int, workgroup: str, region: str, query_id: str
+) -> dict[str, Any]:
+    """The evidence an alert shows: counts, bytes, cost so far, regions and query ids."""
+    evidence: dict[str, Any] = {
+        "workgroup": workgroup,
+        "region": region,
+        "query_id": query_id,
+        f"queries_last_{window_minutes}_min": totals.window_queries,
+        "queries_last_24_h": totals.day_queries,
+        "scanned_gb_last_24_h": round(totals.day_scanned_bytes / GB, 1),
+        "cost_usd_last_24_h": usd(totals.day_cost_micros),
+        "recent_query_ids": list(totals.recent_query_ids[-RECENT_IDS_SHOWN:]),
+    }
+    if totals.remote_regions:
+        evidence["cross_region"] = {
+            "data_regions": sorted(totals.remote_regions),
+            "athena_region": region,
+            "transferred_gb_last_24_h": round(totals.day_cross_region_bytes / GB, 1),
+            "transfer_usd_last_24_h": usd(totals.day_transfer_micros),
+        }
+    return evidence

@@ -1,0 +1,52 @@
+"""What the Athena watch knows of queries and their booking, apart from where it is stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from guardrail.detectors.athena.events import Caller
+from guardrail.errors import GuardrailError
+
+
+@dataclass(frozen=True)
+class QueryFacts:
+    """What GetQueryExecution says about a finished query."""
+
+    query_id: str
+    state: str
+    scanned_bytes: int
+    workgroup: str
+    query: str
+    database: str
+    catalog: str
+
+
+class CountingContention(GuardrailError):
+    """The query's record kept changing under us; the delivery should be retried."""
+
+
+@dataclass(frozen=True)
+class Booking:
+    """Whether a finished query was booked now (False: a duplicate), and the caller it was booked to."""
+
+    counted: bool
+    caller: Caller | None
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    """What the table knows of one query."""
+
+    caller: Caller | None
+    finished_at: datetime | None
+
+
+def caller_scope(caller_key: str) -> str:
+    """The partition key of a caller's counters."""
+    return f"ATHENA#CALLER#{caller_key}"
+
+
+def workgroup_scope(workgroup: str) -> str:
+    """The partition key of a workgroup's counters."""
+    return f"ATHENA#WORKGROUP#{workgroup}"

@@ -1,0 +1,48 @@
+"""What the Athena watch needs from AWS, as protocols; `counters`, `lookups` and the ledger implement them."""
+
+# ruff: noqa: D102 - protocols mirror the documented adapters
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from guardrail.detectors.athena.cost import QueryCost
+from guardrail.detectors.athena.detect import Totals
+from guardrail.detectors.athena.events import QueryFinished, QueryStarted
+from guardrail.detectors.athena.model import Booking, QueryFacts, QueryRecord
+
+
+class CounterStore(Protocol):
+    """Exactly-once booking and window totals (see `guardrail.adapters.athena_counters.AthenaCounters`)."""
+
+    def query(self, query_id: str) -> QueryRecord | None: ...
+    def record_start(self, started: QueryStarted) -> bool: ...
+    def record_finish(
+        self, finished: QueryFinished, cost: QueryCost, remote_regions: frozenset[str]
+    ) -> Booking: ...
+    def totals(self, scope: str, at: datetime, *, window_minutes: int) -> Totals: ...
+
+
+class QueryLookup(Protocol):
+    """A finished query's statistics (see `guardrail.adapters.athena_lookups.AthenaQueries`)."""
+
+    def get(self, query_id: str) -> QueryFacts | None: ...
+
+
+class LocationLookup(Protocol):
+    """Where a query's tables live (see `guardrail.adapters.athena_lookups.DataLocations`)."""
+
+    def remote_tables(self, facts: QueryFacts, home_region: str) -> dict[str, str]: ...
+
+
+class WorkgroupControl(Protocol):
+    """Disables a workgroup (see `guardrail.adapters.athena_lookups.WorkgroupSwitch`)."""
+
+    def disable(self, workgroup: str) -> None: ...
+
+
+class SignalClaims(Protocol):
+    """Once-only marks with a TTL (see `guardrail.adapters.ledger.Ledger.claim_signal`)."""
+
+    def claim_signal(self, key: str, *, now: datetime, ttl_seconds: int) -> bool: ...

@@ -1,0 +1,140 @@
+"""Pure: per-minute CloudWatch samples -> findings. Every decision uses the samples' own timestamps.
+
+Lambda publishes a datapoint only for minutes with activity, so a missing minute counts as zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from guardrail.detectors.invocation_scan.config import DETECTOR, InvocationScanConfig
+from guardrail.domain import Finding
+
+NAMESPACE = "AWS/Lambda"
+INVOCATIONS = "Invocations"
+RECURSIVE_INVOCATIONS_DROPPED = "RecursiveInvocationsDropped"
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """One Lambda metric, for one function or (function None) for the whole account."""
+
+    metric: str
+    function: str | None = None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One minute of one metric: the minute it starts, and the sum over it."""
+
+    at: datetime
+    value: float
+
+
+@dataclass(frozen=True)
+class Rate:
+    """The latest minute of a series against the mean of the minutes before it."""
+
+    latest: Sample
+    baseline_per_minute: float
+
+
+def rate(samples: Sequence[Sample], baseline_minutes: int) -> Rate | None:
+    """The latest sample against its baseline; None for an empty series."""
+    if not samples:
+        return None
+    ordered = sorted(samples, key=lambda s: s.at)
+    latest = ordered[-1]
+    since = latest.at - timedelta(minutes=baseline_minutes)
+    window = sum(s.value for s in ordered[:-1] if s.at >= since)
+    return Rate(latest=latest, baseline_per_minute=window / baseline_minutes)
+
+
+def account_moved(
+    invocations: Sequence[Sample], dropped: Sequence[Sample], config: InvocationScanConfig
+) -> str | None:
+    """Why the account-level check calls for a per-function look, or None when nothing moved."""
+    if any(s.value > 0 for s in dropped):
+        return "Lambda dropped recursive invocations in this account"
+    current = rate(invocations, config.baseline_minutes)
+    if current is None:
+        return None
+    rise = current.latest.value - current.baseline_per_minute
+    if rise >= config.account_rise_per_minute:
+        return (
+            f"account invocations rose to {current.latest.value:.0f}/min at {current.latest.at:%H:%M}"
+            f" (baseline {current.baseline_per_minute:.1f}/min)"
+        )
+    return None
+
+
+def detect(
+    invocations: Mapping[str, Sequence[Sample]],
+    dropped: Mapping[str, Sequence[Sample]],
+    config: InvocationScanConfig,
+) -> list[Finding]:
+    """At most one finding per function: recursion dropped by Lambda, then absolute, then relative."""
+    findings = []
+    for function in sorted(set(invocations) | set(dropped)):
+        finding = _dropped(function, dropped.get(function, ()), config) or _runaway(
+            function, invocations.get(function, ()), config
+        )
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _dropped(function: str, samples: Sequence[Sample], config: InvocationScanConfig) -> Finding | None:
+    drops = [s for s in samples if s.value > 0]
+    if not drops:
+        return None
+    latest = max(drops, key=lambda s: s.at)
+    return _finding(
+        function,
+        latest.at,
+        f"Lambda dropped {latest.value:.0f} recursive invocations in the minute at {latest.at:%H:%M} UTC",
+        {"rule": "recursive-invocations-dropped", "dropped": latest.value},
+    )
+
+
+def _runaway(function: str, samples: Sequence[Sample], config: InvocationScanConfig) -> Finding | None:
+    current = rate(samples, config.baseline_minutes)
+    if current is None:
+        return None
+    count, baseline, at = current.latest.value, current.baseline_per_minute, current.latest.at
+    evidence = {
+        "invocations_per_minute": count,
+        "baseline_per_minute": round(baseline, 2),
+        "baseline_minutes": config.baseline_minutes,
+        "minute": at.isoformat(),
+    }
+    if count >= config.max_invocations_per_minute:
+        reason = f"{count:.0f} invocations in the minute at {at:%H:%M} UTC, at or above the limit of"
+        return _finding(
+            function,
+            at,
+            f"{reason} {config.max_invocations_per_minute}/min",
+            {"rule": "absolute", "threshold": config.max_invocations_per_minute, **evidence},
+        )
+    if count >= config.spike_min_invocations_per_minute and count >= config.spike_ratio * baseline:
+        return _finding(
+            function,
+            at,
+            f"{count:.0f} invocations in the minute at {at:%H:%M} UTC, over {config.spike_ratio:g}x"
+            f" its baseline of {baseline:.1f}/min",
+            {"rule": "relative", "ratio": config.spike_ratio, **evidence},
+        )
+    return None
+
+
+def _finding(function: str, at: datetime, reason: str, evidence: dict[str, object]) -> Finding:
+    return Finding(
+        function=function,
+        detector=DETECTOR,
+        reason=reason,
+        observed_at=at,
+        evidence=evidence,
+        dedupe_key=f"{DETECTOR}:{function}:{at:%Y-%m-%dT%H:%M}",
+    )

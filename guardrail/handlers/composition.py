@@ -1,0 +1,94 @@
+"""The composition root: the one place that builds adapters from settings and wires them to logic."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import boto3
+
+from guardrail.adapters.athena_counters import AthenaCounters
+from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations, WorkgroupSwitch
+from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
+from guardrail.adapters.lambda_functions import LambdaControl
+from guardrail.adapters.ledger import Ledger
+from guardrail.adapters.sns_alerts import SnsAlerts
+from guardrail.detectors.athena.config import DETECTOR as ATHENA_WATCH
+from guardrail.detectors.athena.config import AthenaWatchConfig
+from guardrail.detectors.athena.notices import Notices
+from guardrail.detectors.athena.ports import QueryLookup
+from guardrail.detectors.athena.watch import AthenaWatch
+from guardrail.detectors.invocation_scan import DETECTOR as INVOCATION_SCAN
+from guardrail.detectors.invocation_scan import InvocationScan, InvocationScanConfig
+from guardrail.enforcement.enforcer import Enforcer, utc_now
+from guardrail.settings import Settings
+
+
+def session_for(settings: Settings) -> boto3.session.Session:
+    """One boto3 session per container, in the function's own region."""
+    return boto3.session.Session(region_name=settings.region)
+
+
+def build_enforcer(
+    settings: Settings,
+    *,
+    session: boto3.session.Session | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> tuple[Enforcer, LambdaControl]:
+    """Build the enforcement path (and its Lambda adapter) for the given settings."""
+    session = session or session_for(settings)
+    functions = LambdaControl(boto3_session=session)
+    enforcer = Enforcer(
+        settings=settings,
+        functions=functions,
+        ledger=Ledger(settings.ledger_table, boto3_session=session),
+        alerts=SnsAlerts(settings.alert_topic_arn, boto3_session=session),
+        clock=clock,
+    )
+    return enforcer, functions
+
+
+def build_watch(
+    settings: Settings,
+    *,
+    session: boto3.session.Session | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    queries: QueryLookup | None = None,
+) -> AthenaWatch:
+    """Build the Athena watch, its adapters and the shared enforcement path.
+
+    `queries` replaces the GetQueryExecution adapter (replays serve their own statistics).
+    """
+    session = session or session_for(settings)
+    config = AthenaWatchConfig.from_mapping(settings.detector(ATHENA_WATCH))
+    enforcer, _ = build_enforcer(settings, session=session, clock=clock)
+    return AthenaWatch(
+        config=config,
+        region=settings.region,
+        counters=AthenaCounters(
+            settings.ledger_table, ttl_hours=config.counter_ttl_hours, boto3_session=session
+        ),
+        queries=queries or AthenaQueries(boto3_session=session),
+        locations=DataLocations(boto3_session=session),
+        enforcer=enforcer,
+        notices=Notices(
+            signals=Ledger(settings.ledger_table, boto3_session=session),
+            alerts=SnsAlerts(settings.alert_topic_arn, boto3_session=session),
+            workgroups=WorkgroupSwitch(boto3_session=session),
+            region=settings.region,
+        ),
+    )
+
+
+def build_scan(
+    settings: Settings, *, session: boto3.session.Session | None = None
+) -> tuple[InvocationScan, Enforcer]:
+    """Build the invocation scan and the enforcement path it feeds."""
+    session = session or session_for(settings)
+    enforcer, functions = build_enforcer(settings, session=session)
+    scan = InvocationScan(
+        metrics=CloudWatchMetrics(boto3_session=session),
+        functions=functions,
+        config=InvocationScanConfig.from_mapping(settings.detector(INVOCATION_SCAN)),
+    )
+    return scan, enforcer

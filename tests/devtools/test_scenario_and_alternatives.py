@@ -1,0 +1,96 @@
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from devtools.alternatives import budget_stop, compare, loop_queries, query_usd
+from devtools.chart import write_chart
+from devtools.incident import Timeline, first_breach
+from devtools.scenario import DEFAULT, Scenario, ScenarioError
+from guardrail.detectors.athena.cost import GB
+
+
+def test_the_default_scenario_is_the_incident():
+    scenario = Scenario.load(DEFAULT)
+    replay = scenario.replay
+    assert (replay.batch_queries, replay.athena_region, replay.data_region) == (
+        672,
+        "us-west-2",
+        "ap-northeast-1",
+    )
+    assert replay.scanned_bytes == int(1.2 * GB)
+    assert replay.start == datetime(2026, 11, 28, tzinfo=UTC)
+    assert scenario.reserved_concurrency == 7
+    assert scenario.watch_config.caller.max_queries_per_window == 60
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"batchQueries": "many"}, "batchQueries: expected int"),
+        ({"loopMinutes": True}, "loopMinutes: expected float"),
+        ({"trailLagSeconds": [5]}, "trailLagSeconds: expected \\[min, max\\]"),
+        ({"stateLagSeconds": [5, 1]}, "stateLagSeconds: expected 0 <= min <= max"),
+        ({"start": "yesterday"}, "start:"),
+        ({"surprise": 1}, "unknown keys surprise"),
+        ({"athenaWatch": {"windowMinutes": 0}}, "athenaWatch"),
+    ],
+)
+def test_a_malformed_scenario_names_its_key(tmp_path, change, message):
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps({**json.loads(DEFAULT.read_text()), **change}))
+    with pytest.raises(ScenarioError, match=message):
+        Scenario.load(path)
+
+
+def test_first_breach_is_the_first_start_over_the_window_limit():
+    scenario = Scenario.load(DEFAULT)
+    breach = first_breach(scenario.replay, scenario.watch_config)
+    loop_start = next(q for q in scenario.replay.queries() if q.looping).started_at
+    # 60 queries are allowed in 5 minutes; the loop issues one every 3 s on top of the batch's pace
+    assert loop_start < breach < loop_start + timedelta(minutes=5)
+    quiet = Scenario.from_mapping({**json.loads(DEFAULT.read_text()), "loopMinutes": 0})
+    assert first_breach(quiet.replay, quiet.watch_config) is None
+
+
+def _timeline(scenario: Scenario, stop_after: timedelta | None) -> Timeline:
+    planned = scenario.replay.queries()
+    loop_start = next(q.started_at for q in planned if q.looping)
+    stop = None if stop_after is None else loop_start + stop_after
+    issued = [q for q in planned if stop is None or q.started_at <= stop]
+    return Timeline(scenario.replay.start, loop_start, loop_start, stop, issued, planned)
+
+
+def test_alternatives_on_the_same_replay():
+    scenario = Scenario.load(DEFAULT)
+    rows = {row.name: row for row in compare(scenario, _timeline(scenario, timedelta(minutes=2)))}
+
+    per_query = query_usd(scenario)
+    assert per_query == pytest.approx(1.2 * 5 / 1024 + 1.2 * 0.09, rel=1e-3)
+    none, native = rows["(a) no guardrail"], rows["(b) Lambda recursion stop"]
+    assert none.stops_after is None and native.stops_after is None
+    assert none.queries == native.queries == loop_queries(scenario, timedelta(hours=72)) == 86_400
+    budget = rows["(c) AWS Budgets action, spend seen 8 h late"]
+    assert budget.stops_after == budget_stop(scenario, timedelta(hours=8))
+    assert budget.stops_after > timedelta(hours=8)
+    assert rows["(c) AWS Budgets action, spend seen 12 h late"].usd > budget.usd
+    guardrail = rows["(d) Runaway Guardrail"]
+    assert guardrail.stops_after == timedelta(minutes=2)
+    assert guardrail.queries == 41  # one query every 3 s, both ends included
+    assert guardrail.usd < budget.usd < none.usd
+
+
+def test_compare_needs_a_loop():
+    quiet = Scenario.from_mapping({**json.loads(DEFAULT.read_text()), "loopMinutes": 0})
+    with pytest.raises(ValueError, match="no loop"):
+        compare(quiet, Timeline(quiet.replay.start, None, None, None, [], quiet.replay.queries()))
+
+
+def test_chart_is_a_png(tmp_path):
+    scenario = Scenario.from_mapping(
+        {**json.loads(DEFAULT.read_text()), "batchQueries": 30, "loopMinutes": 20}
+    )
+    path = write_chart(scenario, _timeline(scenario, timedelta(minutes=3)), tmp_path / "out" / "chart.png")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 10_000

@@ -1,0 +1,40 @@
+"""The Lambda adapter: paging (botocore Stubber, since moto ignores paging) and facts (moto)."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from guardrail.adapters.lambda_functions import LambdaControl
+from guardrail.errors import FunctionNotFound
+
+
+def test_function_names_follows_every_page():
+    """moto's ListFunctions returns one page whatever the marker, so the pages are stubbed."""
+    client = boto3.client("lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stub:
+        stub.add_response(
+            "list_functions",
+            {"Functions": [{"FunctionName": "a"}, {"FunctionName": "b"}], "NextMarker": "m1"},
+            {},
+        )
+        stub.add_response(
+            "list_functions", {"Functions": [{"FunctionName": "c"}], "NextMarker": "m2"}, {"Marker": "m1"}
+        )
+        stub.add_response("list_functions", {"Functions": [{"FunctionName": "d"}]}, {"Marker": "m2"})
+
+        assert list(LambdaControl(boto3_client=client).function_names()) == ["a", "b", "c", "d"]
+        stub.assert_no_pending_responses()
+
+
+def test_facts_reads_reservation_and_tags(aws, make_function):
+    make_function("with-reservation", reserved=7, tags={"team": "data"})
+    make_function("without")
+    control = LambdaControl(boto3_session=aws)
+
+    facts = control.facts("with-reservation")
+    assert (facts.reserved_concurrency, facts.tags) == (7, {"team": "data"})
+    assert control.facts("without").reserved_concurrency is None
+    with pytest.raises(FunctionNotFound, match="'ghost' does not exist"):
+        control.facts("ghost")

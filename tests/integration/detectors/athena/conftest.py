@@ -1,0 +1,66 @@
+"""Fixtures for the Athena watch against moto: Glue tables and S3 buckets, the handler, a replay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+
+from devtools.incident import QueryStatistics, store_tables
+from devtools.replay import IncidentReplay
+from guardrail.adapters.athena_lookups import AthenaQueries
+from guardrail.handlers import athena_watch
+from guardrail.handlers.composition import build_watch
+from tests.conftest import REGION
+
+
+class LambdaContext:
+    """The attributes powertools' Logger reads from a Lambda context."""
+
+    function_name = "runaway-guardrail-athena-watch"
+    memory_limit_in_mb = 256
+    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:runaway-guardrail-athena-watch"
+    aws_request_id = "replay"
+
+
+@dataclass
+class Watched:
+    """The deployed guardrail with the Athena watch's handler ready to take events."""
+
+    deployed: Any
+    replay: IncidentReplay
+    athena: QueryStatistics
+    reports: list[dict[str, Any]] = field(default_factory=list)
+
+    def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
+        report = athena_watch.handler(event, LambdaContext())
+        self.reports.append(report)
+        return report
+
+
+@pytest.fixture
+def watch_replay(deployed, make_function, monkeypatch):
+    """Build `Watched` for a replay and the athena-watch settings: `watch_replay(replay, detector)`."""
+
+    def build(replay: IncidentReplay, detector: dict[str, Any]) -> Watched:
+        replay = replace(replay, athena_region=REGION)
+        make_function(replay.function, reserved=5)
+        store_tables(deployed.session, replay)
+        settings = replace(deployed.settings, detectors={"athena-watch": detector})
+        for name, value in settings.to_env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("AWS_REGION", REGION)
+        # moto's GetQueryExecution reports 0 bytes scanned (and a KeyError for an unknown id): the
+        # replay answers instead, as Athena would, through the adapter's injected client
+        athena = QueryStatistics(replay)
+        watch = build_watch(
+            settings,
+            session=deployed.session,
+            clock=deployed.clock,
+            queries=AthenaQueries(boto3_client=athena),
+        )
+        monkeypatch.setattr(athena_watch, "_watch", watch)
+        return Watched(deployed=deployed, replay=replay, athena=athena)
+
+    return build

@@ -1,0 +1,61 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from guardrail.detectors.invocation_scan import InvocationScanConfig, Sample, account_moved, detect
+
+T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+CONFIG = InvocationScanConfig()
+
+
+def series(per_minute: float, minutes: int = 60, latest: float | None = None) -> list[Sample]:
+    """`minutes` minutes at `per_minute`, then one latest minute at `latest`."""
+    samples = [Sample(T0 + timedelta(minutes=m), per_minute) for m in range(minutes) if per_minute]
+    if latest is not None:
+        samples.append(Sample(T0 + timedelta(minutes=minutes), latest))
+    return samples
+
+
+def test_quiet_functions_give_no_finding():
+    assert detect({"api": series(120, latest=130), "idle": []}, {}, CONFIG) == []
+
+
+def test_absolute_limit_catches_a_function_that_was_always_busy():
+    [finding] = detect({"batch": series(2900, latest=3000)}, {}, CONFIG)
+    assert finding.evidence["rule"] == "absolute"
+    assert finding.observed_at == T0 + timedelta(minutes=60)
+    assert finding.dedupe_key == "invocation-scan:batch:2026-11-28T03:00"
+
+
+def test_relative_spike_against_the_functions_own_baseline():
+    [finding] = detect({"batch": series(20, latest=400)}, {}, CONFIG)
+    assert finding.evidence["rule"] == "relative"
+    assert finding.evidence["baseline_per_minute"] == 20
+
+
+def test_small_spikes_below_the_floor_are_noise():
+    assert detect({"cron": series(1, latest=250)}, {}, CONFIG) == []
+
+
+def test_missing_minutes_count_as_zero_in_the_baseline():
+    sparse = [Sample(T0, 600.0), Sample(T0 + timedelta(minutes=60), 300.0)]
+    [finding] = detect({"batch": sparse}, {}, CONFIG)
+    assert finding.evidence["baseline_per_minute"] == 10
+
+
+def test_recursion_dropped_by_lambda_wins_over_rate_rules():
+    [finding] = detect({"loop": series(5, latest=5000)}, {"loop": [Sample(T0, 3.0)]}, CONFIG)
+    assert finding.evidence["rule"] == "recursive-invocations-dropped"
+
+
+@pytest.mark.parametrize(
+    ("invocations", "dropped", "moved"),
+    [
+        (series(1000, latest=1100), [], False),
+        (series(1000, latest=1400), [], True),
+        ([], [Sample(T0, 1.0)], True),
+        ([], [], False),
+    ],
+)
+def test_account_check_moves_only_on_a_rise_or_a_drop(invocations, dropped, moved):
+    assert (account_moved(invocations, dropped, CONFIG) is not None) is moved
