@@ -29,9 +29,10 @@ from guardrail.detectors.recursion_signals import (
     ALARM_DETAIL_TYPE,
     ALARM_SOURCE,
     DROPPED_METRIC,
-    HEALTH_CODE_MARK,
     HEALTH_DETAIL_TYPE,
+    HEALTH_EVENT_CODES,
     HEALTH_SOURCE,
+    LAMBDA_NAMESPACE,
 )
 from guardrail.errors import SettingsError
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
@@ -157,7 +158,7 @@ class RecursionWatch(Construct):
                 detail_type=[HEALTH_DETAIL_TYPE],
                 detail={
                     "service": ["LAMBDA"],
-                    "eventTypeCode": events.Match.wildcard(f"*{HEALTH_CODE_MARK}*"),
+                    "eventTypeCode": list(HEALTH_EVENT_CODES),
                 },
             ),
             targets=[watch],
@@ -171,7 +172,13 @@ class RecursionWatch(Construct):
                 detail_type=[ALARM_DETAIL_TYPE],
                 detail={
                     "state": {"value": ["ALARM"]},
-                    "configuration": {"metrics": {"metricStat": {"metric": {"name": [DROPPED_METRIC]}}}},
+                    "configuration": {
+                        "metrics": {
+                            "metricStat": {
+                                "metric": {"namespace": [LAMBDA_NAMESPACE], "name": [DROPPED_METRIC]}
+                            }
+                        }
+                    },
                 },
             ),
             targets=[watch],

@@ -1,9 +1,10 @@
 """Pure: recursion signals on the event bus -> findings.
 
-Three signals end here:
+Three signals end here, and only from the guardrail's own account:
 - `Recursion Depth Exceeded` (source `guardrail`), published by the recursion guard in a user's function;
-- AWS Health recursive-loop notices for Lambda (source `aws.health`);
-- CloudWatch alarms on `RecursiveInvocationsDropped` with a `FunctionName` dimension going to ALARM.
+- AWS Health's notice that Lambda stopped a recursive loop (`AWS_LAMBDA_RUNAWAY_TERMINATION_NOTIFICATION`);
+- CloudWatch alarms on `AWS/Lambda` `RecursiveInvocationsDropped` with a `FunctionName` dimension going
+  to ALARM (an alarm on any other namespace names no function).
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ DETECTOR_GUARD = "recursion-guard"
 DETECTOR_AWS = "aws-recursive-loop"
 HEALTH_SOURCE = "aws.health"
 HEALTH_DETAIL_TYPE = "AWS Health Event"
-#: Health event type codes for Lambda that mention recursion (e.g. a recursive loop stopped by Lambda).
-HEALTH_CODE_MARK = "RECURSIVE"
+#: AWS Health's event type code for a recursive loop that Lambda stopped (service LAMBDA).
+HEALTH_EVENT_CODES = ("AWS_LAMBDA_RUNAWAY_TERMINATION_NOTIFICATION",)
 ALARM_SOURCE = "aws.cloudwatch"
 ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
 DROPPED_METRIC = "RecursiveInvocationsDropped"
+LAMBDA_NAMESPACE = "AWS/Lambda"
 
 
 class UnsupportedEvent(GuardrailError):
@@ -66,12 +68,14 @@ class HealthNotice(_Detail):
     affected_entities: list[_Entity] = Field(default_factory=list, alias="affectedEntities")
 
 
-def findings_from_event(event: Any) -> list[Finding]:
-    """The findings one EventBridge event gives (possibly none); raise UnsupportedEvent otherwise."""
+def findings_from_event(event: Any, *, account: str) -> list[Finding]:
+    """The findings an EventBridge event of `account` gives (maybe none); else raise UnsupportedEvent."""
     try:
         envelope: EventBridgeModel = parse(event=event, model=EventBridgeModel)
     except ValidationError as exc:
         raise UnsupportedEvent(f"not an EventBridge event: {exc.error_count()} problems") from exc
+    if envelope.account != account:
+        raise UnsupportedEvent(f"event {envelope.id} is from account {envelope.account}, not {account}")
     kind = (envelope.source, envelope.detail_type)
     try:
         if kind == (EVENT_SOURCE, DETAIL_TYPE):
@@ -103,7 +107,7 @@ def _guard_finding(envelope: EventBridgeModel) -> Finding:
 
 def _health_findings(envelope: EventBridgeModel) -> list[Finding]:
     notice = HealthNotice.model_validate(envelope.detail)
-    if notice.service != "LAMBDA" or HEALTH_CODE_MARK not in notice.event_type_code:
+    if notice.service != "LAMBDA" or notice.event_type_code not in HEALTH_EVENT_CODES:
         return []
     refs = [entity.entity_value for entity in notice.affected_entities] + list(envelope.resources)
     names = sorted({name for name in map(_name, refs) if name})
@@ -146,7 +150,7 @@ def _dropped_metric_functions(configuration: Mapping[str, Any]) -> list[str]:
     names = []
     for query in configuration.get("metrics") or []:
         metric = ((query or {}).get("metricStat") or {}).get("metric") or {}
-        if metric.get("name") == DROPPED_METRIC:
+        if metric.get("name") == DROPPED_METRIC and metric.get("namespace") == LAMBDA_NAMESPACE:
             name = _name(str((metric.get("dimensions") or {}).get("FunctionName", "")))
             if name:
                 names.append(name)

@@ -20,7 +20,7 @@ copy_config_to_registered_loggers(source_logger=logger, include={"guardrail"})
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Turn one guard refusal, AWS Health notice or alarm into findings and enforce them."""
     try:
-        findings = findings_from_event(event)
+        findings = findings_from_event(event, account=context.invoked_function_arn.split(":")[4])
     except UnsupportedEvent as exc:
         logger.warning("ignored event", extra={"error": str(exc)})
         return {"ok": False, "error": str(exc)}

@@ -38,12 +38,24 @@ def test_scan_runs_every_minute(synthesized):
         {
             "source": ["aws.health"],
             "detail-type": ["AWS Health Event"],
-            "detail": {"service": ["LAMBDA"], "eventTypeCode": [{"wildcard": "*RECURSIVE*"}]},
+            "detail": {
+                "service": ["LAMBDA"],
+                "eventTypeCode": ["AWS_LAMBDA_RUNAWAY_TERMINATION_NOTIFICATION"],
+            },
         },
         {
             "source": ["aws.cloudwatch"],
             "detail-type": ["CloudWatch Alarm State Change"],
-            "detail": Match.object_like({"state": {"value": ["ALARM"]}}),
+            "detail": {
+                "state": {"value": ["ALARM"]},
+                "configuration": {
+                    "metrics": {
+                        "metricStat": {
+                            "metric": {"namespace": ["AWS/Lambda"], "name": ["RecursiveInvocationsDropped"]}
+                        }
+                    }
+                },
+            },
         },
     ],
     ids=["guard", "health", "alarm"],
