@@ -5,6 +5,13 @@ class GuardrailError(Exception):
     """Base class of the guardrail's own errors."""
 
 
+class ConfigError(GuardrailError, ValueError):
+    """Configuration that does not follow its model: cdk.json's context, the environment, a scenario.
+
+    The message names each wrong key by its path as written, e.g. `guardrail.notifyOnly: ...`.
+    """
+
+
 class SettingsError(GuardrailError):
     """The function's environment is incomplete or malformed."""
 
