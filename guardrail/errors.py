@@ -12,10 +12,6 @@ class ConfigError(GuardrailError, ValueError):
     """
 
 
-class SettingsError(GuardrailError):
-    """The function's environment is incomplete or malformed."""
-
-
 class InvalidFunctionRef(GuardrailError):
     """A string is neither a Lambda function name nor a function ARN."""
 
