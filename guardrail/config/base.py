@@ -23,13 +23,18 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from guardrail.errors import ConfigError
 
 #: Validation context of configuration as written: only its own keys are accepted.
 AS_WRITTEN = "as-written"
+
+
+def camel(name: str) -> str:
+    """cdk.json's spelling of a field name: `max_cost_per_day_usd` -> `maxCostPerDayUsd`."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 def _whole(value: Any) -> Any:
@@ -60,7 +65,7 @@ def matching(pattern: str, what: str) -> AfterValidator:
 class StrictModel(BaseModel):
     """Frozen, camelCase keys (as in cdk.json), unknown keys refused."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(alias_generator=camel, populate_by_name=True, extra="forbid", frozen=True)
 
     #: Where the model sits in cdk.json, for error messages (`guardrail.detectors.athena-watch`).
     KEY_PATH: ClassVar[str] = ""
@@ -120,10 +125,6 @@ def describe(error: ErrorDetails, at: str = "") -> str:
     elif kind in _EXPECTED:
         shown = repr(error["input"])
         message = f"{_EXPECTED[kind]}, got {shown if len(shown) <= 60 else shown[:57] + '...'}"
-    elif kind == "missing":
-        message = "required"
-    elif kind == "extra_forbidden":
-        message = "unknown key"
     else:
         message = error["msg"]
     return f"{'.'.join(parts)}: {message}" if parts else message
