@@ -28,7 +28,7 @@ from devtools.deploy import create_bucket
 from devtools.event_bridge import EventBusBridge
 from devtools.replay import IncidentReplay, ReplayQuery
 from devtools.scenario import Scenario
-from guardrail.detectors.athena.config import AthenaWatchConfig
+from guardrail.config import AthenaWatchConfig
 
 #: An empty zip archive: moto stores function code it never runs.
 EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18

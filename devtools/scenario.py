@@ -1,141 +1,109 @@
-"""Replay scenarios: a small JSON format describing an incident's shape (see docs/incident-replay.md)."""
+"""Replay scenarios: a small JSON format describing an incident's shape (see docs/incident-replay.md).
+
+A scenario is a pydantic model of the configuration family in `guardrail.config`: the same strict
+keys and value types, and its `athenaWatch` section is the Athena watch's own model, as in cdk.json.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
 from devtools.replay import IncidentReplay
-from guardrail.detectors.athena.config import AthenaWatchConfig, AthenaWatchConfigError
+from guardrail.config import AthenaWatchConfig
+from guardrail.config.base import Float, Int, Str, StrictModel
 from guardrail.detectors.athena.cost import GB
+from guardrail.errors import ConfigError
 
 DEFAULT = Path(__file__).resolve().parent / "scenarios" / "incident.json"
-
-#: scenario key -> (IncidentReplay field, type)
-_REPLAY_FIELDS: dict[str, tuple[str, type]] = {
-    "function": ("function", str),
-    "athenaRegion": ("athena_region", str),
-    "dataRegion": ("data_region", str),
-    "batchQueries": ("batch_queries", int),
-    "batchIntervalSeconds": ("batch_interval_seconds", float),
-    "loopIntervalSeconds": ("loop_interval_seconds", float),
-    "loopMinutes": ("loop_minutes", float),
-    "querySeconds": ("query_seconds", float),
-    "duplicateShare": ("duplicate_share", float),
-    "seed": ("seed", int),
-}
-_OTHER_KEYS = {
-    "name",
-    "description",
-    "reservedConcurrency",
-    "start",
-    "scannedGbPerQuery",
-    "trailLagSeconds",
-    "stateLagSeconds",
-    "athenaWatch",
-    "compare",
-}
+#: Every replay key a scenario leaves out is the incident's.
+_INCIDENT = IncidentReplay()
 
 
-class ScenarioError(ValueError):
-    """A scenario file that does not follow the format."""
+def _pair_shape(value: Any) -> Any:
+    if not (isinstance(value, list | tuple) and len(value) == 2):
+        raise ValueError(f"expected [min, max] seconds, got {value!r}")
+    return value
 
 
-@dataclass(frozen=True)
-class Comparison:
+def _ordered(value: tuple[float, float]) -> tuple[float, float]:
+    if not 0 <= value[0] <= value[1]:
+        raise ValueError(f"expected 0 <= min <= max, got {list(value)}")
+    return value
+
+
+#: A delivery lag range, written `[min, max]` in seconds.
+LagRange = Annotated[tuple[Float, Float], BeforeValidator(_pair_shape), AfterValidator(_ordered)]
+NonNegative = Annotated[Float, Field(ge=0)]
+Positive = Annotated[Float, Field(gt=0)]
+
+
+class Comparison(StrictModel):
     """How the alternatives are modelled: how long nothing stops it, and the budget's threshold."""
 
-    no_stop_hours: float = 72.0
-    budget_usd: float = 150.0
-    budget_cadence_hours: tuple[float, ...] = (8.0, 12.0)
+    no_stop_hours: Positive = 72.0
+    budget_usd: Positive = 150.0
+    budget_cadence_hours: tuple[NonNegative, ...] = (8.0, 12.0)
 
 
-@dataclass(frozen=True)
-class Scenario:
+class Scenario(StrictModel):
     """An incident to replay: the traffic, the function's prior reservation, the watch's limits."""
 
-    name: str
-    description: str
-    replay: IncidentReplay
-    reserved_concurrency: int | None
-    athena_watch: Mapping[str, Any] = field(default_factory=dict)
-    compare: Comparison = Comparison()
+    name: Str = "unnamed scenario"
+    description: Str = ""
+    function: Str = _INCIDENT.function
+    #: The function's reservation before the night (null: none).
+    reserved_concurrency: Annotated[Int, Field(ge=0)] | None = None
+    athena_region: Str = _INCIDENT.athena_region
+    data_region: Str = _INCIDENT.data_region
+    start: AwareDatetime = _INCIDENT.start
+    batch_queries: Annotated[Int, Field(ge=0)] = _INCIDENT.batch_queries
+    batch_interval_seconds: Positive = _INCIDENT.batch_interval_seconds
+    loop_interval_seconds: Positive = _INCIDENT.loop_interval_seconds
+    loop_minutes: NonNegative = _INCIDENT.loop_minutes
+    scanned_gb_per_query: NonNegative = _INCIDENT.scanned_bytes / GB
+    query_seconds: NonNegative = _INCIDENT.query_seconds
+    trail_lag_seconds: LagRange = _INCIDENT.trail_lag_seconds
+    state_lag_seconds: LagRange = _INCIDENT.state_lag_seconds
+    duplicate_share: Annotated[Float, Field(ge=0, le=1)] = _INCIDENT.duplicate_share
+    seed: Int = _INCIDENT.seed
+    #: The Athena watch's configuration during the replay (cdk.json's `athena-watch` section).
+    watch_config: AthenaWatchConfig = Field(default_factory=AthenaWatchConfig, alias="athenaWatch")
+    compare: Comparison = Field(default_factory=Comparison)
 
     @property
-    def watch_config(self) -> AthenaWatchConfig:
-        """The athena-watch configuration the replay runs with."""
-        return AthenaWatchConfig.from_mapping(self.athena_watch)
+    def replay(self) -> IncidentReplay:
+        """The traffic the scenario describes."""
+        return IncidentReplay(
+            function=self.function,
+            athena_region=self.athena_region,
+            data_region=self.data_region,
+            start=self.start,
+            batch_queries=self.batch_queries,
+            batch_interval_seconds=self.batch_interval_seconds,
+            loop_interval_seconds=self.loop_interval_seconds,
+            loop_minutes=self.loop_minutes,
+            scanned_bytes=int(self.scanned_gb_per_query * GB),
+            query_seconds=self.query_seconds,
+            trail_lag_seconds=self.trail_lag_seconds,
+            state_lag_seconds=self.state_lag_seconds,
+            duplicate_share=self.duplicate_share,
+            seed=self.seed,
+        )
+
+    @property
+    def athena_watch(self) -> dict[str, Any]:
+        """The watch's configuration as cdk.json's `athena-watch` section, for deploying it."""
+        return self.watch_config.model_dump(mode="json", by_alias=True)
 
     @classmethod
     def load(cls, path: Path = DEFAULT) -> Scenario:
-        """Read and validate a scenario file."""
+        """Read and validate a scenario file; every problem names its key."""
         try:
             data = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            raise ScenarioError(f"{path}: {exc}") from exc
-        return cls.from_mapping(data, source=str(path))
-
-    @classmethod
-    def from_mapping(cls, data: Any, *, source: str = "scenario") -> Scenario:
-        """Validate a parsed scenario; every problem names its key."""
-        if not isinstance(data, dict):
-            raise ScenarioError(f"{source}: expected a JSON object")
-        unknown = sorted(set(data) - set(_REPLAY_FIELDS) - _OTHER_KEYS)
-        if unknown:
-            raise ScenarioError(f"{source}: unknown keys {', '.join(unknown)}")
-        kwargs: dict[str, Any] = {}
-        for key, (attr, kind) in _REPLAY_FIELDS.items():
-            if key in data:
-                kwargs[attr] = _typed(source, key, data[key], kind)
-        if "start" in data:
-            try:
-                kwargs["start"] = datetime.fromisoformat(str(data["start"]).replace("Z", "+00:00"))
-            except ValueError as exc:
-                raise ScenarioError(f"{source}: start: {exc}") from exc
-        if "scannedGbPerQuery" in data:
-            kwargs["scanned_bytes"] = int(
-                _typed(source, "scannedGbPerQuery", data["scannedGbPerQuery"], float) * GB
-            )
-        for key, attr in (("trailLagSeconds", "trail_lag_seconds"), ("stateLagSeconds", "state_lag_seconds")):
-            if key in data:
-                kwargs[attr] = _pair(source, key, data[key])
-        compare = data.get("compare", {})
-        scenario = cls(
-            name=str(data.get("name", "unnamed scenario")),
-            description=str(data.get("description", "")),
-            replay=IncidentReplay(**kwargs),
-            reserved_concurrency=data.get("reservedConcurrency"),
-            athena_watch=data.get("athenaWatch", {}),
-            compare=Comparison(
-                no_stop_hours=_typed(source, "compare.noStopHours", compare.get("noStopHours", 72.0), float),
-                budget_usd=_typed(source, "compare.budgetUsd", compare.get("budgetUsd", 150.0), float),
-                budget_cadence_hours=tuple(
-                    _typed(source, "compare.budgetCadenceHours", hours, float)
-                    for hours in compare.get("budgetCadenceHours", [8, 12])
-                ),
-            ),
-        )
-        try:
-            scenario.watch_config  # noqa: B018 - validates the athenaWatch section now, not mid-replay
-        except AthenaWatchConfigError as exc:
-            raise ScenarioError(f"{source}: athenaWatch: {exc}") from exc
-        return scenario
-
-
-def _typed(source: str, key: str, value: Any, kind: type) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (kind, int) if kind is float else kind):
-        raise ScenarioError(f"{source}: {key}: expected {kind.__name__}, got {value!r}")
-    return kind(value)
-
-
-def _pair(source: str, key: str, value: Any) -> tuple[float, float]:
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value)):
-        raise ScenarioError(f"{source}: {key}: expected [min, max] seconds")
-    low, high = float(value[0]), float(value[1])
-    if not 0 <= low <= high:
-        raise ScenarioError(f"{source}: {key}: expected 0 <= min <= max")
-    return low, high
+            raise ConfigError(f"{path}: {exc}") from exc
+        return cls.parse(data, source=str(path))

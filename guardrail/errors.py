@@ -5,8 +5,11 @@ class GuardrailError(Exception):
     """Base class of the guardrail's own errors."""
 
 
-class SettingsError(GuardrailError):
-    """The function's environment is incomplete or malformed."""
+class ConfigError(GuardrailError, ValueError):
+    """Configuration that does not follow its model: cdk.json's context, the environment, a scenario.
+
+    The message names each wrong key by its path as written, e.g. `guardrail.notifyOnly: ...`.
+    """
 
 
 class InvalidFunctionRef(GuardrailError):

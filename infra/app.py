@@ -8,7 +8,7 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from infra.config import CONTEXT_KEY, GuardrailConfig
+from guardrail.config import CONTEXT_KEY, GuardrailConfig
 from infra.nag import add_checks
 from infra.stacks import GuardrailServiceStack, GuardrailStateStack
 

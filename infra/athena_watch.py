@@ -13,9 +13,8 @@ from constructs import Construct
 
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations, WorkgroupSwitch
-from guardrail.detectors.athena.config import DETECTOR, AthenaWatchConfig
+from guardrail.config import GuardrailConfig
 from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE, TERMINAL_STATES
-from infra.config import GuardrailConfig
 from infra.function import GuardrailFunction
 from infra.state import GuardrailState
 
@@ -33,7 +32,6 @@ class AthenaWatchFunction(Construct):
         code: lambda_.Code,
     ) -> None:
         super().__init__(scope, construct_id)
-        watch = AthenaWatchConfig.from_mapping(config.detectors.get(DETECTOR))  # fails synth when malformed
         self.function = GuardrailFunction(
             self,
             "Function",
@@ -70,7 +68,7 @@ class AthenaWatchFunction(Construct):
             ),
             targets=[target],
         )
-        self.trail = self._trail() if watch.create_trail else None
+        self.trail = self._trail() if config.detectors.athena_watch.create_trail else None
 
     def _grant(self, state: GuardrailState) -> None:
         stack = Stack.of(self)

@@ -13,9 +13,8 @@ from constructs import Construct
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.adapters.ledger import Ledger
 from guardrail.adapters.sns_alerts import SnsAlerts
+from guardrail.config import GuardrailConfig, Settings
 from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT
-from guardrail.settings import Settings
-from infra.config import GuardrailConfig
 from infra.state import GuardrailState
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -68,14 +67,10 @@ class GuardrailFunction(Construct):
         )
         self.log_group.grant_write(self.role)
         settings = Settings(
+            config=config,
             ledger_table=state.table.table_name,
             alert_topic_arn=state.topic.topic_arn,
-            name_prefix=config.name_prefix,
-            kill_switch_function=config.function_name("kill-switch"),
             region=stack.region,
-            exempt_functions=frozenset(config.exempt_functions),
-            notify_only=config.notify_only,
-            detectors=config.detectors,
         )
         layer = lambda_.LayerVersion.from_layer_version_arn(
             self, "Powertools", Fn.sub(config.powertools_layer_arn)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from constructs import Construct
 
+from guardrail.config import GuardrailConfig
 from infra.athena_watch import AthenaWatchFunction
-from infra.config import GuardrailConfig
 from infra.function import GuardrailFunction, function_code
 from infra.recursion_watch import RecursionWatch
 from infra.state import GuardrailState

@@ -24,7 +24,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
-from guardrail.detectors.invocation_scan import DETECTOR, InvocationScanConfig
+from guardrail.config import GuardrailConfig
 from guardrail.detectors.recursion_signals import (
     ALARM_DETAIL_TYPE,
     ALARM_SOURCE,
@@ -34,9 +34,7 @@ from guardrail.detectors.recursion_signals import (
     HEALTH_SOURCE,
     LAMBDA_NAMESPACE,
 )
-from guardrail.errors import SettingsError
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
-from infra.config import ConfigError, GuardrailConfig
 from infra.function import ARCHITECTURE, PROJECT_ROOT, GuardrailFunction
 from infra.state import GuardrailState
 
@@ -44,14 +42,6 @@ GUARD_PACKAGE = PROJECT_ROOT / "guardrail" / "recursion"
 LAYER_OUTPUT = "RecursionGuardLayerArn"
 #: Python runtimes the guard supports (it is pure Python and needs only boto3 from the runtime).
 LAYER_RUNTIMES = [lambda_.Runtime.PYTHON_3_11, lambda_.Runtime.PYTHON_3_12, lambda_.Runtime.PYTHON_3_13]
-
-
-def scan_config(config: GuardrailConfig) -> InvocationScanConfig:
-    """Validate cdk.json's `detectors["invocation-scan"]` with the parser the function itself uses."""
-    try:
-        return InvocationScanConfig.from_mapping(config.detectors.get(DETECTOR, {}))
-    except SettingsError as exc:
-        raise ConfigError(f"detectors.{DETECTOR}: {exc}") from exc
 
 
 @jsii.implements(ILocalBundling)
@@ -78,7 +68,6 @@ class RecursionWatch(Construct):
         code: lambda_.Code,
     ) -> None:
         super().__init__(scope, construct_id)
-        scan_config(config)
         self.guard_layer = lambda_.LayerVersion(
             self,
             "RecursionGuardLayer",

@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from infra.config import GuardrailConfig
+from guardrail.config import GuardrailConfig
 from infra.guardrail import GuardrailFunctions
 from infra.state import GuardrailState
 

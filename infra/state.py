@@ -9,7 +9,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra.config import GuardrailConfig
+from guardrail.config import GuardrailConfig
 
 #: Logical IDs of the stateful resources. Changing one replaces the resource (and loses the ledger).
 LEDGER_LOGICAL_ID = "GuardrailLedger"

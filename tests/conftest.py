@@ -16,9 +16,9 @@ from moto import mock_aws
 
 from devtools.inbox import drain_inbox, subscribe_inbox
 from devtools.moto_patches import install as install_moto_patches
+from guardrail.config import GuardrailConfig, Settings
 from guardrail.enforcement import Enforcer
 from guardrail.handlers.composition import build_enforcer
-from guardrail.settings import Settings
 
 install_moto_patches()  # atomic conditional writes, and transactions that do not copy the table
 
@@ -65,8 +65,13 @@ class Deployed:
     queue_url: str
     clock: Clock = field(default_factory=Clock)
 
+    def configured(self, **changes: Any) -> Settings:
+        """The settings with some configuration changed (Python field names; sections as in cdk.json)."""
+        config = GuardrailConfig.model_validate({**self.settings.config.model_dump(), **changes})
+        return self.settings.model_copy(update={"config": config})
+
     def enforcer(self, **overrides: Any) -> Enforcer:
-        settings = Settings(**{**self.settings.__dict__, **overrides}) if overrides else self.settings
+        settings = self.configured(**overrides) if overrides else self.settings
         enforcer, _ = build_enforcer(settings, session=self.session, clock=self.clock)
         return enforcer
 
@@ -103,12 +108,10 @@ def deployed(aws: boto3.session.Session) -> Deployed:
     """The guardrail's table and topic in moto, with settings pointing at them."""
     table, topic_arn, queue_url = create_stateful_resources(aws)
     settings = Settings(
+        config=GuardrailConfig(name_prefix=PREFIX, exempt_functions=("payments-api",)),
         ledger_table=table,
         alert_topic_arn=topic_arn,
-        name_prefix=PREFIX,
-        kill_switch_function=f"{PREFIX}-kill-switch",
         region=REGION,
-        exempt_functions=frozenset({"payments-api"}),
     )
     return Deployed(session=aws, settings=settings, queue_url=queue_url)
 

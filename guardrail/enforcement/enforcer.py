@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from botocore.exceptions import BotoCoreError, ClientError
 
 from guardrail.alerts.render import AlertEvent, EventType, render
+from guardrail.config import Settings
 from guardrail.domain import AuditEntry, Finding, Outcome, Result, Status, ThrottleRecord
 from guardrail.enforcement.policy import Decision, decide
 from guardrail.enforcement.ports import AlertPublisher, FunctionControl, LedgerStore
 from guardrail.errors import FunctionNotFound
-from guardrail.settings import Settings
 
 logger = logging.getLogger(__name__)
 

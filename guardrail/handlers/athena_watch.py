@@ -11,11 +11,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from guardrail.config import Settings
 from guardrail.detectors.athena.events import MalformedEvent
 from guardrail.detectors.athena.model import CountingContention
 from guardrail.detectors.athena.watch import AthenaWatch
 from guardrail.handlers.composition import build_watch
-from guardrail.settings import Settings
 
 logger = Logger(service="runaway-guardrail")
 metrics = Metrics(namespace="RunawayGuardrail", service="athena-watch")

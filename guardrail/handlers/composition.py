@@ -13,15 +13,12 @@ from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.adapters.ledger import Ledger
 from guardrail.adapters.sns_alerts import SnsAlerts
-from guardrail.detectors.athena.config import DETECTOR as ATHENA_WATCH
-from guardrail.detectors.athena.config import AthenaWatchConfig
+from guardrail.config import Settings
 from guardrail.detectors.athena.notices import Notices
 from guardrail.detectors.athena.ports import QueryLookup
 from guardrail.detectors.athena.watch import AthenaWatch
-from guardrail.detectors.invocation_scan import DETECTOR as INVOCATION_SCAN
-from guardrail.detectors.invocation_scan import InvocationScan, InvocationScanConfig
+from guardrail.detectors.invocation_scan import InvocationScan
 from guardrail.enforcement.enforcer import Enforcer, utc_now
-from guardrail.settings import Settings
 
 
 def session_for(settings: Settings) -> boto3.session.Session:
@@ -60,7 +57,7 @@ def build_watch(
     `queries` replaces the GetQueryExecution adapter (replays serve their own statistics).
     """
     session = session or session_for(settings)
-    config = AthenaWatchConfig.from_mapping(settings.detector(ATHENA_WATCH))
+    config = settings.config.detectors.athena_watch
     enforcer, _ = build_enforcer(settings, session=session, clock=clock)
     return AthenaWatch(
         config=config,
@@ -89,6 +86,6 @@ def build_scan(
     scan = InvocationScan(
         metrics=CloudWatchMetrics(boto3_session=session),
         functions=functions,
-        config=InvocationScanConfig.from_mapping(settings.detector(INVOCATION_SCAN)),
+        config=settings.config.detectors.invocation_scan,
     )
     return scan, enforcer

@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from guardrail.config import Settings
 from guardrail.handlers.composition import build_scan
-from guardrail.settings import Settings
 
 logger = Logger(service="runaway-guardrail")
 copy_config_to_registered_loggers(source_logger=logger, include={"guardrail"})

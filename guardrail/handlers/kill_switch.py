@@ -8,11 +8,11 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from guardrail.config import Settings
 from guardrail.enforcement.enforcer import utc_now
 from guardrail.handlers.composition import build_enforcer
 from guardrail.kill_switch import KillSwitch, parse_request
 from guardrail.kill_switch.requests import InvalidRequest
-from guardrail.settings import Settings
 
 logger = Logger(service="runaway-guardrail")
 copy_config_to_registered_loggers(source_logger=logger, include={"guardrail"})

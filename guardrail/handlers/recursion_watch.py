@@ -8,9 +8,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from guardrail.config import Settings
 from guardrail.detectors.recursion_signals import UnsupportedEvent, findings_from_event
 from guardrail.handlers.composition import build_enforcer
-from guardrail.settings import Settings
 
 logger = Logger(service="runaway-guardrail")
 copy_config_to_registered_loggers(source_logger=logger, include={"guardrail"})

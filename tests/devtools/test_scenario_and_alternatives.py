@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -6,8 +7,10 @@ import pytest
 from devtools.alternatives import budget_stop, compare, loop_queries, query_usd
 from devtools.chart import write_chart
 from devtools.incident import Timeline, first_breach
-from devtools.scenario import DEFAULT, Scenario, ScenarioError
+from devtools.scenario import DEFAULT, Scenario
+from guardrail.config import AthenaWatchConfig
 from guardrail.detectors.athena.cost import GB
+from guardrail.errors import ConfigError
 
 
 def test_the_default_scenario_is_the_incident():
@@ -27,20 +30,47 @@ def test_the_default_scenario_is_the_incident():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"batchQueries": "many"}, "batchQueries: expected int"),
-        ({"loopMinutes": True}, "loopMinutes: expected float"),
-        ({"trailLagSeconds": [5]}, "trailLagSeconds: expected \\[min, max\\]"),
+        ({"batchQueries": "many"}, "batchQueries: expected a whole number, got 'many'"),
+        ({"batchQueries": -1}, "batchQueries: Input should be greater than or equal to 0"),
+        ({"loopMinutes": True}, "loopMinutes: expected a number, got True"),
+        ({"loopIntervalSeconds": 0}, "loopIntervalSeconds: Input should be greater than 0"),
+        ({"reservedConcurrency": -1}, "reservedConcurrency: Input should be greater than or equal to 0"),
+        ({"trailLagSeconds": [5]}, "trailLagSeconds: expected [min, max] seconds, got [5]"),
         ({"stateLagSeconds": [5, 1]}, "stateLagSeconds: expected 0 <= min <= max"),
-        ({"start": "yesterday"}, "start:"),
-        ({"surprise": 1}, "unknown keys surprise"),
-        ({"athenaWatch": {"windowMinutes": 0}}, "athenaWatch"),
+        ({"stateLagSeconds": [0, "5"]}, "stateLagSeconds[1]: expected a number, got '5'"),
+        ({"start": "yesterday"}, "start: "),
+        ({"start": "2026-11-28T00:00:00"}, "start: Input should have timezone info"),
+        ({"surprise": 1}, "unknown keys surprise (known: athenaRegion, athenaWatch, "),
+        (
+            {"athenaWatch": {"windowMinutes": 0}},
+            "athenaWatch.windowMinutes: Input should be greater than or equal",
+        ),
+        ({"athenaWatch": {"caller": {"maxQueries": 5}}}, "athenaWatch.caller: unknown keys maxQueries"),
+        ({"compare": {"budgetCadenceHours": [8, "x"]}}, "compare.budgetCadenceHours[1]: expected a number"),
     ],
 )
 def test_a_malformed_scenario_names_its_key(tmp_path, change, message):
     path = tmp_path / "scenario.json"
     path.write_text(json.dumps({**json.loads(DEFAULT.read_text()), **change}))
-    with pytest.raises(ScenarioError, match=message):
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(path))}: {re.escape(message)}"):
         Scenario.load(path)
+
+
+def test_an_unreadable_scenario_is_a_config_error(tmp_path):
+    path = tmp_path / "scenario.json"
+    path.write_text("{")
+    with pytest.raises(ConfigError, match=re.escape(str(path))):
+        Scenario.load(path)
+    with pytest.raises(ConfigError, match="No such file"):
+        Scenario.load(tmp_path / "missing.json")
+
+
+def test_the_athena_watch_section_is_deployed_as_validated():
+    scenario = Scenario.parse({"athenaWatch": {"caller": {"maxQueriesPerWindow": 30}}})
+    assert scenario.replay == Scenario.parse({}).replay  # every left-out key is the incident's
+    section = scenario.athena_watch
+    assert section["caller"]["maxQueriesPerWindow"] == 30
+    assert AthenaWatchConfig.parse(section) == scenario.watch_config
 
 
 def test_first_breach_is_the_first_start_over_the_window_limit():
@@ -49,7 +79,7 @@ def test_first_breach_is_the_first_start_over_the_window_limit():
     loop_start = next(q for q in scenario.replay.queries() if q.looping).started_at
     # 60 queries are allowed in 5 minutes; the loop issues one every 3 s on top of the batch's pace
     assert loop_start < breach < loop_start + timedelta(minutes=5)
-    quiet = Scenario.from_mapping({**json.loads(DEFAULT.read_text()), "loopMinutes": 0})
+    quiet = Scenario.parse({**json.loads(DEFAULT.read_text()), "loopMinutes": 0})
     assert first_breach(quiet.replay, quiet.watch_config) is None
 
 
@@ -81,15 +111,13 @@ def test_alternatives_on_the_same_replay():
 
 
 def test_compare_needs_a_loop():
-    quiet = Scenario.from_mapping({**json.loads(DEFAULT.read_text()), "loopMinutes": 0})
+    quiet = Scenario.parse({**json.loads(DEFAULT.read_text()), "loopMinutes": 0})
     with pytest.raises(ValueError, match="no loop"):
         compare(quiet, Timeline(quiet.replay.start, None, None, None, [], quiet.replay.queries()))
 
 
 def test_chart_is_a_png(tmp_path):
-    scenario = Scenario.from_mapping(
-        {**json.loads(DEFAULT.read_text()), "batchQueries": 30, "loopMinutes": 20}
-    )
+    scenario = Scenario.parse({**json.loads(DEFAULT.read_text()), "batchQueries": 30, "loopMinutes": 20})
     path = write_chart(scenario, _timeline(scenario, timedelta(minutes=3)), tmp_path / "out" / "chart.png")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -3,7 +3,7 @@ from aws_cdk.assertions import Match, Template
 
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations, WorkgroupSwitch
-from guardrail.detectors.athena.config import AthenaWatchConfigError
+from guardrail.errors import ConfigError
 from infra.app import cdk_json_context
 from tests.infra.conftest import synthesize
 
@@ -75,5 +75,8 @@ def test_create_trail_flag_adds_a_write_only_management_trail(tmp_path):
 
 
 def test_malformed_section_fails_synthesis(tmp_path):
-    with pytest.raises(AthenaWatchConfigError, match=r"caller\.maxQueriesPerWindow"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^guardrail\.detectors\.athena-watch\.caller\.maxQueriesPerWindow: expected a whole",
+    ):
         synthesize(tmp_path, _context({"caller": {"maxQueriesPerWindow": "lots"}}))

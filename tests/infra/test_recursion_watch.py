@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from aws_cdk.assertions import Match
 
+from guardrail.errors import ConfigError
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
-from infra.config import ConfigError
 from tests.infra.conftest import synthesize
 
 pytestmark = pytest.mark.infra
@@ -94,5 +94,8 @@ def test_guard_layer_holds_only_the_guard_under_python(synthesized):
 def test_bad_scan_config_is_rejected_at_synth(tmp_path: Path):
     cdk_json = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())
     context = {**cdk_json["context"]["guardrail"], "detectors": {"invocation-scan": {"spikeRatio": 0.5}}}
-    with pytest.raises(ConfigError, match=r"detectors\.invocation-scan: spikeRatio must be greater than 1"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^guardrail\.detectors\.invocation-scan\.spikeRatio: Input should be greater than 1$",
+    ):
         synthesize(tmp_path, {"guardrail": context})

@@ -18,7 +18,8 @@ from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.adapters.ledger import Ledger
 from guardrail.adapters.sns_alerts import SnsAlerts
-from infra.config import GuardrailConfig
+from guardrail.config import GuardrailConfig
+from infra.app import cdk_json_context
 from infra.nag import add_checks
 from infra.state import GuardrailState
 
@@ -100,9 +101,7 @@ def test_kill_switch_function_runs_the_handler_with_its_settings(synthesized):
             "Environment": {
                 "Variables": Match.object_like(
                     {
-                        "GUARDRAIL_NAME_PREFIX": "runaway-guardrail",
-                        "GUARDRAIL_KILL_SWITCH_FUNCTION": "runaway-guardrail-kill-switch",
-                        "GUARDRAIL_NOTIFY_ONLY": "false",
+                        "GUARDRAIL_CONFIG": Match.any_value(),
                         "GUARDRAIL_LEDGER_TABLE": Match.any_value(),
                         "GUARDRAIL_ALERT_TOPIC_ARN": Match.any_value(),
                     }
@@ -115,6 +114,12 @@ def test_kill_switch_function_runs_the_handler_with_its_settings(synthesized):
         "AWS::Logs::LogGroup",
         {"LogGroupName": "/aws/lambda/runaway-guardrail-kill-switch", "RetentionInDays": 90},
     )
+    # the configuration the function reads back is cdk.json's, validated by the same model
+    [function] = synthesized.service_template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"FunctionName": "runaway-guardrail-kill-switch"}}
+    ).values()
+    written = json.loads(function["Properties"]["Environment"]["Variables"]["GUARDRAIL_CONFIG"])
+    assert GuardrailConfig.parse(written) == GuardrailConfig.from_context(cdk_json_context()["guardrail"])
 
 
 def _policies(template: Template) -> dict[str, list[dict]]:

@@ -107,7 +107,7 @@ def test_panic_throttles_everything_but_exempt_and_guardrail_functions(invoke, d
 
 
 def test_notify_only_mode_answers_the_notify_only_equivalents(invoke, deployed, functions, monkeypatch):
-    monkeypatch.setenv("GUARDRAIL_NOTIFY_ONLY", "true")
+    monkeypatch.setenv("GUARDRAIL_CONFIG", deployed.configured(notify_only=True).to_env()["GUARDRAIL_CONFIG"])
 
     response = invoke({"action": "throttle", "functions": ["nightly-batch"], "reason": "loop"})
 

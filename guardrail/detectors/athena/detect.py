@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from guardrail.detectors.athena.config import AthenaWatchConfig, CrossRegionAction, Rules
+from guardrail.config.athena_watch import AthenaWatchConfig, CrossRegionAction, Rules
 from guardrail.detectors.athena.cost import GB, usd
 from guardrail.detectors.athena.events import Caller
 

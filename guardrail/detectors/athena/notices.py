@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from guardrail.alerts.render import SCHEMA_VERSION, Alert
-from guardrail.detectors.athena.config import DETECTOR
+from guardrail.config.athena_watch import DETECTOR
 from guardrail.detectors.athena.detect import Action, Rule
 from guardrail.detectors.athena.ports import SignalClaims, WorkgroupControl
 from guardrail.enforcement.ports import AlertPublisher

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from guardrail.detectors.athena.config import DETECTOR, AthenaWatchConfig
+from guardrail.config.athena_watch import DETECTOR, AthenaWatchConfig
 from guardrail.detectors.athena.cost import estimate
 from guardrail.detectors.athena.detect import (
     Action,

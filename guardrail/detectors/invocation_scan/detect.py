@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from guardrail.detectors.invocation_scan.config import DETECTOR, InvocationScanConfig
+from guardrail.config.invocation_scan import DETECTOR, InvocationScanConfig
 from guardrail.domain import Finding
 
 NAMESPACE = "AWS/Lambda"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from guardrail.detectors.invocation_scan.config import InvocationScanConfig
+from guardrail.config.invocation_scan import InvocationScanConfig
 from guardrail.detectors.invocation_scan.detect import (
     INVOCATIONS,
     RECURSIVE_INVOCATIONS_DROPPED,

@@ -47,7 +47,7 @@ def watch_replay(deployed, make_function, monkeypatch):
         replay = replace(replay, athena_region=REGION)
         make_function(replay.function, reserved=5)
         store_tables(deployed.session, replay)
-        settings = replace(deployed.settings, detectors={"athena-watch": detector})
+        settings = deployed.configured(detectors={"athena-watch": detector})
         for name, value in settings.to_env().items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("AWS_REGION", REGION)

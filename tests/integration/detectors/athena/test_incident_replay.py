@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from devtools.incident import first_breach
 from devtools.replay import IncidentReplay
-from guardrail.detectors.athena.config import AthenaWatchConfig
+from guardrail.config import AthenaWatchConfig
 from guardrail.detectors.athena.cost import GB, TB, estimate, usd
 
 LIMITS = {"caller": {"maxQueriesPerWindow": 60, "maxQueriesPerDay": 1000, "maxCostPerDayUsd": 200}}
@@ -27,7 +27,7 @@ def run(watched):
 
 def test_incident_is_throttled_within_two_minutes_with_the_cross_region_finding(watch_replay):
     watched = watch_replay(IncidentReplay(), LIMITS)
-    breach = first_breach(watched.replay, AthenaWatchConfig.from_mapping(LIMITS))
+    breach = first_breach(watched.replay, AthenaWatchConfig.parse(LIMITS))
     stopped_at = run(watched)
 
     assert breach is not None and stopped_at is not None
@@ -65,7 +65,7 @@ def test_incident_is_throttled_within_two_minutes_with_the_cross_region_finding(
 
 def test_a_legitimate_night_of_672_queries_is_never_throttled(watch_replay):
     watched = watch_replay(IncidentReplay(loop_minutes=0), LIMITS)
-    assert first_breach(watched.replay, AthenaWatchConfig.from_mapping(LIMITS)) is None
+    assert first_breach(watched.replay, AthenaWatchConfig.parse(LIMITS)) is None
     assert run(watched) is None
     assert watched.deployed.reservation("nightly-batch") == 5
     counted = [r for r in watched.reports if r["status"] == "counted"]

@@ -1,8 +1,6 @@
 from datetime import UTC, datetime
 
-import pytest
-
-from guardrail.detectors.athena.config import AthenaWatchConfig, AthenaWatchConfigError, CrossRegionAction
+from guardrail.config import AthenaWatchConfig, CrossRegionAction
 from guardrail.detectors.athena.cost import GB, MB, billed_bytes, estimate
 from guardrail.detectors.athena.detect import (
     Rule,
@@ -19,28 +17,6 @@ LAMBDA = Caller(
     arn="arn:aws:iam::123456789012:role/batch-role", identity_type="AssumedRole", function="batch"
 )
 USER = Caller(arn="arn:aws:iam::123456789012:user/alice", identity_type="IAMUser")
-
-
-def test_config_defaults_overrides_and_errors():
-    config = AthenaWatchConfig.from_mapping(
-        {
-            "callers": {"batch": {"maxQueriesPerDay": 800, "activeHoursUtc": "22:00-09:00"}},
-            "crossRegion": "throttle",
-        }
-    )
-    assert config.caller_rules("batch").max_queries_per_day == 800
-    assert config.caller_rules("batch").max_queries_per_window == 60  # inherited from the defaults
-    assert config.caller_rules("other").active_hours_utc is None
-    assert config.cross_region is CrossRegionAction.THROTTLE
-    for bad, message in [
-        ({"windowMinute": 5}, "unknown keys windowMinute"),
-        ({"caller": {"maxQueriesPerDay": 0}}, "caller.maxQueriesPerDay: must be positive"),
-        ({"callers": {"x": {"activeHoursUtc": "9-17"}}}, "callers.x.activeHoursUtc"),
-        ({"crossRegion": "block"}, "crossRegion: one of off, alert, throttle"),
-        ({"createTrail": "yes"}, "createTrail: expected bool"),
-    ]:
-        with pytest.raises(AthenaWatchConfigError, match=message):
-            AthenaWatchConfig.from_mapping(bad)
 
 
 def test_cost_has_a_10_mb_minimum_and_counts_transfer_only_across_regions():
@@ -75,7 +51,7 @@ def test_limit_breaches_name_each_broken_limit():
 
 
 def test_quiet_hours_wrap_past_midnight():
-    rules = AthenaWatchConfig.from_mapping({"caller": {"activeHoursUtc": "22:00-09:00"}}).caller
+    rules = AthenaWatchConfig.parse({"caller": {"activeHoursUtc": "22:00-09:00"}}).caller
     assert quiet_hours_breach(rules, datetime(2026, 11, 28, 23, 30, tzinfo=UTC)) is None
     assert quiet_hours_breach(rules, datetime(2026, 11, 28, 8, 59, tzinfo=UTC)) is None
     breach = quiet_hours_breach(rules, datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
@@ -100,6 +76,6 @@ def test_runaway_user_disables_the_workgroup_only_where_configured():
     rate = limit_breaches(AthenaWatchConfig().caller, Totals(window_queries=99), window_minutes=5)
     [plain] = caller_actions(AthenaWatchConfig(), USER, "adhoc", rate, {})
     assert (plain.throttle_function, plain.disable_workgroup) == (None, None)
-    config = AthenaWatchConfig.from_mapping({"workgroups": {"adhoc": {"disableOnRunaway": True}}})
+    config = AthenaWatchConfig.parse({"workgroups": {"adhoc": {"disableOnRunaway": True}}})
     [strict] = caller_actions(config, USER, "adhoc", rate, {})
     assert strict.disable_workgroup == "adhoc"

@@ -1,0 +1,138 @@
+"""The Athena watch's configuration: `detectors["athena-watch"]` in cdk.json."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, Field, PlainSerializer, PlainValidator, model_validator
+
+from guardrail.config.base import Bool, Float, Int, StrictModel
+
+DETECTOR = "athena-watch"
+_HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
+
+
+class CrossRegionAction(StrEnum):
+    """What a query reading data from another region leads to."""
+
+    OFF = "off"
+    ALERT = "alert"
+    THROTTLE = "throttle"
+
+
+@dataclass(frozen=True)
+class ActiveHours:
+    """The UTC hours in which a caller is expected to query; the span may wrap past midnight."""
+
+    start: time
+    end: time
+
+    def contains(self, at: time) -> bool:
+        """True when `at` lies inside the span (start inclusive, end exclusive)."""
+        if self.start <= self.end:
+            return self.start <= at < self.end
+        return at >= self.start or at < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def _active_hours(value: Any) -> ActiveHours | None:
+    if value is None or isinstance(value, ActiveHours):
+        return value
+    match = _HOURS.fullmatch(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"expected 'HH:MM-HH:MM' (UTC) or null, got {value!r}")
+    h1, m1, h2, m2 = (int(part) for part in match.groups())
+    if (h1, m1) == (h2, m2):
+        raise ValueError(f"the span {value!r} is empty")
+    return ActiveHours(time(h1, m1), time(h2, m2))
+
+
+Positive = Annotated[Int, Field(gt=0)]
+PositiveUsd = Annotated[Float, Field(gt=0)]
+#: Written as "HH:MM-HH:MM" (UTC), or null for none.
+Hours = Annotated[
+    ActiveHours | None, PlainValidator(_active_hours), PlainSerializer(str, when_used="unless-none")
+]
+
+
+class Rules(StrictModel):
+    """The limits one caller or one workgroup is held to."""
+
+    max_queries_per_window: Positive
+    max_queries_per_day: Positive
+    max_cost_per_day_usd: PositiveUsd
+    #: Callers only: outside these hours every query is a finding.
+    active_hours_utc: Hours = None
+    #: Workgroups only: disable the workgroup when a caller that is not a Lambda function runs away.
+    disable_on_runaway: Bool = False
+
+
+class CallerRules(Rules):
+    """A caller's rules; what a section leaves out is the built-in default."""
+
+    max_queries_per_window: Positive = 60
+    max_queries_per_day: Positive = 1000
+    max_cost_per_day_usd: PositiveUsd = 200.0
+
+
+class WorkgroupRules(Rules):
+    """A workgroup's rules; what a section leaves out is the built-in default."""
+
+    max_queries_per_window: Positive = 300
+    max_queries_per_day: Positive = 5000
+    max_cost_per_day_usd: PositiveUsd = 500.0
+
+
+class AthenaWatchConfig(StrictModel):
+    """Everything the Athena watch can be configured with; every field has a default."""
+
+    KEY_PATH: ClassVar[str] = f"guardrail.detectors.{DETECTOR}"
+
+    window_minutes: Annotated[Int, Field(ge=1, le=60)] = 5
+    caller: CallerRules = CallerRules()
+    workgroup: WorkgroupRules = WorkgroupRules()
+    #: Overrides by caller (a function name, or the ARN of a user or role) and by workgroup name; what
+    #: an override leaves out comes from `caller` / `workgroup`.
+    callers: Mapping[str, CallerRules] = Field(default_factory=dict)
+    workgroups: Mapping[str, WorkgroupRules] = Field(default_factory=dict)
+    cross_region: CrossRegionAction = CrossRegionAction.ALERT
+    usd_per_tb: Annotated[Float, Field(ge=0)] = 5.0
+    transfer_usd_per_gb: Annotated[Float, Field(ge=0)] = 0.09
+    #: At least 25, so that a day's counters outlive the day.
+    counter_ttl_hours: Annotated[Int, Field(ge=25)] = 48
+    #: Deploy-time only: create a CloudTrail trail for management events (the caller signal needs one).
+    create_trail: Bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _overrides_inherit(cls, data: Any) -> Any:
+        """Fill each override's missing keys from the `caller` / `workgroup` section it refines."""
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        for base_key, overrides_key in (("caller", "callers"), ("workgroup", "workgroups")):
+            base = data.get(base_key, {})
+            if isinstance(base, BaseModel):
+                base = base.model_dump(by_alias=True)
+            overrides = data.get(overrides_key)
+            if isinstance(base, Mapping) and isinstance(overrides, Mapping):
+                data[overrides_key] = {
+                    name: {**base, **value} if isinstance(value, Mapping) else value
+                    for name, value in overrides.items()
+                }
+        return data
+
+    def caller_rules(self, caller: str) -> Rules:
+        """The rules for one caller: its override, or the defaults."""
+        return self.callers.get(caller, self.caller)
+
+    def workgroup_rules(self, workgroup: str) -> Rules:
+        """The rules for one workgroup: its override, or the defaults."""
+        return self.workgroups.get(workgroup, self.workgroup)

@@ -1,0 +1,78 @@
+"""The deployment's configuration: cdk.json's `guardrail` context, validated at synthesis."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, ConfigDict, Field
+
+from guardrail.config.athena_watch import DETECTOR as ATHENA_WATCH
+from guardrail.config.athena_watch import AthenaWatchConfig
+from guardrail.config.base import Bool, Int, Str, StrictModel, matching
+from guardrail.config.invocation_scan import DETECTOR as INVOCATION_SCAN
+from guardrail.config.invocation_scan import InvocationScanConfig
+
+CONTEXT_KEY = "guardrail"
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653)
+#: A partition, region or account, or the `${AWS::...}` placeholder CloudFormation substitutes.
+_ARN_PART = r"(?:\$\{AWS::[A-Za-z]+\}|[a-z0-9-]+)"
+
+
+def _retention(days: int) -> int:
+    if days not in RETENTION_DAYS:
+        raise ValueError(
+            f"{days} is not a CloudWatch Logs retention (one of {', '.join(map(str, RETENTION_DAYS))})"
+        )
+    return days
+
+
+NamePrefix = Annotated[
+    Str, matching(r"[a-z][a-z0-9-]{1,38}[a-z0-9]", "3-40 lowercase letters, digits and dashes")
+]
+Email = Annotated[Str, matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an e-mail address")]
+FunctionName = Annotated[Str, matching(r"[A-Za-z0-9_-]{1,64}", "a Lambda function name")]
+LayerArn = Annotated[
+    Str,
+    matching(
+        rf"arn:{_ARN_PART}:lambda:{_ARN_PART}:{_ARN_PART}:layer:[A-Za-z0-9_-]+:\d+",
+        "a Lambda layer version ARN",
+    ),
+]
+RetentionDays = Annotated[Int, AfterValidator(_retention)]
+
+_SECTIONS = {"invocation_scan": INVOCATION_SCAN, "athena_watch": ATHENA_WATCH}
+
+
+class Detectors(StrictModel):
+    """Each detector's section, keyed by the detector's name."""
+
+    model_config = ConfigDict(alias_generator=_SECTIONS.__getitem__)
+
+    invocation_scan: InvocationScanConfig = InvocationScanConfig()
+    athena_watch: AthenaWatchConfig = AthenaWatchConfig()
+
+
+class GuardrailConfig(StrictModel):
+    """Everything a deployment of the guardrail can be configured with; the defaults are cdk.json's."""
+
+    KEY_PATH: ClassVar[str] = CONTEXT_KEY
+
+    name_prefix: NamePrefix = "runaway-guardrail"
+    alert_emails: tuple[Email, ...] = ()
+    exempt_functions: tuple[FunctionName, ...] = ()
+    notify_only: Bool = False
+    log_retention_days: RetentionDays = 90
+    detectors: Detectors = Field(default_factory=Detectors)
+    powertools_layer_arn: LayerArn = (
+        "arn:aws:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
+    )
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any] | None) -> GuardrailConfig:
+        """Build the configuration from cdk.json's `guardrail` context (absent: the defaults)."""
+        return cls.parse({} if context is None else context)
+
+    def function_name(self, role: str) -> str:
+        """The physical name of one of the guardrail's functions (all share the prefix)."""
+        return f"{self.name_prefix}-{role}"
