@@ -8,8 +8,9 @@ import boto3
 from botocore.stub import Stubber
 
 from devtools.replay import IncidentReplay
-from guardrail.adapters.athena_counters import AthenaCounters, caller_scope, workgroup_scope
+from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import WorkgroupSwitch
+from guardrail.detectors.athena.model import caller_scope, workgroup_scope
 from guardrail.handlers import composition as runtime
 
 SMALL = IncidentReplay(batch_queries=3, loop_minutes=0, duplicate_share=0.0)
