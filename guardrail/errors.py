@@ -18,3 +18,16 @@ class InvalidFunctionRef(GuardrailError):
 
 class FunctionNotFound(GuardrailError):
     """The named Lambda function does not exist in this account and region."""
+
+
+class AwsCallFailed(GuardrailError):
+    """An AWS call failed (throttled past its retries, denied, invalid, unreachable).
+
+    `code` is AWS's error code (`AccessDeniedException`, ...) or, for a failure without a response,
+    the name of botocore's exception (`EndpointConnectionError`, ...).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message

@@ -1,280 +1,244 @@
-"""DynamoDB counters for the Athena watch: exactly-once counting per query, sliding-window totals.
+"""DynamoDB store of the Athena watch's counters: reads a query's record, writes a booking, sums windows.
 
+What to write is decided in `guardrail.detectors.athena.booking`; this adapter only reads and writes.
 Items in the guardrail's table (all expire through the `expires_at` TTL):
-- `ATHENA#QUERY#<id>` / `QUERY`: what is known of one query (its caller from CloudTrail, its bytes
-  from the state change). Each side writes its half once, under a condition, in the same transaction
-  as the counters it adds, so a duplicate delivery changes nothing and whichever half arrives second
-  also books the bytes to the caller: no lost and no double counts, in any order.
-- `ATHENA#CALLER#<key>` and `ATHENA#WORKGROUP#<name>`, sort key `M#<minute>` (query counts and ids,
-  for the sliding window) and `H#<hour>` (queries, bytes and cost, for the last 24 hours).
-  A caller's queries are counted when they start (CloudTrail), a workgroup's when they finish (state
-  change), so the workgroup limits work even without a trail.
+- `ATHENA#QUERY#<id>` / `QUERY`: what is known of one query, its start half (`caller_*`, `workgroup`,
+  `started_ms`) and its finish half (`finished_ms`, the bytes and cost, `regions`). A half is written once,
+  in one transaction with the counters it adds, under the condition that the record still holds the
+  halves it was planned on: a duplicate delivery changes nothing, a lost race is planned again.
+- `ATHENA#CALLER#<key>` and `ATHENA#WORKGROUP#<name>` / `M#<minute>` and `H#<hour>`: the counter buckets
+  (see `guardrail.detectors.athena.windows`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
-import boto3
-from botocore.config import Config
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from guardrail.adapters.clients import client_for
+from guardrail.adapters.clients import AwsAdapter, ClientOptions, translate_errors
+from guardrail.detectors.athena.booking import Bump, Entry, book_finish, book_start
 from guardrail.detectors.athena.cost import QueryCost
 from guardrail.detectors.athena.detect import Totals
 from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarted
-from guardrail.detectors.athena.model import (
-    Booking,
-    CountingContention,
-    QueryRecord,
-    caller_scope,
-    workgroup_scope,
+from guardrail.detectors.athena.model import Booking, CountingContention, QueryRecord, Spend
+from guardrail.detectors.athena.windows import (
+    QUERY_IDS,
+    REGIONS,
+    Counts,
+    Span,
+    day_span,
+    totals_of,
+    window_span,
 )
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef, UpdateTypeDef
 
 QUERY_SK = "QUERY"
-_ATTEMPTS = 4
-_NUMBERS = ("queries", "scanned", "cost", "transfer", "xbytes")
+#: How often a booking is planned and tried before CountingContention (each try reads the record anew).
+ATTEMPTS = 4
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+_RACE_LOST = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 
-class AthenaCounters:
+class AthenaCounters(AwsAdapter["DynamoDBClient"]):
     """Adapter that books queries into the table and reads window totals back."""
 
+    SERVICE = "dynamodb"
     #: IAM actions this adapter calls (TransactWriteItems is authorised per item as UpdateItem).
     PERMISSIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query")
 
     def __init__(
-        self,
-        table_name: str,
-        *,
-        ttl_hours: int = 48,
-        boto3_client: DynamoDBClient | None = None,
-        boto3_session: boto3.session.Session | None = None,
-        boto_config: Config | None = None,
+        self, table_name: str, *, ttl_hours: int = 48, **clients: Unpack[ClientOptions[DynamoDBClient]]
     ) -> None:
-        self._client: DynamoDBClient = client_for(
-            "dynamodb", boto3_client=boto3_client, boto3_session=boto3_session, boto_config=boto_config
-        )
+        super().__init__(**clients)
         self._table = table_name
         self._ttl = timedelta(hours=ttl_hours)
 
+    @translate_errors()
     def query(self, query_id: str) -> QueryRecord | None:
         """The table's record of a query, if it has one."""
-        item = self._get(query_id)
-        if item is None:
-            return None
-        return QueryRecord(caller=_caller(item), finished_at=_time(item.get("finished_ms")))
+        item = self._client.get_item(
+            TableName=self._table, Key=_serialized(_query_key(query_id)), ConsistentRead=True
+        ).get("Item")
+        return None if item is None else _record(_deserialized(item))
 
+    @translate_errors()
     def record_start(self, started: QueryStarted) -> bool:
         """Book a query start once; False when it was already booked (a duplicate delivery)."""
-        caller = started.caller
-        for _ in range(_ATTEMPTS):
-            item = self._get(started.query_id) or {}
-            if "caller_key" in item:
+        for _ in range(ATTEMPTS):
+            entry = book_start(self.query(started.query_id) or QueryRecord(), started)
+            if entry is None:
                 return False
-            finished = "finished_ms" in item
-            bumps = _Bumps(self._ttl)
-            bumps.add(caller_scope(caller.key), started.at, queries=1, query_id=started.query_id)
-            if finished:  # the state change came first: its bytes are the caller's too
-                finished_at, numbers, regions = _booked_cost(item)
-                bumps.add_hour(caller_scope(caller.key), finished_at, numbers, regions=regions)
-            values: dict[str, Any] = {
-                ":key": {"S": caller.key},
-                ":arn": {"S": caller.arn},
-                ":type": {"S": caller.identity_type},
-                ":wg": {"S": started.workgroup},
-                ":started": {"N": str(_ms(started.at))},
-                ":exp": {"N": str(_epoch(started.at + self._ttl))},
-            }
-            update = "SET caller_key = :key, caller_arn = :arn, caller_type = :type, workgroup = :wg, "
-            update += "started_ms = :started, expires_at = :exp"
-            if caller.function:
-                update += ", caller_function = :fn"
-                values[":fn"] = {"S": caller.function}
-            condition = "attribute_not_exists(caller_key) AND "
-            condition += "attribute_exists(finished_ms)" if finished else "attribute_not_exists(finished_ms)"
-            if self._transact(started.query_id, update, condition, values, bumps):
+            if self._write(entry):
                 return True
         raise CountingContention(f"query {started.query_id}: its record kept changing")
 
+    @translate_errors()
     def record_finish(
         self, finished: QueryFinished, cost: QueryCost, remote_regions: frozenset[str]
     ) -> Booking:
         """Book a finished query once: one query and its bytes to its workgroup, bytes to its caller."""
-        for _ in range(_ATTEMPTS):
-            item = self._get(finished.query_id) or {}
-            caller = _caller(item)
-            if "finished_ms" in item:
-                return Booking(counted=False, caller=caller)
-            numbers = {
-                "scanned": cost.scanned_bytes,
-                "cost": cost.total_micros,
-                "transfer": cost.transfer_micros,
-                "xbytes": cost.cross_region_bytes,
-            }
-            bumps = _Bumps(self._ttl)
-            bumps.add(workgroup_scope(finished.workgroup), finished.at, queries=1, query_id=finished.query_id)
-            bumps.add_hour(workgroup_scope(finished.workgroup), finished.at, numbers, regions=remote_regions)
-            if caller is not None:
-                bumps.add_hour(caller_scope(caller.key), finished.at, numbers, regions=remote_regions)
-            values: dict[str, Any] = {
-                ":fin": {"N": str(_ms(finished.at))},
-                ":exp": {"N": str(_epoch(finished.at + self._ttl))},
-                **{f":{name}": {"N": str(value)} for name, value in numbers.items()},
-            }
-            update = "SET finished_ms = :fin, scanned = :scanned, cost = :cost, transfer = :transfer, "
-            update += "xbytes = :xbytes, expires_at = if_not_exists(expires_at, :exp)"
-            if remote_regions:
-                update += ", regions = :regions"
-                values[":regions"] = {"SS": sorted(remote_regions)}
-            condition = "attribute_not_exists(finished_ms) AND "
-            condition += "attribute_exists(caller_key)" if caller else "attribute_not_exists(caller_key)"
-            if self._transact(finished.query_id, update, condition, values, bumps):
-                return Booking(counted=True, caller=caller)
+        for _ in range(ATTEMPTS):
+            record = self.query(finished.query_id) or QueryRecord()
+            entry = book_finish(record, finished, cost, remote_regions)
+            if entry is None:
+                return Booking(counted=False, caller=record.caller)
+            if self._write(entry):
+                return Booking(counted=True, caller=entry.billed)
         raise CountingContention(f"query {finished.query_id}: its record kept changing")
 
+    @translate_errors()
     def totals(self, scope: str, at: datetime, *, window_minutes: int) -> Totals:
         """The scope's query count over the window ending at `at`, and its last 24 hours."""
-        minute = at.replace(second=0, microsecond=0)
-        hour = minute.replace(minute=0)
-        minutes = self._items(
-            scope, _minute_sk(minute - timedelta(minutes=window_minutes - 1)), _minute_sk(minute)
-        )
-        hours = self._items(scope, _hour_sk(hour - timedelta(hours=23)), _hour_sk(hour))
-        day = {name: sum(int(i.get(name, {}).get("N", "0")) for i in hours) for name in _NUMBERS}
-        ids = [qid for i in minutes for qid in sorted(i.get("ids", {}).get("SS", []))]
-        return Totals(
-            window_queries=sum(int(i.get("queries", {}).get("N", "0")) for i in minutes),
-            day_queries=day["queries"],
-            day_scanned_bytes=day["scanned"],
-            day_cost_micros=day["cost"],
-            day_cross_region_bytes=day["xbytes"],
-            day_transfer_micros=day["transfer"],
-            remote_regions=frozenset(r for i in hours for r in i.get("regions", {}).get("SS", [])),
-            recent_query_ids=tuple(ids),
+        return totals_of(
+            self._buckets(scope, window_span(at, window_minutes)), self._buckets(scope, day_span(at))
         )
 
-    def _get(self, query_id: str) -> dict[str, Any] | None:
-        key = {"pk": {"S": f"ATHENA#QUERY#{query_id}"}, "sk": {"S": QUERY_SK}}
-        return self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-
-    def _transact(
-        self, query_id: str, update: str, condition: str, values: dict[str, Any], bumps: _Bumps
-    ) -> bool:
-        query_update = {
-            "TableName": self._table,
-            "Key": {"pk": {"S": f"ATHENA#QUERY#{query_id}"}, "sk": {"S": QUERY_SK}},
-            "UpdateExpression": update,
-            "ConditionExpression": condition,
-            "ExpressionAttributeValues": values,
-        }
-        items = [{"Update": query_update}] + [{"Update": u} for u in bumps.updates(self._table)]
+    def _write(self, entry: Entry) -> bool:
+        """Write the entry in one transaction; False when the record changed since it was read."""
+        items: list[TransactWriteItemTypeDef] = [{"Update": self._query_update(entry)}] + [
+            {"Update": self._bump_update(bump)} for bump in entry.bumps
+        ]
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as exc:
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            reasons = {reason.get("Code") for reason in exc.response.get("CancellationReasons", [])}
             if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException" and (
-                "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons
+                reasons & _RACE_LOST
             ):
                 return False
             raise
         return True
 
-    def _items(self, scope: str, first: str, last: str) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
-            "ExpressionAttributeValues": {":pk": {"S": scope}, ":first": {"S": first}, ":last": {"S": last}},
-            "ConsistentRead": True,
+    def _query_update(self, entry: Entry) -> UpdateTypeDef:
+        update = _Update()
+        if entry.start is not None:
+            caller = entry.start.caller
+            update.set("caller_key", caller.key).set("caller_arn", caller.arn)
+            update.set("caller_type", caller.identity_type).set("workgroup", entry.start.workgroup)
+            update.set("started_ms", _ms(entry.start.at))
+            if caller.function:
+                update.set("caller_function", caller.function)
+        if entry.spend is not None:
+            update.set("finished_ms", _ms(entry.spend.at))
+            for name, value in Counts.of(entry.spend.cost).as_dict().items():
+                if name != "queries":
+                    update.set(name, value)
+            if entry.spend.remote_regions:
+                update.set(REGIONS, set(entry.spend.remote_regions))
+        update.set("expires_at", _epoch(entry.latest + self._ttl))
+        condition = f"{update.exists('caller_key', entry.started_before)} AND "
+        condition += update.exists("finished_ms", entry.finished_before)
+        return update.build(self._table, _query_key(entry.query_id), condition)
+
+    def _bump_update(self, bump: Bump) -> UpdateTypeDef:
+        update = _Update()
+        for name, value in bump.counts.as_dict().items():
+            if value:
+                update.add(name, value)
+        for name, members in ((QUERY_IDS, bump.query_ids), (REGIONS, bump.regions)):
+            if members:
+                update.add(name, set(members))
+        update.set("expires_at", _epoch(bump.latest + self._ttl))
+        return update.build(self._table, {"pk": bump.scope, "sk": bump.bucket})
+
+    def _buckets(self, scope: str, span: Span) -> Iterator[dict[str, Any]]:
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+            ExpressionAttributeValues=_serialized({":pk": scope, ":first": span.first, ":last": span.last}),
+            ConsistentRead=True,
+        )
+        for page in pages:
+            yield from map(_deserialized, page.get("Items", []))
+
+
+class _Update:
+    """One UpdateItem of a transaction: SET and ADD clauses, with every name and value a placeholder."""
+
+    def __init__(self) -> None:
+        self._clauses: dict[str, list[str]] = {"SET": [], "ADD": []}
+        self._names: dict[str, str] = {}
+        self._values: dict[str, Any] = {}
+
+    def set(self, name: str, value: Any) -> _Update:
+        self._clauses["SET"].append(f"{self._name(name)} = {self._value(name, value)}")
+        return self
+
+    def add(self, name: str, value: Any) -> _Update:
+        self._clauses["ADD"].append(f"{self._name(name)} {self._value(name, value)}")
+        return self
+
+    def exists(self, name: str, present: bool) -> str:
+        """A condition that the attribute is present (or absent)."""
+        return f"attribute_{'' if present else 'not_'}exists({self._name(name)})"
+
+    def build(self, table: str, key: dict[str, str], condition: str | None = None) -> UpdateTypeDef:
+        clauses = (f"{verb} {', '.join(parts)}" for verb, parts in self._clauses.items() if parts)
+        update: UpdateTypeDef = {
+            "TableName": table,
+            "Key": _serialized(key),
+            "UpdateExpression": " ".join(clauses),
+            "ExpressionAttributeNames": self._names,
+            "ExpressionAttributeValues": _serialized(self._values),
         }
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self._client.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        if condition:
+            update["ConditionExpression"] = condition
+        return update
+
+    def _name(self, name: str) -> str:
+        self._names[f"#{name}"] = name
+        return f"#{name}"
+
+    def _value(self, name: str, value: Any) -> str:
+        self._values[f":{name}"] = value
+        return f":{name}"
 
 
-class _Bumps:
-    """Counter increments gathered per item, so that one transaction touches each item once."""
-
-    def __init__(self, ttl: timedelta) -> None:
-        self._ttl = ttl
-        self._numbers: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        self._sets: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        self._expiry: dict[tuple[str, str], datetime] = {}
-
-    def add(self, scope: str, at: datetime, *, queries: int, query_id: str) -> None:
-        minute = at.replace(second=0, microsecond=0)
-        self._bump((scope, _minute_sk(minute)), minute, {"queries": queries}, ids={query_id})
-        self._bump((scope, _hour_sk(minute)), minute, {"queries": queries})
-
-    def add_hour(self, scope: str, at: datetime, numbers: dict[str, int], *, regions: frozenset[str]) -> None:
-        self._bump((scope, _hour_sk(at)), at, numbers, regions=regions)
-
-    def _bump(
-        self,
-        key: tuple[str, str],
-        at: datetime,
-        numbers: dict[str, int],
-        *,
-        ids: set[str] | None = None,
-        regions: frozenset[str] = frozenset(),
-    ) -> None:
-        for name, value in numbers.items():
-            self._numbers[key][name] += value
-        self._sets[key]["ids"] |= ids or set()
-        self._sets[key]["regions"] |= set(regions)
-        self._expiry[key] = max(self._expiry.get(key, at), at)
-
-    def updates(self, table: str) -> list[dict[str, Any]]:
-        out = []
-        for key, numbers in self._numbers.items():
-            adds = [f"{name} :{name}" for name in numbers]
-            values: dict[str, Any] = {f":{name}": {"N": str(value)} for name, value in numbers.items()}
-            for name, members in self._sets[key].items():
-                if members:
-                    adds.append(f"{name} :{name}")
-                    values[f":{name}"] = {"SS": sorted(members)}
-            values[":exp"] = {"N": str(_epoch(self._expiry[key] + self._ttl))}
-            out.append(
-                {
-                    "TableName": table,
-                    "Key": {"pk": {"S": key[0]}, "sk": {"S": key[1]}},
-                    "UpdateExpression": f"ADD {', '.join(adds)} SET expires_at = :exp",
-                    "ExpressionAttributeValues": values,
-                }
-            )
-        return out
+def _record(item: dict[str, Any]) -> QueryRecord:
+    """The booking's view of a query item."""
+    caller = None
+    if "caller_key" in item:
+        caller = Caller(
+            arn=item["caller_arn"], identity_type=item["caller_type"], function=item.get("caller_function")
+        )
+    spend = None
+    if "finished_ms" in item:
+        counts = Counts.read(item)
+        cost = QueryCost(
+            scanned_bytes=counts.scanned,
+            cross_region_bytes=counts.xbytes,
+            scan_micros=counts.cost - counts.transfer,
+            transfer_micros=counts.transfer,
+        )
+        spend = Spend(
+            at=_time(item["finished_ms"]), cost=cost, remote_regions=frozenset(item.get(REGIONS, ()))
+        )
+    started_at = _time(item["started_ms"]) if "started_ms" in item else None
+    return QueryRecord(caller=caller, started_at=started_at, spend=spend)
 
 
-def _caller(item: dict[str, Any]) -> Caller | None:
-    if "caller_key" not in item:
-        return None
-    function = item.get("caller_function", {}).get("S")
-    return Caller(arn=item["caller_arn"]["S"], identity_type=item["caller_type"]["S"], function=function)
+def _query_key(query_id: str) -> dict[str, str]:
+    return {"pk": f"ATHENA#QUERY#{query_id}", "sk": QUERY_SK}
 
 
-def _number(value: Any) -> int:
-    if isinstance(value, dict):
-        return int(value.get("N", "0"))
-    return int(value or 0)
+def _serialized(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: _SERIALIZER.serialize(value) for name, value in values.items()}
 
 
-def _time(ms: Any) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(_number(ms) / 1000, UTC)
+def _deserialized(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
 
 
-def _booked_cost(item: dict[str, Any]) -> tuple[datetime, dict[str, int], frozenset[str]]:
-    """When a stored query finished, the numbers it booked, and the regions it read."""
-    at = datetime.fromtimestamp(_number(item["finished_ms"]) / 1000, UTC)
-    numbers = {name: _number(item.get(name)) for name in _NUMBERS if name != "queries"}
-    return at, numbers, frozenset(item.get("regions", {}).get("SS", []))
+def _time(ms: Any) -> datetime:
+    return datetime.fromtimestamp(int(ms) / 1000, UTC)
 
 
 def _ms(at: datetime) -> int:
@@ -283,11 +247,3 @@ def _ms(at: datetime) -> int:
 
 def _epoch(at: datetime) -> int:
     return int(at.timestamp())
-
-
-def _minute_sk(at: datetime) -> str:
-    return f"M#{at:%Y-%m-%dT%H:%M}"
-
-
-def _hour_sk(at: datetime) -> str:
-    return f"H#{at:%Y-%m-%dT%H}"

@@ -9,7 +9,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from guardrail.adapters.clients import client_for
+from guardrail.adapters.clients import AwsAdapter, adaptive_retries, client_for, translate_errors
 from guardrail.detectors.athena.model import QueryFacts
 from guardrail.detectors.athena.tables import referenced_tables
 
@@ -22,28 +22,18 @@ logger = logging.getLogger(__name__)
 _RETRIES = Config(retries={"max_attempts": 5, "mode": "adaptive"})
 _CACHE_LIMIT = 2048
 _K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
-class AthenaQueries:
+class AthenaQueries(AwsAdapter["AthenaClient"]):
     """Reads a query's final statistics."""
 
+    SERVICE = "athena"
+    RETRIES = adaptive_retries(5)
     #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = ("athena:GetQueryExecution",)
 
-    def __init__(
-        self,
-        *,
-        boto3_client: AthenaClient | None = None,
-        boto3_session: boto3.session.Session | None = None,
-        boto_config: Config | None = None,
-    ) -> None:
-        self._client: AthenaClient = client_for(
-            "athena",
-            boto3_client=boto3_client,
-            boto3_session=boto3_session,
-            boto_config=boto_config or _RETRIES,
-        )
-
+    @translate_errors()
     def get(self, query_id: str) -> QueryFacts | None:
         """The query's facts, or None when Athena does not know the id (unknown or expired)."""
         try:
@@ -64,12 +54,14 @@ class AthenaQueries:
         )
 
 
-class DataLocations:
+class DataLocations(AwsAdapter["GlueClient"]):
     """Finds the region each table's data lives in (Glue location, then the S3 bucket's region).
 
     Answers are cached for the life of the function's container: locations rarely move.
     """
 
+    SERVICE = "glue"
+    RETRIES = adaptive_retries(5)
     #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = ("glue:GetTable", "s3:GetBucketLocation")
 
@@ -81,12 +73,12 @@ class DataLocations:
         boto3_session: boto3.session.Session | None = None,
         boto_config: Config | None = None,
     ) -> None:
-        session = boto3_session or boto3.session.Session()
-        self._glue = glue_client or session.client("glue", config=boto_config or _RETRIES)
-        self._s3 = s3_client or session.client("s3", config=boto_config or _RETRIES)
+        super().__init__(boto3_client=glue_client, boto3_session=boto3_session, boto_config=boto_config)
+        self._s3: S3Client = s3_client or self._build("s3")
         self._tables: dict[tuple[str, str], str | None] = {}
-        self._buckets: dict[str, str | None] = {}
+        self._buckets: dict[str, str] = {}
 
+    @translate_errors()
     def remote_tables(self, facts: QueryFacts, home_region: str) -> dict[str, str]:
         """`database.table` -> region, for each table the query reads from outside `home_region`."""
         if facts.catalog != "AwsDataCatalog":
@@ -101,34 +93,31 @@ class DataLocations:
     def _table_region(self, database: str, table: str) -> str | None:
         key = (database, table)
         if key not in self._tables:
-            bucket = self._bucket_of(database, table)
-            _remember(self._tables, key, None if bucket is None else self._bucket_region(bucket))
+            try:
+                bucket = self._bucket_of(database, table)
+                region = None if bucket is None else self._bucket_region(bucket)
+            except ClientError as exc:  # counted as a home-region table, and asked again next time
+                logger.warning("no region for table %s.%s: %s", database, table, exc)
+                return None
+            _remember(self._tables, key, region)
         return self._tables[key]
 
     def _bucket_of(self, database: str, table: str) -> str | None:
-        try:
-            found = self._glue.get_table(DatabaseName=database, Name=table)["Table"]
-        except ClientError as exc:
-            logger.warning("no location for table %s.%s: %s", database, table, exc)
-            return None
+        found = self._client.get_table(DatabaseName=database, Name=table)["Table"]
         location = found.get("StorageDescriptor", {}).get("Location", "")
         if not location.startswith(("s3://", "s3a://")):
             return None
         return location.split("://", 1)[1].split("/", 1)[0] or None
 
-    def _bucket_region(self, bucket: str) -> str | None:
+    def _bucket_region(self, bucket: str) -> str:
         if bucket not in self._buckets:
-            try:
-                constraint = self._s3.get_bucket_location(Bucket=bucket).get("LocationConstraint")
-            except ClientError as exc:
-                logger.warning("no region for bucket %s: %s", bucket, exc)
-                constraint = "unknown"
+            constraint = self._s3.get_bucket_location(Bucket=bucket).get("LocationConstraint")
             region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(constraint, constraint)
-            _remember(self._buckets, bucket, None if region == "unknown" else region)
+            _remember(self._buckets, bucket, str(region))
         return self._buckets[bucket]
 
 
-def _remember(cache: dict[_K, str | None], key: _K, value: str | None) -> None:
+def _remember(cache: dict[_K, _V], key: _K, value: _V) -> None:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
     cache[key] = value

@@ -1,11 +1,36 @@
-"""Builds boto3 clients for adapters that accept an injected client, session or config."""
+"""One way for every adapter to get its boto3 client, and to report a failed AWS call.
+
+Modelled on powertools' `DynamoDBPersistenceLayer.__init__`: an adapter accepts `boto3_client`,
+`boto3_session` and `boto_config`, and builds a client only when none is injected. A subclass of
+`AwsAdapter` names its service and, where it wants one, its retry policy; nothing else:
+
+    class AthenaQueries(AwsAdapter["AthenaClient"]):
+        SERVICE = "athena"
+        RETRIES = adaptive_retries(5)
+
+An adapter with its own arguments takes the three options through `**clients: Unpack[ClientOptions[...]]`
+and passes them on to `super().__init__`. What an adapter lets escape is a domain error: it wraps its
+public methods in `translate_errors()`, which turns botocore's errors into `AwsCallFailed`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar, Generic, TypedDict, TypeVar
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from guardrail.errors import AwsCallFailed
+
+ClientT = TypeVar("ClientT")
+
+
+def adaptive_retries(max_attempts: int) -> Config:
+    """Adaptive retries (botocore's client-side rate limiting): up to `max_attempts` retries of a call."""
+    return Config(retries={"max_attempts": max_attempts, "mode": "adaptive"})
 
 
 def client_for(
@@ -20,3 +45,55 @@ def client_for(
         return boto3_client
     session = boto3_session or boto3.session.Session()
     return session.client(service, config=boto_config)
+
+
+class ClientOptions(TypedDict, Generic[ClientT], total=False):
+    """How an adapter gets its client: injected, or built from a session and a botocore config."""
+
+    boto3_client: ClientT | None
+    boto3_session: boto3.session.Session | None
+    boto_config: Config | None
+
+
+class AwsAdapter(Generic[ClientT]):
+    """Base of the adapters over one AWS API: builds `self._client` only when none is injected.
+
+    `boto_config` is merged over the class's `RETRIES`, so a caller's timeouts keep its retry policy.
+    """
+
+    #: The boto3 service name (`dynamodb`, `athena`, ...).
+    SERVICE: ClassVar[str]
+    #: The adapter's retry policy; None keeps botocore's default.
+    RETRIES: ClassVar[Config | None] = None
+    #: IAM actions the adapter calls; the stack's policy is built from them.
+    PERMISSIONS: ClassVar[tuple[str, ...]]
+
+    def __init__(
+        self,
+        *,
+        boto3_client: ClientT | None = None,
+        boto3_session: boto3.session.Session | None = None,
+        boto_config: Config | None = None,
+    ) -> None:
+        self._session = boto3_session
+        self._config = boto_config
+        self._client: ClientT = boto3_client if boto3_client is not None else self._build(self.SERVICE)
+
+    def _build(self, service: str) -> Any:
+        """A client for `service` from the injected session and config (also for a second service)."""
+        config = self._config
+        if self.RETRIES is not None:
+            config = self.RETRIES if config is None else self.RETRIES.merge(config)
+        return client_for(service, boto3_session=self._session, boto_config=config)
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Re-raise botocore's errors as `AwsCallFailed`; usable as `with` or as a method decorator."""
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise AwsCallFailed(str(error.get("Code", "Unknown")), str(error.get("Message", exc))) from exc
+    except BotoCoreError as exc:
+        raise AwsCallFailed(type(exc).__name__, str(exc)) from exc

@@ -4,74 +4,56 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import boto3
-from botocore.config import Config
-
-from guardrail.adapters.clients import client_for
+from guardrail.adapters.clients import AwsAdapter, adaptive_retries, translate_errors
 from guardrail.detectors.invocation_scan.detect import NAMESPACE, MetricQuery, Sample
 
 if TYPE_CHECKING:
-    from mypy_boto3_cloudwatch.client import CloudWatchClient
+    from mypy_boto3_cloudwatch.client import CloudWatchClient  # noqa: F401 - the adapter's type parameter
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef, MetricDataQueryTypeDef, MetricStatTypeDef
 
 #: GetMetricData takes at most 500 queries per call; CloudWatch bills per metric queried, not per call.
 QUERIES_PER_CALL = 500
-_RETRIES = Config(retries={"max_attempts": 8, "mode": "adaptive"})
 
 
-class CloudWatchMetrics:
+class CloudWatchMetrics(AwsAdapter["CloudWatchClient"]):
     """Reads per-minute sums of Lambda metrics."""
 
+    SERVICE = "cloudwatch"
+    RETRIES = adaptive_retries(8)
     #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = ("cloudwatch:GetMetricData",)
 
-    def __init__(
-        self,
-        *,
-        boto3_client: CloudWatchClient | None = None,
-        boto3_session: boto3.session.Session | None = None,
-        boto_config: Config | None = None,
-    ) -> None:
-        self._client: CloudWatchClient = client_for(
-            "cloudwatch",
-            boto3_client=boto3_client,
-            boto3_session=boto3_session,
-            boto_config=boto_config or _RETRIES,
-        )
-
+    @translate_errors()
     def samples(
         self, queries: Sequence[MetricQuery], *, start: datetime, end: datetime
     ) -> dict[MetricQuery, list[Sample]]:
-        """Per-minute sums in [start, end) for every query, in calls of up to 500 queries."""
+        """Per-minute sums in [start, end) for every query, in calls of up to 500 queries, every page."""
         out: dict[MetricQuery, list[Sample]] = {query: [] for query in queries}
+        paginator = self._client.get_paginator("get_metric_data")
         for first in range(0, len(queries), QUERIES_PER_CALL):
             batch = queries[first : first + QUERIES_PER_CALL]
-            kwargs: dict[str, Any] = {
-                "MetricDataQueries": [_query(f"q{i}", query) for i, query in enumerate(batch)],
-                "StartTime": start,
-                "EndTime": end,
-                "ScanBy": "TimestampAscending",
-            }
-            while True:
-                page = self._client.get_metric_data(**kwargs)
+            pages = paginator.paginate(
+                MetricDataQueries=[_query(f"q{i}", query) for i, query in enumerate(batch)],
+                StartTime=start,
+                EndTime=end,
+                ScanBy="TimestampAscending",
+            )
+            for page in pages:
                 for result in page.get("MetricDataResults", []):
                     samples = out[batch[int(result["Id"][1:])]]
                     samples.extend(map(Sample, result.get("Timestamps", []), result.get("Values", [])))
-                if not page.get("NextToken"):
-                    break
-                kwargs["NextToken"] = page["NextToken"]
         return out
 
 
-def _query(query_id: str, query: MetricQuery) -> dict[str, Any]:
-    dimensions = [] if query.function is None else [{"Name": "FunctionName", "Value": query.function}]
-    return {
-        "Id": query_id,
-        "MetricStat": {
-            "Metric": {"Namespace": NAMESPACE, "MetricName": query.metric, "Dimensions": dimensions},
-            "Period": 60,
-            "Stat": "Sum",
-        },
-        "ReturnData": True,
+def _query(query_id: str, query: MetricQuery) -> MetricDataQueryTypeDef:
+    dimensions: list[DimensionTypeDef] = []
+    if query.function is not None:
+        dimensions.append({"Name": "FunctionName", "Value": query.function})
+    stat: MetricStatTypeDef = {
+        "Metric": {"Namespace": NAMESPACE, "MetricName": query.metric, "Dimensions": dimensions},
+        "Period": 60,
+        "Stat": "Sum",
     }
+    return {"Id": query_id, "MetricStat": stat, "ReturnData": True}

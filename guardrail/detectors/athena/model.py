@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from guardrail.detectors.athena.cost import QueryCost
 from guardrail.detectors.athena.events import Caller
 from guardrail.errors import GuardrailError
 
@@ -35,11 +36,31 @@ class Booking:
 
 
 @dataclass(frozen=True)
-class QueryRecord:
-    """What the table knows of one query."""
+class Spend:
+    """A query's finish half: when it finished, what it cost, and the other regions it read from."""
 
-    caller: Caller | None
-    finished_at: datetime | None
+    at: datetime
+    cost: QueryCost
+    remote_regions: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    """What the table knows of one query: its start half (caller), its finish half (spend), or both."""
+
+    caller: Caller | None = None
+    started_at: datetime | None = None
+    spend: Spend | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether the start half (CloudTrail's StartQueryExecution) is booked."""
+        return self.caller is not None
+
+    @property
+    def finished_at(self) -> datetime | None:
+        """When the query finished, once its finish half (the state change) is booked."""
+        return None if self.spend is None else self.spend.at
 
 
 def caller_scope(caller_key: str) -> str:

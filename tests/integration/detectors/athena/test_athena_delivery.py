@@ -5,11 +5,15 @@ from __future__ import annotations
 import copy
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from devtools.replay import IncidentReplay
-from guardrail.adapters.athena_counters import AthenaCounters, caller_scope, workgroup_scope
+from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import WorkgroupSwitch
+from guardrail.detectors.athena.model import caller_scope, workgroup_scope
+from guardrail.errors import AwsCallFailed
 from guardrail.handlers import composition as runtime
 
 SMALL = IncidentReplay(batch_queries=3, loop_minutes=0, duplicate_share=0.0)
@@ -73,3 +77,27 @@ def test_a_runaway_user_is_alerted_and_its_workgroup_disabled(watch_replay, monk
     assert [d["event_type"] for d in documents] == ["athena-disabled-workgroup"]  # once, not per query
     assert documents[0]["subject"] == "arn:aws:iam::123456789012:user/alice"
     assert "update-work-group" in documents[0]["undo"]
+
+
+def test_a_failed_aws_call_is_raised_for_lambda_to_retry_and_the_retry_counts_once(
+    watch_replay, deployed, capsys
+):
+    """The first booking transaction fails (moto cannot fail one: a botocore hook raises instead)."""
+    failures = [
+        ClientError({"Error": {"Code": "InternalServerError", "Message": "try again"}}, "TransactWriteItems")
+    ]
+
+    def fail_once(**_):
+        if failures:
+            raise failures.pop()
+
+    deployed.session.events.register("before-call.dynamodb.TransactWriteItems", fail_once)
+    watched = watch_replay(SMALL, {})
+    query = watched.replay.queries()[0]
+    event = watched.replay.start_event(query)
+    with pytest.raises(AwsCallFailed, match="InternalServerError: try again"):
+        watched.deliver(event)
+    assert '"AthenaEventsFailed"' in capsys.readouterr().out  # the metric, flushed on the way out
+    assert watched.deliver(event)["status"] == "counted"
+    assert watched.deliver(event)["status"] == "duplicate"
+    assert totals(watched, caller_scope("nightly-batch"), query.started_at).day_queries == 1

@@ -1,0 +1,134 @@
+"""Exactly-once booking of a query's two halves, and the counter bumps each half brings.
+
+A query reaches the watch in two halves, in either order, each possibly more than once:
+- the start (CloudTrail's StartQueryExecution) names the caller: one query in the caller's buckets;
+- the finish (the state change, its cost looked up) brings the bytes: one query and its bytes in the
+  workgroup's buckets.
+The bytes are the caller's too, but only the half that arrives second knows both caller and bytes: that
+half books them to the caller. A caller's queries are counted when they start, a workgroup's when they
+finish, so the workgroup limits work even without a trail.
+
+`book_start` and `book_finish` take what the store holds of the query and the new half, and return the
+`Entry` to write, or None for a duplicate. The store writes the entry's half onto the query's record and
+adds its bumps in one transaction, on condition that the record still has exactly the halves it was
+planned on (`started_before`, `finished_before`); when it has not, the store reads it again and re-plans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from guardrail.detectors.athena.cost import QueryCost
+from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarted
+from guardrail.detectors.athena.model import QueryRecord, Spend, caller_scope, workgroup_scope
+from guardrail.detectors.athena.windows import Counts, hour_bucket, minute_bucket
+
+
+@dataclass(frozen=True)
+class Bump:
+    """What one write adds to one counter item (a scope's bucket): each item appears once per entry."""
+
+    scope: str
+    bucket: str
+    counts: Counts
+    latest: datetime
+    query_ids: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+
+    def __add__(self, other: Bump) -> Bump:
+        if (self.scope, self.bucket) != (other.scope, other.bucket):
+            raise ValueError(
+                f"cannot add bumps of {other.scope} {other.bucket} to {self.scope} {self.bucket}"
+            )
+        return Bump(
+            scope=self.scope,
+            bucket=self.bucket,
+            counts=self.counts + other.counts,
+            latest=max(self.latest, other.latest),
+            query_ids=self.query_ids | other.query_ids,
+            regions=self.regions | other.regions,
+        )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One half of a query to book, with its bumps, if the record still holds what it held when planned.
+
+    Exactly one of `start` and `spend` is set: the half this entry writes. `billed` is the caller the
+    query's bytes are booked to by this entry (set only on the second half, when a caller is known).
+    `latest` is the latest time the record then knows; the record is kept for its TTL after it.
+    """
+
+    query_id: str
+    started_before: bool
+    finished_before: bool
+    latest: datetime
+    bumps: tuple[Bump, ...]
+    start: QueryStarted | None = None
+    spend: Spend | None = None
+    billed: Caller | None = None
+
+
+def book_start(record: QueryRecord, started: QueryStarted) -> Entry | None:
+    """Count the query for its caller; if it finished already, also book its bytes to the caller."""
+    if record.started:
+        return None
+    scope = caller_scope(started.caller.key)
+    bumps = [_query(scope, started.at, started.query_id)]
+    if record.spend is not None:
+        bumps.append(_bytes(scope, record.spend))
+    return Entry(
+        query_id=started.query_id,
+        started_before=False,
+        finished_before=record.spend is not None,
+        latest=max(started.at, record.finished_at or started.at),
+        bumps=_gathered(bumps),
+        start=started,
+        billed=None if record.spend is None else started.caller,
+    )
+
+
+def book_finish(
+    record: QueryRecord, finished: QueryFinished, cost: QueryCost, remote_regions: frozenset[str]
+) -> Entry | None:
+    """Count the query and its bytes for its workgroup; if its caller is known, the bytes for it too."""
+    if record.spend is not None:
+        return None
+    spend = Spend(at=finished.at, cost=cost, remote_regions=remote_regions)
+    scope = workgroup_scope(finished.workgroup)
+    bumps = [_query(scope, finished.at, finished.query_id), _bytes(scope, spend)]
+    if record.caller is not None:
+        bumps.append(_bytes(caller_scope(record.caller.key), spend))
+    return Entry(
+        query_id=finished.query_id,
+        started_before=record.started,
+        finished_before=False,
+        latest=max(finished.at, record.started_at or finished.at),
+        bumps=_gathered(bumps),
+        spend=spend,
+        billed=record.caller,
+    )
+
+
+def _query(scope: str, at: datetime, query_id: str) -> list[Bump]:
+    """One query in the scope's minute bucket (with its id) and hour bucket."""
+    one = Counts(queries=1)
+    return [
+        Bump(scope, minute_bucket(at), one, at, query_ids=frozenset({query_id})),
+        Bump(scope, hour_bucket(at), one, at),
+    ]
+
+
+def _bytes(scope: str, spend: Spend) -> list[Bump]:
+    """A finished query's bytes, cost and remote regions in the scope's hour bucket."""
+    return [Bump(scope, hour_bucket(spend.at), Counts.of(spend.cost), spend.at, regions=spend.remote_regions)]
+
+
+def _gathered(groups: list[list[Bump]]) -> tuple[Bump, ...]:
+    """The bumps with one per counter item, so that one transaction touches each item once."""
+    gathered: dict[tuple[str, str], Bump] = {}
+    for bump in (bump for group in groups for bump in group):
+        key = (bump.scope, bump.bucket)
+        gathered[key] = gathered[key] + bump if key in gathered else bump
+    return tuple(gathered.values())

@@ -1,0 +1,140 @@
+"""The counters adapter against moto: what it writes, races it loses and retries, errors it translates.
+
+moto pages a Query only past 1 MB and cannot cancel a transaction on its own, so window paging and the
+contention limit use botocore's Stubber on an injected client.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from guardrail.adapters.athena_counters import ATTEMPTS, AthenaCounters
+from guardrail.detectors.athena.cost import QueryCost
+from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarted
+from guardrail.detectors.athena.model import CountingContention, caller_scope, workgroup_scope
+from guardrail.errors import AwsCallFailed
+
+AT = datetime(2026, 11, 28, 2, 10, 30, tzinfo=UTC)
+CALLER = Caller("arn:aws:sts::123456789012:assumed-role/r/nightly-batch", "AssumedRole", "nightly-batch")
+STARTED = QueryStarted("e1", "q1", AT, "us-east-1", "primary", CALLER)
+FINISHED = QueryFinished("e2", "q1", AT + timedelta(seconds=20), "us-east-1", "primary", "SUCCEEDED")
+COST = QueryCost(scanned_bytes=5_000, cross_region_bytes=5_000, scan_micros=700, transfer_micros=40)
+REMOTE = frozenset({"ap-northeast-1"})
+
+
+@pytest.fixture
+def counters(deployed):
+    return AthenaCounters(deployed.settings.ledger_table, ttl_hours=1, boto3_session=deployed.session)
+
+
+def day(counters, scope):
+    return counters.totals(scope, FINISHED.at, window_minutes=5)
+
+
+@pytest.mark.parametrize("start_first", [True, False])
+def test_both_orders_book_the_same_totals_and_duplicates_change_nothing(counters, start_first):
+    def start():
+        return counters.record_start(STARTED)
+
+    def finish():
+        return counters.record_finish(FINISHED, COST, REMOTE)
+
+    first, second = (start, finish) if start_first else (finish, start)
+    first(), second()
+    assert (start(), finish().counted) == (False, False)
+
+    caller, workgroup = day(counters, caller_scope(CALLER.key)), day(counters, workgroup_scope("primary"))
+    for totals in (caller, workgroup):
+        assert (totals.window_queries, totals.day_queries) == (1, 1)
+        assert (totals.day_scanned_bytes, totals.day_cost_micros) == (5_000, 740)
+        assert (totals.day_transfer_micros, totals.day_cross_region_bytes) == (40, 5_000)
+        assert (totals.remote_regions, totals.recent_query_ids) == (REMOTE, ("q1",))
+    record = counters.query("q1")
+    assert record is not None
+    assert (record.caller, record.started_at, record.finished_at) == (CALLER, AT, FINISHED.at)
+    assert record.spend is not None and (record.spend.cost, record.spend.remote_regions) == (COST, REMOTE)
+
+
+def test_a_finish_reports_the_caller_it_billed(counters):
+    assert counters.record_finish(FINISHED, COST, REMOTE).caller is None  # no start yet: nobody billed
+    assert counters.query("q1").caller is None
+    other = QueryFinished("e3", "q2", AT, "us-east-1", "primary", "SUCCEEDED")
+    counters.record_start(QueryStarted("e4", "q2", AT, "us-east-1", "primary", CALLER))
+    assert counters.record_finish(other, COST, frozenset()).caller == CALLER
+
+
+def test_items_expire_a_ttl_after_the_latest_half(counters, deployed):
+    counters.record_start(STARTED)
+    counters.record_finish(FINISHED, COST, REMOTE)
+    table = deployed.session.resource("dynamodb").Table(deployed.settings.ledger_table)
+    item = table.get_item(Key={"pk": "ATHENA#QUERY#q1", "sk": "QUERY"})["Item"]
+    assert item["expires_at"] == int((FINISHED.at + timedelta(hours=1)).timestamp())
+    assert item["regions"] == set(REMOTE) and item["caller_function"] == "nightly-batch"
+
+
+def test_a_lost_race_is_planned_again_and_the_bytes_still_reach_the_caller(counters, deployed):
+    """The finish lands between the start's read and its write: the start's transaction is cancelled,
+    and its second plan books the bytes to the caller (its own client never saw the finish)."""
+    rival = AthenaCounters(deployed.settings.ledger_table, boto3_session=deployed.session)
+    raced = []
+
+    def finish_first(**_):
+        if not raced:
+            raced.append(rival.record_finish(FINISHED, COST, REMOTE))
+
+    counters._client.meta.events.register("before-call.dynamodb.TransactWriteItems", finish_first)
+    assert counters.record_start(STARTED) is True
+    assert raced[0].counted and raced[0].caller is None
+    assert day(counters, caller_scope(CALLER.key)).day_scanned_bytes == 5_000
+    assert day(counters, caller_scope(CALLER.key)).day_queries == 1
+
+
+def stubbed() -> tuple[AthenaCounters, Stubber]:
+    client = boto3.client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    return AthenaCounters("ledger", boto3_client=client), Stubber(client)
+
+
+def test_a_record_that_keeps_changing_raises_counting_contention():
+    counters, stub = stubbed()
+    for _ in range(ATTEMPTS):
+        stub.add_response("get_item", {})
+        stub.add_client_error(
+            "transact_write_items",
+            "TransactionCanceledException",
+            modeled_fields={"CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}]},
+        )
+    with stub, pytest.raises(CountingContention, match="q1"):
+        counters.record_start(STARTED)
+    stub.assert_no_pending_responses()
+
+
+def test_other_failures_escape_as_aws_call_failed_without_retrying():
+    counters, stub = stubbed()
+    stub.add_response("get_item", {})
+    stub.add_client_error("transact_write_items", "ValidationException", "bad expression")
+    with stub, pytest.raises(AwsCallFailed) as failed:
+        counters.record_finish(FINISHED, COST, REMOTE)
+    assert (failed.value.code, failed.value.message) == ("ValidationException", "bad expression")
+    stub.assert_no_pending_responses()
+
+
+def test_totals_follow_every_page_of_the_window_query():
+    counters, stub = stubbed()
+    last_key = {"pk": {"S": "ATHENA#CALLER#x"}, "sk": {"S": "M#2026-11-28T02:08"}}
+    stub.add_response(
+        "query", {"Items": [{"queries": {"N": "2"}, "ids": {"SS": ["a"]}}], "LastEvaluatedKey": last_key}
+    )
+    stub.add_response("query", {"Items": [{"queries": {"N": "3"}, "ids": {"SS": ["b"]}}]})
+    stub.add_response("query", {"Items": [{"queries": {"N": "9"}}], "LastEvaluatedKey": last_key})
+    stub.add_response("query", {"Items": [{"queries": {"N": "1"}, "cost": {"N": "7"}}]})
+    with stub:
+        totals = counters.totals("ATHENA#CALLER#x", AT, window_minutes=5)
+    assert (totals.window_queries, totals.recent_query_ids) == (5, ("a", "b"))
+    assert (totals.day_queries, totals.day_cost_micros) == (10, 7)
+    stub.assert_no_pending_responses()

@@ -1,0 +1,119 @@
+"""Booking a query's two halves: every order, duplicates, the caller billed only when known."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from guardrail.detectors.athena.booking import Bump, book_finish, book_start
+from guardrail.detectors.athena.cost import QueryCost
+from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarted
+from guardrail.detectors.athena.model import QueryRecord, Spend
+from guardrail.detectors.athena.windows import Counts
+
+AT = datetime(2026, 11, 28, 2, 10, 30, tzinfo=UTC)
+CALLER = Caller("arn:aws:sts::123456789012:assumed-role/r/nightly-batch", "AssumedRole", "nightly-batch")
+COST = QueryCost(scanned_bytes=5_000, cross_region_bytes=5_000, scan_micros=700, transfer_micros=40)
+REGIONS = frozenset({"ap-northeast-1"})
+BYTES = Counts(scanned=5_000, cost=740, transfer=40, xbytes=5_000)
+
+
+def started(at: datetime = AT, query_id: str = "q1") -> QueryStarted:
+    return QueryStarted("e1", query_id, at, region="us-east-1", workgroup="primary", caller=CALLER)
+
+
+def finished(at: datetime = AT + timedelta(seconds=20), query_id: str = "q1") -> QueryFinished:
+    return QueryFinished("e2", query_id, at, region="us-east-1", workgroup="primary", state="SUCCEEDED")
+
+
+def by_item(bumps: tuple[Bump, ...]) -> dict[tuple[str, str], tuple[Counts, set[str], set[str]]]:
+    return {(b.scope, b.bucket): (b.counts, set(b.query_ids), set(b.regions)) for b in bumps}
+
+
+CALLER_SCOPE = "ATHENA#CALLER#nightly-batch"
+WORKGROUP_SCOPE = "ATHENA#WORKGROUP#primary"
+MINUTE, HOUR = "M#2026-11-28T02:10", "H#2026-11-28T02"
+
+
+def test_a_start_first_counts_one_query_for_the_caller_and_bills_nothing():
+    entry = book_start(QueryRecord(), started())
+    assert entry is not None
+    assert (entry.started_before, entry.finished_before) == (False, False)
+    assert (entry.start, entry.spend, entry.billed, entry.latest) == (started(), None, None, AT)
+    assert by_item(entry.bumps) == {
+        (CALLER_SCOPE, MINUTE): (Counts(queries=1), {"q1"}, set()),
+        (CALLER_SCOPE, HOUR): (Counts(queries=1), set(), set()),
+    }
+
+
+def test_a_finish_after_its_start_counts_the_workgroup_and_bills_the_caller():
+    record = QueryRecord(caller=CALLER, started_at=AT)
+    entry = book_finish(record, finished(), COST, REGIONS)
+    assert entry is not None
+    assert (entry.started_before, entry.finished_before) == (True, False)
+    assert entry.spend == Spend(at=AT + timedelta(seconds=20), cost=COST, remote_regions=REGIONS)
+    assert entry.billed == CALLER
+    assert by_item(entry.bumps) == {
+        (WORKGROUP_SCOPE, MINUTE): (Counts(queries=1), {"q1"}, set()),
+        (WORKGROUP_SCOPE, HOUR): (Counts(queries=1) + BYTES, set(), set(REGIONS)),
+        (CALLER_SCOPE, HOUR): (BYTES, set(), set(REGIONS)),  # the query itself was counted at its start
+    }
+
+
+def test_a_finish_first_counts_the_workgroup_and_bills_no_caller_yet():
+    entry = book_finish(QueryRecord(), finished(), COST, REGIONS)
+    assert entry is not None
+    assert (entry.started_before, entry.finished_before, entry.billed) == (False, False, None)
+    assert {scope for scope, _ in by_item(entry.bumps)} == {WORKGROUP_SCOPE}
+
+
+def test_a_start_after_its_finish_counts_the_query_and_bills_its_bytes_in_one_bump_per_item():
+    record = QueryRecord(spend=Spend(at=AT + timedelta(seconds=20), cost=COST, remote_regions=REGIONS))
+    entry = book_start(record, started())
+    assert entry is not None
+    assert (entry.started_before, entry.finished_before) == (False, True)
+    assert entry.billed == CALLER
+    assert entry.latest == AT + timedelta(seconds=20)
+    assert by_item(entry.bumps) == {
+        (CALLER_SCOPE, MINUTE): (Counts(queries=1), {"q1"}, set()),
+        (CALLER_SCOPE, HOUR): (Counts(queries=1) + BYTES, set(), set(REGIONS)),
+    }
+
+
+def test_bytes_are_booked_in_the_hour_the_query_finished():
+    start = datetime(2026, 11, 28, 2, 59, 50, tzinfo=UTC)
+    record = QueryRecord(spend=Spend(at=start + timedelta(seconds=30), cost=COST))
+    entry = book_start(record, started(at=start))
+    assert entry is not None
+    assert by_item(entry.bumps)[(CALLER_SCOPE, "H#2026-11-28T02")][0] == Counts(queries=1)
+    assert by_item(entry.bumps)[(CALLER_SCOPE, "H#2026-11-28T03")][0] == BYTES
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        QueryRecord(caller=CALLER, started_at=AT),
+        QueryRecord(caller=CALLER, started_at=AT, spend=Spend(at=AT, cost=COST)),
+    ],
+)
+def test_a_second_start_is_a_duplicate(record):
+    assert book_start(record, started()) is None
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        QueryRecord(spend=Spend(at=AT, cost=COST)),
+        QueryRecord(caller=CALLER, started_at=AT, spend=Spend(AT, COST)),
+    ],
+)
+def test_a_second_finish_is_a_duplicate(record):
+    assert book_finish(record, finished(), COST, REGIONS) is None
+
+
+def test_bumps_of_different_items_do_not_add():
+    one = Bump(CALLER_SCOPE, MINUTE, Counts(queries=1), AT)
+    with pytest.raises(ValueError, match="cannot add"):
+        one + Bump(WORKGROUP_SCOPE, MINUTE, Counts(queries=1), AT)
+    assert (one + one).counts == Counts(queries=2)
