@@ -1,4 +1,4 @@
-"""Adapters that look facts up for the Athena watch: query statistics, where tables live, workgroups."""
+"""Adapters that look facts up for the Athena watch: query statistics, where tables live."""
 
 from __future__ import annotations
 
@@ -132,28 +132,3 @@ def _remember(cache: dict[_K, str | None], key: _K, value: str | None) -> None:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
     cache[key] = value
-
-
-class WorkgroupSwitch:
-    """Disables an Athena workgroup, so that no new query starts in it."""
-
-    #: IAM actions this adapter calls; the stack's policy is built from them.
-    PERMISSIONS = ("athena:UpdateWorkGroup",)
-
-    def __init__(
-        self,
-        *,
-        boto3_client: AthenaClient | None = None,
-        boto3_session: boto3.session.Session | None = None,
-        boto_config: Config | None = None,
-    ) -> None:
-        self._client: AthenaClient = client_for(
-            "athena",
-            boto3_client=boto3_client,
-            boto3_session=boto3_session,
-            boto_config=boto_config or _RETRIES,
-        )
-
-    def disable(self, workgroup: str) -> None:
-        """Set the workgroup's state to DISABLED (queries already running carry on)."""
-        self._client.update_work_group(WorkGroup=workgroup, State="DISABLED")

@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from guardrail.detectors.athena.events import MalformedEvent
 from guardrail.detectors.athena.model import CountingContention
 from guardrail.detectors.athena.watch import AthenaWatch
+from guardrail.errors import AwsCallFailed
 from guardrail.handlers.composition import build_watch
 from guardrail.settings import Settings
 
@@ -36,7 +37,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         logger.warning("rejected Athena event", extra={"error": str(exc), "athena_event": event})
         metrics.add_metric(name="AthenaEventsRejected", unit=MetricUnit.Count, value=1)
         return {"status": "rejected", "error": str(exc)}
-    except (ClientError, BotoCoreError, CountingContention):
+    except (ClientError, BotoCoreError, AwsCallFailed, CountingContention):
         # Booking is idempotent, so Lambda's two asynchronous retries cannot double count.
         logger.exception("Athena event failed; Lambda retries it", extra={"athena_event": event})
         metrics.add_metric(name="AthenaEventsFailed", unit=MetricUnit.Count, value=1)
