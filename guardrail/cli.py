@@ -1,8 +1,8 @@
 """`guardrail`: call the deployed kill switch from a terminal, with readable output and exit codes.
 
-Exit codes: 0 done; 1 done, but some functions were not found or failed; 2 the request was
-rejected (bad arguments, or the kill switch answered an error); 3 the kill switch could not be
-reached or failed.
+Exit codes: 0 done; 1 done, but some functions or workgroups were not found or failed; 2 the
+request was rejected (bad arguments, or the kill switch answered an error); 3 the kill switch could
+not be reached or failed.
 """
 
 from __future__ import annotations
@@ -44,26 +44,58 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--endpoint-url", help="AWS endpoint, e.g. a local stand-in")
     parser.add_argument("--json", action="store_true", help="print the kill switch's raw JSON answer")
     commands = parser.add_subparsers(dest="action", required=True)
-    throttle = commands.add_parser("throttle", help="set functions' reserved concurrency to 0")
-    throttle.add_argument("functions", nargs="+", metavar="FUNCTION", help="name or ARN")
+    throttle = commands.add_parser(
+        "throttle", help="set functions' reserved concurrency to 0, disable Athena workgroups"
+    )
+    throttle.add_argument("functions", nargs="*", metavar="FUNCTION", help="name or ARN")
+    _workgroup_option(throttle)
     throttle.add_argument("--reason", required=True)
-    restore = commands.add_parser("restore", help="put back what functions had before their throttle")
-    which = restore.add_mutually_exclusive_group(required=True)
-    which.add_argument("functions", nargs="*", metavar="FUNCTION", default=[])
-    which.add_argument("--all", action="store_true", help="every function the guardrail holds")
-    commands.add_parser("status", help="list what the guardrail holds throttled or flagged")
+    restore = commands.add_parser("restore", help="put back what functions and workgroups had before")
+    restore.add_argument("functions", nargs="*", metavar="FUNCTION", help="name or ARN")
+    _workgroup_option(restore)
+    restore.add_argument(
+        "--all", action="store_true", help="every function and workgroup the guardrail holds"
+    )
+    commands.add_parser("status", help="list the functions and workgroups the guardrail holds")
     panic = commands.add_parser("panic", help="throttle every non-exempt function in the region")
     panic.add_argument("--reason", required=True)
     panic.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser
 
 
+def _workgroup_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--workgroup",
+        dest="workgroups",
+        action="append",
+        default=[],
+        metavar="WORKGROUP",
+        help="an Athena workgroup (repeat for more)",
+    )
+
+
+def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Reject what the grammar alone lets through: no target named, or names with --all."""
+    if args.action not in {"throttle", "restore"}:
+        return
+    named = bool(args.functions or args.workgroups)
+    if getattr(args, "all", False) and named:
+        parser.error("restore --all takes no FUNCTION or --workgroup")
+    if not named and not getattr(args, "all", False):
+        parser.error(
+            f"{args.action} needs a FUNCTION, a --workgroup"
+            + (" or --all" if args.action == "restore" else "")
+        )
+
+
 def request_for(args: argparse.Namespace) -> dict[str, Any]:
     """The kill-switch request that the parsed arguments ask for."""
-    if args.action == "throttle":
-        return {"action": "throttle", "functions": args.functions, "reason": args.reason}
-    if args.action == "restore":
-        return {"action": "restore", "functions": "all" if args.all else args.functions}
+    if args.action in {"throttle", "restore"}:
+        request: dict[str, Any] = {"action": args.action}
+        if getattr(args, "all", False):
+            return {**request, "functions": "all", "workgroups": "all"}
+        request |= {key: getattr(args, key) for key in ("functions", "workgroups") if getattr(args, key)}
+        return request | ({"reason": args.reason} if args.action == "throttle" else {})
     if args.action == "panic":
         return {"action": "panic", "reason": args.reason}
     return {"action": "status"}
@@ -110,26 +142,36 @@ def render(answer: dict[str, Any], out: TextIO) -> None:
         print(f"rejected: {error.get('message', answer)}", file=out)
         return
     results = answer.get("results", [])
-    print(f"{answer['action']} ({answer.get('mode', 'enforce')}): {len(results)} function(s)", file=out)
-    width = max((len(r["function"]) for r in results), default=0)
+    counts = [f"{sum('function' in r for r in results)} function(s)"]
+    if any("workgroup" in r for r in results):
+        counts.append(f"{sum('workgroup' in r for r in results)} workgroup(s)")
+    print(f"{answer['action']} ({answer.get('mode', 'enforce')}): {', '.join(counts)}", file=out)
+    width = max((len(_label(r)) for r in results), default=0)
     for result in results:
         extra = []
-        if "prior_reservation" in result:
-            prior = result["prior_reservation"]
-            extra.append(f"prior reservation {'none' if prior is None else prior}")
+        for key in ("prior_reservation", "prior_state"):
+            if key in result:
+                prior = result[key]
+                extra.append(f"{key.replace('_', ' ')} {'none' if prior is None else prior}")
         for key in ("since", "detector", "detail", "error"):
             if result.get(key):
                 extra.append(f"{key} {result[key]}")
         if result.get("alert_sent") is False:
             extra.append("ALERT NOT SENT")
-        print(
-            f"  {result['function']:<{width}}  {result['result']:<17} {'; '.join(extra)}".rstrip(), file=out
-        )
+        print(f"  {_label(result):<{width}}  {result['result']:<17} {'; '.join(extra)}".rstrip(), file=out)
+
+
+def _label(result: dict[str, Any]) -> str:
+    if "workgroup" in result:
+        return f"workgroup {result['workgroup']}"
+    return str(result.get("function", "?"))
 
 
 def main(argv: Sequence[str] | None = None, *, session: boto3.session.Session | None = None) -> int:
     """Entry point of the `guardrail` console command."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check(parser, args)
     if args.action == "panic" and not args.yes and not _confirmed(args):
         print("panic cancelled", file=sys.stderr)
         return EXIT_REJECTED

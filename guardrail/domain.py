@@ -1,4 +1,4 @@
-"""The domain: findings, facts about functions, ledger records, outcomes. No AWS here."""
+"""The domain: targets, findings, facts, ledger records, outcomes. No AWS here."""
 
 from __future__ import annotations
 
@@ -8,16 +8,68 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+#: What a target had before the guardrail acted, to put back on restore: a function's reserved
+#: concurrency (None: no reservation), a workgroup's state (`ENABLED` / `DISABLED`).
+PriorState = int | str | None
+
+
+class TargetKind(StrEnum):
+    """The kinds of thing in the account that the guardrail changes (and undoes)."""
+
+    FUNCTION = "function"
+    WORKGROUP = "workgroup"
+
+    @property
+    def plural(self) -> str:
+        """The kill switch's request field for this kind: `functions`, `workgroups`."""
+        return f"{self.value}s"
+
+
+@dataclass(frozen=True, order=True)
+class Target:
+    """One thing the guardrail acts on: a Lambda function, an Athena workgroup."""
+
+    kind: TargetKind
+    name: str
+
+    @classmethod
+    def function(cls, name: str) -> Target:
+        """A Lambda function, by name."""
+        return cls(TargetKind.FUNCTION, name)
+
+    @classmethod
+    def workgroup(cls, name: str) -> Target:
+        """An Athena workgroup, by name."""
+        return cls(TargetKind.WORKGROUP, name)
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} {self.name}"
+
 
 @dataclass(frozen=True)
 class Finding:
-    """A reason to throttle one Lambda function.
+    """A reason to act on one target (throttle a function, disable a workgroup).
 
     `dedupe_key` identifies the signal behind the finding (for example an EventBridge
     event id), so that a second delivery of the same signal never acts twice.
     """
 
-    function: str
+    target: Target
+    detector: str
+    reason: str
+    observed_at: datetime
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    dedupe_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something people must hear about that changes nothing in the account.
+
+    For example an Athena caller that is not a Lambda function. `dedupe_key` sends it once per key.
+    """
+
+    subject: str
     detector: str
     reason: str
     observed_at: datetime
@@ -34,23 +86,43 @@ class FunctionFacts:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class Status(StrEnum):
-    """State of a function's throttle record."""
+class WorkgroupState(StrEnum):
+    """An Athena workgroup's state: queries start only in an ENABLED workgroup."""
 
-    THROTTLED = "throttled"
-    FLAGGED = "flagged"  # notify-only: recorded and alerted, function untouched
+    ENABLED = "ENABLED"
+    DISABLED = "DISABLED"
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """What the guardrail knows about any target before acting: the state to put back, its tags."""
+
+    target: Target
+    prior: PriorState
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class Status(StrEnum):
+    """State of a target's ledger record.
+
+    The stored values date from when every record was a throttle: `throttled` means the action
+    is applied, whatever the kind (a function throttled, a workgroup disabled).
+    """
+
+    ENFORCED = "throttled"
+    FLAGGED = "flagged"  # notify-only: recorded and alerted, target untouched
     RESTORED = "restored"
 
 
 @dataclass(frozen=True)
-class ThrottleRecord:
-    """What the guardrail did to a function, and what it had before."""
+class ActionRecord:
+    """What the guardrail did to a target, and what it had before."""
 
-    function: str
+    target: Target
     status: Status
-    prior_reservation: int | None
-    throttle_id: str
-    throttled_at: datetime
+    prior: PriorState
+    record_id: str
+    acted_at: datetime
     detector: str
     reason: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
@@ -58,7 +130,7 @@ class ThrottleRecord:
 
     @property
     def active(self) -> bool:
-        """True while the function is throttled or flagged."""
+        """True while the action is applied or flagged."""
         return self.status is not Status.RESTORED
 
 
@@ -66,7 +138,7 @@ class ThrottleRecord:
 class AuditEntry:
     """One line of the audit trail."""
 
-    function: str
+    target: Target
     action: str
     result: str
     at: datetime
@@ -76,41 +148,81 @@ class AuditEntry:
 
 
 class Result(StrEnum):
-    """What happened to one function."""
+    """What happened to one target (or to one notice)."""
 
     THROTTLED = "throttled"
     ALREADY_THROTTLED = "already-throttled"
+    NOT_THROTTLED = "not-throttled"
+    WOULD_THROTTLE = "would-throttle"
+    DISABLED = "disabled"
+    ALREADY_DISABLED = "already-disabled"
+    NOT_DISABLED = "not-disabled"
+    WOULD_DISABLE = "would-disable"
+    RESTORED = "restored"
     EXEMPT = "exempt"
     NOT_FOUND = "not-found"
-    RESTORED = "restored"
-    NOT_THROTTLED = "not-throttled"
-    # notify-only equivalents: the guardrail records and alerts but never touches the function
-    WOULD_THROTTLE = "would-throttle"
+    # notify-only equivalents shared by every kind: recorded and alerted, target untouched
     ALREADY_FLAGGED = "already-flagged"
     CLEARED = "cleared"
     # a second delivery of a signal that was already acted on
     DUPLICATE = "duplicate"
     ERROR = "error"
+    # notices
+    ALERTED = "alerted"
+    ALREADY_ALERTED = "already-alerted"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """How one kind of target's actions read: the verb, and its results."""
+
+    verb: str  # the audit trail's action name, and the alerts' wording: throttle, disable
+    applied: Result
+    already: Result
+    not_held: Result
+    would: Result
+    prior_field: str  # the answer's name for the prior state
+
+
+VOCABULARY: Mapping[TargetKind, Vocabulary] = {
+    TargetKind.FUNCTION: Vocabulary(
+        "throttle",
+        Result.THROTTLED,
+        Result.ALREADY_THROTTLED,
+        Result.NOT_THROTTLED,
+        Result.WOULD_THROTTLE,
+        "prior_reservation",
+    ),
+    TargetKind.WORKGROUP: Vocabulary(
+        "disable",
+        Result.DISABLED,
+        Result.ALREADY_DISABLED,
+        Result.NOT_DISABLED,
+        Result.WOULD_DISABLE,
+        "prior_state",
+    ),
+}
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """The result for one function, with what an operator needs to know about it."""
+    """The result for one target, with what an operator needs to know about it."""
 
-    function: str
+    target: Target
     result: Result
     detail: str = ""
-    prior_reservation: int | None = None
+    prior: PriorState = None
     alert_sent: bool = False
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Render for the kill switch's JSON answer."""
-        out: dict[str, Any] = {"function": self.function, "result": self.result.value}
+        """Render for the kill switch's JSON answer: `{"function": ..., "result": ...}` and so on."""
+        words = VOCABULARY[self.target.kind]
+        out: dict[str, Any] = {self.target.kind.value: self.target.name, "result": self.result.value}
         if self.detail:
             out["detail"] = self.detail
-        if self.result in (Result.THROTTLED, Result.WOULD_THROTTLE, Result.RESTORED, Result.CLEARED):
-            out["prior_reservation"] = self.prior_reservation
+        if self.result in (words.applied, words.would, Result.RESTORED, Result.CLEARED):
+            out[words.prior_field] = self.prior
             out["alert_sent"] = self.alert_sent
         if self.error:
             out["error"] = self.error

@@ -1,4 +1,15 @@
-"""Exceptions the guardrail raises on purpose."""
+"""Exceptions the guardrail raises on purpose.
+
+Adapters translate AWS errors into these at their boundary, so that nothing past an adapter parses
+botocore error codes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from guardrail.domain import Target
 
 
 class GuardrailError(Exception):
@@ -12,22 +23,27 @@ class ConfigError(GuardrailError, ValueError):
     """
 
 
-class InvalidFunctionRef(GuardrailError):
+class InvalidTargetRef(GuardrailError):
+    """A string does not name a target of the kind it is given for."""
+
+
+class InvalidFunctionRef(InvalidTargetRef):
     """A string is neither a Lambda function name nor a function ARN."""
 
 
-class FunctionNotFound(GuardrailError):
-    """The named Lambda function does not exist in this account and region."""
+class TargetNotFound(GuardrailError):
+    """The target (a function, a workgroup) does not exist in this account and region."""
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(f"{target.kind.value} {target.name!r} does not exist")
+        self.target = target
 
 
 class AwsCallFailed(GuardrailError):
-    """An AWS call failed (throttled past its retries, denied, invalid, unreachable).
+    """An AWS call failed; `code` and `message` are AWS's own (or the client's exception name)."""
 
-    `code` is AWS's error code (`AccessDeniedException`, ...) or, for a failure without a response,
-    the name of botocore's exception (`EndpointConnectionError`, ...).
-    """
-
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, operation: str = "") -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.operation = operation

@@ -12,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from guardrail.adapters.athena_counters import AthenaCounters
-from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations, WorkgroupSwitch
+from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.config import GuardrailConfig
 from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE, TERMINAL_STATES
 from infra.function import GuardrailFunction
@@ -78,9 +78,7 @@ class AthenaWatchFunction(Construct):
         )
         workgroups = stack.format_arn(service="athena", resource="workgroup", resource_name="*")
         role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[*AthenaQueries.PERMISSIONS, *WorkgroupSwitch.PERMISSIONS], resources=[workgroups]
-            )
+            iam.PolicyStatement(actions=list(AthenaQueries.PERMISSIONS), resources=[workgroups])
         )
         glue = [a for a in DataLocations.PERMISSIONS if a.startswith("glue:")]
         role.add_to_policy(
@@ -99,8 +97,7 @@ class AthenaWatchFunction(Construct):
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:athena:<AWS::Region>:"
                 "<AWS::AccountId>:workgroup/*]",
-                reason="The watch reads the statistics of queries in any workgroup, and disables the "
-                "workgroups the configuration names; both are known only at run time.",
+                reason="The watch reads the statistics of queries in any workgroup, known only at run time.",
             ),
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"

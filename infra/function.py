@@ -11,9 +11,11 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from guardrail.adapters.lambda_functions import LambdaControl
-from guardrail.adapters.ledger import Ledger
+from guardrail.adapters.ledger import ACTIVE_INDEX, Ledger
 from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.config import GuardrailConfig, Settings
+from guardrail.domain import TargetKind
+from guardrail.enforcement.actions import ACTIONS, ThrottleFunction
 from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT
 from infra.state import GuardrailState
 
@@ -63,7 +65,7 @@ class GuardrailFunction(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Runs {name}: reads functions, sets reserved concurrency, writes the ledger",
+            description=f"Runs {name}: throttles functions, disables workgroups, writes the ledger",
         )
         self.log_group.grant_write(self.role)
         settings = Settings(
@@ -99,27 +101,35 @@ class GuardrailFunction(Construct):
         self._grant_enforcement(config, state)
 
     def _grant_enforcement(self, config: GuardrailConfig, state: GuardrailState) -> None:
+        """Every registered action's permissions on its kind of resource; the ledger; the topic."""
         stack = Stack.of(self)
-        any_function = _function_arn(stack, "*")
-        own_functions = _function_arn(stack, f"{config.name_prefix}-*")
-        read = [a for a in LambdaControl.PERMISSIONS if a.startswith("lambda:Get")]
-        change = [
-            a for a in LambdaControl.PERMISSIONS if "Concurrency" in a and not a.startswith("lambda:Get")
-        ]
+        resources = {
+            TargetKind.FUNCTION: _function_arn(stack, "*"),
+            TargetKind.WORKGROUP: stack.format_arn(service="athena", resource="workgroup", resource_name="*"),
+        }
+        for kind, action in ACTIONS.items():
+            self.role.add_to_policy(
+                iam.PolicyStatement(actions=list(action.permissions), resources=[resources[kind]])
+            )
         listing = [a for a in LambdaControl.PERMISSIONS if a.startswith("lambda:List")]
-        self.role.add_to_policy(iam.PolicyStatement(actions=read + change, resources=[any_function]))
         self.role.add_to_policy(iam.PolicyStatement(actions=listing, resources=["*"]))
+        change = [a for a in ThrottleFunction.permissions if not a.startswith("lambda:Get")]
+        own_functions = _function_arn(stack, f"{config.name_prefix}-*")
         self.role.add_to_policy(
             iam.PolicyStatement(effect=iam.Effect.DENY, actions=change, resources=[own_functions])
         )
         self.role.add_to_policy(
-            iam.PolicyStatement(actions=list(Ledger.PERMISSIONS), resources=[state.table.table_arn])
+            iam.PolicyStatement(
+                actions=list(Ledger.PERMISSIONS),
+                resources=[state.table.table_arn, f"{state.table.table_arn}/index/{ACTIVE_INDEX}"],
+            )
         )
         self.role.add_to_policy(
             iam.PolicyStatement(actions=list(SnsAlerts.PERMISSIONS), resources=[state.topic.topic_arn])
         )
         state.key.grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
         arn = "arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:*"
+        workgroups = "arn:<AWS::Partition>:athena:<AWS::Region>:<AWS::AccountId>:workgroup/*"
         Validations.of(self).acknowledge(
             Acknowledgment(
                 id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{arn}]",
@@ -127,6 +137,13 @@ class GuardrailFunction(Construct):
                     "The guardrail must read and change the reserved concurrency of any function in its "
                     "account and region, which it cannot know at deploy time; an explicit Deny keeps it "
                     "off its own functions."
+                ),
+            ),
+            Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{workgroups}]",
+                reason=(
+                    "The guardrail disables (and re-enables) the Athena workgroup a runaway runs in, "
+                    "which it knows only at run time."
                 ),
             ),
             Acknowledgment(

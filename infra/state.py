@@ -9,6 +9,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from guardrail.adapters.ledger import ACTIVE_INDEX, ACTIVE_INDEX_PARTITION_KEY, ACTIVE_INDEX_SORT_KEY
 from guardrail.config import GuardrailConfig
 
 #: Logical IDs of the stateful resources. Changing one replaces the resource (and loses the ledger).
@@ -36,6 +37,15 @@ class GuardrailState(Construct):
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        # Sparse: only records that are applied or flagged carry `status`; `status` queries it.
+        self.table.add_global_secondary_index(
+            index_name=ACTIVE_INDEX,
+            partition_key=dynamodb.Attribute(
+                name=ACTIVE_INDEX_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            sort_key=dynamodb.Attribute(name=ACTIVE_INDEX_SORT_KEY, type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
         )
         self.key = kms.Key(
             self,

@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from devtools.inbox import drain_inbox, subscribe_inbox
 from devtools.moto_patches import install as install_moto_patches
+from guardrail.adapters.ledger import ACTIVE_INDEX, ACTIVE_INDEX_PARTITION_KEY, ACTIVE_INDEX_SORT_KEY
 from guardrail.config import GuardrailConfig, Settings
 from guardrail.enforcement import Enforcer
 from guardrail.handlers.composition import build_enforcer
@@ -94,8 +95,18 @@ def create_stateful_resources(session: boto3.session.Session, prefix: str = PREF
         TableName=table,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in ("pk", "sk", ACTIVE_INDEX_PARTITION_KEY, ACTIVE_INDEX_SORT_KEY)
+        ],
+        GlobalSecondaryIndexes=[  # as infra/state.py declares it
+            {
+                "IndexName": ACTIVE_INDEX,
+                "KeySchema": [
+                    {"AttributeName": ACTIVE_INDEX_PARTITION_KEY, "KeyType": "HASH"},
+                    {"AttributeName": ACTIVE_INDEX_SORT_KEY, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
         ],
         BillingMode="PAY_PER_REQUEST",
     )

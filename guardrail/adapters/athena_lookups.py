@@ -1,4 +1,4 @@
-"""Adapters that look facts up for the Athena watch: query statistics, where tables live, workgroups."""
+"""Adapters that look facts up for the Athena watch: query statistics, where tables live."""
 
 from __future__ import annotations
 
@@ -9,17 +9,16 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from guardrail.adapters.clients import AwsAdapter, adaptive_retries, client_for, translate_errors
+from guardrail.adapters.clients import AwsAdapter, adaptive_retries, translate_errors
 from guardrail.detectors.athena.model import QueryFacts
 from guardrail.detectors.athena.tables import referenced_tables
 
 if TYPE_CHECKING:
-    from mypy_boto3_athena.client import AthenaClient
+    from mypy_boto3_athena.client import AthenaClient  # noqa: F401 - the adapter's type parameter
     from mypy_boto3_glue.client import GlueClient
     from mypy_boto3_s3.client import S3Client
 
 logger = logging.getLogger(__name__)
-_RETRIES = Config(retries={"max_attempts": 5, "mode": "adaptive"})
 _CACHE_LIMIT = 2048
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -121,28 +120,3 @@ def _remember(cache: dict[_K, _V], key: _K, value: _V) -> None:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
     cache[key] = value
-
-
-class WorkgroupSwitch:
-    """Disables an Athena workgroup, so that no new query starts in it."""
-
-    #: IAM actions this adapter calls; the stack's policy is built from them.
-    PERMISSIONS = ("athena:UpdateWorkGroup",)
-
-    def __init__(
-        self,
-        *,
-        boto3_client: AthenaClient | None = None,
-        boto3_session: boto3.session.Session | None = None,
-        boto_config: Config | None = None,
-    ) -> None:
-        self._client: AthenaClient = client_for(
-            "athena",
-            boto3_client=boto3_client,
-            boto3_session=boto3_session,
-            boto_config=boto_config or _RETRIES,
-        )
-
-    def disable(self, workgroup: str) -> None:
-        """Set the workgroup's state to DISABLED (queries already running carry on)."""
-        self._client.update_work_group(WorkGroup=workgroup, State="DISABLED")

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.clients import client_for
-from guardrail.domain import FunctionFacts
-from guardrail.errors import FunctionNotFound
+from guardrail.domain import FunctionFacts, Target
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda.client import LambdaClient
@@ -19,7 +19,10 @@ _RETRIES = Config(retries={"max_attempts": 8, "mode": "adaptive"})
 
 
 class LambdaControl:
-    """Reads and changes Lambda functions' reserved concurrency."""
+    """Reads and changes Lambda functions' reserved concurrency.
+
+    Raises TargetNotFound for a function that does not exist, AwsCallFailed for any other AWS error.
+    """
 
     #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = (
@@ -45,12 +48,10 @@ class LambdaControl:
         )
 
     def facts(self, name: str) -> FunctionFacts:
-        """Return the function's reservation and tags, or raise FunctionNotFound."""
-        try:
+        """Return the function's reservation and tags."""
+        with translated("GetFunction", target=Target.function(name)):
             response = self._client.get_function(FunctionName=name)
             concurrency: dict[str, Any] = dict(self._client.get_function_concurrency(FunctionName=name))
-        except self._client.exceptions.ResourceNotFoundException as exc:
-            raise FunctionNotFound(f"function {name!r} does not exist") from exc
         reserved = concurrency.get("ReservedConcurrentExecutions")
         return FunctionFacts(
             name=response["Configuration"]["FunctionName"],
@@ -60,19 +61,17 @@ class LambdaControl:
 
     def set_reserved(self, name: str, value: int) -> None:
         """Set the function's reserved concurrency (0 stops every invocation)."""
-        self._client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=value)
+        with translated("PutFunctionConcurrency", target=Target.function(name)):
+            self._client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=value)
 
     def clear_reserved(self, name: str) -> None:
         """Remove the function's reservation, so it draws on the account's unreserved pool."""
-        self._client.delete_function_concurrency(FunctionName=name)
+        with translated("DeleteFunctionConcurrency", target=Target.function(name)):
+            self._client.delete_function_concurrency(FunctionName=name)
 
     def function_names(self) -> Iterator[str]:
         """Yield the name of every function in the region, page by page."""
-        marker: str | None = None
-        while True:
-            page = self._client.list_functions(Marker=marker) if marker else self._client.list_functions()
-            for function in page.get("Functions", []):
-                yield function["FunctionName"]
-            marker = page.get("NextMarker")
-            if not marker:
-                return
+        with translated("ListFunctions"):
+            for page in self._client.get_paginator("list_functions").paginate():
+                for function in page.get("Functions", []):
+                    yield function["FunctionName"]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
+from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.clients import client_for
 from guardrail.alerts.render import Alert
 
@@ -15,7 +16,10 @@ if TYPE_CHECKING:
 
 
 class SnsAlerts:
-    """Publishes alerts with `MessageStructure=json` and filterable message attributes."""
+    """Publishes alerts with `MessageStructure=json` and filterable message attributes.
+
+    Raises AwsCallFailed when SNS refuses or cannot be reached.
+    """
 
     #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = ("sns:Publish",)
@@ -35,13 +39,15 @@ class SnsAlerts:
 
     def publish(self, alert: Alert) -> str:
         """Publish one alert and return its SNS message id."""
-        response = self._client.publish(
-            TopicArn=self._topic_arn,
-            Subject=alert.subject,
-            Message=alert.sns_message(),
-            MessageStructure="json",
-            MessageAttributes={
-                name: {"DataType": "String", "StringValue": value} for name, value in alert.attributes.items()
-            },
-        )
+        with translated("Publish"):
+            response = self._client.publish(
+                TopicArn=self._topic_arn,
+                Subject=alert.subject,
+                Message=alert.sns_message(),
+                MessageStructure="json",
+                MessageAttributes={
+                    name: {"DataType": "String", "StringValue": value}
+                    for name, value in alert.attributes.items()
+                },
+            )
         return response["MessageId"]

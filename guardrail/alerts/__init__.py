@@ -1,5 +1,5 @@
-"""SNS alerts: one message per action, readable text for people and JSON for machines."""
+"""SNS alerts: one message per action or notice, readable text for people and JSON for machines."""
 
-from guardrail.alerts.render import Alert, AlertEvent, EventType, render
+from guardrail.alerts.render import Alert, AlertEvent, Phase, render, render_notice
 
-__all__ = ["Alert", "AlertEvent", "EventType", "render"]
+__all__ = ["Alert", "AlertEvent", "Phase", "render", "render_notice"]

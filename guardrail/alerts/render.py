@@ -1,60 +1,86 @@
-"""Pure rendering of an action into an SNS message."""
+"""Pure rendering of an action (or a notice) into an SNS message: text for people, JSON for machines."""
 
 from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from guardrail.domain import VOCABULARY, Notice, PriorState, Target, TargetKind
+
 SCHEMA_VERSION = "1"
+NOTICE_EVENT_TYPE = "alerted"
 
 
-class EventType(StrEnum):
-    """Kinds of alert, also sent as the `event_type` message attribute."""
+class Phase(StrEnum):
+    """Where an action stands; with the target's kind it gives the alert's `event_type`."""
 
-    THROTTLED = "throttled"
-    WOULD_THROTTLE = "would-throttle"
+    APPLIED = "applied"  # throttled, disabled
+    WOULD_APPLY = "would-apply"  # would-throttle, would-disable (notify-only)
     RESTORED = "restored"
     CLEARED = "cleared"
-    THROTTLE_FAILED = "throttle-failed"
+    APPLY_FAILED = "apply-failed"  # throttle-failed, disable-failed
     RESTORE_FAILED = "restore-failed"
 
 
-_UNDO_ACTION = {
-    EventType.THROTTLED: "restore",
-    EventType.WOULD_THROTTLE: "restore",
-    EventType.RESTORED: "throttle",
-    EventType.CLEARED: "throttle",
-}
+@dataclass(frozen=True)
+class _Presentation:
+    label: str  # the text's field name
+    noun: str  # how a headline names the target
+    applied: str  # the headline of the action once applied
+    prior_label: str
+    prior_key: str  # the document's field for the prior state
+    prior_text: Callable[[PriorState], str]
 
-_HEADLINE = {
-    EventType.THROTTLED: "throttled {function} (reserved concurrency set to 0)",
-    EventType.WOULD_THROTTLE: "would throttle {function} (notify-only mode: nothing was changed)",
-    EventType.RESTORED: "restored {function}",
-    EventType.CLEARED: "cleared the notify-only flag on {function}",
-    EventType.THROTTLE_FAILED: "FAILED to throttle {function}",
-    EventType.RESTORE_FAILED: "FAILED to restore {function}",
+
+_PRESENTATION: Mapping[TargetKind, _Presentation] = {
+    TargetKind.FUNCTION: _Presentation(
+        "Function",
+        "{name}",
+        "throttled {name} (reserved concurrency set to 0)",
+        "Prior reservation",
+        "prior_reserved_concurrency",
+        lambda prior: "none (unreserved)" if prior is None else str(prior),
+    ),
+    TargetKind.WORKGROUP: _Presentation(
+        "Workgroup",
+        "Athena workgroup {name}",
+        "disabled Athena workgroup {name} (no new query can start in it)",
+        "Prior state",
+        "prior_state",
+        str,
+    ),
 }
 
 
 @dataclass(frozen=True)
 class AlertEvent:
-    """An action the guardrail took (or would have taken) on one function."""
+    """An action the guardrail took (or would have taken) on one target."""
 
-    event_type: EventType
-    function: str
+    phase: Phase
+    target: Target
     detector: str
     reason: str
     at: datetime
     region: str
     kill_switch_function: str
-    prior_reservation: int | None = None
+    prior: PriorState = None
     evidence: Mapping[str, Any] = field(default_factory=dict)
     error: str | None = None
+
+    @property
+    def event_type(self) -> str:
+        """The `event_type` of the alert: `throttled`, `disable-failed`, `restored`, ..."""
+        words = VOCABULARY[self.target.kind]
+        return {
+            Phase.APPLIED: words.applied.value,
+            Phase.WOULD_APPLY: words.would.value,
+            Phase.APPLY_FAILED: f"{words.verb}-failed",
+        }.get(self.phase, self.phase.value)
 
 
 @dataclass(frozen=True)
@@ -84,12 +110,20 @@ class Alert:
 
 def undo_command(event: AlertEvent) -> dict[str, Any] | None:
     """The exact commands that undo this action, or None when there is nothing to undo."""
-    action = _UNDO_ACTION.get(event.event_type)
+    action = {
+        Phase.APPLIED: "restore",
+        Phase.WOULD_APPLY: "restore",
+        Phase.RESTORED: "throttle",
+        Phase.CLEARED: "throttle",
+    }.get(event.phase)
     if action is None:
         return None
-    payload: dict[str, Any] = {"action": action, "functions": [event.function]}
+    kind = event.target.kind
+    payload: dict[str, Any] = {"action": action, kind.plural: [event.target.name]}
     if action == "throttle":
-        payload["reason"] = f"re-apply guardrail throttle ({event.detector})"
+        payload["reason"] = f"re-apply guardrail {VOCABULARY[kind].verb} ({event.detector})"
+    name = shlex.quote(event.target.name)
+    operand = name if kind is TargetKind.FUNCTION else f"--{kind.value} {name}"
     cli_reason = f" --reason {shlex.quote(payload['reason'])}" if "reason" in payload else ""
     return {
         "action": action,
@@ -101,66 +135,106 @@ def undo_command(event: AlertEvent) -> dict[str, Any] | None:
         ),
         "guardrail_cli": (
             f"guardrail --region {event.region} --function-name {event.kill_switch_function}"
-            f" {action} {shlex.quote(event.function)}{cli_reason}"
+            f" {action} {operand}{cli_reason}"
         ),
     }
 
 
 def render(event: AlertEvent) -> Alert:
-    """Render one action as an SNS alert."""
-    headline = _HEADLINE[event.event_type].format(function=event.function)
+    """Render one action on a target as an SNS alert."""
+    kind = event.target.kind
+    shown = _PRESENTATION[kind]
+    noun = shown.noun.format(name=event.target.name)
+    verb = VOCABULARY[kind].verb
+    headline = {
+        Phase.APPLIED: shown.applied.format(name=event.target.name),
+        Phase.WOULD_APPLY: f"would {verb} {noun} (notify-only mode: nothing was changed)",
+        Phase.RESTORED: f"restored {noun}",
+        Phase.CLEARED: f"cleared the notify-only flag on {noun}",
+        Phase.APPLY_FAILED: f"FAILED to {verb} {noun}",
+        Phase.RESTORE_FAILED: f"FAILED to restore {noun}",
+    }[event.phase]
     undo = undo_command(event)
-    prior = "none (unreserved)" if event.prior_reservation is None else str(event.prior_reservation)
     document: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "source": "runaway-guardrail",
-        "event_type": event.event_type.value,
-        "function": event.function,
+        "event_type": event.event_type,
+        "target_kind": kind.value,
+        kind.value: event.target.name,
         "region": event.region,
         "detector": event.detector,
         "reason": event.reason,
         "time": event.at.isoformat(),
         "action": headline,
-        "prior_reserved_concurrency": event.prior_reservation,
+        shown.prior_key: event.prior,
         "evidence": dict(event.evidence),
         "undo": undo,
     }
-    if event.error:
-        document["error"] = event.error
-    lines: list[str] = [
-        f"Runaway Guardrail {headline}.",
-        "",
-        f"Function:            {event.function} ({event.region})",
-        f"Detector:            {event.detector}",
-        f"Reason:              {event.reason}",
-        f"Time:                {event.at.isoformat()}",
-        f"Prior reservation:   {prior}",
+    lines = [
+        f"{shown.label + ':':<20} {event.target.name} ({event.region})",
+        f"{'Detector:':<20} {event.detector}",
+        f"{'Reason:':<20} {event.reason}",
+        f"{'Time:':<20} {event.at.isoformat()}",
+        f"{shown.prior_label + ':':<20} {shown.prior_text(event.prior)}",
     ]
-    if event.error:
-        lines.append(f"Error:               {event.error}")
-    if event.evidence:
-        lines += ["", "Evidence:"]
-        lines += [f"  {key}: {_short(value)}" for key, value in sorted(event.evidence.items())]
+    how = []
     if undo is not None:
-        lines += [
-            "",
-            f"To {undo['action']} it:",
-            f"  {undo['guardrail_cli']}",
-            "or",
-            f"  {undo['aws_cli']}",
-        ]
-    text = "\n".join(lines) + "\n"
-    document["text"] = text  # the e-mail body, for chat forwarders and other machine subscribers
+        how = ["", f"To {undo['action']} it:", f"  {undo['guardrail_cli']}", "or", f"  {undo['aws_cli']}"]
+    attributes = {"event_type": event.event_type, kind.value: event.target.name, "detector": event.detector}
+    return _alert(headline, document, (lines, how), event.evidence, event.error, attributes)
+
+
+def render_notice(notice: Notice, *, region: str) -> Alert:
+    """Render a notice (nothing was changed) as an SNS alert."""
+    headline = f"runaway by {notice.subject} ({notice.detector}; nothing was changed)"
+    document: dict[str, Any] = {
+        "event_type": NOTICE_EVENT_TYPE,
+        "subject": notice.subject,
+        "region": region,
+        "detector": notice.detector,
+        "reason": notice.reason,
+        "time": notice.observed_at.isoformat(),
+        "action": headline,
+        "evidence": dict(notice.evidence),
+        "undo": None,
+    }
+    lines = [
+        f"{'Subject:':<20} {notice.subject} ({region})",
+        f"{'Detector:':<20} {notice.detector}",
+        f"{'Reason:':<20} {notice.reason}",
+        f"{'Time:':<20} {notice.observed_at.isoformat()}",
+    ]
+    attributes = {"event_type": NOTICE_EVENT_TYPE, "subject": notice.subject, "detector": notice.detector}
+    return _alert(headline, document, (lines, []), notice.evidence, None, attributes)
+
+
+def _alert(  # noqa: PLR0917 - the parts of one message, in the order they read
+    headline: str,
+    document: dict[str, Any],
+    sections: tuple[list[str], list[str]],
+    evidence: Mapping[str, Any],
+    error: str | None,
+    attributes: dict[str, str],
+) -> Alert:
+    fields, undo = sections
+    body = [f"Runaway Guardrail {headline}.", "", *fields]
+    if error:
+        document["error"] = error
+        body.append(f"{'Error:':<20} {error}")
+    if evidence:
+        body += ["", "Evidence:"]
+        body += [f"  {key}: {_short(value)}" for key, value in sorted(evidence.items())]
+    body += undo
+    text = "\n".join(body) + "\n"
     subject = f"[guardrail] {headline}"
     return Alert(
         subject=subject if len(subject) <= 100 else subject[:97] + "...",
         text=text,
-        document=document,
-        attributes={
-            "event_type": event.event_type.value,
-            "function": event.function,
-            "detector": event.detector,
+        document={
+            "schema_version": SCHEMA_VERSION,
+            "source": "runaway-guardrail",
+            **document,
+            "text": text,  # the e-mail body, for chat forwarders and other machine subscribers
         },
+        attributes=attributes,
     )
 
 

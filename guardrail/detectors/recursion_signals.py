@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from guardrail.domain import Finding
+from guardrail.domain import Finding, Target
 from guardrail.errors import GuardrailError, InvalidFunctionRef
 from guardrail.functions import function_name
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
@@ -92,7 +92,7 @@ def findings_from_event(event: Any, *, account: str) -> list[Finding]:
 def _guard_finding(envelope: EventBridgeModel) -> Finding:
     refusal = GuardRefusal.model_validate(envelope.detail)
     return Finding(
-        function=_name(refusal.function) or refusal.function,
+        target=Target.function(_name(refusal.function) or refusal.function),
         detector=DETECTOR_GUARD,
         reason=(
             f"the recursion guard refused {refusal.operation or 'a call'} at chain depth {refusal.depth},"
@@ -113,7 +113,7 @@ def _health_findings(envelope: EventBridgeModel) -> list[Finding]:
     names = sorted({name for name in map(_name, refs) if name})
     return [
         Finding(
-            function=name,
+            target=Target.function(name),
             detector=DETECTOR_AWS,
             reason=f"AWS Health reports a recursive loop ({notice.event_type_code})",
             observed_at=envelope.time,
@@ -135,7 +135,7 @@ def _alarm_findings(envelope: EventBridgeModel) -> list[Finding]:
     state = detail["state"]
     return [
         Finding(
-            function=name,
+            target=Target.function(name),
             detector=DETECTOR_AWS,
             reason=f"Lambda dropped recursive invocations ({DROPPED_METRIC} alarm {alarm} is in ALARM)",
             observed_at=envelope.time,

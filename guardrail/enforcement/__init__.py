@@ -1,7 +1,20 @@
-"""The one path that applies every finding: exemptions, ledger, throttle, audit, alert."""
+"""The one path that applies every action on the account: exemptions, ledger, action, audit, alert, undo."""
 
-from guardrail.domain import FunctionFacts, Outcome, Result
+from guardrail.domain import Outcome, Result
+from guardrail.enforcement.actions import ACTIONS, DisableWorkgroup, TargetAction, ThrottleFunction, register
 from guardrail.enforcement.enforcer import Enforcer
-from guardrail.enforcement.policy import Decision, decide
+from guardrail.enforcement.policy import Decision, Exemptions, decide
 
-__all__ = ["Decision", "Enforcer", "FunctionFacts", "Outcome", "Result", "decide"]
+__all__ = [
+    "ACTIONS",
+    "Decision",
+    "DisableWorkgroup",
+    "Enforcer",
+    "Exemptions",
+    "Outcome",
+    "Result",
+    "TargetAction",
+    "ThrottleFunction",
+    "decide",
+    "register",
+]

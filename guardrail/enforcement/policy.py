@@ -1,18 +1,19 @@
-"""Pure decision: may this function be throttled, and how."""
+"""Pure decision: may this target be acted on, and how."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from guardrail.domain import FunctionFacts
+from guardrail.domain import TargetFacts, TargetKind
 from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT, TAG_EXEMPT
 
 
 class Decision(StrEnum):
     """What enforcement should do with a finding."""
 
-    THROTTLE = "throttle"
+    ENFORCE = "enforce"
     NOTIFY_ONLY = "notify-only"
     EXEMPT_BY_TAG = "exempt-by-tag"
     EXEMPT_BY_NAME = "exempt-by-name"
@@ -20,23 +21,30 @@ class Decision(StrEnum):
 
     @property
     def exempt(self) -> bool:
-        """True when the function must be left alone."""
-        return self not in (Decision.THROTTLE, Decision.NOTIFY_ONLY)
+        """True when the target must be left alone."""
+        return self not in (Decision.ENFORCE, Decision.NOTIFY_ONLY)
 
 
-def is_guardrail_function(name: str, tags: Mapping[str, str], name_prefix: str) -> bool:
-    """True for the guardrail's own functions, by name prefix or component tag."""
+@dataclass(frozen=True)
+class Exemptions:
+    """What the guardrail never acts on: its own resources, and names the configuration lists by kind."""
+
+    name_prefix: str
+    names: Mapping[TargetKind, frozenset[str]] = field(default_factory=dict)
+
+
+def is_guardrail_own(name: str, tags: Mapping[str, str], name_prefix: str) -> bool:
+    """True for the guardrail's own resources, by name prefix or component tag."""
     return name.startswith(f"{name_prefix}-") or tags.get(TAG_COMPONENT) == COMPONENT_VALUE
 
 
-def decide(
-    facts: FunctionFacts, *, name_prefix: str, exempt_names: frozenset[str], notify_only: bool
-) -> Decision:
-    """Decide how a throttle request for `facts.name` is applied."""
-    if is_guardrail_function(facts.name, facts.tags, name_prefix):
+def decide(facts: TargetFacts, *, exemptions: Exemptions, notify_only: bool) -> Decision:
+    """Decide how a finding about `facts.target` is applied."""
+    target = facts.target
+    if is_guardrail_own(target.name, facts.tags, exemptions.name_prefix):
         return Decision.GUARDRAIL_OWN
-    if facts.name in exempt_names:
+    if target.name in exemptions.names.get(target.kind, frozenset()):
         return Decision.EXEMPT_BY_NAME
     if facts.tags.get(TAG_EXEMPT, "").strip().lower() == "true":
         return Decision.EXEMPT_BY_TAG
-    return Decision.NOTIFY_ONLY if notify_only else Decision.THROTTLE
+    return Decision.NOTIFY_ONLY if notify_only else Decision.ENFORCE

@@ -8,17 +8,20 @@ from datetime import datetime
 import boto3
 
 from guardrail.adapters.athena_counters import AthenaCounters
-from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations, WorkgroupSwitch
+from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
+from guardrail.adapters.athena_workgroups import AthenaWorkgroups
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.adapters.ledger import Ledger
 from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.config import Settings
-from guardrail.detectors.athena.notices import Notices
 from guardrail.detectors.athena.ports import QueryLookup
 from guardrail.detectors.athena.watch import AthenaWatch
 from guardrail.detectors.invocation_scan import InvocationScan
+from guardrail.domain import TargetKind
+from guardrail.enforcement.actions import DisableWorkgroup, ThrottleFunction
 from guardrail.enforcement.enforcer import Enforcer, utc_now
+from guardrail.enforcement.policy import Exemptions
 
 
 def session_for(settings: Settings) -> boto3.session.Session:
@@ -32,14 +35,20 @@ def build_enforcer(
     session: boto3.session.Session | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> tuple[Enforcer, LambdaControl]:
-    """Build the enforcement path (and its Lambda adapter) for the given settings."""
+    """Build the enforcement path, with every kind of action, (and its Lambda adapter) for the settings."""
     session = session or session_for(settings)
     functions = LambdaControl(boto3_session=session)
     enforcer = Enforcer(
-        settings=settings,
-        functions=functions,
+        actions=[
+            ThrottleFunction(functions),
+            DisableWorkgroup(AthenaWorkgroups(boto3_session=session)),
+        ],
         ledger=Ledger(settings.ledger_table, boto3_session=session),
         alerts=SnsAlerts(settings.alert_topic_arn, boto3_session=session),
+        exemptions=Exemptions(settings.name_prefix, {TargetKind.FUNCTION: settings.exempt_functions}),
+        notify_only=settings.notify_only,
+        region=settings.region,
+        kill_switch_function=settings.kill_switch_function,
         clock=clock,
     )
     return enforcer, functions
@@ -68,12 +77,6 @@ def build_watch(
         queries=queries or AthenaQueries(boto3_session=session),
         locations=DataLocations(boto3_session=session),
         enforcer=enforcer,
-        notices=Notices(
-            signals=Ledger(settings.ledger_table, boto3_session=session),
-            alerts=SnsAlerts(settings.alert_topic_arn, boto3_session=session),
-            workgroups=WorkgroupSwitch(boto3_session=session),
-            region=settings.region,
-        ),
     )
 
 

@@ -23,7 +23,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     scheduled: EventBridgeModel = parse(event=event, model=EventBridgeModel)
     scan, enforcer = build_scan(Settings.from_env())
     report = scan.run(scheduled.time)
-    results = [enforcer.throttle(finding).to_dict() for finding in report.findings]
+    results = [enforcer.enforce(finding).to_dict() for finding in report.findings]
     logger.info(
         "invocation scan done",
         extra={"why": report.why, "functions_scanned": report.functions_scanned, "results": results},

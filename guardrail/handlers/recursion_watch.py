@@ -27,6 +27,6 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     if not findings:
         return {"ok": True, "results": []}
     enforcer, _ = build_enforcer(Settings.from_env())
-    results = [enforcer.throttle(finding).to_dict() for finding in findings]
+    results = [enforcer.enforce(finding).to_dict() for finding in findings]
     logger.info("recursion signal enforced", extra={"results": results})
     return {"ok": True, "results": results}

@@ -2,64 +2,110 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import json
+from typing import Annotated, Any, Literal, Self
 
 from aws_lambda_powertools.utilities.parser import parse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from guardrail.errors import GuardrailError, InvalidFunctionRef
-from guardrail.functions import function_name
+from guardrail.domain import Target, TargetKind
+from guardrail.enforcement.actions import ACTIONS
+from guardrail.errors import GuardrailError, InvalidTargetRef
 
-MAX_FUNCTIONS = 200
+MAX_TARGETS = 200
+_Names = Annotated[list[str], Field(min_length=1, max_length=MAX_TARGETS)]
 
 
 class InvalidRequest(GuardrailError):
     """A kill-switch request that does not follow the contract."""
 
 
-def _names(refs: list[str]) -> list[str]:
-    names: list[str] = []
-    for ref in refs:
-        try:
-            name = function_name(ref)
-        except InvalidFunctionRef as exc:
-            raise ValueError(str(exc)) from exc
-        if name not in names:
-            names.append(name)
-    return names
+def _names(field: str, refs: list[str] | None) -> list[str] | None:
+    """Each reference validated by its kind's action, as names, duplicates dropped."""
+    if refs is None:
+        return None
+    validate = ACTIONS[TargetKind(field.removesuffix("s"))].validate
+    try:
+        return list(dict.fromkeys(validate(ref) for ref in refs))
+    except InvalidTargetRef as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _names_or_all(field: str, value: Any) -> Any:
+    if value is None or value == "all":
+        return value
+    if not isinstance(value, list) or not value or not all(isinstance(ref, str) for ref in value):
+        kind = field.removesuffix("s")
+        raise ValueError(f'must be "all" or a non-empty list of {kind} names, not {json.dumps(value)}')
+    if len(value) > MAX_TARGETS:
+        raise ValueError(f"at most {MAX_TARGETS} names, not {len(value)}")
+    return _names(field, value)
 
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ThrottleRequest(_Request):
-    """Throttle the named functions."""
+class _Targets(_Request):
+    """A request that names functions, workgroups, or both (one field per kind: `functions`, ...)."""
+
+    @model_validator(mode="after")
+    def _some(self) -> Self:
+        if all(getattr(self, kind.plural, None) is None for kind in TargetKind):
+            raise ValueError("name functions, workgroups, or both")
+        return self
+
+    def targets(self) -> list[Target]:
+        """The targets named one by one, functions first (`"all"` is resolved from the ledger)."""
+        return [
+            Target(kind, name)
+            for kind in TargetKind
+            if isinstance(names := getattr(self, kind.plural, None), list)
+            for name in names
+        ]
+
+
+class ThrottleRequest(_Targets):
+    """Throttle the named functions and disable the named workgroups (at least one of either)."""
 
     action: Literal["throttle"]
-    functions: Annotated[list[str], Field(min_length=1, max_length=MAX_FUNCTIONS)]
+    functions: _Names | None = None
+    workgroups: _Names | None = None
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
 
-    @field_validator("functions")
+    @field_validator("functions", "workgroups")
     @classmethod
-    def _refs(cls, value: list[str]) -> list[str]:
-        return _names(value)
+    def _refs(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        return _names(str(info.field_name), value)
 
 
-class RestoreRequest(_Request):
-    """Restore the named functions, or every function the guardrail holds."""
+class RestoreRequest(_Targets):
+    """Restore the named functions and workgroups, or `"all"` of a kind that the guardrail holds."""
 
     action: Literal["restore"]
-    functions: Literal["all"] | Annotated[list[str], Field(min_length=1, max_length=MAX_FUNCTIONS)]
+    functions: Literal["all"] | list[str] | None = None
+    workgroups: Literal["all"] | list[str] | None = None
 
-    @field_validator("functions")
+    @field_validator("functions", "workgroups", mode="before")
     @classmethod
-    def _refs(cls, value: Literal["all"] | list[str]) -> Literal["all"] | list[str]:
-        return value if value == "all" else _names(value)
+    def _refs(cls, value: Any, info: ValidationInfo) -> Any:
+        return _names_or_all(str(info.field_name), value)
+
+    def all_of(self) -> list[TargetKind]:
+        """The kinds whose every held target is to be restored."""
+        return [kind for kind in TargetKind if getattr(self, kind.plural, None) == "all"]
 
 
 class StatusRequest(_Request):
-    """List what the guardrail currently holds throttled or flagged."""
+    """List what the guardrail currently holds: throttled functions, disabled workgroups, flags."""
 
     action: Literal["status"]
 
@@ -97,7 +143,7 @@ def parse_request(
 def _explain(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors(include_url=False):
-        location = ".".join(str(part) for part in error["loc"][1:] or error["loc"]) or "request"
+        location = ".".join(str(part) for part in error["loc"][1:]) or "request"  # [0] is the action
         message = error["msg"].removeprefix("Value error, ")
         problems.append(f"{location}: {message}")
     return "; ".join(dict.fromkeys(problems))

@@ -8,9 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from guardrail.domain import Finding, Outcome, Result
-from guardrail.enforcement.enforcer import AwsError, Enforcer, describe_error
+from guardrail.domain import VOCABULARY, ActionRecord, Finding, Outcome, Result, Status, Target
+from guardrail.enforcement.enforcer import Enforcer
 from guardrail.enforcement.ports import FunctionControl
+from guardrail.errors import GuardrailError
 from guardrail.kill_switch.requests import PanicRequest, RestoreRequest, StatusRequest, ThrottleRequest
 
 logger = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ _WORKERS = 8
 
 
 class KillSwitch:
-    """Answers throttle, restore, status and panic requests with one result per function."""
+    """Answers throttle, restore, status and panic requests with one result per target."""
 
     def __init__(
         self, *, enforcer: Enforcer, functions: FunctionControl, clock: Callable[[], datetime]
@@ -34,62 +35,53 @@ class KillSwitch:
     ) -> dict[str, Any]:
         """Carry out one request and answer it as a JSON-ready dict."""
         if isinstance(request, ThrottleRequest):
-            outcomes = self._throttle(request.functions, request.reason, DETECTOR)
+            outcomes = self._enforce(request.targets(), request.reason, DETECTOR)
         elif isinstance(request, RestoreRequest):
-            names = (
-                [r.function for r in self._enforcer.active()]
-                if request.functions == "all"
-                else request.functions
-            )
+            held = [record.target for kind in request.all_of() for record in self._enforcer.active(kind)]
             outcomes = self._each(
-                names, lambda name: self._enforcer.restore(name, reason="kill switch restore")
+                [*request.targets(), *held],
+                lambda target: self._enforcer.restore(target, reason="kill switch restore"),
             )
         elif isinstance(request, PanicRequest):
-            outcomes = self._throttle(self._functions.function_names(), request.reason, f"{DETECTOR}:panic")
+            functions = map(Target.function, self._functions.function_names())
+            outcomes = self._enforce(functions, request.reason, f"{DETECTOR}:panic")
         else:
-            return self._status()
-        return {
-            "ok": True,
-            "action": request.action,
-            "mode": self._mode,
-            "results": [outcome.to_dict() for outcome in outcomes],
-        }
+            return self._answer("status", [_held(record) for record in self._enforcer.active()])
+        return self._answer(request.action, [outcome.to_dict() for outcome in outcomes])
 
-    @property
-    def _mode(self) -> str:
-        return "notify-only" if self._enforcer.notify_only else "enforce"
+    def _answer(self, action: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+        mode = "notify-only" if self._enforcer.notify_only else "enforce"
+        return {"ok": True, "action": action, "mode": mode, "results": results}
 
-    def _throttle(self, names: Iterable[str], reason: str, detector: str) -> list[Outcome]:
+    def _enforce(self, targets: Iterable[Target], reason: str, detector: str) -> list[Outcome]:
         observed_at = self._clock()
         return self._each(
-            names,
-            lambda name: self._enforcer.throttle(
-                Finding(function=name, detector=detector, reason=reason, observed_at=observed_at)
+            targets,
+            lambda target: self._enforcer.enforce(
+                Finding(target=target, detector=detector, reason=reason, observed_at=observed_at)
             ),
         )
 
-    def _status(self) -> dict[str, Any]:
-        results = [
-            {
-                "function": record.function,
-                "result": record.status.value,
-                "since": record.throttled_at.isoformat(),
-                "detector": record.detector,
-                "reason": record.reason,
-                "prior_reservation": record.prior_reservation,
-            }
-            for record in self._enforcer.active()
-        ]
-        return {"ok": True, "action": "status", "mode": self._mode, "results": results}
-
     @staticmethod
-    def _each(names: Iterable[str], act: Callable[[str], Outcome]) -> list[Outcome]:
-        def safely(name: str) -> Outcome:
+    def _each(targets: Iterable[Target], act: Callable[[Target], Outcome]) -> list[Outcome]:
+        def safely(target: Target) -> Outcome:
             try:
-                return act(name)
-            except AwsError as exc:  # one function's failure must not lose the others' results
-                logger.exception("kill switch could not act on %s", name)
-                return Outcome(name, Result.ERROR, error=describe_error(exc))
+                return act(target)
+            except GuardrailError as exc:  # one target's failure must not lose the others' results
+                logger.exception("kill switch could not act on %s", target)
+                return Outcome(target, Result.ERROR, error=str(exc))
 
         with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-            return list(pool.map(safely, names))
+            return list(pool.map(safely, targets))
+
+
+def _held(record: ActionRecord) -> dict[str, Any]:
+    words = VOCABULARY[record.target.kind]
+    return {
+        record.target.kind.value: record.target.name,
+        "result": words.applied.value if record.status is Status.ENFORCED else record.status.value,
+        "since": record.acted_at.isoformat(),
+        "detector": record.detector,
+        "reason": record.reason,
+        words.prior_field: record.prior,
+    }

@@ -2,7 +2,8 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from guardrail.adapters.athena_counters import AthenaCounters
-from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations, WorkgroupSwitch
+from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
+from guardrail.adapters.athena_workgroups import AthenaWorkgroups
 from guardrail.errors import ConfigError
 from infra.app import cdk_json_context
 from tests.infra.conftest import synthesize
@@ -60,7 +61,7 @@ def test_role_gets_every_permission_its_adapters_declare(synthesized):
         *AthenaCounters.PERMISSIONS,
         *AthenaQueries.PERMISSIONS,
         *DataLocations.PERMISSIONS,
-        *WorkgroupSwitch.PERMISSIONS,
+        *AthenaWorkgroups.PERMISSIONS,
     }
     assert declared <= granted, declared - granted
 

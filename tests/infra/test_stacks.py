@@ -13,12 +13,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 
 from guardrail.adapters.athena_counters import AthenaCounters
-from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations, WorkgroupSwitch
+from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
-from guardrail.adapters.lambda_functions import LambdaControl
-from guardrail.adapters.ledger import Ledger
+from guardrail.adapters.ledger import ACTIVE_INDEX, ACTIVE_INDEX_PARTITION_KEY, ACTIVE_INDEX_SORT_KEY, Ledger
 from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.config import GuardrailConfig
+from guardrail.enforcement import ACTIONS
 from infra.app import cdk_json_context
 from infra.nag import add_checks
 from infra.state import GuardrailState
@@ -57,6 +57,20 @@ def test_ledger_table_has_pitr_ttl_and_the_keys_the_code_uses(synthesized):
             "DeletionProtectionEnabled": True,
         },
     )
+
+
+def test_ledger_has_the_sparse_index_status_reads(synthesized):
+    [table] = synthesized.state_template.find_resources("AWS::DynamoDB::Table").values()
+    [index] = table["Properties"]["GlobalSecondaryIndexes"]
+    assert index == {
+        "IndexName": ACTIVE_INDEX,
+        "KeySchema": [
+            {"AttributeName": ACTIVE_INDEX_PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": ACTIVE_INDEX_SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+    assert "dynamodb:Scan" not in Ledger.PERMISSIONS
 
 
 def test_alert_topic_is_kms_encrypted_and_refuses_plain_http(synthesized):
@@ -138,15 +152,14 @@ def _allowed(statements: list[dict]) -> set[str]:
     return set().union(*(_actions(s) for s in statements if s["Effect"] == "Allow"))
 
 
-ENFORCEMENT = set(LambdaControl.PERMISSIONS) | set(Ledger.PERMISSIONS) | set(SnsAlerts.PERMISSIONS)
+ACTIONS_PERMISSIONS = {p for action in ACTIONS.values() for p in action.permissions}
+ENFORCEMENT = (
+    ACTIONS_PERMISSIONS | {"lambda:ListFunctions"} | set(Ledger.PERMISSIONS) | set(SnsAlerts.PERMISSIONS)
+)
 DECLARED = (
     ENFORCEMENT
     | set(CloudWatchMetrics.PERMISSIONS)
-    | {
-        p
-        for adapter in (AthenaCounters, AthenaQueries, DataLocations, WorkgroupSwitch)
-        for p in adapter.PERMISSIONS
-    }
+    | {p for adapter in (AthenaCounters, AthenaQueries, DataLocations) for p in adapter.PERMISSIONS}
 )
 LOGS_AND_KMS = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:GenerateDataKey", "kms:Decrypt"}
 
@@ -159,6 +172,18 @@ def test_iam_is_built_from_the_adapters_declared_actions(synthesized):
         assert _allowed(statements) >= ENFORCEMENT | LOGS_AND_KMS
         assert _allowed(statements) <= DECLARED | LOGS_AND_KMS
         assert not any("*" in action for action in _allowed(statements))
+
+
+def test_every_function_may_apply_and_undo_every_registered_action_on_its_kind(synthesized):
+    for statements in _policies(synthesized.service_template).values():
+        for action in ACTIONS.values():
+            grants = [
+                s for s in statements if s["Effect"] == "Allow" and _actions(s) >= set(action.permissions)
+            ]
+            assert grants, f"{action.__name__} is not granted"
+            assert all(f":{action.kind.value}" in json.dumps(g["Resource"]) for g in grants)
+        ledger = [s for s in statements if _actions(s) >= set(Ledger.PERMISSIONS)]
+        assert any(f"/index/{ACTIVE_INDEX}" in json.dumps(s["Resource"]) for s in ledger)
 
 
 def test_guardrail_may_not_change_its_own_functions(synthesized):

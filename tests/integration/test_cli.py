@@ -1,7 +1,8 @@
 """The `guardrail` command against the kill switch's real handler, on moto.
 
 moto cannot run Lambda code, so `lambda.Invoke` is answered by the local bridge, which runs the
-deployed function's handler in-process with the function's configured environment.
+deployed function's handler in-process with the function's configured environment. moto cannot
+update an Athena workgroup, so workgroups are faked with botocore's Stubber (`workgroups` fixture).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import pytest
 
 from devtools.lambda_bridge import LambdaBridge
 from guardrail import cli
+from guardrail.domain import Finding, Result, Target
 
 KILL_SWITCH = "runaway-guardrail-kill-switch"
 
@@ -79,3 +81,60 @@ def test_panic_needs_confirmation_when_not_interactive(guardrail_cli, deployed, 
     assert code == cli.EXIT_OK
     assert deployed.reservation("nightly-batch") == 0
     assert f"{KILL_SWITCH}  exempt" in out
+
+
+def test_workgroups_are_listed_restored_and_disabled_by_name(guardrail_cli, deployed, workgroups):
+    """Athena is faked at the adapter boundary with botocore's Stubber (moto cannot update a workgroup)."""
+    workgroups.expect_disable("primary", prior="ENABLED")
+    finding = Finding(Target.workgroup("primary"), "athena-watch", "alice: 12 queries", deployed.clock())
+    assert deployed.enforcer().enforce(finding).result is Result.DISABLED  # as the Athena watch does
+
+    code, out, _ = guardrail_cli("status")
+    assert code == cli.EXIT_OK
+    assert out.splitlines()[0] == "status (enforce): 0 function(s), 1 workgroup(s)"
+    assert "workgroup primary  disabled" in out
+    assert "prior state ENABLED" in out
+
+    workgroups.expect_set("primary", "ENABLED")
+    code, out, _ = guardrail_cli("restore", "--workgroup", "primary")
+    assert code == cli.EXIT_OK
+    assert "workgroup primary  restored          prior state ENABLED" in out
+    code, out, _ = guardrail_cli("status")
+    assert out.splitlines()[0] == "status (enforce): 0 function(s)"
+
+    workgroups.expect_disable("primary", prior="ENABLED")
+    code, out, _ = guardrail_cli("throttle", "nightly-batch", "--workgroup", "primary", "--reason", "loop")
+    assert code == cli.EXIT_OK
+    assert "nightly-batch      throttled" in out
+    assert "workgroup primary  disabled" in out
+
+
+def test_restore_all_restores_functions_and_workgroups(guardrail_cli, deployed, workgroups):
+    workgroups.expect_disable("primary", prior="DISABLED")
+    code, _, _ = guardrail_cli("throttle", "nightly-batch", "--workgroup", "primary", "--reason", "loop")
+    assert code == cli.EXIT_OK
+
+    workgroups.expect_set("primary", "DISABLED")  # it was disabled before: it stays so
+    code, out, _ = guardrail_cli("--json", "restore", "--all")
+
+    assert code == cli.EXIT_OK
+    assert '"workgroup": "primary"' in out
+    assert '"prior_state": "DISABLED"' in out
+    assert deployed.reservation("nightly-batch") == 7
+
+
+def test_bad_workgroup_requests_are_rejected_or_reported(guardrail_cli, deployed, workgroups, capsys):
+    workgroups.expect_missing("ghost")
+    code, out, _ = guardrail_cli("restore", "--workgroup", "ghost")
+    assert code == cli.EXIT_PARTIAL
+    assert "workgroup ghost  not-found" in out
+
+    code, out, _ = guardrail_cli("restore", "--workgroup", "no spaces allowed")
+    assert code == cli.EXIT_REJECTED
+    assert "is not an Athena workgroup name" in out
+
+    for argv in (["restore"], ["restore", "--all", "nightly-batch"], ["throttle", "--reason", "x"]):
+        with pytest.raises(SystemExit) as exit_:
+            guardrail_cli(*argv)
+        assert exit_.value.code == cli.EXIT_REJECTED
+    assert "needs a FUNCTION, a --workgroup" in capsys.readouterr().err

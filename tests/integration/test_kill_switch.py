@@ -43,7 +43,7 @@ def functions(make_function):
 
 
 def results(response):
-    return {r["function"]: r["result"] for r in response["results"]}
+    return {r["function"]: r["result"] for r in response["results"] if "function" in r}
 
 
 def test_throttle_status_restore_round_trip(invoke, deployed, functions):
@@ -139,6 +139,18 @@ def test_notify_only_mode_answers_the_notify_only_equivalents(invoke, deployed, 
         ({"action": "restore", "functions": "everything"}, "functions"),
         ({"action": "status", "extra": 1}, "extra: Extra inputs are not permitted"),
         ({"action": "panic"}, "reason: Field required"),
+        (
+            {"action": "restore", "workgroups": 5},
+            'workgroups: must be "all" or a non-empty list of workgroup',
+        ),
+        (
+            {"action": "restore", "workgroups": ["primary", "bad name"]},
+            "'bad name' is not an Athena workgroup",
+        ),
+        ({"action": "restore"}, "name functions, workgroups, or both"),
+        ({"action": "throttle", "reason": "x"}, "name functions, workgroups, or both"),
+        ({"action": "throttle", "workgroups": 5, "reason": "x"}, "workgroups: Input should be a valid list"),
+        ({"action": "restore", "functions": [], "workgroups": "all"}, "non-empty list of function names"),
         (["throttle"], "must be one JSON object"),
         ("throttle", "must be one JSON object"),
     ],
@@ -154,6 +166,32 @@ def test_malformed_request_changes_nothing_and_names_the_problem(
     assert deployed.reservation("nightly-batch") == 7
     assert Ledger(deployed.settings.ledger_table, boto3_session=deployed.session).active() == []
     assert deployed.alerts() == []
+
+
+def test_one_request_restores_functions_and_workgroups(invoke, deployed, functions, workgroups):
+    """Athena is faked at the adapter boundary with botocore's Stubber (moto cannot update a workgroup)."""
+    workgroups.expect_disable("primary", prior="ENABLED")
+    response = invoke(
+        {"action": "throttle", "functions": ["nightly-batch"], "workgroups": ["primary"], "reason": "loop"}
+    )
+    assert response["results"] == [
+        {"function": "nightly-batch", "result": "throttled", "prior_reservation": 7, "alert_sent": True},
+        {"workgroup": "primary", "result": "disabled", "prior_state": "ENABLED", "alert_sent": True},
+    ]
+    status = invoke({"action": "status"})["results"]
+    assert [(r.get("function") or r.get("workgroup"), r["result"]) for r in status] == [
+        ("nightly-batch", "throttled"),
+        ("primary", "disabled"),
+    ]
+
+    workgroups.expect_set("primary", "ENABLED")
+    restored = invoke({"action": "restore", "functions": ["nightly-batch"], "workgroups": "all"})
+
+    assert results(restored) == {"nightly-batch": "restored"}
+    assert [r["result"] for r in restored["results"] if "workgroup" in r] == ["restored"]
+    assert deployed.reservation("nightly-batch") == 7
+    assert invoke({"action": "status"})["results"] == []
+    assert invoke({"action": "restore", "workgroups": "all"})["results"] == []
 
 
 def test_one_functions_aws_failure_does_not_lose_the_others(invoke, deployed, functions, monkeypatch):

@@ -1,18 +1,34 @@
-"""Every AWS call the adapters make is declared in their PERMISSIONS, from which IAM is built."""
+"""Every AWS call enforcement makes is declared (by the actions and adapters) and granted from there.
+
+Athena's workgroup calls go through botocore's Stubber (moto cannot update a workgroup); the calls
+are recorded on the clients all the same.
+"""
 
 from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from guardrail.adapters.athena_workgroups import AthenaWorkgroups
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.adapters.ledger import Ledger
 from guardrail.adapters.sns_alerts import SnsAlerts
-from guardrail.domain import Finding, Result
+from guardrail.domain import Finding, Result, Target
+from guardrail.enforcement import ACTIONS
+from guardrail.enforcement.actions import DisableWorkgroup, ThrottleFunction
 
-_IAM_PREFIX = {"Lambda": "lambda", "DynamoDB": "dynamodb", "SNS": "sns"}
+_IAM_PREFIX = {"Lambda": "lambda", "DynamoDB": "dynamodb", "SNS": "sns", "Athena": "athena"}
+ADAPTERS = {ThrottleFunction: LambdaControl, DisableWorkgroup: AthenaWorkgroups}
 
 
-def test_enforcement_calls_only_declared_actions(deployed, make_function):
+def test_every_action_declares_the_permissions_its_adapter_holds():
+    assert set(ACTIONS.values()) == set(ADAPTERS)
+    for action, adapter in ADAPTERS.items():
+        assert action.permissions, f"{action.__name__} declares no IAM permissions"
+        assert set(action.permissions) <= set(adapter.PERMISSIONS)
+    assert "dynamodb:Scan" not in Ledger.PERMISSIONS
+
+
+def test_enforcement_calls_only_declared_actions(deployed, make_function, workgroups):
     make_function("nightly-batch", reserved=7)
     make_function("spare")
     called: set[str] = set()
@@ -21,16 +37,26 @@ def test_enforcement_calls_only_declared_actions(deployed, make_function):
         called.add(f"{_IAM_PREFIX[model.service_model.service_id]}:{model.name}")
 
     deployed.session.events.register("before-call.*.*", record)
+    workgroups.client.meta.events.register(
+        "before-parameter-build.*.*", record
+    )  # the Stubber answers before-call
     enforcer = deployed.enforcer()
-    assert (
-        enforcer.throttle(Finding("nightly-batch", "t", "r", deployed.clock(), {}, "k")).result
-        is Result.THROTTLED
+    function, spare, primary = (
+        Target.function("nightly-batch"),
+        Target.function("spare"),
+        Target.workgroup("primary"),
     )
-    enforcer.throttle(Finding("nightly-batch", "t", "r", deployed.clock(), {}, "k"))
-    enforcer.throttle(Finding("spare", "t", "r", deployed.clock()))
+    assert enforcer.enforce(Finding(function, "t", "r", deployed.clock(), {}, "k")).result is Result.THROTTLED
+    enforcer.enforce(Finding(function, "t", "r", deployed.clock(), {}, "k"))
+    enforcer.enforce(Finding(spare, "t", "r", deployed.clock()))
+    workgroups.expect_disable("primary")
+    enforcer.enforce(Finding(primary, "t", "r", deployed.clock()))
     enforcer.active()
-    enforcer.restore("nightly-batch")
-    enforcer.restore("spare")
+    Ledger(deployed.settings.ledger_table, boto3_session=deployed.session).audit_trail(primary)
+    enforcer.restore(function)
+    enforcer.restore(spare)
+    workgroups.expect_set("primary", "ENABLED")
+    enforcer.restore(primary)
 
     def fail(**_kwargs):
         raise ClientError(
@@ -38,9 +64,10 @@ def test_enforcement_calls_only_declared_actions(deployed, make_function):
         )
 
     deployed.session.events.register("before-call.lambda.PutFunctionConcurrency", fail)
-    assert enforcer.throttle(Finding("spare", "t", "r", deployed.clock(), {}, "k2")).result is Result.ERROR
+    assert enforcer.enforce(Finding(spare, "t", "r", deployed.clock(), {}, "k2")).result is Result.ERROR
     list(LambdaControl(boto3_session=deployed.session).function_names())
 
     declared = set(LambdaControl.PERMISSIONS) | set(Ledger.PERMISSIONS) | set(SnsAlerts.PERMISSIONS)
+    declared |= {permission for action in ACTIONS.values() for permission in action.permissions}
     assert called <= declared, f"undeclared: {sorted(called - declared)}"
     assert declared - called == set(), f"declared but never exercised here: {sorted(declared - called)}"

@@ -2,19 +2,22 @@ import json
 import shlex
 from datetime import UTC, datetime
 
-from guardrail.alerts import AlertEvent, EventType, render
+from guardrail.alerts import AlertEvent, Phase, render, render_notice
+from guardrail.domain import Notice, Target
+
+AT = datetime(2026, 11, 28, 2, 30, tzinfo=UTC)
 
 
 def event(**overrides):
     values = {
-        "event_type": EventType.THROTTLED,
-        "function": "nightly-batch",
+        "phase": Phase.APPLIED,
+        "target": Target.function("nightly-batch"),
         "detector": "athena-watch",
         "reason": "412 queries in 5 minutes",
-        "at": datetime(2026, 11, 28, 2, 30, tzinfo=UTC),
+        "at": AT,
         "region": "us-west-2",
         "kill_switch_function": "runaway-guardrail-kill-switch",
-        "prior_reservation": 7,
+        "prior": 7,
         "evidence": {"queries": 412, "cross_region": ["ap-northeast-1"]},
     }
     return AlertEvent(**{**values, **overrides})
@@ -30,6 +33,7 @@ def test_throttle_alert_names_everything_and_the_undo_command():
         "athena-watch",
         7,
     )
+    assert doc["target_kind"] == "function"
     assert doc["time"] == "2026-11-28T02:30:00+00:00"
     assert doc["evidence"]["queries"] == 412
     undo = doc["undo"]
@@ -48,7 +52,7 @@ def test_throttle_alert_names_everything_and_the_undo_command():
 
 
 def test_sns_message_carries_text_for_email_and_json_for_machines():
-    alert = render(event(prior_reservation=None))
+    alert = render(event(prior=None))
     message = json.loads(alert.sns_message())
 
     assert message["default"] == message["email"] == alert.text
@@ -62,12 +66,58 @@ def test_sns_message_carries_text_for_email_and_json_for_machines():
 
 
 def test_restore_alert_offers_to_throttle_again_and_failures_offer_nothing():
-    assert render(event(event_type=EventType.RESTORED)).document["undo"]["action"] == "throttle"
-    failed = render(event(event_type=EventType.THROTTLE_FAILED, error="AccessDenied: no"))
+    assert render(event(phase=Phase.RESTORED)).document["undo"]["action"] == "throttle"
+    failed = render(event(phase=Phase.APPLY_FAILED, error="AccessDenied: no"))
+    assert failed.document["event_type"] == "throttle-failed"
     assert failed.document["undo"] is None
     assert "FAILED" in failed.subject
     assert "AccessDenied" in failed.text
 
 
+def test_workgroup_alerts_read_as_workgroups_and_undo_through_the_kill_switch():
+    workgroup = Target.workgroup("primary")
+    alert = render(event(target=workgroup, prior="ENABLED"))
+
+    doc = alert.document
+    assert (doc["event_type"], doc["workgroup"], doc["prior_state"]) == ("disabled", "primary", "ENABLED")
+    assert "function" not in doc
+    assert alert.subject == "[guardrail] disabled Athena workgroup primary (no new query can start in it)"
+    assert "Workgroup:           primary (us-west-2)" in alert.text
+    assert "Prior state:         ENABLED" in alert.text
+    assert doc["undo"]["payload"] == {"action": "restore", "workgroups": ["primary"]}
+    assert doc["undo"]["guardrail_cli"].endswith(" restore --workgroup primary")
+    assert alert.attributes == {"event_type": "disabled", "workgroup": "primary", "detector": "athena-watch"}
+    again = render(event(target=workgroup, phase=Phase.RESTORED, prior="ENABLED")).document["undo"]
+    assert again["payload"]["workgroups"] == ["primary"]
+    assert "throttle --workgroup primary --reason" in again["guardrail_cli"]
+    kinds = {phase: render(event(target=workgroup, phase=phase)).document["event_type"] for phase in Phase}
+    assert kinds == {
+        Phase.APPLIED: "disabled",
+        Phase.WOULD_APPLY: "would-disable",
+        Phase.RESTORED: "restored",
+        Phase.CLEARED: "cleared",
+        Phase.APPLY_FAILED: "disable-failed",
+        Phase.RESTORE_FAILED: "restore-failed",
+    }
+
+
+def test_notice_says_nothing_was_changed_and_offers_no_undo():
+    notice = Notice(
+        subject="arn:aws:iam::123456789012:user/alice",
+        detector="athena-watch",
+        reason="12 queries in 5 min (limit 2)",
+        observed_at=AT,
+        evidence={"rules": "query-rate", "workgroup": "primary"},
+    )
+    alert = render_notice(notice, region="us-west-2")
+
+    doc = alert.document
+    assert (doc["event_type"], doc["subject"], doc["undo"]) == ("alerted", notice.subject, None)
+    assert doc["evidence"]["rules"] == "query-rate"
+    assert "nothing was changed" in alert.subject
+    assert "Subject:             arn:aws:iam::123456789012:user/alice (us-west-2)" in alert.text
+    assert alert.attributes["event_type"] == "alerted"
+
+
 def test_subject_fits_sns_limit():
-    assert len(render(event(function="f" * 64, event_type=EventType.WOULD_THROTTLE)).subject) <= 100
+    assert len(render(event(target=Target.function("f" * 64), phase=Phase.WOULD_APPLY)).subject) <= 100

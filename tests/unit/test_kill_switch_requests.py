@@ -1,5 +1,8 @@
+import re
+
 import pytest
 
+from guardrail.domain import Target, TargetKind
 from guardrail.kill_switch import PanicRequest, RestoreRequest, StatusRequest, ThrottleRequest, parse_request
 from guardrail.kill_switch.requests import InvalidRequest
 
@@ -28,3 +31,31 @@ def test_every_problem_is_named_at_once():
     assert "functions" in message and "'not ok'" in message
     assert "reason: String should have at least 1 character" in message
     assert "force: Extra inputs are not permitted" in message
+
+
+def test_workgroups_are_named_alone_or_with_functions_and_validated_by_their_action():
+    restore = parse_request({"action": "restore", "workgroups": [" primary ", "primary", "etl.v2"]})
+    assert restore.targets() == [Target.workgroup("primary"), Target.workgroup("etl.v2")]
+    assert restore.all_of() == []
+    both = parse_request({"action": "restore", "functions": ["a"], "workgroups": "all"})
+    assert (both.targets(), both.all_of()) == ([Target.function("a")], [TargetKind.WORKGROUP])
+    throttle = parse_request({"action": "throttle", "workgroups": ["primary"], "reason": "r"})
+    assert throttle.targets() == [Target.workgroup("primary")]
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (
+            {"action": "restore", "workgroups": 5},
+            'workgroups: must be "all" or a non-empty list of workgroup names',
+        ),
+        ({"action": "restore", "workgroups": []}, "non-empty list"),
+        ({"action": "restore", "workgroups": ["w" * 129]}, "is not an Athena workgroup name"),
+        ({"action": "restore"}, "request: name functions, workgroups, or both"),
+        ({"action": "panic", "reason": "r", "workgroups": ["primary"]}, "workgroups: Extra inputs"),
+    ],
+)
+def test_bad_workgroup_requests_name_the_problem(request_, message):
+    with pytest.raises(InvalidRequest, match=re.escape(message)):
+        parse_request(request_)

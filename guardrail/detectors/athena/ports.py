@@ -1,4 +1,4 @@
-"""What the Athena watch needs from AWS, as protocols; `counters`, `lookups` and the ledger implement them."""
+"""What the Athena watch needs from AWS, as protocols; `counters` and `lookups` implement them."""
 
 # ruff: noqa: D102 - protocols mirror the documented adapters
 
@@ -34,15 +34,3 @@ class LocationLookup(Protocol):
     """Where a query's tables live (see `guardrail.adapters.athena_lookups.DataLocations`)."""
 
     def remote_tables(self, facts: QueryFacts, home_region: str) -> dict[str, str]: ...
-
-
-class WorkgroupControl(Protocol):
-    """Disables a workgroup (see `guardrail.adapters.athena_lookups.WorkgroupSwitch`)."""
-
-    def disable(self, workgroup: str) -> None: ...
-
-
-class SignalClaims(Protocol):
-    """Once-only marks with a TTL (see `guardrail.adapters.ledger.Ledger.claim_signal`)."""
-
-    def claim_signal(self, key: str, *, now: datetime, ttl_seconds: int) -> bool: ...

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from guardrail.config.athena_watch import DETECTOR, AthenaWatchConfig
+from guardrail.config.athena_watch import AthenaWatchConfig
 from guardrail.detectors.athena.cost import estimate
 from guardrail.detectors.athena.detect import (
     Action,
@@ -20,9 +20,9 @@ from guardrail.detectors.athena.detect import (
 )
 from guardrail.detectors.athena.events import Caller, Ignored, QueryFinished, QueryStarted, parse_event
 from guardrail.detectors.athena.model import caller_scope, workgroup_scope
-from guardrail.detectors.athena.notices import Notices
+from guardrail.detectors.athena.notices import caller_finding, notice, workgroup_finding
 from guardrail.detectors.athena.ports import CounterStore, LocationLookup, QueryLookup
-from guardrail.domain import Finding, Result
+from guardrail.domain import Result
 from guardrail.enforcement.enforcer import Enforcer
 
 
@@ -48,7 +48,6 @@ class AthenaWatch:
         queries: QueryLookup,
         locations: LocationLookup,
         enforcer: Enforcer,
-        notices: Notices,
     ) -> None:
         self._config = config
         self._region = region
@@ -56,7 +55,6 @@ class AthenaWatch:
         self._queries = queries
         self._locations = locations
         self._enforcer = enforcer
-        self._notices = notices
 
     def handle(self, event: Any) -> Report:
         """Handle one EventBridge event; raises MalformedEvent for an event of the wrong shape."""
@@ -136,19 +134,20 @@ class AthenaWatch:
     def _apply(self, actions: list[Action], event_id: str, at: datetime) -> list[dict[str, Any]]:
         done = []
         for action in actions:
-            result = None
+            result: Result | None = None
             if action.throttle_function:
-                finding = Finding(
-                    function=action.throttle_function,
-                    detector=DETECTOR,
-                    reason=action.reason,
-                    observed_at=at,
-                    evidence={"rules": action.rules, **action.evidence},
-                    dedupe_key=f"{DETECTOR}:{event_id}:{action.rules}",
-                )
-                outcome = self._enforcer.throttle(finding)
-                result = outcome.result.value
-            if result is None or result == Result.NOT_FOUND.value:  # not a Lambda function after all
-                result = self._notices.send(action, at)
-            done.append({"subject": action.subject, "rules": action.rules, "result": result})
+                finding = caller_finding(action, action.throttle_function, at, event_id)
+                result = self._enforcer.enforce(finding).result
+            if result is None or result is Result.NOT_FOUND:  # not a Lambda function after all
+                result = self._without_function(action, event_id, at)
+            done.append({"subject": action.subject, "rules": action.rules, "result": result.value})
         return done
+
+    def _without_function(self, action: Action, event_id: str, at: datetime) -> Result:
+        """Disable the workgroup where configured; otherwise (or if it cannot be) send a notice."""
+        if action.disable_workgroup:
+            finding = workgroup_finding(action, action.disable_workgroup, at, event_id)
+            result = self._enforcer.enforce(finding).result
+            if result not in (Result.NOT_FOUND, Result.EXEMPT):
+                return result
+        return self._enforcer.notify(notice(action, at))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from guardrail.config.invocation_scan import DETECTOR, InvocationScanConfig
-from guardrail.domain import Finding
+from guardrail.domain import Finding, Target
 
 NAMESPACE = "AWS/Lambda"
 INVOCATIONS = "Invocations"
@@ -131,7 +131,7 @@ def _runaway(function: str, samples: Sequence[Sample], config: InvocationScanCon
 
 def _finding(function: str, at: datetime, reason: str, evidence: dict[str, object]) -> Finding:
     return Finding(
-        function=function,
+        target=Target.function(function),
         detector=DETECTOR,
         reason=reason,
         observed_at=at,

@@ -1,13 +1,14 @@
-"""The Lambda adapter: paging (botocore Stubber, since moto ignores paging) and facts (moto)."""
+"""The Lambda adapter: paging (botocore Stubber, since moto ignores paging), facts and errors (moto)."""
 
 from __future__ import annotations
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from guardrail.adapters.lambda_functions import LambdaControl
-from guardrail.errors import FunctionNotFound
+from guardrail.errors import AwsCallFailed, TargetNotFound
 
 
 def test_function_names_follows_every_page():
@@ -36,5 +37,24 @@ def test_facts_reads_reservation_and_tags(aws, make_function):
     facts = control.facts("with-reservation")
     assert (facts.reserved_concurrency, facts.tags) == (7, {"team": "data"})
     assert control.facts("without").reserved_concurrency is None
-    with pytest.raises(FunctionNotFound, match="'ghost' does not exist"):
+    with pytest.raises(TargetNotFound, match="function 'ghost' does not exist"):
         control.facts("ghost")
+    with pytest.raises(TargetNotFound, match="function 'ghost' does not exist"):
+        control.set_reserved("ghost", 0)
+
+
+def test_other_aws_errors_become_aws_call_failed_with_code_and_message(aws, make_function):
+    make_function("locked")
+
+    def deny(**_kwargs):
+        raise ClientError(
+            {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "PutFunctionConcurrency"
+        )
+
+    aws.events.register("before-call.lambda.PutFunctionConcurrency", deny)
+    with pytest.raises(AwsCallFailed, match=r"^AccessDeniedException: no$") as failure:
+        LambdaControl(boto3_session=aws).set_reserved("locked", 0)
+    assert (failure.value.code, failure.value.operation) == (
+        "AccessDeniedException",
+        "PutFunctionConcurrency",
+    )

@@ -113,7 +113,7 @@ def test_runaway_already_in_the_baseline_is_caught_by_the_periodic_sweep(aws, de
     sweep_minute = scan(aws, ["looping-for-days"]).run(start + timedelta(minutes=60))
 
     assert quiet_minute.drilled_down is False
-    assert [f.function for f in sweep_minute.findings] == ["looping-for-days"]
+    assert [f.target.name for f in sweep_minute.findings] == ["looping-for-days"]
 
 
 def test_recursion_dropped_by_lambda_names_the_function(aws, deployed):
@@ -127,7 +127,7 @@ def test_recursion_dropped_by_lambda_names_the_function(aws, deployed):
         .findings
     )
 
-    assert (finding.function, finding.evidence["rule"]) == ("sqs-echo", "recursive-invocations-dropped")
+    assert (finding.target.name, finding.evidence["rule"]) == ("sqs-echo", "recursive-invocations-dropped")
 
 
 def test_drill_down_batches_500_queries_a_call(aws, deployed):
@@ -146,7 +146,7 @@ def test_drill_down_batches_500_queries_a_call(aws, deployed):
         config=InvocationScanConfig(full_sweep_every_minutes=0),
     ).run(start + timedelta(minutes=60))
 
-    assert [f.function for f in report.findings] == ["fn-0007"]
+    assert [f.target.name for f in report.findings] == ["fn-0007"]
     assert batches == [2, 500, 500, 201]  # the account check, then the drill-down
 
 

@@ -62,7 +62,7 @@ def alarm_event(namespace: str) -> dict[str, Any]:
 
 def test_health_runaway_termination_notice_names_the_function() -> None:
     [finding] = findings_from_event(health_event(), account=ACCOUNT)
-    assert finding.function == "nightly-batch"
+    assert finding.target.name == "nightly-batch"
     assert finding.detector == "aws-recursive-loop"
     assert finding.evidence["event_type_code"] == "AWS_LAMBDA_RUNAWAY_TERMINATION_NOTIFICATION"
 
@@ -78,7 +78,7 @@ def test_events_from_another_account_are_refused() -> None:
 
 def test_dropped_recursion_alarm_on_lambdas_namespace_names_the_function() -> None:
     [finding] = findings_from_event(alarm_event("AWS/Lambda"), account=ACCOUNT)
-    assert finding.function == "nightly-batch"
+    assert finding.target.name == "nightly-batch"
 
 
 def test_alarm_on_a_custom_namespace_names_no_function() -> None:

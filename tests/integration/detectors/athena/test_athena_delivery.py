@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import copy
 
-import boto3
-import pytest
-from botocore.exceptions import ClientError
-from botocore.stub import Stubber
-
 from devtools.replay import IncidentReplay
 from guardrail.adapters.athena_counters import AthenaCounters
-from guardrail.adapters.athena_lookups import WorkgroupSwitch
+from guardrail.adapters.ledger import Ledger
 from guardrail.detectors.athena.model import caller_scope, workgroup_scope
-from guardrail.errors import AwsCallFailed
-from guardrail.handlers import composition as runtime
+from guardrail.domain import Target
+from guardrail.handlers import kill_switch
+from tests.integration.detectors.athena.conftest import LambdaContext
 
 SMALL = IncidentReplay(batch_queries=3, loop_minutes=0, duplicate_share=0.0)
 
@@ -57,47 +53,54 @@ def test_bad_events_are_rejected_and_unknown_queries_reported_without_raising(wa
     assert watched.deliver(running)["status"] == "ignored"
 
 
-def test_a_runaway_user_is_alerted_and_its_workgroup_disabled(watch_replay, monkeypatch):
-    """moto lacks athena:UpdateWorkGroup, so the call is checked with botocore's Stubber."""
-    client = boto3.client("athena", region_name="us-east-1")
-    stubber = Stubber(client)
-    stubber.add_response("update_work_group", {}, {"WorkGroup": "primary", "State": "DISABLED"})
-    stubber.activate()
-    monkeypatch.setattr(runtime, "WorkgroupSwitch", lambda **_: WorkgroupSwitch(boto3_client=client))
-    detector = {"caller": {"maxQueriesPerWindow": 2}, "workgroups": {"primary": {"disableOnRunaway": True}}}
-    watched = watch_replay(
-        IncidentReplay(batch_queries=4, loop_minutes=0, batch_interval_seconds=5), detector
-    )
+def deliver_as(watched, principal_arn):
     for query in watched.replay.queries():
         event = watched.replay.start_event(query)
-        event["detail"]["userIdentity"] = {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/alice"}
+        event["detail"]["userIdentity"] = {"type": "IAMUser", "arn": principal_arn}
         watched.deliver(event)
-    stubber.assert_no_pending_responses()
+    return [action["result"] for report in watched.reports for action in report.get("actions", [])]
+
+
+ALICE = "arn:aws:iam::123456789012:user/alice"
+RUNAWAY_USER = IncidentReplay(batch_queries=4, loop_minutes=0, batch_interval_seconds=5)
+
+
+def test_a_runaway_user_disables_the_workgroup_and_the_kill_switch_restores_it(watch_replay, workgroups):
+    """Athena is faked at the adapter boundary with botocore's Stubber (moto cannot update a workgroup)."""
+    workgroups.expect_disable("primary", prior="ENABLED")  # the 3rd query breaks the limit
+    workgroups.expect_read("primary", "DISABLED")  # the 4th: already held, nothing changes
+    detector = {"caller": {"maxQueriesPerWindow": 2}, "workgroups": {"primary": {"disableOnRunaway": True}}}
+    watched = watch_replay(RUNAWAY_USER, detector)
+
+    assert deliver_as(watched, ALICE) == ["disabled", "already-disabled"]
+    assert deliver_as(watched, ALICE) == ["disabled", "already-disabled"]  # redelivered: no new action
     documents = [a["Document"] for a in watched.deployed.alerts()]
-    assert [d["event_type"] for d in documents] == ["athena-disabled-workgroup"]  # once, not per query
-    assert documents[0]["subject"] == "arn:aws:iam::123456789012:user/alice"
-    assert "update-work-group" in documents[0]["undo"]
+    assert [d["event_type"] for d in documents] == ["disabled"]  # once, not per query
+    assert (documents[0]["workgroup"], documents[0]["prior_state"]) == ("primary", "ENABLED")
+    assert documents[0]["evidence"]["subject"] == ALICE
+    assert documents[0]["undo"]["payload"] == {"action": "restore", "workgroups": ["primary"]}
 
+    [held] = kill_switch.handler({"action": "status"}, LambdaContext())["results"]
+    assert (held["workgroup"], held["result"], held["prior_state"]) == ("primary", "disabled", "ENABLED")
+    assert held["detector"] == "athena-watch"
 
-def test_a_failed_aws_call_is_raised_for_lambda_to_retry_and_the_retry_counts_once(
-    watch_replay, deployed, capsys
-):
-    """The first booking transaction fails (moto cannot fail one: a botocore hook raises instead)."""
-    failures = [
-        ClientError({"Error": {"Code": "InternalServerError", "Message": "try again"}}, "TransactWriteItems")
+    workgroups.expect_set("primary", "ENABLED")
+    restored = kill_switch.handler({"action": "restore", "workgroups": ["primary"]}, LambdaContext())
+    assert restored["results"] == [
+        {"workgroup": "primary", "result": "restored", "prior_state": "ENABLED", "alert_sent": True}
     ]
+    assert kill_switch.handler({"action": "status"}, LambdaContext())["results"] == []
+    ledger = Ledger(watched.deployed.settings.ledger_table, boto3_session=watched.deployed.session)
+    trail = [(e.action, e.result, e.detector) for e in ledger.audit_trail(Target.workgroup("primary"))]
+    assert trail == [("disable", "disabled", "athena-watch"), ("restore", "restored", "athena-watch")]
+    assert [a["Document"]["event_type"] for a in watched.deployed.alerts()] == ["restored"]
 
-    def fail_once(**_):
-        if failures:
-            raise failures.pop()
 
-    deployed.session.events.register("before-call.dynamodb.TransactWriteItems", fail_once)
-    watched = watch_replay(SMALL, {})
-    query = watched.replay.queries()[0]
-    event = watched.replay.start_event(query)
-    with pytest.raises(AwsCallFailed, match="InternalServerError: try again"):
-        watched.deliver(event)
-    assert '"AthenaEventsFailed"' in capsys.readouterr().out  # the metric, flushed on the way out
-    assert watched.deliver(event)["status"] == "counted"
-    assert watched.deliver(event)["status"] == "duplicate"
-    assert totals(watched, caller_scope("nightly-batch"), query.started_at).day_queries == 1
+def test_a_runaway_user_with_nothing_to_disable_is_alerted_once_an_hour(watch_replay):
+    watched = watch_replay(RUNAWAY_USER, {"caller": {"maxQueriesPerWindow": 2}})
+
+    assert deliver_as(watched, ALICE) == ["alerted", "already-alerted"]
+    [document] = [a["Document"] for a in watched.deployed.alerts()]
+    assert (document["event_type"], document["subject"], document["undo"]) == ("alerted", ALICE, None)
+    assert document["evidence"]["rules"] == "query-rate"
+    assert "nothing was changed" in document["action"]

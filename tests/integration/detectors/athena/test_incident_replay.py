@@ -46,8 +46,8 @@ def test_incident_is_throttled_within_two_minutes_with_the_cross_region_finding(
     assert cross["data_regions"] == ["ap-northeast-1"]
     assert cross["transferred_gb_last_24_h"] > 0
     assert document["evidence"]["recent_query_ids"]
-    notices = [a["Document"] for a in alerts if a["Document"]["event_type"] == "athena-alerted"]
-    assert [n["rules"] for n in notices] == [["cross-region"]]
+    notices = [a["Document"] for a in alerts if a["Document"]["event_type"] == "alerted"]
+    assert [n["evidence"]["rules"] for n in notices] == ["cross-region"]
 
     spent = [q for q in watched.replay.queries() if q.started_at <= stopped_at]
     looped = [q for q in spent if q.looping]
@@ -71,4 +71,4 @@ def test_a_legitimate_night_of_672_queries_is_never_throttled(watch_replay):
     counted = [r for r in watched.reports if r["status"] == "counted"]
     assert len(counted) == 2 * 672
     event_types = {a["Document"]["event_type"] for a in watched.deployed.alerts()}
-    assert event_types == {"athena-alerted"}  # the daily cross-region notice, nothing else
+    assert event_types == {"alerted"}  # the daily cross-region notice, nothing else

@@ -1,0 +1,59 @@
+"""Adapter over Athena workgroups: read a workgroup's state, disable it, put its state back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from guardrail.adapters.aws_errors import error_code, translated
+from guardrail.adapters.clients import client_for
+from guardrail.domain import Target, WorkgroupState
+
+if TYPE_CHECKING:
+    from mypy_boto3_athena.client import AthenaClient
+
+_RETRIES = Config(retries={"max_attempts": 5, "mode": "adaptive"})
+
+
+def _missing(exc: ClientError) -> bool:
+    # Athena answers an unknown workgroup with InvalidRequestException "WorkGroup <name> is not found"
+    message = str(exc.response.get("Error", {}).get("Message", "")).lower()
+    return error_code(exc) == "InvalidRequestException" and "not found" in message
+
+
+class AthenaWorkgroups:
+    """Reads and sets Athena workgroups' state (a DISABLED workgroup starts no new query).
+
+    Raises TargetNotFound for a workgroup that does not exist, AwsCallFailed for any other AWS error.
+    """
+
+    #: IAM actions this adapter calls; the stack's policy is built from them.
+    PERMISSIONS = ("athena:GetWorkGroup", "athena:UpdateWorkGroup")
+
+    def __init__(
+        self,
+        *,
+        boto3_client: AthenaClient | None = None,
+        boto3_session: boto3.session.Session | None = None,
+        boto_config: Config | None = None,
+    ) -> None:
+        self._client: AthenaClient = client_for(
+            "athena",
+            boto3_client=boto3_client,
+            boto3_session=boto3_session,
+            boto_config=boto_config or _RETRIES,
+        )
+
+    def state(self, name: str) -> WorkgroupState:
+        """The workgroup's state now."""
+        with translated("GetWorkGroup", target=Target.workgroup(name), missing=_missing):
+            workgroup = self._client.get_work_group(WorkGroup=name)["WorkGroup"]
+        return WorkgroupState(workgroup.get("State", WorkgroupState.ENABLED))
+
+    def set_state(self, name: str, state: WorkgroupState) -> None:
+        """Enable or disable the workgroup (queries already running carry on)."""
+        with translated("UpdateWorkGroup", target=Target.workgroup(name), missing=_missing):
+            self._client.update_work_group(WorkGroup=name, State=state.value)

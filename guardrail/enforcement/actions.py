@@ -1,0 +1,128 @@
+"""The changes the guardrail makes to the account: one small class per kind of target.
+
+Shaped after Cloud Custodian's actions: a docstring, the IAM `permissions` the action needs (the
+stack grants exactly these), `validate()` that rejects a bad name before anything runs, and the
+three steps the Enforcer drives: `read` the state to put back, `apply`, `put_back`. They call AWS
+through a port only. A new kind of action (pausing an event source mapping, ...) is one more class
+here, registered with `@register`, plus its adapter and the kind's words in `guardrail.domain`.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from typing import ClassVar, TypeVar
+
+from guardrail.domain import PriorState, Target, TargetFacts, TargetKind, WorkgroupState
+from guardrail.enforcement.ports import FunctionControl, WorkgroupControl
+from guardrail.errors import InvalidTargetRef
+from guardrail.functions import function_name
+
+_WORKGROUP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+class TargetAction(ABC):
+    """One kind of change to the account, and how it is undone exactly."""
+
+    kind: ClassVar[TargetKind]
+    #: IAM actions the action calls (through its adapter); the stack's policy is built from them.
+    permissions: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    @abstractmethod
+    def validate(cls, ref: str) -> str:
+        """The target's name that `ref` refers to; raises InvalidTargetRef."""
+
+    @abstractmethod
+    def read(self, name: str) -> TargetFacts:
+        """The target's state that `put_back` restores, and its tags; raises TargetNotFound."""
+
+    @abstractmethod
+    def apply(self, name: str) -> None:
+        """Stop the target (raises TargetNotFound or AwsCallFailed)."""
+
+    @abstractmethod
+    def put_back(self, name: str, prior: PriorState) -> None:
+        """Put back exactly the state `read` found before the first action."""
+
+
+#: Every kind of action, by the kind of target it acts on.
+ACTIONS: dict[TargetKind, type[TargetAction]] = {}
+_Action = TypeVar("_Action", bound=type[TargetAction])
+
+
+def register(action: _Action) -> _Action:
+    """Class decorator: make an action known to the kill switch's requests and the stack's IAM."""
+    ACTIONS[action.kind] = action
+    return action
+
+
+@register
+class ThrottleFunction(TargetAction):
+    """Set a Lambda function's reserved concurrency to 0; restore puts back its reservation, or none."""
+
+    kind = TargetKind.FUNCTION
+    permissions = (
+        "lambda:GetFunction",
+        "lambda:GetFunctionConcurrency",
+        "lambda:PutFunctionConcurrency",
+        "lambda:DeleteFunctionConcurrency",
+    )
+
+    def __init__(self, functions: FunctionControl) -> None:
+        self._functions = functions
+
+    @classmethod
+    def validate(cls, ref: str) -> str:
+        """A function name, from a name or a full or partial ARN."""
+        return function_name(ref)
+
+    def read(self, name: str) -> TargetFacts:
+        """The function's reserved concurrency (None: unreserved) and tags."""
+        facts = self._functions.facts(name)
+        return TargetFacts(Target.function(facts.name), facts.reserved_concurrency, facts.tags)
+
+    def apply(self, name: str) -> None:
+        """Reserved concurrency 0: no new invocation starts."""
+        self._functions.set_reserved(name, 0)
+
+    def put_back(self, name: str, prior: PriorState) -> None:
+        """The prior reservation, or no reservation at all."""
+        if prior is None:
+            self._functions.clear_reserved(name)
+        else:
+            self._functions.set_reserved(name, int(prior))
+
+
+@register
+class DisableWorkgroup(TargetAction):
+    """Disable an Athena workgroup (no new query starts in it); restore puts back its prior state.
+
+    A workgroup that was already DISABLED is recorded so, and is left DISABLED by the restore.
+    """
+
+    kind = TargetKind.WORKGROUP
+    permissions = ("athena:GetWorkGroup", "athena:UpdateWorkGroup")
+
+    def __init__(self, workgroups: WorkgroupControl) -> None:
+        self._workgroups = workgroups
+
+    @classmethod
+    def validate(cls, ref: str) -> str:
+        """A workgroup name: 1 to 128 letters, digits, `.`, `_` or `-`."""
+        name = ref.strip()
+        if not _WORKGROUP_NAME.match(name):
+            raise InvalidTargetRef(f"{ref!r} is not an Athena workgroup name")
+        return name
+
+    def read(self, name: str) -> TargetFacts:
+        """The workgroup's state: ENABLED or DISABLED."""
+        return TargetFacts(Target.workgroup(name), self._workgroups.state(name).value)
+
+    def apply(self, name: str) -> None:
+        """State DISABLED (queries already running carry on)."""
+        self._workgroups.set_state(name, WorkgroupState.DISABLED)
+
+    def put_back(self, name: str, prior: PriorState) -> None:
+        """The prior state, ENABLED or DISABLED."""
+        self._workgroups.set_state(name, WorkgroupState(str(prior)))

@@ -1,0 +1,67 @@
+"""Athena workgroups faked at the adapter boundary, for every test that disables or restores one.
+
+moto can read a workgroup but cannot update its state (UpdateWorkGroup is not implemented), so the
+workgroup adapter (`AthenaWorkgroups`) gets a real botocore Athena client whose calls botocore's
+Stubber answers. Each expected call is queued with the exact parameters it must carry, in order; a
+call nobody expected fails (and reaches the Enforcer as an AWS error); the fixture checks at the end
+that every expected call was made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from guardrail.adapters.athena_workgroups import AthenaWorkgroups
+from guardrail.handlers import composition
+from tests.conftest import REGION
+
+
+class StubbedWorkgroups:
+    """The Athena calls a test expects the guardrail to make, and their answers."""
+
+    def __init__(self) -> None:
+        self.client = boto3.client(
+            "athena", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
+        self.stubber = Stubber(self.client)
+        self.stubber.activate()
+
+    def expect_read(self, name: str, state: str) -> None:
+        """GetWorkGroup of `name`, answered with `state`."""
+        self.stubber.add_response(
+            "get_work_group", {"WorkGroup": {"Name": name, "State": state}}, {"WorkGroup": name}
+        )
+
+    def expect_set(self, name: str, state: str) -> None:
+        """UpdateWorkGroup of `name` to exactly `state`."""
+        self.stubber.add_response("update_work_group", {}, {"WorkGroup": name, "State": state})
+
+    def expect_missing(self, name: str, operation: str = "get_work_group") -> None:
+        """A call about `name` answered as Athena answers for a workgroup that does not exist."""
+        self.stubber.add_client_error(
+            operation, "InvalidRequestException", f"WorkGroup {name} is not found.", expected_params=None
+        )
+
+    def expect_failure(self, operation: str, code: str = "InternalServerException") -> None:
+        """A call answered with an AWS error."""
+        self.stubber.add_client_error(operation, code, f"{operation} is down")
+
+    def expect_disable(self, name: str, prior: str = "ENABLED") -> None:
+        """What disabling reads and writes: the state to put back, then DISABLED."""
+        self.expect_read(name, prior)
+        self.expect_set(name, "DISABLED")
+
+
+@pytest.fixture
+def workgroups(monkeypatch: pytest.MonkeyPatch) -> Iterator[StubbedWorkgroups]:
+    """Every enforcer the composition root builds in this test uses the stubbed Athena client."""
+    stubbed = StubbedWorkgroups()
+    monkeypatch.setattr(
+        composition, "AthenaWorkgroups", lambda **_: AthenaWorkgroups(boto3_client=stubbed.client)
+    )
+    yield stubbed
+    stubbed.stubber.assert_no_pending_responses()
