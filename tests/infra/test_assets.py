@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -53,9 +54,9 @@ def modules(files: list[str], prefix: str = "") -> list[str]:
 
 
 def loaded_from(path: Path, names: list[str]) -> dict[str, str | None]:
-    """Import `names` in a fresh interpreter with `path` first on sys.path; every module it loaded."""
+    """Import `names` in a fresh interpreter with `path` first on sys.path (and no .pyc written there)."""
     result = subprocess.run(
-        [sys.executable, "-I", "-c", _PROBE, str(path), *names],
+        [sys.executable, "-I", "-B", "-c", _PROBE, str(path), *names],
         cwd=path,
         capture_output=True,
         text=True,
@@ -101,3 +102,28 @@ def test_the_guard_layer_holds_the_guard_and_its_package_marker(synthesized):
     loaded = _ours(loaded_from(layer, modules(files, prefix="python/")))
     assert set(loaded) == set(modules(files, prefix="python/"))
     assert all(str(file).startswith(str(layer)) for file in loaded.values())
+
+
+def watched(path: str) -> bool:
+    """Whether `cdk watch` redeploys when `path` changes (these globs mean the same in fnmatch)."""
+    watch = json.loads((ROOT / "cdk.json").read_text())["watch"]
+    included = any(fnmatch(path, pattern) for pattern in watch["include"])
+    return included and not any(fnmatch(path, pattern) for pattern in watch["exclude"])
+
+
+def test_cdk_watch_redeploys_for_what_deploys_and_not_for_the_tooling(synthesized):
+    _, files = asset_files(synthesized, "AWS::Lambda::Function", "Code")
+    infra = [p.relative_to(ROOT).as_posix() for p in ROOT.glob("infra/**/*.py")]
+
+    assert [f for f in ["app.py", *files, *infra] if not watched(f)] == []
+    for path in (
+        "devtools/demo.py",
+        "devtools/scenarios/incident.json",
+        "tests/conftest.py",
+        "docs/bench.md",
+        "Makefile",
+        "guardrail/cli.py",
+        "guardrail/__pycache__/domain.cpython-313.pyc",
+        "infra/__pycache__/stacks.cpython-313.pyc",
+    ):
+        assert not watched(path), path
