@@ -4,9 +4,11 @@ atomic conditional writes, exact query results; pinned to one moto version; remo
 from __future__ import annotations
 
 import copy
+import re
 import threading
 import types
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import moto
 import pytest
@@ -196,3 +198,9 @@ def test_another_moto_version_fails_at_install_naming_both(monkeypatch):
 
     assert not moto_patches.is_installed()
     assert vars(DynamoDBBackend)["transact_write_items"] is original
+
+
+def test_the_project_pins_the_moto_the_patches_expect():
+    requirements = (Path(__file__).resolve().parents[2] / "requirements-dev.txt").read_text()
+    [pinned] = re.findall(r"^moto\[server\]==(\S+)$", requirements, flags=re.MULTILINE)
+    assert pinned == moto_patches.EXPECTED_MOTO_VERSION
