@@ -174,7 +174,7 @@ class LambdaRuntime:
                     break
             else:
                 return
-        raise AssertionError(f"the invocations did not stop within {limit} runs")
+        raise RuntimeError(f"the invocations did not stop within {limit} runs")
 
     def _configuration(self, name: str) -> dict[str, Any]:
         """The function's deployed configuration (read once: a deployment does not change it)."""
