@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: install lint format unit integration infra test demo bench synth deploy diff clean
+.PHONY: install lint format unit integration infra devtools-test test demo bench synth deploy diff clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ integration: $(STAMP)
 
 infra: $(STAMP)
 	$(BIN)/pytest tests/infra -q
+
+devtools-test: $(STAMP)  ## the development tooling's own tests (Lambda runtime, bridges, moto patches, replay)
+	$(BIN)/pytest tests/devtools -q
 
 test: lint  ## lint, then every test (unit, integration against moto, infra synth + cfn-lint + cdk-nag)
 	$(BIN)/pytest -q -n 2

@@ -1,1 +1,1 @@
-"""Running the guardrail on the local AWS stand-in (moto's server): deploy, bridge, demo, bench."""
+"""Development tooling, outside every asset: the local stand-in (moto), replay, demo, bench."""

@@ -18,7 +18,7 @@ from moto import mock_aws
 
 from devtools.alternatives import compare
 from devtools.incident import QueryStatistics, build_world, replay_incident
-from devtools.moto_patches import install
+from devtools.moto_patches import patched
 from devtools.scenario import DEFAULT, Scenario
 from devtools.stand_in import deploy_guardrail
 
@@ -26,10 +26,9 @@ from devtools.stand_in import deploy_guardrail
 def run(path: Path = DEFAULT) -> dict[str, Any]:
     """Replay the scenario against the deployed guardrail and compare the alternatives."""
     scenario = Scenario.load(path)
-    install()
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
     os.environ.pop("AWS_ENDPOINT_URL", None)
-    with mock_aws(), tempfile.TemporaryDirectory() as scratch, open(os.devnull, "w") as logs:
+    with patched(), mock_aws(), tempfile.TemporaryDirectory() as scratch, open(os.devnull, "w") as logs:
         session = boto3.session.Session(region_name=scenario.replay.athena_region)
         _, deployment = deploy_guardrail(
             session, Path(scratch), {"athena-watch": scenario.athena_watch}, logs

@@ -3,7 +3,7 @@
 moto stores EventBridge rules but cannot invoke Lambda targets, and its TestEventPattern always
 matches. This bridge reads the rules and targets as deployed, matches each event against each
 rule's own pattern (moto's pattern matcher, which implements EventBridge's filter syntax) and runs
-the matched targets' handlers through the `LambdaBridge`. There is no routing table of its own: a
+the matched targets' handlers through the `LambdaRuntime`. There is no routing table of its own: a
 wrong pattern in the stack makes the event miss, as it would in AWS.
 """
 
@@ -18,7 +18,7 @@ from typing import Any, cast
 import boto3
 from moto.events.models import EventPattern
 
-from devtools.lambda_bridge import LambdaBridge
+from devtools.lambda_runtime import LambdaRuntime
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class EventBusBridge:
     """Routes events by the deployed rules to the deployed functions."""
 
     session: boto3.session.Session
-    lambdas: LambdaBridge
+    lambdas: LambdaRuntime
     bus: str = "default"
     account: str = "123456789012"
     deliveries: list[Delivery] = field(default_factory=list)

@@ -4,14 +4,20 @@ Conditional writes are atomic in DynamoDB; in moto a condition is checked, then 
 with nothing between two threads. The guardrail's ledger relies on that atomicity (first record
 wins, one restore of many), so its concurrency tests run with moto's item writes under one lock.
 
-moto 5.2 also does two things per call that grow with the whole table, and a night's Athena replay
+moto also does two things per call that grow with the whole table, and a night's Athena replay
 (one transaction and a few queries per event) slows to a crawl as the table fills:
-- `TransactWriteItems` deep-copies every table it names, to be able to roll back. The speed-up checks
-  every condition first (with moto's own evaluator) under a lock: when all hold, nothing will need a
-  rollback and the copy is skipped; when one fails, moto's own path runs unchanged.
-- `Query` on the base table sorts every item of the table, then keeps the partition's. The speed-up
+- `TransactWriteItems` deep-copies every table it names, to be able to roll back. The patch keeps,
+  instead, a copy of each item the transaction names (the only items it can write), taken under the
+  lock before moto runs it; on any failure (a condition, a type mismatch in an update, an invalid
+  expression, two operations on one item) those items are put back as they were, so the transaction
+  is all or nothing whichever operation fails.
+- `Query` on the base table sorts every item of the table, then keeps the partition's. The patch
   hands it the partition's items only, which is all it would keep.
 The results of every call are exactly moto's; only the wasted work is saved.
+
+The patches reach into moto's internals, so they are pinned to the moto version they were written
+for: `install()` on any other version fails and names both. `uninstall()` puts moto's originals back;
+`patched()` scopes them to a block (a test, the stand-in's run).
 """
 
 from __future__ import annotations
@@ -20,102 +26,195 @@ import copy
 import functools
 import threading
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from moto.dynamodb import models as dynamodb_models
-from moto.dynamodb.comparisons import get_filter_expression
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import Table
+import moto
+
+#: The moto release whose DynamoDB internals these patches were written against.
+EXPECTED_MOTO_VERSION = "5.2.5"
 
 _state = threading.local()
 _lock = threading.RLock()
+_MISSING = object()
 _WRITES = ("put_item", "update_item", "delete_item")
-_original = DynamoDBBackend.transact_write_items
-_original_query = Table.query
-_original_all_items = Table.all_items
 
 
-def _deepcopy(value: Any, memo: Any = None) -> Any:
-    if isinstance(value, Table) and getattr(_state, "no_rollback", False):
-        return value  # no condition can fail: the snapshot would never be used
-    return copy.deepcopy(value, memo)
+class MotoVersionError(RuntimeError):
+    """The installed moto is not the version the patches were written for."""
 
 
-def _conditions_hold(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> bool:
-    seen = set()
-    for entry in transact_items:
-        if len(entry) != 1:
-            return False
-        op_type, op = next(iter(entry.items()))
-        if op_type not in {"Put", "Update", "Delete", "ConditionCheck"}:
-            return False
-        table = backend.get_table(op["TableName"])
-        if op_type == "Put":
-            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
-            if table.range_key_attr is not None:
-                key[table.range_key_attr] = op["Item"][table.range_key_attr]
-        else:
-            key = op["Key"]
-        identity = (op["TableName"], str(sorted(key.items())))
-        if identity in seen:
-            return False
-        seen.add(identity)
-        condition = op.get("ConditionExpression")
-        if condition is None:
-            continue
-        current = backend.get_item(op["TableName"], key)
-        expression = get_filter_expression(
-            condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+@dataclass(frozen=True)
+class _Replaced:
+    """One attribute the patches replaced, and what was there before (`_MISSING`: inherited)."""
+
+    owner: Any
+    name: str
+    original: Any
+
+
+_installed: list[_Replaced] = []
+
+
+def check_moto_version() -> None:
+    """Fail, naming both versions, unless moto is the version the patches were written for."""
+    found = getattr(moto, "__version__", "unknown")
+    if found != EXPECTED_MOTO_VERSION:
+        raise MotoVersionError(
+            f"devtools.moto_patches reaches into moto {EXPECTED_MOTO_VERSION}'s DynamoDB internals, but "
+            f"moto {found} is installed: pin moto=={EXPECTED_MOTO_VERSION} (requirements-dev.txt) or "
+            "port the patches to the new version and move EXPECTED_MOTO_VERSION"
         )
-        if not expression.expr(current):
-            return False
-    return True
 
 
-def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+def is_installed() -> bool:
+    """Whether the patches are in place in this process."""
+    return bool(_installed)
+
+
+def install() -> None:
+    """Patch moto's DynamoDB backend in this process (idempotent); fail on another moto version."""
     with _lock:
-        _state.no_rollback = _conditions_hold(self, transact_items)
-        try:
-            _original(self, transact_items)
-        finally:
-            _state.no_rollback = False
+        if _installed:
+            return
+        check_moto_version()
+        # moto 5.2.5's internals (checked above)
+        from moto.dynamodb import models as dynamodb_models  # noqa: PLC0415
+        from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415
+        from moto.dynamodb.models.table import Table  # noqa: PLC0415
+
+        replacements: list[tuple[Any, str, Any]] = [
+            (DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name))) for name in _WRITES
+        ]
+        replacements += [
+            (DynamoDBBackend, "transact_write_items", _undo_logged(DynamoDBBackend.transact_write_items)),
+            (dynamodb_models, "copy", types.SimpleNamespace(deepcopy=_deepcopy_except(Table))),
+            (Table, "all_items", _partition_only(Table.all_items)),
+            (Table, "query", _query_one_partition(Table.query)),
+        ]
+        for owner, name, replacement in replacements:
+            _installed.append(_Replaced(owner, name, vars(owner).get(name, _MISSING)))
+            setattr(owner, name, replacement)
 
 
-def _all_items(self: Table) -> list[Any]:
-    partition = getattr(_state, "partition", None)
-    if partition is not None and partition[0] is self:
-        return list(self.items.get(partition[1], {}).values())
-    return _original_all_items(self)
+def uninstall() -> None:
+    """Put moto's originals back (idempotent)."""
+    with _lock:
+        while _installed:
+            replaced = _installed.pop()
+            if replaced.original is _MISSING:
+                delattr(replaced.owner, replaced.name)
+            else:
+                setattr(replaced.owner, replaced.name, replaced.original)
 
 
-def _query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-    index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)  # moto passes it 8th
-    if index_name or not self.range_key_attr or hash_key is None:
-        return _original_query(self, hash_key, *args, **kwargs)
-    _state.partition = (self, hash_key)
+@contextmanager
+def patched() -> Iterator[None]:
+    """The patches for the duration of the block (left in place if they were there before it)."""
+    owned = not is_installed()
+    install()
     try:
-        return _original_query(self, hash_key, *args, **kwargs)
+        yield
     finally:
-        _state.partition = None
+        if owned:
+            uninstall()
 
 
 def _atomic(write: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(write)
-    def locked(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
         with _lock:  # the condition check and the write, as one step
             return write(self, *args, **kwargs)
 
     return locked
 
 
-def install() -> None:
-    """Patch moto's DynamoDB backend in this process (idempotent)."""
-    if DynamoDBBackend.transact_write_items is _transact_write_items:
-        return
-    for name in _WRITES:
-        setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
-    setattr(dynamodb_models, "copy", types.SimpleNamespace(deepcopy=_deepcopy))  # noqa: B010 - a module global
-    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
-    Table.all_items = _all_items  # type: ignore[method-assign]
-    Table.query = _query  # type: ignore[method-assign]
+def _undo_logged(transact: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(transact)
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        with _lock:
+            before = _items_before(self, transact_items)
+            _state.tables_not_copied = True
+            try:
+                transact(self, transact_items)
+            except Exception:
+                _put_back(self, before)
+                raise
+            finally:
+                _state.tables_not_copied = False
+
+    return transact_write_items
+
+
+def _items_before(backend: Any, transact_items: list[dict[str, Any]]) -> dict[str, Any]:
+    """A copy of every item the transaction can write, by table and key (attributes None: no item)."""
+    before: dict[str, Any] = {}
+    for entry in transact_items:
+        for op_type, op in entry.items():
+            target = _target(backend, op_type, op)
+            if target is not None:
+                table_name, key, item = target
+                attributes = None if item is None else copy.deepcopy(item.to_json()["Attributes"])
+                before.setdefault(f"{table_name}\0{sorted(key.items())}", (table_name, key, attributes))
+    return before
+
+
+def _target(backend: Any, op_type: str, op: dict[str, Any]) -> tuple[str, dict[str, Any], Any] | None:
+    """The table, key and current item an operation names; None when moto fails it before it writes."""
+    try:
+        table_name = op["TableName"]
+        if op_type == "Put":
+            table = backend.get_table(table_name)
+            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        else:
+            key = op["Key"]
+        return table_name, key, backend.get_item(table_name, key)
+    except Exception:  # moto reads the same table, key and item before each write, and fails there too
+        return None
+
+
+def _put_back(backend: Any, before: dict[str, Any]) -> None:
+    for table_name, key, attributes in before.values():
+        if attributes is None:
+            backend.delete_item(table_name, key)
+        else:
+            backend.put_item(table_name, attributes)
+
+
+def _deepcopy_except(table_class: type) -> Callable[..., Any]:
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        if isinstance(value, table_class) and getattr(_state, "tables_not_copied", False):
+            return value  # the transaction's items are copied instead (`_items_before`)
+        return copy.deepcopy(value, memo)
+
+    return deepcopy
+
+
+def _partition_only(all_items: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
+    @functools.wraps(all_items)
+    def partition_items(self: Any) -> list[Any]:
+        partition = getattr(_state, "partition", None)
+        if partition is not None and partition[0] is self:
+            return list(self.items.get(partition[1], {}).values())
+        return all_items(self)
+
+    return partition_items
+
+
+def _query_one_partition(query: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(query)
+    def partition_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)  # moto passes it 8th
+        if index_name or not self.range_key_attr or hash_key is None:
+            return query(self, hash_key, *args, **kwargs)
+        _state.partition = (self, hash_key)
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            _state.partition = None
+
+    return partition_query

@@ -1,4 +1,4 @@
-"""The guardrail deployed on the local stand-in: synthesis, deploy, bridges, alert inbox."""
+"""The guardrail deployed on the local stand-in: synthesis, deploy, Lambda runtime, event bridge, inbox."""
 
 from __future__ import annotations
 
@@ -15,18 +15,18 @@ import boto3
 from devtools.deploy import deploy
 from devtools.event_bridge import EventBusBridge
 from devtools.inbox import drain_inbox, subscribe_inbox
-from devtools.lambda_bridge import LambdaBridge
+from devtools.lambda_runtime import LambdaRuntime
 from devtools.moto_server import ACCOUNT
 from infra.app import build_app, cdk_json_context
 
 
 @dataclass
 class Deployment:
-    """The deployed stacks' outputs and the bridges that run their functions."""
+    """The deployed stacks' outputs and the runtime and bridge that run their functions."""
 
     session: boto3.session.Session
     outputs: dict[str, str]
-    lambdas: LambdaBridge
+    lambdas: LambdaRuntime
     bus: EventBusBridge
     inbox_url: str
 
@@ -63,7 +63,7 @@ def synthesize(outdir: Path, overrides: Mapping[str, Any]) -> list[str]:
 def deploy_guardrail(
     session: boto3.session.Session, workdir: Path, detectors: Mapping[str, Any], logs: TextIO
 ) -> tuple[list[str], Deployment]:
-    """Synthesize, deploy, subscribe a queue to the alerts and attach the bridges."""
+    """Synthesize, deploy, subscribe a queue to the alerts, attach the Lambda runtime and event bridge."""
     layer = stand_in_layer(session)
     merged = {**cdk_json_context()["guardrail"]["detectors"]}
     for name, section in detectors.items():
@@ -72,7 +72,7 @@ def deploy_guardrail(
     outputs: dict[str, str] = {}
     for values in deploy(session, workdir / "cdk.out", stacks, ACCOUNT, session.region_name or "").values():
         outputs.update(values)
-    lambdas = LambdaBridge(session, logs=logs)
+    lambdas = LambdaRuntime(session, logs=logs)
     lambdas.attach()
     return stacks, Deployment(
         session=session,

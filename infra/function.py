@@ -20,8 +20,8 @@ from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT
 from infra.state import GuardrailState
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-#: The function asset holds the `guardrail` package and nothing else.
-ASSET_EXCLUDES = ["*", ".*", "!guardrail", "!guardrail/**", "**/__pycache__", "**/*.pyc"]
+#: The function asset holds the `guardrail` package's runtime code: not the operator's command (cli.py).
+ASSET_EXCLUDES = ["*", ".*", "!guardrail", "!guardrail/**", "guardrail/cli.py", "**/__pycache__", "**/*.pyc"]
 #: Moves together with the Powertools layer's Python version (`powertoolsLayerArn` in cdk.json).
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64

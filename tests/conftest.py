@@ -14,14 +14,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from devtools import moto_patches as patches
 from devtools.inbox import drain_inbox, subscribe_inbox
-from devtools.moto_patches import install as install_moto_patches
 from guardrail.adapters.ledger import ACTIVE_INDEX, ACTIVE_INDEX_PARTITION_KEY, ACTIVE_INDEX_SORT_KEY
 from guardrail.config import GuardrailConfig, Settings
 from guardrail.enforcement import Enforcer
 from guardrail.handlers.composition import build_enforcer
-
-install_moto_patches()  # atomic conditional writes, and transactions that do not copy the table
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -41,6 +39,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
         yield boto3.session.Session(region_name=REGION)
+
+
+@pytest.fixture
+def moto_patches() -> Iterator[None]:
+    """`devtools.moto_patches` for this test only: atomic conditional writes, fast transactions."""
+    with patches.patched():
+        yield
 
 
 class Clock:

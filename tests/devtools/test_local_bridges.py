@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from devtools.event_bridge import EventBusBridge
-from devtools.lambda_bridge import LambdaBridge
+from devtools.lambda_runtime import LambdaRuntime
 from tests.integration import sample_handlers
 
 
@@ -43,7 +43,7 @@ def bus(aws, make_function):
         Rule="every-minute", Targets=[{"Id": "1", "Arn": _arn("recorder"), "Input": '{"scan": true}'}]
     )
     sample_handlers.RECEIVED.clear()
-    return EventBusBridge(aws, LambdaBridge(aws))
+    return EventBusBridge(aws, LambdaRuntime(aws))
 
 
 def _arn(name: str) -> str:
@@ -76,7 +76,7 @@ def test_schedules_fire_with_their_constant_input(bus):
     assert (delivery.rule, delivery.function, delivery.event) == ("every-minute", "recorder", {"scan": True})
 
 
-def test_lambda_bridge_runs_with_the_deployed_environment(aws, bus, monkeypatch):
+def test_lambda_runtime_runs_the_deployed_handler_with_its_environment(aws, bus, monkeypatch):
     monkeypatch.delenv("SAMPLE_SETTING", raising=False)
     seen = {}
 
@@ -85,6 +85,6 @@ def test_lambda_bridge_runs_with_the_deployed_environment(aws, bus, monkeypatch)
         return "ok"
 
     monkeypatch.setattr(sample_handlers, "record", spy)
-    assert LambdaBridge(aws).run("recorder", {}) == "ok"
+    assert LambdaRuntime(aws).run("recorder", {}) == "ok"
     assert seen == {"setting": "recorder"}
     assert "SAMPLE_SETTING" not in os.environ

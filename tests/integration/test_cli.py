@@ -1,7 +1,7 @@
 """The `guardrail` command against the kill switch's real handler, on moto.
 
-moto cannot run Lambda code, so `lambda.Invoke` is answered by the local bridge, which runs the
-deployed function's handler in-process with the function's configured environment. moto cannot
+moto cannot run Lambda code, so `lambda.Invoke` is answered by the shared in-process Lambda runtime,
+which runs the deployed function's handler with the function's configured environment. moto cannot
 update an Athena workgroup, so workgroups are faked with botocore's Stubber (`workgroups` fixture).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.lambda_bridge import LambdaBridge
+from devtools.lambda_runtime import LambdaRuntime
 from guardrail import cli
 from guardrail.domain import Finding, Result, Target
 
@@ -29,7 +29,7 @@ def guardrail_cli(deployed, make_function, capsys):
         Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
         Environment={"Variables": deployed.settings.to_env()},
     )
-    LambdaBridge(deployed.session).attach()
+    LambdaRuntime(deployed.session).attach()
 
     def run(*argv: str, target: str = KILL_SWITCH) -> tuple[int, str, str]:
         code = cli.main(["--function-name", target, *argv], session=deployed.session)

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pytest
 from botocore.exceptions import ClientError
 
+from devtools.lambda_runtime import lambda_context
 from guardrail.adapters.ledger import Ledger
 from guardrail.handlers import kill_switch
 from guardrail.handlers.composition import build_enforcer
-
-
-@dataclass
-class FakeContext:
-    function_name: str = "runaway-guardrail-kill-switch"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:runaway-guardrail-kill-switch"
-    aws_request_id: str = "req-1"
 
 
 @pytest.fixture
@@ -27,7 +19,9 @@ def invoke(deployed, monkeypatch):
         monkeypatch.setenv(name, value)
 
     def call(payload):
-        return json.loads(json.dumps(kill_switch.handler(payload, FakeContext())))
+        return json.loads(
+            json.dumps(kill_switch.handler(payload, lambda_context("runaway-guardrail-kill-switch")))
+        )
 
     return call
 

@@ -8,9 +8,9 @@ from typing import Any
 import boto3
 import pytest
 
+from devtools.lambda_runtime import sqs_event
 from guardrail.recursion import Chain, RecursionDepthExceeded, recursion_guard
 from guardrail.recursion.chain import chain_of
-from tests.integration.recursion.conftest import sqs_event
 
 
 @pytest.fixture
@@ -44,12 +44,12 @@ def received(aws: Any, url: str) -> list[dict[str, Any]]:
 
 
 def test_sns_and_eventbridge_carry_depth_plus_one(inbox, aws):
-    url, topic, _ = inbox
+    url, topic, arn = inbox
     publisher(topic)({"guardrail-chain": {"depth": 2, "chain_id": "chain-7"}}, None)
 
     from_sns, from_rule = received(aws, url)
 
-    assert chain_of(sqs_event(url, [from_sns])) == Chain(3, "chain-7")  # SNS envelope in the SQS body
+    assert chain_of(sqs_event(arn, [from_sns])) == Chain(3, "chain-7")  # SNS envelope in the SQS body
     event = json.loads(from_rule["Body"])  # what a Lambda target of the rule receives
     assert event["detail"]["order"] == 1
     assert chain_of(event) == Chain(3, "chain-7")

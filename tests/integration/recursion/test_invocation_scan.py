@@ -12,12 +12,12 @@ from typing import Any
 
 from botocore.stub import Stubber
 
+from devtools.lambda_runtime import lambda_context
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.detectors.invocation_scan import InvocationScan, InvocationScanConfig
 from guardrail.handlers import invocation_scan
 from tests.conftest import ACCOUNT, REGION
-from tests.integration.recursion.conftest import lambda_context
 
 
 def publish(

@@ -8,20 +8,12 @@ from typing import Any
 import pytest
 
 from devtools.incident import QueryStatistics, store_tables
+from devtools.lambda_runtime import lambda_context
 from devtools.replay import IncidentReplay
 from guardrail.adapters.athena_lookups import AthenaQueries
 from guardrail.handlers import athena_watch
 from guardrail.handlers.composition import build_watch
 from tests.conftest import REGION
-
-
-class LambdaContext:
-    """The attributes powertools' Logger reads from a Lambda context."""
-
-    function_name = "runaway-guardrail-athena-watch"
-    memory_limit_in_mb = 256
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:runaway-guardrail-athena-watch"
-    aws_request_id = "replay"
 
 
 @dataclass
@@ -34,14 +26,17 @@ class Watched:
     reports: list[dict[str, Any]] = field(default_factory=list)
 
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
-        report = athena_watch.handler(event, LambdaContext())
+        report = athena_watch.handler(event, lambda_context("runaway-guardrail-athena-watch", region=REGION))
         self.reports.append(report)
         return report
 
 
 @pytest.fixture
-def watch_replay(deployed, make_function, monkeypatch):
-    """Build `Watched` for a replay and the athena-watch settings: `watch_replay(replay, detector)`."""
+def watch_replay(deployed, make_function, monkeypatch, moto_patches):
+    """Build `Watched` for a replay and the athena-watch settings: `watch_replay(replay, detector)`.
+
+    A night's replay writes thousands of transactions: moto's own would copy the table on each.
+    """
 
     def build(replay: IncidentReplay, detector: dict[str, Any]) -> Watched:
         replay = replace(replay, athena_region=REGION)

@@ -1,0 +1,85 @@
+"""The layout's boundaries, read from every import statement (AST; nothing is imported).
+
+- Nothing in the product (`guardrail/`, `infra/`) imports the development tooling, `app.py` or the tests.
+- The core (detectors, enforcement, domain) imports no adapter and no AWS SDK: AWS I/O lives in
+  `guardrail/adapters/`, behind the ports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.imports import imported_names, within
+
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCT = sorted([*ROOT.glob("guardrail/**/*.py"), *ROOT.glob("infra/**/*.py")])
+NOT_PRODUCT = ("devtools", "app", "tests")
+CORE = sorted(
+    [
+        *ROOT.glob("guardrail/detectors/**/*.py"),
+        *ROOT.glob("guardrail/enforcement/**/*.py"),
+        ROOT / "guardrail" / "domain.py",
+    ]
+)
+NOT_CORE = ("guardrail.adapters", "boto3", "botocore")
+#: Known crossings that another open branch of issue 8 removes (enforcement: the enforcer stops
+#: parsing botocore's errors; the Athena watch's notices stop acting outside the Enforcer). Delete an
+#: entry when its crossing is gone: `test_known_crossings_are_still_there` fails while one is stale.
+KNOWN_CROSSINGS = {
+    "guardrail/enforcement/enforcer.py": {"botocore"},
+    "guardrail/detectors/athena/notices.py": {"botocore"},
+}
+
+
+def _crossings(path: Path, forbidden: tuple[str, ...]) -> set[str]:
+    names = imported_names(path, ROOT)
+    return {prefix for prefix in forbidden if any(within(name, prefix) for name in names)}
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def test_the_scan_sees_the_whole_product():
+    assert len(PRODUCT) > 50
+    assert ROOT / "guardrail" / "handlers" / "composition.py" in PRODUCT
+    assert ROOT / "infra" / "function.py" in PRODUCT
+
+
+@pytest.mark.parametrize("path", PRODUCT, ids=_id)
+def test_the_product_imports_no_tooling_no_app_no_tests(path):
+    assert _crossings(path, NOT_PRODUCT) == set()
+
+
+@pytest.mark.parametrize("path", CORE, ids=_id)
+def test_the_core_imports_no_adapter_and_no_aws_sdk(path):
+    known = KNOWN_CROSSINGS.get(_id(path), set())
+    assert _crossings(path, NOT_CORE) - known == set()
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_CROSSINGS))
+def test_known_crossings_are_still_there(name):
+    path = ROOT / name
+    assert path.exists(), f"{name} is gone: delete its KNOWN_CROSSINGS entry"
+    assert _crossings(path, NOT_CORE) == KNOWN_CROSSINGS[name], f"{name} changed: update KNOWN_CROSSINGS"
+
+
+def test_the_scan_resolves_relative_imports(tmp_path):
+    package = tmp_path / "guardrail" / "detectors"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from . import probe\n")
+    probe = package / "probe.py"
+    probe.write_text("from ..adapters import ledger\nfrom .. import devtools_like\n")
+
+    assert imported_names(probe, tmp_path) == {
+        "guardrail.adapters",
+        "guardrail.adapters.ledger",
+        "guardrail",
+        "guardrail.devtools_like",
+    }
+    assert imported_names(package / "__init__.py", tmp_path) == {
+        "guardrail.detectors",
+        "guardrail.detectors.probe",
+    }
