@@ -184,14 +184,15 @@ def test_synthesis_needs_no_aws_lookups(synthesized):
 
 def test_cfn_lint_is_clean_but_for_cdks_role_dependency(synthesized):
     templates = sorted(str(p) for p in synthesized.outdir.glob("*.template.json"))
-    result = subprocess.run(
-        [sys.executable, "-m", "cfnlint", "--format", "parseable", *templates],
+    result = subprocess.run(  # cfnlint has no __main__: `python -m cfnlint` never linted anything
+        [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", *templates],
         capture_output=True,
         text=True,
         check=False,
     )
+    assert result.returncode in {0, 4}, result.stderr  # 4: warnings only
     findings = [line for line in result.stdout.splitlines() if line.strip()]
-    rules = {line.split(":")[3] for line in findings}
+    rules = {line.split(":")[5] for line in findings}  # path:line:col:end-line:end-col:rule:message
     assert rules <= {"W3005"}, result.stdout
 
 
