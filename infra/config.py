@@ -12,6 +12,9 @@ _PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _FUNCTION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653)
+#: Reserved concurrency of each guardrail function (by its role, the name after the prefix), so that a
+#: runaway cannot take the concurrency the kill switch and the watchers need; 0 leaves one unreserved.
+RESERVED_CONCURRENCY = {"kill-switch": 5, "recursion-watch": 10, "invocation-scan": 2, "athena-watch": 20}
 
 
 class ConfigError(ValueError):
@@ -29,9 +32,10 @@ class GuardrailConfig:
     log_retention_days: int = 90
     #: Per-detector sections, passed to the functions as they are; each detector validates its own.
     detectors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    powertools_layer_arn: str = (
-        "arn:aws:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
-    )
+    #: None: bundle the Powertools release requirements.txt pins into the stack's own layer.
+    powertools_layer_arn: str | None = None
+    #: Overrides of RESERVED_CONCURRENCY, by function role.
+    reserved_concurrency: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not _PREFIX.match(self.name_prefix):
@@ -49,8 +53,9 @@ class GuardrailConfig:
         for name, section in self.detectors.items():
             if not isinstance(section, Mapping):
                 raise ConfigError(f"detectors.{name}: expected an object")
-        if ":layer:" not in self.powertools_layer_arn:
+        if self.powertools_layer_arn is not None and ":layer:" not in self.powertools_layer_arn:
             raise ConfigError(f"powertoolsLayerArn: {self.powertools_layer_arn!r} is not a layer version ARN")
+        _check_reserved_concurrency(self.reserved_concurrency)
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any] | None) -> GuardrailConfig:
@@ -64,13 +69,14 @@ class GuardrailConfig:
             "logRetentionDays": ("log_retention_days", int),
             "powertoolsLayerArn": ("powertools_layer_arn", str),
             "detectors": ("detectors", dict),
+            "reservedConcurrency": ("reserved_concurrency", dict),
         }
         unknown = sorted(set(context) - set(fields))
         if unknown:
             raise ConfigError(f"unknown guardrail context keys: {', '.join(unknown)}")
         kwargs: dict[str, Any] = {}
         for key, (attr, kind) in fields.items():
-            if key not in context:
+            if context.get(key) is None:  # absent or null: the default
                 continue
             value = context[key]
             if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
@@ -81,3 +87,19 @@ class GuardrailConfig:
     def function_name(self, role: str) -> str:
         """The physical name of one of the guardrail's functions (all share the prefix)."""
         return f"{self.name_prefix}-{role}"
+
+    def reserved_concurrency_for(self, role: str) -> int | None:
+        """The reserved concurrency of one guardrail function; None leaves it unreserved."""
+        return self.reserved_concurrency.get(role, RESERVED_CONCURRENCY[role]) or None
+
+
+def _check_reserved_concurrency(reserved: Mapping[str, Any]) -> None:
+    for role, value in reserved.items():
+        if role not in RESERVED_CONCURRENCY:
+            known = ", ".join(RESERVED_CONCURRENCY)
+            raise ConfigError(f"reservedConcurrency.{role}: not a guardrail function (one of {known})")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(
+                f"reservedConcurrency.{role}: expected a whole number >= 0 (0 leaves it unreserved), "
+                f"got {value!r}"
+            )
