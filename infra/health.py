@@ -48,18 +48,19 @@ class GuardrailHealth(Construct):
         super().__init__(scope, construct_id)
         self._prefix = config.name_prefix
         self._action = cw_actions.SnsAction(topic)
-        self.alarms: list[cw.Alarm] = []
+        #: Every alarm, by its name.
+        self.alarms: dict[str, cw.Alarm] = {}
         for function in functions:
-            lambda_function = function.function
+            name = config.function_name(function.role_name)
             self._alarm(
                 f"{function.role_name}-errors",
-                lambda_function.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
-                f"{lambda_function.function_name} failed (an unhandled error or a time-out); see its logs",
+                function.function.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
+                f"{name} failed (an unhandled error or a time-out); see its logs",
             )
             self._alarm(
                 f"{function.role_name}-throttles",
-                lambda_function.metric_throttles(period=ALARM_PERIOD, statistic="Sum"),
-                f"{lambda_function.function_name} was throttled: its reserved concurrency is exhausted",
+                function.function.metric_throttles(period=ALARM_PERIOD, statistic="Sum"),
+                f"{name} was throttled: its reserved concurrency is exhausted",
             )
         timeout = scan.function.timeout or Duration.seconds(3)
         self._alarm(
@@ -82,7 +83,7 @@ class GuardrailHealth(Construct):
             dashboard_name=config.name_prefix,
             default_interval=Duration.hours(24),
             widgets=[
-                [_actions(), _held(), cw.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=6)],
+                [_actions(), _held(), self._alarm_status()],
                 [_events(), _dead_letters(dead_letters)],
                 [_scan_cost(), _function_health(functions, scan, timeout)],
             ],
@@ -102,7 +103,15 @@ class GuardrailHealth(Construct):
         )
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)
-        self.alarms.append(alarm)
+        self.alarms[f"{self._prefix}-{name}"] = alarm
+
+    def _alarm_status(self) -> cw.AlarmStatusWidget:
+        # By name, not by the alarms' Fn::GetAtt: moto's CloudFormation (`make demo`) skips alarms.
+        alarms = [
+            cw.Alarm.from_alarm_name(self, f"{alarm.node.id}ByName", name)
+            for name, alarm in self.alarms.items()
+        ]
+        return cw.AlarmStatusWidget(title="Alarms", alarms=alarms, width=6)
 
 
 def _metric(name: str, service: str, *, statistic: str = "Sum", period: Duration = ALARM_PERIOD) -> cw.Metric:

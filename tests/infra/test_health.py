@@ -223,3 +223,13 @@ def test_dashboard_shows_the_metrics_the_handlers_publish(synthesized):
     assert f"{{{obs.NAMESPACE},{obs.DETECTOR_DIMENSION},{obs.RESULT_DIMENSION},service}}" in body
     assert '"ApproximateNumberOfMessagesVisible"' in body
     assert '"type":"alarm"' in body
+
+
+def test_dashboard_names_its_alarms_so_that_moto_can_deploy_it(synthesized):
+    # moto's CloudFormation skips AWS::CloudWatch::Alarm: a Fn::GetAtt on one would fail `make demo`
+    template = synthesized.service_template
+    [dashboard] = template.find_resources("AWS::CloudWatch::Dashboard").values()
+    alarms = set(template.find_resources("AWS::CloudWatch::Alarm"))
+    referenced = json.dumps(dashboard)
+    assert not any(f'"{logical_id}"' in referenced for logical_id in alarms)
+    assert f":alarm:{PREFIX}-kill-switch-errors" in referenced
