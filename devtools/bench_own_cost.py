@@ -38,7 +38,7 @@ ASSUMPTIONS = {
     "scan_quiet_run_billed_ms": 400,  # one GetMetricData call and one small ledger read, warm
     "scan_sweep_run_billed_ms": 3_000,  # ListFunctions pages and GetMetricData for every function
     "scan_log_bytes_per_run": 1_500,  # start and end JSON lines, one EMF line
-    "ledger_read_units_per_scan": 1,  # FunctionsHeld: a quiet ledger reads under 4 KB
+    "ledger_read_units_per_held_count": 1,  # FunctionsHeld's Scan: a quiet ledger reads under 4 KB
     "athena_watch_billed_ms": 300,
     "athena_watch_log_bytes": 2_500,
 }
@@ -80,6 +80,7 @@ def monthly(counts: dict[str, Any]) -> dict[str, dict[str, Any]]:
         quiet_runs * a["scan_quiet_run_billed_ms"] + sweeps * a["scan_sweep_run_billed_ms"]
     ) / 1000
     log_gb = MINUTES_PER_MONTH * a["scan_log_bytes_per_run"] / 1e9
+    held_reads = MINUTES_PER_MONTH // obs.HELD_EVERY_MINUTES * a["ledger_read_units_per_held_count"]
     lines = {
         "alarms": (counts["alarms"], counts["alarms"] * p["alarm_per_month"]),
         "dashboard": (counts["dashboards"], counts["dashboards"] * p["dashboard_per_month"]),
@@ -99,8 +100,8 @@ def monthly(counts: dict[str, Any]) -> dict[str, dict[str, Any]]:
         ),
         "scan: log ingestion (GB)": (round(log_gb, 3), log_gb * p["logs_ingestion_per_gb"]),
         "scan: ledger read units (functions held)": (
-            MINUTES_PER_MONTH * a["ledger_read_units_per_scan"],
-            MINUTES_PER_MONTH * a["ledger_read_units_per_scan"] * p["dynamodb_per_million_read_units"] / 1e6,
+            held_reads,
+            held_reads * p["dynamodb_per_million_read_units"] / 1e6,
         ),
         "alert topic's KMS key": (1, p["kms_key_per_month"]),
     }

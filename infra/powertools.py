@@ -37,7 +37,7 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 #: The same, as pip names them.
 PYTHON_VERSION = RUNTIME.name.removeprefix("python")
 PLATFORM = "manylinux2014_aarch64"
-LAYER_ID = "PowertoolsLayer"
+LAYER_ID = "RunawayGuardrailPowertools"
 
 
 def pinned_requirement(path: Path = REQUIREMENTS) -> str:

@@ -33,7 +33,8 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     )
     metrics.add_metric(name=obs.SCAN_GET_METRIC_DATA_CALLS, unit=MetricUnit.Count, value=usage.calls)
     metrics.add_metric(name=obs.SCAN_METRICS_QUERIED, unit=MetricUnit.Count, value=usage.metrics)
-    metrics.add_metric(name=obs.FUNCTIONS_HELD, unit=MetricUnit.Count, value=len(enforcer.active()))
+    if scheduled.time.minute % obs.HELD_EVERY_MINUTES == 0:
+        metrics.add_metric(name=obs.FUNCTIONS_HELD, unit=MetricUnit.Count, value=len(enforcer.active()))
     results = [outcome.to_dict() for outcome in outcomes]
     logger.info(
         "invocation scan done",

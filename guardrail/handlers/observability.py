@@ -33,8 +33,10 @@ ATHENA_WATCH = "athena-watch"
 ACTIONS = "Actions"
 DETECTOR_DIMENSION = "Detector"
 RESULT_DIMENSION = "Result"
-#: How many functions the ledger holds throttled or flagged, read by every invocation scan.
+#: How many functions the ledger holds throttled or flagged, read by the invocation scan every
+#: HELD_EVERY_MINUTES minutes (a Scan of the ledger table: its cost grows with the table).
 FUNCTIONS_HELD = "FunctionsHeld"
+HELD_EVERY_MINUTES = 5
 #: The invocation scan's CloudWatch bill: GetMetricData calls, and metrics queried ($0.01 per 1,000).
 SCAN_GET_METRIC_DATA_CALLS = "ScanGetMetricDataCalls"
 SCAN_METRICS_QUERIED = "ScanMetricsQueried"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,6 +28,20 @@ def _context(name: str) -> SimpleNamespace:
 def _metrics(out: str) -> list[dict[str, Any]]:
     lines = (json.loads(line) for line in out.splitlines() if line.startswith("{"))
     return [line for line in lines if "_aws" in line]
+
+
+def _scheduled(at: datetime) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": f"c8f5f0b8-0000-0000-0000-{at:%H%M%S}000000",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [],
+        "detail": {},
+    }
 
 
 @pytest.fixture
@@ -57,17 +71,7 @@ def test_invocation_scan_reports_its_cloudwatch_calls_and_the_functions_held(
     make_function("nightly-batch")
     finding = Finding("nightly-batch", detector="kill-switch", reason="t", observed_at=environment.clock())
     assert environment.enforcer().throttle(finding).result == Result.THROTTLED
-    scheduled = {
-        "version": "0",
-        "id": "c8f5f0b8-0000-0000-0000-000000000002",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": (environment.clock() + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": REGION,
-        "resources": [],
-        "detail": {},
-    }
+    scheduled = _scheduled(environment.clock() + timedelta(minutes=obs.HELD_EVERY_MINUTES))
 
     invocation_scan.handler(scheduled, _context("runaway-guardrail-invocation-scan"))
 
@@ -76,3 +80,12 @@ def test_invocation_scan_reports_its_cloudwatch_calls_and_the_functions_held(
     assert line[obs.SCAN_GET_METRIC_DATA_CALLS] == [1.0]  # a quiet account: one account-level call
     assert line[obs.SCAN_METRICS_QUERIED] == [2.0]  # Invocations and RecursiveInvocationsDropped
     assert line[obs.FUNCTIONS_HELD] == [1.0]
+
+
+def test_invocation_scan_counts_the_functions_held_only_every_few_minutes(environment, capsys):
+    scheduled = _scheduled(environment.clock() + timedelta(minutes=1))
+
+    invocation_scan.handler(scheduled, _context("runaway-guardrail-invocation-scan"))
+
+    [line] = [m for m in _metrics(capsys.readouterr().out) if obs.SCAN_METRICS_QUERIED in m]
+    assert obs.FUNCTIONS_HELD not in line
