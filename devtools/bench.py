@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from devtools import bench_incident, bench_recursion
+from devtools import bench_incident, bench_own_cost, bench_recursion
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -45,6 +45,7 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "incident": bench_incident.run,
     "cold_import": import_times,
     "recursion": bench_recursion.run,
+    "own_cost": bench_own_cost.run,
 }
 
 
@@ -64,6 +65,7 @@ def to_markdown(results: dict[str, Any]) -> str:
     for module, ms in imports["handlers_ms"].items():
         lines.append(f"| `{module}` | {ms} | +{round(ms - imports['boto3_ms'], 1)} |")
     lines += recursion_markdown(results["recursion"])
+    lines += bench_own_cost.markdown(results["own_cost"])
     return "\n".join(lines) + "\n"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -15,6 +14,8 @@ from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.config import GuardrailConfig
 from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE, TERMINAL_STATES
+from guardrail.handlers.observability import ATHENA_WATCH
+from infra.dead_letters import DeadLetters
 from infra.function import GuardrailFunction
 from infra.state import GuardrailState
 
@@ -30,6 +31,7 @@ class AthenaWatchFunction(Construct):
         config: GuardrailConfig,
         state: GuardrailState,
         code: lambda_.Code,
+        dead_letters: DeadLetters,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = GuardrailFunction(
@@ -37,13 +39,13 @@ class AthenaWatchFunction(Construct):
             "Function",
             config=config,
             state=state,
-            role_name="athena-watch",
+            role_name=ATHENA_WATCH,
             handler="guardrail.handlers.athena_watch.handler",
             description="Runaway Guardrail Athena watch: query rates, bytes, cross-region reads",
             code=code,
         )
         self._grant(state)
-        target = targets.LambdaFunction(
+        target = dead_letters.target(
             self.function.function, retry_attempts=4, max_event_age=Duration.hours(1)
         )
         self.state_changes = events.Rule(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Acknowledgment, ArnFormat, Duration, Fn, RemovalPolicy, Stack, Tags, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, Tags, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -17,14 +17,12 @@ from guardrail.config import GuardrailConfig, Settings
 from guardrail.domain import TargetKind
 from guardrail.enforcement.actions import ACTIONS, ThrottleFunction
 from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT
+from infra.powertools import ARCHITECTURE, RUNTIME, powertools_layer
 from infra.state import GuardrailState
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The function asset holds the `guardrail` package's runtime code: not the operator's command (cli.py).
 ASSET_EXCLUDES = ["*", ".*", "!guardrail", "!guardrail/**", "guardrail/cli.py", "**/__pycache__", "**/*.pyc"]
-#: Moves together with the Powertools layer's Python version (`powertoolsLayerArn` in cdk.json).
-RUNTIME = lambda_.Runtime.PYTHON_3_13
-ARCHITECTURE = lambda_.Architecture.ARM_64
 
 
 def function_code() -> lambda_.Code:
@@ -52,6 +50,8 @@ class GuardrailFunction(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         name = config.function_name(role_name)
+        #: The function's role in the guardrail (its name after the prefix; its metrics' `service`).
+        self.role_name = role_name
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -74,9 +74,6 @@ class GuardrailFunction(Construct):
             alert_topic_arn=state.topic.topic_arn,
             region=stack.region,
         )
-        layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "Powertools", Fn.sub(config.powertools_layer_arn)
-        )
         self.function = lambda_.Function(
             self,
             "Function",
@@ -87,9 +84,10 @@ class GuardrailFunction(Construct):
             handler=handler,
             code=code,
             role=self.role,
-            layers=[layer],
+            layers=[powertools_layer(self, config)],
             timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,
+            reserved_concurrent_executions=config.reserved_concurrency_for(role_name),
             log_group=self.log_group,
             environment={
                 **settings.to_env(),
@@ -153,8 +151,8 @@ class GuardrailFunction(Construct):
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-L1",
                 reason=(
-                    "The runtime is pinned to the Python version of the managed Powertools layer "
-                    "(python313); both move together when the layer ARN in cdk.json is bumped."
+                    "The runtime is pinned to the Python version the Powertools layer is built for "
+                    "(infra/powertools.py, python3.13); both move together."
                 ),
             ),
         )

@@ -5,34 +5,59 @@ from __future__ import annotations
 from constructs import Construct
 
 from guardrail.config import GuardrailConfig
+from guardrail.handlers.observability import KILL_SWITCH
 from infra.athena_watch import AthenaWatchFunction
+from infra.dead_letters import DeadLetters
 from infra.function import GuardrailFunction, function_code
+from infra.health import GuardrailHealth
 from infra.recursion_watch import RecursionWatch
 from infra.state import GuardrailState
 
 
 class GuardrailFunctions(Construct):
-    """The guardrail's functions, wired to an existing `GuardrailState`."""
+    """The guardrail's functions, wired to an existing `GuardrailState`, with what watches them."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: GuardrailConfig, state: GuardrailState
     ) -> None:
         super().__init__(scope, construct_id)
         code = function_code()
+        self.dead_letters = DeadLetters(self, "DeadLetters")
         self.kill_switch = GuardrailFunction(
             self,
             "KillSwitch",
             config=config,
             state=state,
-            role_name="kill-switch",
+            role_name=KILL_SWITCH,
             handler="guardrail.handlers.kill_switch.handler",
             description="Runaway Guardrail kill switch: throttle, restore, status, panic",
             code=code,
             timeout_seconds=600,
             memory_size=512,
         )
-        self.recursion_watch = RecursionWatch(self, "RecursionWatch", config=config, state=state, code=code)
-        self.athena_watch = AthenaWatchFunction(self, "AthenaWatch", config=config, state=state, code=code)
+        self.recursion_watch = RecursionWatch(
+            self, "RecursionWatch", config=config, state=state, code=code, dead_letters=self.dead_letters
+        )
+        self.athena_watch = AthenaWatchFunction(
+            self, "AthenaWatch", config=config, state=state, code=code, dead_letters=self.dead_letters
+        )
+        functions = [
+            self.kill_switch,
+            self.recursion_watch.watch,
+            self.recursion_watch.scan,
+            self.athena_watch.function,
+        ]
+        for function in functions:
+            self.dead_letters.catch_failures(function.function)
+        self.health = GuardrailHealth(
+            self,
+            "Health",
+            config=config,
+            topic=state.topic,
+            functions=functions,
+            scan=self.recursion_watch.scan,
+            dead_letters=self.dead_letters,
+        )
 
 
 class RunawayGuardrail(Construct):

@@ -18,7 +18,6 @@ from aws_cdk import (
     Validations,
 )
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -34,8 +33,11 @@ from guardrail.detectors.recursion_signals import (
     HEALTH_SOURCE,
     LAMBDA_NAMESPACE,
 )
+from guardrail.handlers.observability import INVOCATION_SCAN, RECURSION_WATCH
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
-from infra.function import ARCHITECTURE, PROJECT_ROOT, GuardrailFunction
+from infra.dead_letters import DeadLetters
+from infra.function import PROJECT_ROOT, GuardrailFunction
+from infra.powertools import ARCHITECTURE
 from infra.state import GuardrailState
 
 GUARD_PACKAGE = PROJECT_ROOT / "guardrail" / "recursion"
@@ -66,6 +68,7 @@ class RecursionWatch(Construct):
         config: GuardrailConfig,
         state: GuardrailState,
         code: lambda_.Code,
+        dead_letters: DeadLetters,
     ) -> None:
         super().__init__(scope, construct_id)
         self.guard_layer = lambda_.LayerVersion(
@@ -98,7 +101,7 @@ class RecursionWatch(Construct):
             "Watch",
             config=config,
             state=state,
-            role_name="recursion-watch",
+            role_name=RECURSION_WATCH,
             handler="guardrail.handlers.recursion_watch.handler",
             description="Runaway Guardrail: recursion guard refusals, AWS recursive-loop signals -> throttle",
             code=code,
@@ -108,7 +111,7 @@ class RecursionWatch(Construct):
             "Scan",
             config=config,
             state=state,
-            role_name="invocation-scan",
+            role_name=INVOCATION_SCAN,
             handler="guardrail.handlers.invocation_scan.handler",
             description="Runaway Guardrail: per-minute invocation scan -> throttle",
             code=code,
@@ -127,10 +130,10 @@ class RecursionWatch(Construct):
                 ),
             )
         )
-        self._rules()
+        self._rules(dead_letters)
 
-    def _rules(self) -> None:
-        watch = targets.LambdaFunction(self.watch.function, retry_attempts=4)
+    def _rules(self, dead_letters: DeadLetters) -> None:
+        watch = dead_letters.target(self.watch.function, retry_attempts=4, max_event_age=Duration.hours(1))
         events.Rule(
             self,
             "GuardRefusals",
@@ -177,5 +180,7 @@ class RecursionWatch(Construct):
             "EveryMinute",
             description="Runs the invocation scan",
             schedule=events.Schedule.rate(Duration.minutes(1)),
-            targets=[targets.LambdaFunction(self.scan.function, retry_attempts=2)],
+            targets=[
+                dead_letters.target(self.scan.function, retry_attempts=2, max_event_age=Duration.hours(1))
+            ],
         )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnResource, RemovalPolicy
+from aws_cdk import ArnFormat, CfnResource, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -68,6 +69,40 @@ class GuardrailState(Construct):
         _pin(self.table, LEDGER_LOGICAL_ID)
         _pin(self.topic, ALERT_TOPIC_LOGICAL_ID)
         _pin(self.key, ALERT_KEY_LOGICAL_ID)
+        _allow_alarms(self.topic, self.key, config.name_prefix)
+
+
+def _allow_alarms(topic: sns.Topic, key: kms.Key, name_prefix: str) -> None:
+    """Let the guardrail's CloudWatch alarms (named after the prefix) publish to the encrypted topic."""
+    stack = Stack.of(topic)
+    cloudwatch = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+    alarms = stack.format_arn(
+        service="cloudwatch",
+        resource="alarm",
+        resource_name=f"{name_prefix}-*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="GuardrailAlarmsPublish",
+            principals=[cloudwatch],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions={
+                "ArnLike": {"aws:SourceArn": alarms},
+                "StringEquals": {"aws:SourceAccount": stack.account},
+            },
+        )
+    )
+    # SNS encrypts each message with a data key that the publisher (here CloudWatch) must be able to use.
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="GuardrailAlarmsEncrypt",
+            principals=[cloudwatch],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+        )
+    )
 
 
 def _pin(construct: Construct, logical_id: str) -> None:

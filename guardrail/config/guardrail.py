@@ -53,6 +53,26 @@ class Detectors(StrictModel):
     athena_watch: AthenaWatchConfig = AthenaWatchConfig()
 
 
+class ReservedConcurrency(StrictModel):
+    """Reserved concurrency of each guardrail function, by its role.
+
+    A runaway then cannot take what the kill switch and the watchers need; 0 leaves that function
+    unreserved (it does not throttle it).
+    """
+
+    model_config = ConfigDict(alias_generator=lambda name: name.replace("_", "-"))
+
+    kill_switch: Annotated[Int, Field(ge=0)] = 5
+    recursion_watch: Annotated[Int, Field(ge=0)] = 10
+    invocation_scan: Annotated[Int, Field(ge=0)] = 2
+    athena_watch: Annotated[Int, Field(ge=0)] = 20
+
+    def for_role(self, role: str) -> int | None:
+        """The reservation of the function with this role (`kill-switch`, ...); None: unreserved."""
+        value: int = getattr(self, role.replace("-", "_"))
+        return value or None
+
+
 class GuardrailConfig(StrictModel):
     """Everything a deployment of the guardrail can be configured with; the defaults are cdk.json's."""
 
@@ -64,9 +84,9 @@ class GuardrailConfig(StrictModel):
     notify_only: Bool = False
     log_retention_days: RetentionDays = 90
     detectors: Detectors = Field(default_factory=Detectors)
-    powertools_layer_arn: LayerArn = (
-        "arn:aws:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
-    )
+    reserved_concurrency: ReservedConcurrency = Field(default_factory=ReservedConcurrency)
+    #: None: bundle the Powertools release requirements.txt pins into the stack's own layer.
+    powertools_layer_arn: LayerArn | None = None
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any] | None) -> GuardrailConfig:
@@ -76,3 +96,7 @@ class GuardrailConfig(StrictModel):
     def function_name(self, role: str) -> str:
         """The physical name of one of the guardrail's functions (all share the prefix)."""
         return f"{self.name_prefix}-{role}"
+
+    def reserved_concurrency_for(self, role: str) -> int | None:
+        """The reserved concurrency of one guardrail function; None leaves it unreserved."""
+        return self.reserved_concurrency.for_role(role)

@@ -5,21 +5,20 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from guardrail.config import Settings
+from guardrail.config.athena_watch import DETECTOR
 from guardrail.detectors.athena.events import MalformedEvent
 from guardrail.detectors.athena.model import CountingContention
 from guardrail.detectors.athena.watch import AthenaWatch
 from guardrail.errors import AwsCallFailed
+from guardrail.handlers import observability as obs
 from guardrail.handlers.composition import build_watch
 
-logger = Logger(service="runaway-guardrail")
-metrics = Metrics(namespace="RunawayGuardrail", service="athena-watch")
-copy_config_to_registered_loggers(source_logger=logger, include={"guardrail"})
+logger = obs.function_logger()
+metrics = obs.function_metrics(obs.ATHENA_WATCH)
 _watch: AthenaWatch | None = None
 
 
@@ -28,25 +27,26 @@ _watch: AthenaWatch | None = None
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Book the event once, decide, act; a bad event is logged and counted, never retried."""
     global _watch  # noqa: PLW0603 - one watch (clients, caches) per container
-    metrics.add_metric(name="AthenaEventsReceived", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=obs.ATHENA_EVENTS_RECEIVED, unit=MetricUnit.Count, value=1)
     try:
         _watch = _watch or build_watch(Settings.from_env())
         report = _watch.handle(event)
     except MalformedEvent as exc:
         logger.warning("rejected Athena event", extra={"error": str(exc), "athena_event": event})
-        metrics.add_metric(name="AthenaEventsRejected", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=obs.ATHENA_EVENTS_REJECTED, unit=MetricUnit.Count, value=1)
         return {"status": "rejected", "error": str(exc)}
     except (AwsCallFailed, CountingContention):
         # Booking is idempotent, so Lambda's two asynchronous retries cannot double count.
         logger.exception("Athena event failed; Lambda retries it", extra={"athena_event": event})
-        metrics.add_metric(name="AthenaEventsFailed", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=obs.ATHENA_EVENTS_FAILED, unit=MetricUnit.Count, value=1)
         raise
     if report.status == "unknown-query":
         logger.warning("Athena event for an unknown query id", extra={"report": asdict(report)})
-        metrics.add_metric(name="AthenaUnknownQueries", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=obs.ATHENA_UNKNOWN_QUERIES, unit=MetricUnit.Count, value=1)
     elif report.status == "duplicate":  # EventBridge delivers at least once: expected, and counted
         logger.info("duplicate Athena event", extra={"report": asdict(report)})
-        metrics.add_metric(name="AthenaDuplicateDeliveries", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=obs.ATHENA_DUPLICATE_DELIVERIES, unit=MetricUnit.Count, value=1)
     else:
         logger.info("Athena event handled", extra={"report": asdict(report)})
+    obs.count_outcomes(obs.ATHENA_WATCH, [(DETECTOR, action["result"]) for action in report.actions])
     return asdict(report)

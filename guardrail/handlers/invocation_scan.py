@@ -4,26 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from guardrail.config import Settings
-from guardrail.handlers.composition import build_scan
+from guardrail.handlers import observability as obs
+from guardrail.handlers.composition import build_scan, session_for
 
-logger = Logger(service="runaway-guardrail")
-copy_config_to_registered_loggers(source_logger=logger, include={"guardrail"})
+logger = obs.function_logger()
+metrics = obs.function_metrics(obs.INVOCATION_SCAN)
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Scan the minute the schedule fired for, and throttle every runaway found."""
     scheduled: EventBridgeModel = parse(event=event, model=EventBridgeModel)
-    scan, enforcer = build_scan(Settings.from_env())
+    settings = Settings.from_env()
+    session = session_for(settings)
+    usage = obs.MetricDataUsage().attach(session)
+    scan, enforcer = build_scan(settings, session=session)
     report = scan.run(scheduled.time)
-    results = [enforcer.enforce(finding).to_dict() for finding in report.findings]
+    outcomes = [enforcer.enforce(finding) for finding in report.findings]
+    obs.count_outcomes(
+        obs.INVOCATION_SCAN, [(f.detector, o.result) for f, o in zip(report.findings, outcomes, strict=True)]
+    )
+    metrics.add_metric(name=obs.SCAN_GET_METRIC_DATA_CALLS, unit=MetricUnit.Count, value=usage.calls)
+    metrics.add_metric(name=obs.SCAN_METRICS_QUERIED, unit=MetricUnit.Count, value=usage.metrics)
+    if scheduled.time.minute % obs.HELD_EVERY_MINUTES == 0:
+        metrics.add_metric(name=obs.FUNCTIONS_HELD, unit=MetricUnit.Count, value=len(enforcer.active()))
+    results = [outcome.to_dict() for outcome in outcomes]
     logger.info(
         "invocation scan done",
         extra={"why": report.why, "functions_scanned": report.functions_scanned, "results": results},

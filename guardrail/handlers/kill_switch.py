@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from guardrail.config import Settings
 from guardrail.enforcement.enforcer import utc_now
+from guardrail.handlers import observability as obs
 from guardrail.handlers.composition import build_enforcer
 from guardrail.kill_switch import KillSwitch, parse_request
 from guardrail.kill_switch.requests import InvalidRequest
+from guardrail.kill_switch.service import DETECTOR
 
-logger = Logger(service="runaway-guardrail")
-copy_config_to_registered_loggers(source_logger=logger, include={"guardrail"})
+logger = obs.function_logger()
 
 
 @logger.inject_lambda_context(log_event=True)
@@ -29,4 +28,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     enforcer, functions = build_enforcer(Settings.from_env())
     response = KillSwitch(enforcer=enforcer, functions=functions, clock=utc_now).handle(request)
     logger.info("kill-switch request done", extra={"action": request.action, "results": response["results"]})
+    if request.action != "status":  # status acts on nothing
+        detector = f"{DETECTOR}:panic" if request.action == "panic" else DETECTOR
+        obs.count_outcomes(obs.KILL_SWITCH, [(detector, r["result"]) for r in response["results"]])
     return response

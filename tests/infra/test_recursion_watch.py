@@ -83,8 +83,8 @@ def test_scan_may_read_metrics(synthesized):
 
 def test_guard_layer_holds_only_the_guard_under_python(synthesized):
     synthesized.service_template.has_output("RecursionGuardLayerArn", {})
-    synthesized.service_template.resource_count_is("AWS::Lambda::LayerVersion", 1)
-    [layer_root] = [path.parent for path in synthesized.outdir.glob("asset.*/python")]
+    synthesized.service_template.resource_count_is("AWS::Lambda::LayerVersion", 2)  # and Powertools
+    [layer_root] = [path.parent.parent for path in synthesized.outdir.glob("asset.*/python/guardrail")]
     files = {str(path.relative_to(layer_root)) for path in layer_root.rglob("*") if path.is_file()}
     assert "python/guardrail/recursion/guard.py" in files
     guard_only = {name for name in files if name.startswith("python/guardrail/recursion/")}
