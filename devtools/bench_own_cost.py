@@ -38,7 +38,7 @@ ASSUMPTIONS = {
     "scan_quiet_run_billed_ms": 400,  # one GetMetricData call and one small ledger read, warm
     "scan_sweep_run_billed_ms": 3_000,  # ListFunctions pages and GetMetricData for every function
     "scan_log_bytes_per_run": 1_500,  # start and end JSON lines, one EMF line
-    "ledger_read_units_per_held_count": 1,  # FunctionsHeld's Scan: a quiet ledger reads under 4 KB
+    "ledger_read_units_per_held_count": 1,  # FunctionsHeld's index Query: a quiet ledger reads under 4 KB
     "athena_watch_billed_ms": 300,
     "athena_watch_log_bytes": 2_500,
 }

@@ -34,7 +34,7 @@ ACTIONS = "Actions"
 DETECTOR_DIMENSION = "Detector"
 RESULT_DIMENSION = "Result"
 #: How many functions the ledger holds throttled or flagged, read by the invocation scan every
-#: HELD_EVERY_MINUTES minutes (a Scan of the ledger table: its cost grows with the table).
+#: HELD_EVERY_MINUTES minutes (a Query of the ledger's ActiveRecords index).
 FUNCTIONS_HELD = "FunctionsHeld"
 HELD_EVERY_MINUTES = 5
 #: The invocation scan's CloudWatch bill: GetMetricData calls, and metrics queried ($0.01 per 1,000).
