@@ -83,14 +83,37 @@ def guard_overhead() -> dict[str, dict[str, float]]:
     return results
 
 
-class _FakeLambda:
+class _QuietAccount:
+    """A quiet account of `count` functions: 5 invocations every minute, no recursion dropped.
+
+    ListFunctions and GetMetricData are answered at botocore's boundary (`before-call` handlers).
+    """
+
     def __init__(self, count: int) -> None:
         self.names = [f"fn-{i:05d}" for i in range(count)]
-        self.calls = 0
+        self.list_calls = 0
+        self.metric_calls = 0
+        self.metrics = 0
 
-    def list_functions(self, Marker: str | None = None) -> dict[str, Any]:
-        self.calls += 1
-        first = int(Marker or 0)
+    def clients(self) -> tuple[Any, Any]:
+        """A Lambda and a CloudWatch client whose calls this account answers, never sent anywhere."""
+        session = boto3.session.Session(
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",  # noqa: S106 - never sent: every call is answered locally
+            region_name="us-east-1",
+        )
+        lambda_, cloudwatch = session.client("lambda"), session.client("cloudwatch")
+        for client, operation, answer in (
+            (lambda_, "lambda.ListFunctions", self._list_functions),
+            (cloudwatch, "cloudwatch.GetMetricData", self._get_metric_data),
+        ):
+            client.meta.events.register(f"before-parameter-build.{operation}", _keep_params)
+            client.meta.events.register(f"before-call.{operation}", _answer_with(answer))
+        return lambda_, cloudwatch
+
+    def _list_functions(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.list_calls += 1
+        first = int(params.get("Marker") or 0)
         page: dict[str, Any] = {
             "Functions": [{"FunctionName": n} for n in self.names[first : first + LIST_PAGE]]
         }
@@ -98,42 +121,48 @@ class _FakeLambda:
             page["NextMarker"] = str(first + LIST_PAGE)
         return page
 
-
-class _FakeCloudWatch:
-    """Answers like a quiet account: 5 invocations every minute, no recursion dropped (no datapoints)."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.metrics = 0
-
-    def get_metric_data(self, MetricDataQueries: list[dict[str, Any]], StartTime: datetime, **_: Any) -> Any:
-        self.calls += 1
-        self.metrics += len(MetricDataQueries)
-        minutes = [StartTime + timedelta(minutes=m) for m in range(61)]
+    def _get_metric_data(self, params: dict[str, Any]) -> dict[str, Any]:
+        queries = params["MetricDataQueries"]
+        self.metric_calls += 1
+        self.metrics += len(queries)
+        minutes = [params["StartTime"] + timedelta(minutes=m) for m in range(61)]
         results = []
-        for query in MetricDataQueries:
+        for query in queries:
             quiet = query["MetricStat"]["Metric"]["MetricName"] == "Invocations"
             values = [5.0] * len(minutes) if quiet else []
             results.append({"Id": query["Id"], "Timestamps": minutes[: len(values)], "Values": values})
         return {"MetricDataResults": results}
 
 
+def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    """Keep the call's API parameters for its `before-call` answer (which sees the wire request)."""
+    context["api_params"] = dict(params)
+
+
+def _answer_with(answer: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., Any]:
+    def handler(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://bench.invalid", 200, {}, None), answer(context["api_params"])
+
+    return handler
+
+
 def scan_cost(count: int, *, drill_down: bool) -> dict[str, Any]:
     """API calls, metrics requested and time of one scan over `count` functions."""
-    lambda_, cloudwatch = _FakeLambda(count), _FakeCloudWatch()
+    account = _QuietAccount(count)
+    lambda_, cloudwatch = account.clients()
     sweep_every = 60 if drill_down else 0
     scan = InvocationScan(
-        metrics=CloudWatchMetrics(boto3_client=cloudwatch),  # type: ignore[arg-type]
-        functions=LambdaControl(boto3_client=lambda_),  # type: ignore[arg-type]
+        metrics=CloudWatchMetrics(boto3_client=cloudwatch),
+        functions=LambdaControl(boto3_client=lambda_),
         config=InvocationScanConfig(full_sweep_every_minutes=sweep_every),
     )
     started = time.perf_counter()
     report = scan.run(SCHEDULED_AT)
     return {
         "drilled_down": report.drilled_down,
-        "get_metric_data_calls": cloudwatch.calls,
-        "metrics_requested": cloudwatch.metrics,
-        "list_functions_calls": lambda_.calls,
+        "get_metric_data_calls": account.metric_calls,
+        "metrics_requested": account.metrics,
+        "list_functions_calls": account.list_calls,
         "seconds_in_process": round(time.perf_counter() - started, 3),
     }
 

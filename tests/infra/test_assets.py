@@ -28,13 +28,19 @@ print(json.dumps({name: getattr(module, "__file__", None) for name, module in sy
 """
 
 
-def asset_files(synthesized, resource_type: str, code_property: str) -> tuple[Path, list[str]]:
-    """The one asset the service stack's `resource_type` resources use: its directory and files."""
+def asset_files(
+    synthesized, resource_type: str, code_property: str, *, name_suffix: str = ""
+) -> tuple[Path, list[str]]:
+    """The one asset the service stack's `resource_type` resources use: its directory and files.
+
+    `name_suffix` picks the resources whose `LayerName` ends with it (the stack has several layers).
+    """
     template = synthesized.service_template.to_json()
     keys = {
         resource["Properties"][code_property]["S3Key"]
         for resource in template["Resources"].values()
         if resource["Type"] == resource_type
+        and str(resource["Properties"].get("LayerName", "")).endswith(name_suffix)
     }
     assert len(keys) == 1, f"{resource_type} should share one asset: {keys}"
     manifest = json.loads((synthesized.outdir / f"{synthesized.service.artifact_id}.assets.json").read_text())
@@ -93,7 +99,9 @@ def test_every_module_of_the_function_asset_imports_from_the_asset_alone(synthes
 
 
 def test_the_guard_layer_holds_the_guard_and_its_package_marker(synthesized):
-    directory, files = asset_files(synthesized, "AWS::Lambda::LayerVersion", "Content")
+    directory, files = asset_files(
+        synthesized, "AWS::Lambda::LayerVersion", "Content", name_suffix="-recursion-guard"
+    )
     guard = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("guardrail/recursion/**/*.py"))
 
     assert files == sorted(["python/guardrail/__init__.py", *(f"python/{f}" for f in guard)])

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from guardrail.domain import Finding, Result
+from devtools.lambda_runtime import lambda_context
+from guardrail.domain import Finding, Result, Target
 from guardrail.handlers import invocation_scan, kill_switch
 from guardrail.handlers import observability as obs
 from tests.conftest import ACCOUNT, REGION
-
-
-def _context(name: str) -> SimpleNamespace:
-    return SimpleNamespace(
-        function_name=name,
-        function_version="$LATEST",
-        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
-        memory_limit_in_mb=512,
-        aws_request_id="req-1",
-    )
 
 
 def _metrics(out: str) -> list[dict[str, Any]]:
@@ -56,7 +46,7 @@ def test_kill_switch_counts_each_result_by_detector(environment, make_function, 
     make_function("report-builder")
     request = {"action": "throttle", "functions": ["nightly-batch", "report-builder", "gone"], "reason": "t"}
 
-    kill_switch.handler(request, _context("runaway-guardrail-kill-switch"))
+    kill_switch.handler(request, lambda_context("runaway-guardrail-kill-switch"))
 
     actions = {
         (m[obs.DETECTOR_DIMENSION], m[obs.RESULT_DIMENSION]): m[obs.ACTIONS]
@@ -69,11 +59,13 @@ def test_invocation_scan_reports_its_cloudwatch_calls_and_the_functions_held(
     environment, make_function, capsys
 ):
     make_function("nightly-batch")
-    finding = Finding("nightly-batch", detector="kill-switch", reason="t", observed_at=environment.clock())
-    assert environment.enforcer().throttle(finding).result == Result.THROTTLED
+    finding = Finding(
+        Target.function("nightly-batch"), detector="kill-switch", reason="t", observed_at=environment.clock()
+    )
+    assert environment.enforcer().enforce(finding).result == Result.THROTTLED
     scheduled = _scheduled(environment.clock() + timedelta(minutes=obs.HELD_EVERY_MINUTES))
 
-    invocation_scan.handler(scheduled, _context("runaway-guardrail-invocation-scan"))
+    invocation_scan.handler(scheduled, lambda_context("runaway-guardrail-invocation-scan"))
 
     [line] = [m for m in _metrics(capsys.readouterr().out) if obs.SCAN_METRICS_QUERIED in m]
     assert line["service"] == obs.INVOCATION_SCAN
@@ -85,7 +77,7 @@ def test_invocation_scan_reports_its_cloudwatch_calls_and_the_functions_held(
 def test_invocation_scan_counts_the_functions_held_only_every_few_minutes(environment, capsys):
     scheduled = _scheduled(environment.clock() + timedelta(minutes=1))
 
-    invocation_scan.handler(scheduled, _context("runaway-guardrail-invocation-scan"))
+    invocation_scan.handler(scheduled, lambda_context("runaway-guardrail-invocation-scan"))
 
     [line] = [m for m in _metrics(capsys.readouterr().out) if obs.SCAN_METRICS_QUERIED in m]
     assert obs.FUNCTIONS_HELD not in line
