@@ -24,13 +24,6 @@ CORE = sorted(
     ]
 )
 NOT_CORE = ("guardrail.adapters", "boto3", "botocore")
-#: Known crossings that another open branch of issue 8 removes (enforcement: the enforcer stops
-#: parsing botocore's errors; the Athena watch's notices stop acting outside the Enforcer). Delete an
-#: entry when its crossing is gone: `test_known_crossings_are_still_there` fails while one is stale.
-KNOWN_CROSSINGS = {
-    "guardrail/enforcement/enforcer.py": {"botocore"},
-    "guardrail/detectors/athena/notices.py": {"botocore"},
-}
 
 
 def _crossings(path: Path, forbidden: tuple[str, ...]) -> set[str]:
@@ -55,15 +48,7 @@ def test_the_product_imports_no_tooling_no_app_no_tests(path):
 
 @pytest.mark.parametrize("path", CORE, ids=_id)
 def test_the_core_imports_no_adapter_and_no_aws_sdk(path):
-    known = KNOWN_CROSSINGS.get(_id(path), set())
-    assert _crossings(path, NOT_CORE) - known == set()
-
-
-@pytest.mark.parametrize("name", sorted(KNOWN_CROSSINGS))
-def test_known_crossings_are_still_there(name):
-    path = ROOT / name
-    assert path.exists(), f"{name} is gone: delete its KNOWN_CROSSINGS entry"
-    assert _crossings(path, NOT_CORE) == KNOWN_CROSSINGS[name], f"{name} changed: update KNOWN_CROSSINGS"
+    assert _crossings(path, NOT_CORE) == set()
 
 
 def test_the_scan_resolves_relative_imports(tmp_path):
