@@ -138,16 +138,11 @@ class IncidentReplay:
         """The `AWS API Call via CloudTrail` event of the query's StartQueryExecution."""
         role = f"{self.function}-role"
         time = f"{query.started_at:%Y-%m-%dT%H:%M:%SZ}"
-        return {
-            "version": "0",
-            "id": str(uuid.uuid5(_NAMESPACE, f"trail:{query.query_id}")),
-            "detail-type": API_CALL,
-            "source": "aws.athena",
-            "account": self.account,
-            "time": time,
-            "region": self.athena_region,
-            "resources": [],
-            "detail": {
+        return self._athena_event(
+            f"trail:{query.query_id}",
+            API_CALL,
+            time,
+            {
                 "eventVersion": "1.09",
                 "userIdentity": {
                     "type": "AssumedRole",
@@ -187,20 +182,15 @@ class IncidentReplay:
                 "recipientAccountId": self.account,
                 "eventCategory": "Management",
             },
-        }
+        )
 
     def finish_event(self, query: ReplayQuery) -> dict[str, Any]:
         """The `Athena Query State Change` event of the query reaching SUCCEEDED."""
-        return {
-            "version": "0",
-            "id": str(uuid.uuid5(_NAMESPACE, f"state:{query.query_id}")),
-            "detail-type": STATE_CHANGE,
-            "source": "aws.athena",
-            "account": self.account,
-            "time": f"{query.finished_at:%Y-%m-%dT%H:%M:%SZ}",
-            "region": self.athena_region,
-            "resources": [],
-            "detail": {
+        return self._athena_event(
+            f"state:{query.query_id}",
+            STATE_CHANGE,
+            f"{query.finished_at:%Y-%m-%dT%H:%M:%SZ}",
+            {
                 "currentState": "SUCCEEDED",
                 "previousState": "RUNNING",
                 "queryExecutionId": query.query_id,
@@ -209,4 +199,18 @@ class IncidentReplay:
                 "versionId": "0",
                 "workgroupName": self.workgroup,
             },
+        )
+
+    def _athena_event(self, seed: str, detail_type: str, time: str, detail: dict[str, Any]) -> dict[str, Any]:
+        """An EventBridge event from Athena in the replay's account and region; `seed` fixes its id."""
+        return {
+            "version": "0",
+            "id": str(uuid.uuid5(_NAMESPACE, seed)),
+            "detail-type": detail_type,
+            "source": "aws.athena",
+            "account": self.account,
+            "time": time,
+            "region": self.athena_region,
+            "resources": [],
+            "detail": detail,
         }

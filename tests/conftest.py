@@ -41,6 +41,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
         yield boto3.session.Session(region_name=REGION)
 
 
+def offline_client(service: str) -> Any:
+    """A real botocore client that reaches no account (for botocore's Stubber): fake keys, REGION."""
+    keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    return boto3.client(service, region_name=REGION, **keys)
+
+
 @pytest.fixture
 def moto_patches() -> Iterator[None]:
     """`devtools.moto_patches` for this test only: atomic conditional writes, fast transactions."""

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Unpack
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from guardrail.adapters.clients import AwsAdapter, ClientOptions, translate_errors
+from guardrail.adapters.aws_errors import error_code, translated
+from guardrail.adapters.clients import AwsAdapter, ClientOptions
 from guardrail.detectors.athena.booking import Bump, Entry, book_finish, book_start
 from guardrail.detectors.athena.cost import QueryCost
 from guardrail.detectors.athena.detect import Totals
@@ -61,7 +62,7 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
         self._table = table_name
         self._ttl = timedelta(hours=ttl_hours)
 
-    @translate_errors()
+    @translated("GetItem")
     def query(self, query_id: str) -> QueryRecord | None:
         """The table's record of a query, if it has one."""
         item = self._client.get_item(
@@ -69,7 +70,7 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
         ).get("Item")
         return None if item is None else _record(_deserialized(item))
 
-    @translate_errors()
+    @translated("TransactWriteItems")
     def record_start(self, started: QueryStarted) -> bool:
         """Book a query start once; False when it was already booked (a duplicate delivery)."""
         for _ in range(ATTEMPTS):
@@ -80,7 +81,7 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
                 return True
         raise CountingContention(f"query {started.query_id}: its record kept changing")
 
-    @translate_errors()
+    @translated("TransactWriteItems")
     def record_finish(
         self, finished: QueryFinished, cost: QueryCost, remote_regions: frozenset[str]
     ) -> Booking:
@@ -94,7 +95,7 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
                 return Booking(counted=True, caller=entry.billed)
         raise CountingContention(f"query {finished.query_id}: its record kept changing")
 
-    @translate_errors()
+    @translated("Query")
     def totals(self, scope: str, at: datetime, *, window_minutes: int) -> Totals:
         """The scope's query count over the window ending at `at`, and its last 24 hours."""
         return totals_of(
@@ -110,9 +111,7 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
             self._client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             reasons = {reason.get("Code") for reason in exc.response.get("CancellationReasons", [])}
-            if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException" and (
-                reasons & _RACE_LOST
-            ):
+            if error_code(exc) == "TransactionCanceledException" and (reasons & _RACE_LOST):
                 return False
             raise
         return True

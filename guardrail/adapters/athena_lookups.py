@@ -9,7 +9,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from guardrail.adapters.clients import AwsAdapter, adaptive_retries, translate_errors
+from guardrail.adapters.aws_errors import error_code, translated
+from guardrail.adapters.clients import AwsAdapter, adaptive_retries
 from guardrail.detectors.athena.model import QueryFacts
 from guardrail.detectors.athena.tables import referenced_tables
 
@@ -32,13 +33,13 @@ class AthenaQueries(AwsAdapter["AthenaClient"]):
     #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = ("athena:GetQueryExecution",)
 
-    @translate_errors()
+    @translated("GetQueryExecution")
     def get(self, query_id: str) -> QueryFacts | None:
         """The query's facts, or None when Athena does not know the id (unknown or expired)."""
         try:
             execution = self._client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "InvalidRequestException":
+            if error_code(exc) == "InvalidRequestException":
                 return None
             raise
         context = execution.get("QueryExecutionContext", {})
@@ -77,7 +78,7 @@ class DataLocations(AwsAdapter["GlueClient"]):
         self._tables: dict[tuple[str, str], str | None] = {}
         self._buckets: dict[str, str] = {}
 
-    @translate_errors()
+    @translated("GetTable")
     def remote_tables(self, facts: QueryFacts, home_region: str) -> dict[str, str]:
         """`database.table` -> region, for each table the query reads from outside `home_region`."""
         if facts.catalog != "AwsDataCatalog":

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from guardrail.adapters.aws_errors import error_code, translated
-from guardrail.adapters.clients import client_for
+from guardrail.adapters.clients import AwsAdapter, adaptive_retries
 from guardrail.domain import Target, WorkgroupState
 
 if TYPE_CHECKING:
-    from mypy_boto3_athena.client import AthenaClient
-
-_RETRIES = Config(retries={"max_attempts": 5, "mode": "adaptive"})
+    from mypy_boto3_athena.client import AthenaClient  # noqa: F401 - the adapter's type parameter
 
 
 def _missing(exc: ClientError) -> bool:
@@ -24,28 +20,16 @@ def _missing(exc: ClientError) -> bool:
     return error_code(exc) == "InvalidRequestException" and "not found" in message
 
 
-class AthenaWorkgroups:
+class AthenaWorkgroups(AwsAdapter["AthenaClient"]):
     """Reads and sets Athena workgroups' state (a DISABLED workgroup starts no new query).
 
     Raises TargetNotFound for a workgroup that does not exist, AwsCallFailed for any other AWS error.
     """
 
+    SERVICE = "athena"
+    RETRIES = adaptive_retries(5)
     #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = ("athena:GetWorkGroup", "athena:UpdateWorkGroup")
-
-    def __init__(
-        self,
-        *,
-        boto3_client: AthenaClient | None = None,
-        boto3_session: boto3.session.Session | None = None,
-        boto_config: Config | None = None,
-    ) -> None:
-        self._client: AthenaClient = client_for(
-            "athena",
-            boto3_client=boto3_client,
-            boto3_session=boto3_session,
-            boto_config=boto_config or _RETRIES,
-        )
 
     def state(self, name: str) -> WorkgroupState:
         """The workgroup's state now."""

@@ -1,6 +1,8 @@
 """AWS errors translated into the guardrail's own, at the adapter boundary.
 
-Adapters wrap their calls in `translated(...)`; nothing past an adapter sees botocore's exceptions.
+Adapters wrap their calls in `translated(...)`, as a `with` block or as a method decorator
+(`@translated("GetMetricData")`); nothing past an adapter sees botocore's exceptions. A generator
+method translates inside its body (a decorator would leave the iteration outside the block).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ def translated(
     missing: Callable[[ClientError], bool] = lambda exc: error_code(exc) == "ResourceNotFoundException",
 ) -> Iterator[None]:
     """Raise TargetNotFound, ConditionFailed or AwsCallFailed for what the wrapped calls raise.
+
+    Usable as `with translated(...):` and as `@translated(...)` on a method (each call enters anew).
 
     `target` names the resource the call is about; `missing` recognises the error that says it
     does not exist (by default `ResourceNotFoundException`).

@@ -1,4 +1,4 @@
-"""One way for every adapter to get its boto3 client, and to report a failed AWS call.
+"""One way for every adapter to get its boto3 client.
 
 Modelled on powertools' `DynamoDBPersistenceLayer.__init__`: an adapter accepts `boto3_client`,
 `boto3_session` and `boto_config`, and builds a client only when none is injected. A subclass of
@@ -10,20 +10,15 @@ Modelled on powertools' `DynamoDBPersistenceLayer.__init__`: an adapter accepts 
 
 An adapter with its own arguments takes the three options through `**clients: Unpack[ClientOptions[...]]`
 and passes them on to `super().__init__`. What an adapter lets escape is a domain error: it wraps its
-public methods in `translate_errors()`, which turns botocore's errors into `AwsCallFailed`.
+calls in `guardrail.adapters.aws_errors.translated(...)` (a `with` block or a method decorator).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, ClassVar, Generic, TypedDict, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
-from guardrail.errors import AwsCallFailed
 
 ClientT = TypeVar("ClientT")
 
@@ -31,20 +26,6 @@ ClientT = TypeVar("ClientT")
 def adaptive_retries(max_attempts: int) -> Config:
     """Adaptive retries (botocore's client-side rate limiting): up to `max_attempts` retries of a call."""
     return Config(retries={"max_attempts": max_attempts, "mode": "adaptive"})
-
-
-def client_for(
-    service: str,
-    *,
-    boto3_client: Any = None,
-    boto3_session: boto3.session.Session | None = None,
-    boto_config: Config | None = None,
-) -> Any:
-    """Return the injected client, or build one from the session (or a default session)."""
-    if boto3_client is not None:
-        return boto3_client
-    session = boto3_session or boto3.session.Session()
-    return session.client(service, config=boto_config)
 
 
 class ClientOptions(TypedDict, Generic[ClientT], total=False):
@@ -84,16 +65,4 @@ class AwsAdapter(Generic[ClientT]):
         config = self._config
         if self.RETRIES is not None:
             config = self.RETRIES if config is None else self.RETRIES.merge(config)
-        return client_for(service, boto3_session=self._session, boto_config=config)
-
-
-@contextmanager
-def translate_errors() -> Iterator[None]:
-    """Re-raise botocore's errors as `AwsCallFailed`; usable as `with` or as a method decorator."""
-    try:
-        yield
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise AwsCallFailed(str(error.get("Code", "Unknown")), str(error.get("Message", exc))) from exc
-    except BotoCoreError as exc:
-        raise AwsCallFailed(type(exc).__name__, str(exc)) from exc
+        return (self._session or boto3.session.Session()).client(service, config=config)

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from guardrail.adapters.clients import AwsAdapter, adaptive_retries, translate_errors
+from guardrail.adapters.aws_errors import translated
+from guardrail.adapters.clients import AwsAdapter, adaptive_retries
 from guardrail.detectors.invocation_scan.detect import NAMESPACE, MetricQuery, Sample
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ class CloudWatchMetrics(AwsAdapter["CloudWatchClient"]):
     #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = ("cloudwatch:GetMetricData",)
 
-    @translate_errors()
+    @translated("GetMetricData")
     def samples(
         self, queries: Sequence[MetricQuery], *, start: datetime, end: datetime
     ) -> dict[MetricQuery, list[Sample]]:

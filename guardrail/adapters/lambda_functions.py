@@ -5,25 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-
 from guardrail.adapters.aws_errors import translated
-from guardrail.adapters.clients import client_for
+from guardrail.adapters.clients import AwsAdapter, adaptive_retries
 from guardrail.domain import FunctionFacts, Target
 
 if TYPE_CHECKING:
-    from mypy_boto3_lambda.client import LambdaClient
-
-_RETRIES = Config(retries={"max_attempts": 8, "mode": "adaptive"})
+    from mypy_boto3_lambda.client import LambdaClient  # noqa: F401 - the adapter's type parameter
 
 
-class LambdaControl:
+class LambdaControl(AwsAdapter["LambdaClient"]):
     """Reads and changes Lambda functions' reserved concurrency.
 
     Raises TargetNotFound for a function that does not exist, AwsCallFailed for any other AWS error.
     """
 
+    SERVICE = "lambda"
+    RETRIES = adaptive_retries(8)
     #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = (
         "lambda:GetFunction",
@@ -32,20 +29,6 @@ class LambdaControl:
         "lambda:PutFunctionConcurrency",
         "lambda:DeleteFunctionConcurrency",
     )
-
-    def __init__(
-        self,
-        *,
-        boto3_client: LambdaClient | None = None,
-        boto3_session: boto3.session.Session | None = None,
-        boto_config: Config | None = None,
-    ) -> None:
-        self._client: LambdaClient = client_for(
-            "lambda",
-            boto3_client=boto3_client,
-            boto3_session=boto3_session,
-            boto_config=boto_config or _RETRIES,
-        )
 
     def facts(self, name: str) -> FunctionFacts:
         """Return the function's reservation and tags."""

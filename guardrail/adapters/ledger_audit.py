@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.ledger_items import (
@@ -20,7 +21,7 @@ class LedgerAudit(LedgerTable):
     """Appends audit entries and reads a target's trail by Query on its partition."""
 
     #: IAM actions this class calls; the stack's policy is built from them.
-    PERMISSIONS: tuple[str, ...] = ("dynamodb:PutItem", "dynamodb:Query")
+    PERMISSIONS: ClassVar[tuple[str, ...]] = ("dynamodb:PutItem", "dynamodb:Query")
 
     def append_audit(self, entry: AuditEntry) -> None:
         """Add one entry to the audit trail."""

@@ -11,13 +11,11 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
 
-from guardrail.adapters.clients import client_for
+from guardrail.adapters.clients import AwsAdapter, ClientOptions
 from guardrail.domain import ActionRecord, AuditEntry, PriorState, Status, Target, TargetKind
 
 if TYPE_CHECKING:
@@ -36,20 +34,13 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-class LedgerTable:
+class LedgerTable(AwsAdapter["DynamoDBClient"]):
     """The table and its client, built from an injected client, session or config (powertools style)."""
 
-    def __init__(
-        self,
-        table_name: str,
-        *,
-        boto3_client: DynamoDBClient | None = None,
-        boto3_session: boto3.session.Session | None = None,
-        boto_config: Config | None = None,
-    ) -> None:
-        self._client: DynamoDBClient = client_for(
-            "dynamodb", boto3_client=boto3_client, boto3_session=boto3_session, boto_config=boto_config
-        )
+    SERVICE = "dynamodb"
+
+    def __init__(self, table_name: str, **clients: Unpack[ClientOptions[DynamoDBClient]]) -> None:
+        super().__init__(**clients)
         self._table = table_name
 
 

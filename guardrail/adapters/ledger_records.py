@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from guardrail.adapters.aws_errors import ConditionFailed, translated
 from guardrail.adapters.ledger_items import (
@@ -27,7 +27,7 @@ class LedgerRecords(LedgerTable):
     """Records by key (conditional writes: first record wins) and active records by the sparse index."""
 
     #: IAM actions this class calls; the stack's policy is built from them.
-    PERMISSIONS: tuple[str, ...] = (
+    PERMISSIONS: ClassVar[tuple[str, ...]] = (
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",

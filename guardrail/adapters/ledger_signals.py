@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from guardrail.adapters.aws_errors import ConditionFailed, translated
 from guardrail.adapters.ledger_items import SIGNAL_SK, LedgerTable, to_item
@@ -12,7 +13,7 @@ class LedgerSignals(LedgerTable):
     """Once-only marks with a TTL (`expires_at`), for duplicate deliveries and notice periods."""
 
     #: IAM actions this class calls; the stack's policy is built from them.
-    PERMISSIONS: tuple[str, ...] = ("dynamodb:PutItem", "dynamodb:DeleteItem")
+    PERMISSIONS: ClassVar[tuple[str, ...]] = ("dynamodb:PutItem", "dynamodb:DeleteItem")
 
     def claim_signal(self, key: str, *, now: datetime, ttl_seconds: int) -> bool:
         """Mark a signal as handled; False when it already was (a duplicate delivery)."""

@@ -2,39 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import boto3
-from botocore.config import Config
+from typing import TYPE_CHECKING, Unpack
 
 from guardrail.adapters.aws_errors import translated
-from guardrail.adapters.clients import client_for
+from guardrail.adapters.clients import AwsAdapter, ClientOptions
 from guardrail.alerts.render import Alert
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
 
 
-class SnsAlerts:
+class SnsAlerts(AwsAdapter["SNSClient"]):
     """Publishes alerts with `MessageStructure=json` and filterable message attributes.
 
     Raises AwsCallFailed when SNS refuses or cannot be reached.
     """
 
+    SERVICE = "sns"
     #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = ("sns:Publish",)
 
-    def __init__(
-        self,
-        topic_arn: str,
-        *,
-        boto3_client: SNSClient | None = None,
-        boto3_session: boto3.session.Session | None = None,
-        boto_config: Config | None = None,
-    ) -> None:
-        self._client: SNSClient = client_for(
-            "sns", boto3_client=boto3_client, boto3_session=boto3_session, boto_config=boto_config
-        )
+    def __init__(self, topic_arn: str, **clients: Unpack[ClientOptions[SNSClient]]) -> None:
+        super().__init__(**clients)
         self._topic_arn = topic_arn
 
     def publish(self, alert: Alert) -> str:

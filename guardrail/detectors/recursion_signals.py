@@ -10,7 +10,7 @@ Three signals end here, and only from the guardrail's own account:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
@@ -110,18 +110,13 @@ def _health_findings(envelope: EventBridgeModel) -> list[Finding]:
     if notice.service != "LAMBDA" or notice.event_type_code not in HEALTH_EVENT_CODES:
         return []
     refs = [entity.entity_value for entity in notice.affected_entities] + list(envelope.resources)
-    names = sorted({name for name in map(_name, refs) if name})
-    return [
-        Finding(
-            target=Target.function(name),
-            detector=DETECTOR_AWS,
-            reason=f"AWS Health reports a recursive loop ({notice.event_type_code})",
-            observed_at=envelope.time,
-            evidence={"health_event_arn": notice.event_arn, "event_type_code": notice.event_type_code},
-            dedupe_key=f"{DETECTOR_AWS}:health:{notice.event_arn}:{name}",
-        )
-        for name in names
-    ]
+    return _loop_findings(
+        {name for name in map(_name, refs) if name},
+        envelope,
+        reason=f"AWS Health reports a recursive loop ({notice.event_type_code})",
+        evidence={"health_event_arn": notice.event_arn, "event_type_code": notice.event_type_code},
+        signal=f"health:{notice.event_arn}",
+    )
 
 
 def _alarm_findings(envelope: EventBridgeModel) -> list[Finding]:
@@ -129,20 +124,33 @@ def _alarm_findings(envelope: EventBridgeModel) -> list[Finding]:
     if not isinstance(detail, Mapping) or (detail.get("state") or {}).get("value") != "ALARM":
         return []
     alarm = str(detail.get("alarmName", ""))
-    names = sorted(set(_dropped_metric_functions(detail.get("configuration") or {})))
+    names = set(_dropped_metric_functions(detail.get("configuration") or {}))
     if not names:
         logger.info("alarm %s has no FunctionName dimension; the invocation scan drills down", alarm)
     state = detail["state"]
+    return _loop_findings(
+        names,
+        envelope,
+        reason=f"Lambda dropped recursive invocations ({DROPPED_METRIC} alarm {alarm} is in ALARM)",
+        evidence={"alarm": alarm, "alarm_reason": str(state.get("reason", ""))},
+        signal=f"alarm:{alarm}:{state.get('timestamp') or envelope.id}",
+    )
+
+
+def _loop_findings(
+    names: Iterable[str], envelope: EventBridgeModel, *, reason: str, evidence: Mapping[str, str], signal: str
+) -> list[Finding]:
+    """One finding per function an AWS recursive-loop signal names, deduplicated per signal and function."""
     return [
         Finding(
             target=Target.function(name),
             detector=DETECTOR_AWS,
-            reason=f"Lambda dropped recursive invocations ({DROPPED_METRIC} alarm {alarm} is in ALARM)",
+            reason=reason,
             observed_at=envelope.time,
-            evidence={"alarm": alarm, "alarm_reason": str(state.get("reason", ""))},
-            dedupe_key=f"{DETECTOR_AWS}:alarm:{alarm}:{state.get('timestamp') or envelope.id}:{name}",
+            evidence=dict(evidence),
+            dedupe_key=f"{DETECTOR_AWS}:{signal}:{name}",
         )
-        for name in names
+        for name in sorted(names)
     ]
 
 

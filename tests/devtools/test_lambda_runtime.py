@@ -12,20 +12,7 @@ from tests.integration import sample_handlers
 
 
 @pytest.fixture
-def runtime(aws, make_function):
-    make_function("placeholder")
-    client = aws.client("lambda")
-    role = client.get_function(FunctionName="placeholder")["Configuration"]["Role"]
-    for name, handler in [("recorder", "record"), ("exploder", "explode")]:
-        client.create_function(
-            FunctionName=name,
-            Runtime="python3.13",
-            Role=role,
-            Handler=f"tests.integration.sample_handlers.{handler}",
-            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
-            MemorySize=512,
-        )
-    sample_handlers.RECEIVED.clear()
+def runtime(aws, sample_functions):
     runtime = LambdaRuntime(aws)
     runtime.attach()
     yield runtime

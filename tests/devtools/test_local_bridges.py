@@ -14,19 +14,7 @@ from tests.integration import sample_handlers
 
 
 @pytest.fixture
-def bus(aws, make_function):
-    make_function("placeholder")
-    client = aws.client("lambda")
-    role = client.get_function(FunctionName="placeholder")["Configuration"]["Role"]
-    for name, handler in [("recorder", "record"), ("exploder", "explode")]:
-        client.create_function(
-            FunctionName=name,
-            Runtime="python3.13",
-            Role=role,
-            Handler=f"tests.integration.sample_handlers.{handler}",
-            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
-            Environment={"Variables": {"SAMPLE_SETTING": name}},
-        )
+def bus(aws, sample_functions):
     events = aws.client("events")
     pattern = {
         "source": ["guardrail"],
@@ -42,7 +30,6 @@ def bus(aws, make_function):
     events.put_targets(
         Rule="every-minute", Targets=[{"Id": "1", "Arn": _arn("recorder"), "Input": '{"scan": true}'}]
     )
-    sample_handlers.RECEIVED.clear()
     return EventBusBridge(aws, LambdaRuntime(aws))
 
 

@@ -11,22 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from guardrail.adapters.athena_workgroups import AthenaWorkgroups
 from guardrail.handlers import composition
-from tests.conftest import REGION
+from tests.conftest import offline_client
 
 
 class StubbedWorkgroups:
     """The Athena calls a test expects the guardrail to make, and their answers."""
 
     def __init__(self) -> None:
-        self.client = boto3.client(
-            "athena", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
-        )
+        self.client = offline_client("athena")
         self.stubber = Stubber(self.client)
         self.stubber.activate()
 

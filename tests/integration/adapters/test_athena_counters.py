@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -17,6 +16,7 @@ from guardrail.detectors.athena.cost import QueryCost
 from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarted
 from guardrail.detectors.athena.model import CountingContention, caller_scope, workgroup_scope
 from guardrail.errors import AwsCallFailed
+from tests.conftest import offline_client
 
 AT = datetime(2026, 11, 28, 2, 10, 30, tzinfo=UTC)
 CALLER = Caller("arn:aws:sts::123456789012:assumed-role/r/nightly-batch", "AssumedRole", "nightly-batch")
@@ -94,9 +94,7 @@ def test_a_lost_race_is_planned_again_and_the_bytes_still_reach_the_caller(count
 
 
 def stubbed() -> tuple[AthenaCounters, Stubber]:
-    client = boto3.client(
-        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    client = offline_client("dynamodb")
     return AthenaCounters("ledger", boto3_client=client), Stubber(client)
 
 

@@ -3,25 +3,21 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.detectors.athena.model import QueryFacts
 from guardrail.errors import AwsCallFailed
+from tests.conftest import offline_client
 
 FACTS = QueryFacts(
     "q1", "SUCCEEDED", 1, "primary", "SELECT * FROM logs JOIN sales.orders o ON 1=1", "web", "AwsDataCatalog"
 )
 
 
-def client(service: str):
-    return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-
-
 def test_query_facts_come_from_get_query_execution_and_an_unknown_id_is_none():
-    athena = client("athena")
+    athena = offline_client("athena")
     with Stubber(athena) as stub:
         execution = {
             "QueryExecutionId": "q1",
@@ -64,7 +60,7 @@ def test_remote_tables_are_found_through_glue_and_the_buckets_region(aws):
 
 
 def test_a_failed_lookup_counts_the_table_as_local_and_is_asked_again():
-    glue, s3 = client("glue"), client("s3")
+    glue, s3 = offline_client("glue"), offline_client("s3")
     facts = QueryFacts("q1", "SUCCEEDED", 1, "primary", "SELECT * FROM logs", "web", "AwsDataCatalog")
     table = {"Table": {"Name": "logs", "StorageDescriptor": {"Location": "s3://web-logs/x/"}}}
     with Stubber(glue) as glue_stub, Stubber(s3) as s3_stub:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
-from guardrail.adapters.clients import AwsAdapter, translate_errors
+from guardrail.adapters.aws_errors import ConditionFailed, translated
+from guardrail.adapters.clients import AwsAdapter
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.errors import AwsCallFailed, GuardrailError
+from tests.conftest import offline_client
 
 
 def test_an_injected_client_is_used_and_no_session_is_needed():
-    client = boto3.client("athena", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    client = offline_client("athena")
     assert AthenaQueries(boto3_client=client)._client is client
 
 
@@ -48,12 +49,29 @@ def test_an_adapter_over_two_services_builds_both_from_one_session(aws):
 
 def test_botocore_errors_become_aws_call_failed():
     denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetItem")
-    with pytest.raises(AwsCallFailed) as failed, translate_errors():
+    with pytest.raises(AwsCallFailed) as failed, translated("GetItem"):
         raise denied
     assert (failed.value.code, failed.value.message, failed.value.__cause__) == ("AccessDenied", "no", denied)
-    assert isinstance(failed.value, GuardrailError)
-    with pytest.raises(AwsCallFailed, match="EndpointConnectionError") as failed, translate_errors():
+    assert (failed.value.operation, isinstance(failed.value, GuardrailError)) == ("GetItem", True)
+    with pytest.raises(AwsCallFailed, match="EndpointConnectionError") as failed, translated("GetItem"):
         raise EndpointConnectionError(endpoint_url="https://dynamodb.example")
     assert "dynamodb.example" in failed.value.message
-    with pytest.raises(KeyError), translate_errors():  # not an AWS error: left alone
+    with pytest.raises(KeyError), translated("GetItem"):  # not an AWS error: left alone
         raise KeyError("x")
+
+
+def test_translated_decorates_a_method_and_enters_anew_on_each_call():
+    class Table:
+        calls = 0
+
+        @translated("PutItem")
+        def put(self) -> None:
+            self.calls += 1
+            code = "ConditionalCheckFailedException" if self.calls == 1 else "ValidationException"
+            raise ClientError({"Error": {"Code": code, "Message": "m"}}, "PutItem")
+
+    table = Table()
+    with pytest.raises(ConditionFailed):  # a condition that did not hold: the ledger answers it itself
+        table.put()
+    with pytest.raises(AwsCallFailed, match="ValidationException"):
+        table.put()

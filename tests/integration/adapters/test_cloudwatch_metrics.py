@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
 from guardrail.adapters.cloudwatch_metrics import QUERIES_PER_CALL, CloudWatchMetrics
 from guardrail.detectors.invocation_scan.detect import MetricQuery, Sample
 from guardrail.errors import AwsCallFailed
+from tests.conftest import offline_client
 
 START = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 END = START + timedelta(minutes=3)
 
 
 def stubbed() -> tuple[CloudWatchMetrics, Stubber]:
-    client = boto3.client(
-        "cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    client = offline_client("cloudwatch")
     return CloudWatchMetrics(boto3_client=client), Stubber(client)
 
 

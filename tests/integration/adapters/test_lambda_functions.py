@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.errors import AwsCallFailed, TargetNotFound
+from tests.conftest import offline_client
 
 
 def test_function_names_follows_every_page():
     """moto's ListFunctions returns one page whatever the marker, so the pages are stubbed."""
-    client = boto3.client("lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    client = offline_client("lambda")
     with Stubber(client) as stub:
         stub.add_response(
             "list_functions",

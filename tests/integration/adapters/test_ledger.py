@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -12,6 +11,7 @@ from guardrail.adapters.ledger import ACTIVE_INDEX, Ledger
 from guardrail.adapters.ledger_items import record_item
 from guardrail.domain import ActionRecord, AuditEntry, Result, Status, Target
 from guardrail.errors import AwsCallFailed
+from tests.conftest import offline_client
 
 T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 BATCH = Target.function("nightly-batch")
@@ -103,9 +103,7 @@ def test_audit_trail_is_the_targets_partition_only_oldest_first(deployed, no_sca
 
 def test_active_follows_every_page_of_the_index():
     """moto answers in one page, so the pages are stubbed."""
-    client = boto3.client(
-        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    client = offline_client("dynamodb")
     first = record_item(ActionRecord(BATCH, Status.ENFORCED, 7, "a", T0, "d", "r"))
     second = record_item(
         ActionRecord(Target.workgroup("primary"), Status.ENFORCED, "ENABLED", "b", T0, "d", "r")
