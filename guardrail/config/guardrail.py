@@ -63,6 +63,8 @@ class GuardrailConfig(StrictModel):
     exempt_functions: tuple[FunctionName, ...] = ()
     notify_only: Bool = False
     log_retention_days: RetentionDays = 90
+    #: More automatic actions than this in an hour switch automatic enforcement to notify-only.
+    breaker_max_actions_per_hour: Annotated[Int, Field(ge=1, le=1000)] = 5
     detectors: Detectors = Field(default_factory=Detectors)
     powertools_layer_arn: LayerArn = (
         "arn:aws:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
