@@ -168,6 +168,7 @@ class Enforcer:
             standing = self._ledger.get(target)
             if standing is not None and standing.active:
                 return self._held(action, standing, finding)
+            read_at = self._clock()
             try:
                 facts = action.read(target.name)
             except TargetNotFound:
@@ -185,7 +186,7 @@ class Enforcer:
                 status=Status.FLAGGED if decision is Decision.NOTIFY_ONLY else Status.APPLYING,
                 prior=facts.prior,
                 record_id=uuid.uuid4().hex,
-                acted_at=self._clock(),
+                acted_at=read_at,
                 detector=finding.detector,
                 reason=finding.reason,
                 evidence=finding.evidence,

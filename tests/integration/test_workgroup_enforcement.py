@@ -109,6 +109,7 @@ def test_unknown_workgroup_is_reported_and_nothing_is_recorded(deployed, workgro
 def test_failed_disable_releases_the_claim_and_alerts_the_failure(deployed, workgroups):
     workgroups.expect_read("primary", "ENABLED")
     workgroups.expect_failure("update_work_group")
+    workgroups.expect_set("primary", "ENABLED")  # the roll-back: the failed call may have landed
     enforcer = deployed.enforcer()
 
     outcome = enforcer.enforce(finding(deployed, key="event-1"))

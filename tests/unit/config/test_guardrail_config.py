@@ -96,7 +96,10 @@ def test_a_written_configuration_survives_a_dump_and_a_parse():
         ({"detectors": {"athena-watch": 3}}, "guardrail.detectors.athena-watch: expected an object, got 3"),
         ({"detectors": {"athena_watch": {}}}, "guardrail.detectors: unknown keys athena_watch "),
         ({"detectors": {"cost-watch": {}}}, "guardrail.detectors: unknown keys cost-watch "),
-        ({"typo": 1}, "guardrail: unknown keys typo (known: alertEmails, detectors, "),
+        (
+            {"typo": 1},
+            "guardrail: unknown keys typo (known: alertEmails, breakerMaxActionsPerHour, detectors, ",
+        ),
         ({"notify_only": True}, "guardrail: unknown keys notify_only "),  # the keys as written only
         (
             {"detectors": {"athena-watch": {"caller": {"maxQueriesPerWindow": "lots"}}}},
