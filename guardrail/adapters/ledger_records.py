@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from guardrail.adapters.aws_errors import ConditionFailed, translated
+from botocore.exceptions import ClientError
+
+from guardrail.adapters.aws_errors import ConditionFailed, error_code, translated
 from guardrail.adapters.ledger_items import (
     ACTIVE_INDEX,
     LedgerTable,
+    audit_item,
     ms,
     record_from_item,
     record_item,
     record_key,
     to_item,
 )
-from guardrail.domain import ActionRecord, Status, Target, TargetKind
+from guardrail.domain import ActionRecord, AuditEntry, Status, Target, TargetKind
 
 _STATUS = {"#s": "status"}
 _NO_STATUS = "(attribute_not_exists(#s) OR #s = :restored)"  # restored: new items drop it, old keep it
@@ -91,11 +96,15 @@ class LedgerRecords(LedgerTable):
         item = response.get("Item")
         return None if item is None else record_from_item(item)
 
-    def transition(self, record: ActionRecord, to: Status, at: datetime) -> bool:
+    def transition(
+        self, record: ActionRecord, to: Status, at: datetime, *, audit: AuditEntry | None = None
+    ) -> bool:
         """Move `record` to `to`, only if it is still as the caller read it: state, id and `since`.
 
-        The prior state is never written by a transition. Moving to restored removes `status`,
-        which takes the record out of the index. False when another caller moved it first.
+        `audit` is written in the same transaction: the trail never misses a transition, nor holds
+        one that did not happen. The prior state is never written by a transition. Moving to restored
+        removes `status`, which takes the record out of the index. False when another caller moved
+        it first.
         """
         values: dict[str, Any] = {
             ":from": record.status.value,
@@ -114,16 +123,23 @@ class LedgerRecords(LedgerTable):
         else:
             condition += "changed_at = :since"
             values[":since"] = record.changed_at.isoformat()
+        change: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": record_key(record.target),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": _STATUS,
+            "ExpressionAttributeValues": to_item(values),
+        }
         try:
-            with translated("UpdateItem"):
-                self._client.update_item(
-                    TableName=self._table,
-                    Key=record_key(record.target),
-                    UpdateExpression=update,
-                    ConditionExpression=condition,
-                    ExpressionAttributeNames=_STATUS,
-                    ExpressionAttributeValues=to_item(values),
-                )
+            if audit is None:
+                with translated("UpdateItem"):
+                    self._client.update_item(**change)
+            else:
+                entry = {"TableName": self._table, "Item": audit_item(audit, uuid.uuid4().hex[:12])}
+                items: list[Any] = [{"Update": change}, {"Put": entry}]
+                with translated("TransactWriteItems"), _condition_as_failed():
+                    self._client.transact_write_items(TransactItems=items)
         except ConditionFailed:
             return False
         return True
@@ -151,3 +167,17 @@ class LedgerRecords(LedgerTable):
             )
             for page in pages:
                 yield from page.get("Items", [])
+
+
+@contextmanager
+def _condition_as_failed() -> Iterator[None]:
+    """A transaction cancelled by its record's condition reads as ConditionFailed."""
+    try:
+        yield
+    except ClientError as exc:
+        reasons = exc.response.get("CancellationReasons", [])
+        if error_code(exc) == "TransactionCanceledException" and any(
+            reason.get("Code") == "ConditionalCheckFailed" for reason in reasons
+        ):
+            raise ConditionFailed("TransactWriteItems") from exc
+        raise

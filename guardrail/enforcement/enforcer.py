@@ -124,9 +124,9 @@ class Enforcer:
             if record is None or not record.active:
                 return self._not_held(action, target)
             if record.status is Status.FLAGGED:
-                if self.steps.move(record, Status.RESTORED) is None:
+                cleared = self._report.entry(target, "restore", Result.CLEARED, record.detector, reason)
+                if self.steps.move(record, Status.RESTORED, cleared) is None:
                     continue
-                self._report.audit(target, "restore", Result.CLEARED, record.detector, reason)
                 sent, alert_error = self._report.alert(Phase.CLEARED, record, reason, self._clock())
                 return Outcome(target, Result.CLEARED, "", record.prior, sent, alert_error)
             if record.status is Status.APPLYING and not self.steps.stale(record):
@@ -213,18 +213,25 @@ class Enforcer:
         return self._already(standing)
 
     def _claimed(self, action: TargetAction, record: ActionRecord) -> Outcome:
+        words = VOCABULARY[record.target.kind]
         if record.status is Status.APPLYING and not self._breaker.admit(record):
-            flagged = self.steps.move(record, Status.FLAGGED)
+            detail = "circuit breaker open: notify-only"
+            audit = self._report.entry(
+                record.target, words.verb, words.would, record.detector, record.reason, detail
+            )
+            flagged = self.steps.move(record, Status.FLAGGED, audit)
             if flagged is None:
                 return self._already(record)
-            return self._would(flagged, detail="circuit breaker open: notify-only")
+            return self._would(flagged, detail=detail)
         if record.status is Status.FLAGGED:
+            self._report.audit(
+                record.target, words.verb, words.would, record.detector, record.reason, "notify-only"
+            )
             return self._would(record, detail="notify-only")
         return self.steps.complete(action, record, claimed=True)
 
     def _would(self, record: ActionRecord, *, detail: str) -> Outcome:
         target, words = record.target, VOCABULARY[record.target.kind]
-        self._report.audit(target, words.verb, words.would, record.detector, record.reason, detail)
         sent, alert_error = self._report.alert(Phase.WOULD_APPLY, record, record.reason, record.acted_at)
         return Outcome(target, words.would, detail, record.prior, sent, alert_error)
 

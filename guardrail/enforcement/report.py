@@ -59,11 +59,17 @@ class Reporter:
             return False, failure
         return True, None
 
+    def entry(  # noqa: PLR0917 - one audit line's fields, in the order they read
+        self, target: Target, action: str, result: Result, detector: str, reason: str, detail: str = ""
+    ) -> AuditEntry:
+        """One audit line, stamped now (for a ledger transition to write with itself)."""
+        return AuditEntry(target, action, result.value, self._clock(), detector, reason, detail)
+
     def audit(  # noqa: PLR0917 - one audit line's fields, in the order they read
         self, target: Target, action: str, result: Result, detector: str, reason: str, detail: str = ""
     ) -> None:
         """Append one line to the audit trail (kept in the log when the table refuses it)."""
-        entry = AuditEntry(target, action, result.value, self._clock(), detector, reason, detail)
+        entry = self.entry(target, action, result, detector, reason, detail)
         try:
             self._ledger.append_audit(entry)
         except AwsCallFailed:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from guardrail.alerts.render import Phase
-from guardrail.domain import VOCABULARY, ActionRecord, Outcome, Result, Status
+from guardrail.domain import VOCABULARY, ActionRecord, AuditEntry, Outcome, Result, Status
 from guardrail.enforcement.actions import TargetAction
 from guardrail.enforcement.ports import LedgerStore
 from guardrail.enforcement.report import Reporter
@@ -43,10 +43,10 @@ class Steps:
         self._clock = clock
         self._stale_after = stale_after
 
-    def move(self, record: ActionRecord, to: Status) -> ActionRecord | None:
-        """The record moved to `to`, or None when another request changed it first."""
+    def move(self, record: ActionRecord, to: Status, audit: AuditEntry | None = None) -> ActionRecord | None:
+        """The record moved to `to` (with its audit line, atomically); None when another request was first."""
         at = self._clock()
-        if not self._ledger.transition(record, to, at):
+        if not self._ledger.transition(record, to, at, audit=audit):
             return None
         if to is Status.RESTORED:
             return replace(record, status=to, restored_at=at)
@@ -74,10 +74,10 @@ class Steps:
             self._report.audit(target, words.verb, Result.ERROR, record.detector, record.reason, str(exc))
             self._report.alert(Phase.APPLY_FAILED, record, record.reason, self._clock(), error=str(exc))
             return Outcome(target, Result.ERROR, error=f"{words.verb} failed, {left}: {exc}")
-        if self.move(record, Status.ENFORCED) is None:
-            return Outcome(target, words.already, "completed by another request", record.prior)
         result, phase = (Result.DRIFT, Phase.DRIFT) if drift else (words.applied, Phase.APPLIED)
-        self._report.audit(target, words.verb, result, record.detector, record.reason)
+        audit = self._report.entry(target, words.verb, result, record.detector, record.reason)
+        if self.move(record, Status.ENFORCED, audit) is None:
+            return Outcome(target, words.already, "completed by another request", record.prior)
         sent, alert_error = self._report.alert(phase, record, record.reason, self._clock())
         return Outcome(target, result, "", record.prior, sent, alert_error)
 
@@ -110,22 +110,24 @@ class Steps:
         try:
             action.put_back(target.name, record.prior)
         except TargetNotFound:
-            self.move(record, Status.RESTORED)
             detail = f"{target.kind.value} deleted"
-            self._report.audit(target, "restore", Result.NOT_FOUND, record.detector, reason, detail)
+            self.move(record, Status.RESTORED, self._entry(record, Result.NOT_FOUND, reason, detail))
             detail = f"{target.kind.value} no longer exists; record closed"
             return Outcome(target, Result.NOT_FOUND, detail=detail)
         except AwsCallFailed as exc:
-            self.move(record, Status.ENFORCED)  # still applied; if this fails, the next restore finishes
+            # still applied; should this write fail, the next restore finishes
+            self.move(record, Status.ENFORCED, self._entry(record, Result.ERROR, reason, str(exc)))
             logger.error("restore of %s failed: %s", target, exc)
-            self._report.audit(target, "restore", Result.ERROR, record.detector, reason, str(exc))
             self._report.alert(Phase.RESTORE_FAILED, record, reason, self._clock(), error=str(exc))
             return Outcome(target, Result.ERROR, error=f"restore failed, still {words.applied.value}: {exc}")
-        if self.move(record, Status.RESTORED) is None:
+        if self.move(record, Status.RESTORED, self._entry(record, Result.RESTORED, reason)) is None:
             return Outcome(target, words.not_held, detail="restored concurrently by another request")
-        self._report.audit(target, "restore", Result.RESTORED, record.detector, reason)
         sent, alert_error = self._report.alert(Phase.RESTORED, record, reason, self._clock())
         return Outcome(target, Result.RESTORED, "", record.prior, sent, alert_error)
+
+    def _entry(self, record: ActionRecord, result: Result, reason: str, detail: str = "") -> AuditEntry:
+        """The audit line of a restore step."""
+        return self._report.entry(record.target, "restore", result, record.detector, reason, detail)
 
     def _roll_back(self, action: TargetAction, record: ActionRecord) -> str:
         """Undo a failed apply (it may have landed) and delete the claim; what is left, in words."""
