@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 
@@ -52,3 +53,11 @@ def agree(deployed, ledger) -> Callable[..., None]:
             assert trail.count(("throttle", "throttled")) == trail.count(("restore", "restored")), story
 
     return check
+
+
+@pytest.fixture
+def world(deployed, make_function, faults, finding, agree, ledger) -> SimpleNamespace:
+    """Everything a fault or race test uses, as one fixture."""
+    return SimpleNamespace(
+        deployed=deployed, make_function=make_function, faults=faults, finding=finding, agree=agree, ledger=ledger
+    )

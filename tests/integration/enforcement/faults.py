@@ -17,7 +17,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 
-class Crash(Exception):  # noqa: N818 - it is what the test simulates, not an error of the code
+class Crash(Exception):
     """The invocation died here."""
 
 

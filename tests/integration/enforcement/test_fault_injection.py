@@ -8,6 +8,8 @@ Against moto; the faults are botocore `before-call`/`after-call` hooks (see `fau
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 import pytest
 
 from guardrail.domain import Result, Target
@@ -22,15 +24,17 @@ def _faulted(mode: str, index: int) -> dict[str, int]:
 
 
 def _attempt(operation) -> None:
-    try:
+    with suppress(Crash, GuardrailError):  # the invocation failed: its caller retries
         operation()
-    except (Crash, GuardrailError):  # the invocation failed: its caller (EventBridge, the operator) retries
-        pass
 
 
-@pytest.mark.parametrize("prior", [12, None])
-@pytest.mark.parametrize("mode", ["fail", "crash"])
-def test_every_call_on_the_throttle_path(deployed, make_function, faults, finding, agree, mode, prior):
+CASES = [(mode, prior) for mode in ("fail", "crash") for prior in (12, None)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{mode}-prior-{prior}" for mode, prior in CASES])
+def test_every_call_on_the_throttle_path(world, case):
+    (mode, prior), deployed, faults = case, world.deployed, world.faults
+    make_function, finding, agree = world.make_function, world.finding, world.agree
     enforcer = deployed.enforcer(**NO_BREAKER)
     make_function("probe", reserved=prior)
     with faults.armed() as clean:
@@ -54,9 +58,10 @@ def test_every_call_on_the_throttle_path(deployed, make_function, faults, findin
         agree(name, held=False, prior=prior, context=context)
 
 
-@pytest.mark.parametrize("prior", [12, None])
-@pytest.mark.parametrize("mode", ["fail", "crash"])
-def test_every_call_on_the_restore_path(deployed, make_function, faults, finding, agree, mode, prior):
+@pytest.mark.parametrize("case", CASES, ids=[f"{mode}-prior-{prior}" for mode, prior in CASES])
+def test_every_call_on_the_restore_path(world, case):
+    (mode, prior), deployed, faults = case, world.deployed, world.faults
+    make_function, finding, agree = world.make_function, world.finding, world.agree
     enforcer = deployed.enforcer(**NO_BREAKER)
     make_function("probe", reserved=prior)
     enforcer.enforce(finding("probe"))
