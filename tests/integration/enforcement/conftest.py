@@ -56,8 +56,7 @@ def agree(deployed, ledger) -> Callable[..., None]:
 
 
 @pytest.fixture
-def world(deployed, make_function, faults, finding, agree, ledger) -> SimpleNamespace:
+def world(request: pytest.FixtureRequest) -> SimpleNamespace:
     """Everything a fault or race test uses, as one fixture."""
-    return SimpleNamespace(
-        deployed=deployed, make_function=make_function, faults=faults, finding=finding, agree=agree, ledger=ledger
-    )
+    names = ("deployed", "make_function", "faults", "finding", "agree", "ledger")
+    return SimpleNamespace(**{name: request.getfixturevalue(name) for name in names})
