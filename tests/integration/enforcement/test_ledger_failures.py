@@ -88,12 +88,9 @@ def test_3_a_failed_throttle_whose_clean_up_fails_is_applied_by_the_next_finding
 
     def fail_apply_and_release(model, **_):
         """The throttle's PutFunctionConcurrency fails, its roll-back's succeeds, the DeleteItem fails."""
+        first_put = model.name == "PutFunctionConcurrency" and not throttles
         throttles.extend([model.name] if model.name == "PutFunctionConcurrency" else [])
-        if (
-            model.name == "DeleteItem"
-            or throttles == ["PutFunctionConcurrency"]
-            and model.name == throttles[0]
-        ):
+        if first_put or model.name == "DeleteItem":
             raise ClientError({"Error": {"Code": "InternalError", "Message": "down"}}, model.name)
 
     deployed.session.events.register("before-call", fail_apply_and_release)
