@@ -86,6 +86,8 @@ def test_a_written_configuration_survives_a_dump_and_a_parse():
         ({"logRetentionDays": True}, "guardrail.logRetentionDays: expected a whole number, got True"),
         ({"logRetentionDays": "90"}, "guardrail.logRetentionDays: expected a whole number, got '90'"),
         ({"logRetentionDays": 42}, "guardrail.logRetentionDays: 42 is not a CloudWatch Logs retention"),
+        ({"breakerMaxActionsPerHour": 0}, "guardrail.breakerMaxActionsPerHour: Input should be greater than"),
+        ({"breakerMaxActionsPerHour": "5"}, "guardrail.breakerMaxActionsPerHour: expected a whole number"),
         ({"namePrefix": "Bad_Prefix"}, "guardrail.namePrefix: 'Bad_Prefix' is not 3-40 lowercase letters"),
         ({"namePrefix": "ab"}, "guardrail.namePrefix: 'ab' is not 3-40"),
         (
