@@ -103,15 +103,31 @@ class TargetFacts:
 
 
 class Status(StrEnum):
-    """State of a target's ledger record.
+    r"""State of a target's ledger record; every move between states is a conditional write.
 
+    ```
+    (none|restored) --claim--> applying --applied--> throttled --begin restore--> restoring --> restored
+                                  |  \--apply failed, rolled back--> (record deleted)
+                                  \--stale, rolled back by restore--> restoring
+    (none|restored) --claim (notify-only)--> flagged --restore--> restored
+    applying --circuit breaker open--> flagged
+    restoring --put back failed--> throttled
+    ```
     The stored values date from when every record was a throttle: `throttled` means the action
-    is applied, whatever the kind (a function throttled, a workgroup disabled).
+    is applied, whatever the kind (a function throttled, a workgroup disabled). `applying` and
+    `restoring` are in progress (or crashed): the prior state they hold is already the truth.
     """
 
+    APPLYING = "applying"
     ENFORCED = "throttled"
     FLAGGED = "flagged"  # notify-only: recorded and alerted, target untouched
+    RESTORING = "restoring"
     RESTORED = "restored"
+
+    @property
+    def in_progress(self) -> bool:
+        """True while an action or a restore is under way (or crashed half-way)."""
+        return self in (Status.APPLYING, Status.RESTORING)
 
 
 @dataclass(frozen=True)
@@ -127,6 +143,12 @@ class ActionRecord:
     reason: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
     restored_at: datetime | None = None
+    changed_at: datetime | None = None  # when it entered its state, if after `acted_at`
+
+    @property
+    def since(self) -> datetime:
+        """When the record entered its present state."""
+        return self.changed_at or self.acted_at
 
     @property
     def active(self) -> bool:
@@ -166,6 +188,10 @@ class Result(StrEnum):
     CLEARED = "cleared"
     # a second delivery of a signal that was already acted on
     DUPLICATE = "duplicate"
+    # the ledger holds the target in `applying` or `restoring`: another request is under way
+    IN_PROGRESS = "in-progress"
+    # a held target found running again was stopped again, its prior state kept
+    DRIFT = "drift"
     ERROR = "error"
     # notices
     ALERTED = "alerted"
@@ -221,7 +247,7 @@ class Outcome:
         out: dict[str, Any] = {self.target.kind.value: self.target.name, "result": self.result.value}
         if self.detail:
             out["detail"] = self.detail
-        if self.result in (words.applied, words.would, Result.RESTORED, Result.CLEARED):
+        if self.result in (words.applied, words.would, Result.RESTORED, Result.CLEARED, Result.DRIFT):
             out[words.prior_field] = self.prior
             out["alert_sent"] = self.alert_sent
         if self.error:

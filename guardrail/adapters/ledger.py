@@ -3,10 +3,12 @@
 One table, keyed by `pk`/`sk`, read by key and by index (never scanned):
 - `<KIND>#<name>` / `THROTTLE` (`FUNCTION#nightly-batch`, `WORKGROUP#primary`): the target's record,
   first record wins: `kind`, `name`, `prior` (reserved concurrency, or null; a workgroup's state),
-  `status` (`throttled` = applied, or `flagged`; removed once restored), `throttle_id`,
+  `status` (`applying`, `throttled` = applied, `flagged`, `restoring`; removed once restored;
+  see `guardrail.domain.Status` for the transitions, each a conditional write), `changed_at`, `throttle_id`,
   `throttled_at` / `throttled_ms`, `detector`, `reason`, `evidence` (JSON), `restored_at` / `restored_ms`.
 - `<KIND>#<name>` / `AUDIT#<time>#<id>`: one item per action, never overwritten; read by Query.
 - `SIGNAL#<key>` / `SIGNAL`: marks a signal as handled until `expires_at` (TTL).
+- `BREAKER#<hour>` / `BREAKER`: the circuit breaker's count of automatic actions in that hour (TTL).
 - The sparse global secondary index `ActiveRecords` (`status`, `throttled_at`) holds only the records
   that are applied or flagged: `status` reads two of its partitions.
 
@@ -20,6 +22,7 @@ call surfaces as AwsCallFailed.
 from __future__ import annotations
 
 from guardrail.adapters.ledger_audit import LedgerAudit
+from guardrail.adapters.ledger_breaker import LedgerBreaker
 from guardrail.adapters.ledger_items import ACTIVE_INDEX, ACTIVE_INDEX_PARTITION_KEY, ACTIVE_INDEX_SORT_KEY
 from guardrail.adapters.ledger_records import LedgerRecords
 from guardrail.adapters.ledger_signals import LedgerSignals
@@ -27,10 +30,15 @@ from guardrail.adapters.ledger_signals import LedgerSignals
 __all__ = ["ACTIVE_INDEX", "ACTIVE_INDEX_PARTITION_KEY", "ACTIVE_INDEX_SORT_KEY", "Ledger"]
 
 
-class Ledger(LedgerRecords, LedgerAudit, LedgerSignals):
-    """Adapter over the guardrail's DynamoDB table: records, audit trail and signal marks."""
+class Ledger(LedgerRecords, LedgerAudit, LedgerSignals, LedgerBreaker):
+    """Adapter over the guardrail's DynamoDB table: records, audit trail, signal marks, breaker count."""
 
     #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = tuple(
-        dict.fromkeys(LedgerRecords.PERMISSIONS + LedgerAudit.PERMISSIONS + LedgerSignals.PERMISSIONS)
+        dict.fromkeys(
+            LedgerRecords.PERMISSIONS
+            + LedgerAudit.PERMISSIONS
+            + LedgerSignals.PERMISSIONS
+            + LedgerBreaker.PERMISSIONS
+        )
     )

@@ -100,7 +100,7 @@ def record_item(record: ActionRecord) -> dict[str, Any]:
 def record_from_item(item: Mapping[str, Any]) -> ActionRecord:
     """A record from its item, whether written by this release or the one before."""
     values = from_item(item)
-    restored = values.get("restored_at")
+    restored, changed = values.get("restored_at"), values.get("changed_at")
     return ActionRecord(
         target=target_of(values["pk"]),
         status=Status(values.get("status", Status.RESTORED)),
@@ -111,6 +111,7 @@ def record_from_item(item: Mapping[str, Any]) -> ActionRecord:
         reason=values["reason"],
         evidence=json.loads(values.get("evidence", "{}")),
         restored_at=None if restored is None else parse_time(restored),
+        changed_at=None if changed is None else parse_time(changed),
     )
 
 

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 
-from guardrail.adapters.aws_errors import ConditionFailed, translated
+from botocore.exceptions import ClientError
+
+from guardrail.adapters.aws_errors import ConditionFailed, error_code, translated
 from guardrail.adapters.ledger_items import (
     ACTIVE_INDEX,
     LedgerTable,
+    audit_item,
     ms,
     record_from_item,
     record_item,
     record_key,
     to_item,
 )
-from guardrail.domain import ActionRecord, Status, Target, TargetKind
+from guardrail.domain import ActionRecord, AuditEntry, Status, Target, TargetKind
 
 _STATUS = {"#s": "status"}
 _NO_STATUS = "(attribute_not_exists(#s) OR #s = :restored)"  # restored: new items drop it, old keep it
+#: The index's partitions that `active` reads: every state but restored.
+_HELD = (Status.APPLYING, Status.ENFORCED, Status.FLAGGED, Status.RESTORING)
 
 
 class LedgerRecords(LedgerTable):
@@ -35,24 +42,25 @@ class LedgerRecords(LedgerTable):
         "dynamodb:Query",
     )
 
-    def claim(self, record: ActionRecord, *, facts_read_at: datetime) -> ActionRecord | None:
-        """Write `record` unless the target already has an active one; first record wins.
+    def claim(self, record: ActionRecord, *, replacing: str | None) -> ActionRecord | None:
+        """Write `record` unless the target's record changed since the caller read it; first record wins.
 
-        A record restored after `facts_read_at` also blocks the claim, since the caller's
-        view of the target's state predates that restore. Returns None when the
-        claim is won, otherwise the record that stands in its way.
+        `replacing` is the id of the restored record the caller saw (None: it saw none), so that a
+        record written or restored after the caller read the target always blocks the claim.
+        Returns None when the claim is won, otherwise the record that stands in its way.
         """
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        if replacing is not None:
+            condition = {
+                "ConditionExpression": f"throttle_id = :seen AND {_NO_STATUS}",
+                "ExpressionAttributeNames": _STATUS,
+                "ExpressionAttributeValues": to_item(
+                    {":seen": replacing, ":restored": Status.RESTORED.value}
+                ),
+            }
         try:
             with translated("PutItem"):
-                self._client.put_item(
-                    TableName=self._table,
-                    Item=record_item(record),
-                    ConditionExpression=f"attribute_not_exists(pk) OR ({_NO_STATUS} AND restored_ms < :read)",
-                    ExpressionAttributeNames=_STATUS,
-                    ExpressionAttributeValues=to_item(
-                        {":restored": Status.RESTORED.value, ":read": ms(facts_read_at)}
-                    ),
-                )
+                self._client.put_item(TableName=self._table, Item=record_item(record), **condition)
         except ConditionFailed:
             existing = self.get(record.target)
             if existing is None:  # deleted between the write and the read: report it as contended
@@ -60,18 +68,24 @@ class LedgerRecords(LedgerTable):
             return existing
         return None
 
-    def release(self, target: Target, record_id: str) -> None:
-        """Undo a claim whose action could not be applied."""
+    def release(self, record: ActionRecord) -> bool:
+        """Delete a claim still `applying` as claimed (its action rolled back); False when it moved on."""
         try:
             with translated("DeleteItem"):
                 self._client.delete_item(
                     TableName=self._table,
-                    Key=record_key(target),
-                    ConditionExpression="throttle_id = :id",
-                    ExpressionAttributeValues=to_item({":id": record_id}),
+                    Key=record_key(record.target),
+                    ConditionExpression=(
+                        "throttle_id = :id AND #s = :applying AND attribute_not_exists(changed_at)"
+                    ),
+                    ExpressionAttributeNames=_STATUS,
+                    ExpressionAttributeValues=to_item(
+                        {":id": record.record_id, ":applying": Status.APPLYING.value}
+                    ),
                 )
         except ConditionFailed:
-            return
+            return False
+        return True
 
     def get(self, target: Target) -> ActionRecord | None:
         """Return the target's record, if it has one."""
@@ -82,35 +96,61 @@ class LedgerRecords(LedgerTable):
         item = response.get("Item")
         return None if item is None else record_from_item(item)
 
-    def mark_restored(self, record: ActionRecord, at: datetime) -> bool:
-        """Move an active record to restored (out of the index); False when another caller got there first."""
-        return self._update(
-            record,
-            update="SET restored_at = :at, restored_ms = :ms REMOVE #s",
-            condition="#s = :from AND throttle_id = :id",
-            values={":from": record.status.value, ":at": at.isoformat(), ":ms": ms(at)},
-        )
+    def transition(
+        self, record: ActionRecord, to: Status, at: datetime, *, audit: AuditEntry | None = None
+    ) -> bool:
+        """Move `record` to `to`, only if it is still as the caller read it: state, id and `since`.
 
-    def reopen(self, record: ActionRecord) -> bool:
-        """Put a record back to its active state after a restore that could not be applied."""
-        return self._update(
-            record,
-            update="SET #s = :to REMOVE restored_at, restored_ms",
-            condition=f"{_NO_STATUS} AND throttle_id = :id",
-            values={":to": record.status.value, ":restored": Status.RESTORED.value},
-        )
+        `audit` is written in the same transaction: the trail never misses a transition, nor holds
+        one that did not happen. The prior state is never written by a transition. Moving to restored
+        removes `status`, which takes the record out of the index. False when another caller moved
+        it first.
+        """
+        values: dict[str, Any] = {
+            ":from": record.status.value,
+            ":id": record.record_id,
+            ":at": at.isoformat(),
+        }
+        if to is Status.RESTORED:
+            update = "SET restored_at = :at, restored_ms = :ms REMOVE #s"
+            values[":ms"] = ms(at)
+        else:
+            update = "SET #s = :to, changed_at = :at"
+            values[":to"] = to.value
+        condition = "#s = :from AND throttle_id = :id AND "
+        if record.changed_at is None:
+            condition += "attribute_not_exists(changed_at)"
+        else:
+            condition += "changed_at = :since"
+            values[":since"] = record.changed_at.isoformat()
+        change: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": record_key(record.target),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": _STATUS,
+            "ExpressionAttributeValues": to_item(values),
+        }
+        try:
+            if audit is None:
+                with translated("UpdateItem"):
+                    self._client.update_item(**change)
+            else:
+                entry = {"TableName": self._table, "Item": audit_item(audit, uuid.uuid4().hex[:12])}
+                items: list[Any] = [{"Update": change}, {"Put": entry}]
+                with translated("TransactWriteItems"), _condition_as_failed():
+                    self._client.transact_write_items(TransactItems=items)
+        except ConditionFailed:
+            return False
+        return True
 
     def active(self, kind: TargetKind | None = None) -> list[ActionRecord]:
-        """Every applied or flagged record (of one kind, or all), oldest first.
+        """Every record held (of one kind, or all): in progress, applied or flagged, oldest first.
 
         Read from the sparse index, which is eventually consistent: a record written a moment ago
         may not show yet. Every restore reads the record itself again, consistently.
         """
-        records = [
-            record_from_item(item)
-            for status in (Status.ENFORCED, Status.FLAGGED)
-            for item in self._index_items(status)
-        ]
+        records = [record_from_item(item) for status in _HELD for item in self._index_items(status)]
         return sorted(
             (r for r in records if kind is None or r.target.kind is kind),
             key=lambda r: (r.acted_at, r.target),
@@ -128,17 +168,16 @@ class LedgerRecords(LedgerTable):
             for page in pages:
                 yield from page.get("Items", [])
 
-    def _update(self, record: ActionRecord, *, update: str, condition: str, values: dict[str, Any]) -> bool:
-        try:
-            with translated("UpdateItem"):
-                self._client.update_item(
-                    TableName=self._table,
-                    Key=record_key(record.target),
-                    UpdateExpression=update,
-                    ConditionExpression=condition,
-                    ExpressionAttributeNames=_STATUS,
-                    ExpressionAttributeValues=to_item({**values, ":id": record.record_id}),
-                )
-        except ConditionFailed:
-            return False
-        return True
+
+@contextmanager
+def _condition_as_failed() -> Iterator[None]:
+    """A transaction cancelled by its record's condition reads as ConditionFailed."""
+    try:
+        yield
+    except ClientError as exc:
+        reasons = exc.response.get("CancellationReasons", [])
+        if error_code(exc) == "TransactionCanceledException" and any(
+            reason.get("Code") == "ConditionalCheckFailed" for reason in reasons
+        ):
+            raise ConditionFailed("TransactWriteItems") from exc
+        raise

@@ -25,6 +25,8 @@ class Phase(StrEnum):
     CLEARED = "cleared"
     APPLY_FAILED = "apply-failed"  # throttle-failed, disable-failed
     RESTORE_FAILED = "restore-failed"
+    DRIFT = "drift"  # a held target found running again, stopped again (prior state kept)
+    BREAKER_OPEN = "breaker-open"  # too many automatic actions this hour: automatic ones notify-only
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def undo_command(event: AlertEvent) -> dict[str, Any] | None:
     action = {
         Phase.APPLIED: "restore",
         Phase.WOULD_APPLY: "restore",
+        Phase.DRIFT: "restore",
         Phase.RESTORED: "throttle",
         Phase.CLEARED: "throttle",
     }.get(event.phase)
@@ -153,6 +156,11 @@ def render(event: AlertEvent) -> Alert:
         Phase.CLEARED: f"cleared the notify-only flag on {noun}",
         Phase.APPLY_FAILED: f"FAILED to {verb} {noun}",
         Phase.RESTORE_FAILED: f"FAILED to restore {noun}",
+        Phase.DRIFT: f"found {noun} running although held, and {verb}d it again (drift; prior kept)",
+        Phase.BREAKER_OPEN: (
+            f"circuit breaker OPEN: automatic enforcement is notify-only for the rest of the hour"
+            f" (would {verb} {noun})"
+        ),
     }[event.phase]
     undo = undo_command(event)
     document: dict[str, Any] = {

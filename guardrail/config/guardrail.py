@@ -83,6 +83,8 @@ class GuardrailConfig(StrictModel):
     exempt_functions: tuple[FunctionName, ...] = ()
     notify_only: Bool = False
     log_retention_days: RetentionDays = 90
+    #: More automatic actions than this in an hour switch automatic enforcement to notify-only.
+    breaker_max_actions_per_hour: Annotated[Int, Field(ge=1, le=1000)] = 5
     detectors: Detectors = Field(default_factory=Detectors)
     reserved_concurrency: ReservedConcurrency = Field(default_factory=ReservedConcurrency)
     #: None: bundle the Powertools release requirements.txt pins into the stack's own layer.

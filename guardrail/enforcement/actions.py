@@ -2,7 +2,8 @@
 
 Shaped after Cloud Custodian's actions: a docstring, the IAM `permissions` the action needs (the
 stack grants exactly these), `validate()` that rejects a bad name before anything runs, and the
-three steps the Enforcer drives: `read` the state to put back, `apply`, `put_back`. They call AWS
+steps the Enforcer drives: `read` the state to put back, `apply`, `holds` (is it still applied?),
+`put_back`. They call AWS
 through a port only. A new kind of action (pausing an event source mapping, ...) is one more class
 here, registered with `@register`, plus its adapter and the kind's words in `guardrail.domain`.
 """
@@ -40,6 +41,10 @@ class TargetAction(ABC):
     @abstractmethod
     def apply(self, name: str) -> None:
         """Stop the target (raises TargetNotFound or AwsCallFailed)."""
+
+    @abstractmethod
+    def holds(self, name: str) -> bool:
+        """True when the target is stopped as `apply` left it (reconciliation reads this)."""
 
     @abstractmethod
     def put_back(self, name: str, prior: PriorState) -> None:
@@ -86,6 +91,10 @@ class ThrottleFunction(TargetAction):
         """Reserved concurrency 0: no new invocation starts."""
         self._functions.set_reserved(name, 0)
 
+    def holds(self, name: str) -> bool:
+        """True when the function's reserved concurrency is 0."""
+        return self._functions.facts(name).reserved_concurrency == 0
+
     def put_back(self, name: str, prior: PriorState) -> None:
         """The prior reservation, or no reservation at all."""
         if prior is None:
@@ -122,6 +131,10 @@ class DisableWorkgroup(TargetAction):
     def apply(self, name: str) -> None:
         """State DISABLED (queries already running carry on)."""
         self._workgroups.set_state(name, WorkgroupState.DISABLED)
+
+    def holds(self, name: str) -> bool:
+        """True when the workgroup is DISABLED."""
+        return self._workgroups.state(name) is WorkgroupState.DISABLED
 
     def put_back(self, name: str, prior: PriorState) -> None:
         """The prior state, ENABLED or DISABLED."""

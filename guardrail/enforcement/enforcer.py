@@ -1,17 +1,29 @@
-"""The one path for every change to the account: exemptions, ledger, the action, audit, alert, undo."""
+"""The one path for every change to the account: exemptions, ledger, the action, audit, alert, undo.
+
+A target's ledger record moves through explicit states (see `guardrail.domain.Status`), each move
+a conditional write, each crash point resumable (see `guardrail.enforcement.steps`):
+- a finding about a target with no record claims one in `applying` (its prior state read first),
+  passes the circuit breaker (automatic findings), applies, and moves it to applied;
+- a finding about a held target resumes or checks it: `applying` is applied again, applied is
+  reconciled with the target (drift is applied again, prior kept), `restoring` answers `in-progress`
+  (a finding never claims a target whose restore is under way: the restore's retry, or the scheduled
+  reconciliation once it is stale, finishes it first), `flagged` answers already-flagged;
+- a restore moves the record to `restoring`, puts the prior state back, and closes it; it finishes
+  a `restoring` record another restore left, and rolls back an `applying` one only once stale.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from guardrail.alerts.render import AlertEvent, Phase, render, render_notice
+from guardrail.alerts.render import Phase, render_notice
 from guardrail.domain import (
     VOCABULARY,
     ActionRecord,
-    AuditEntry,
     Finding,
     Notice,
     Outcome,
@@ -21,13 +33,16 @@ from guardrail.domain import (
     TargetKind,
 )
 from guardrail.enforcement.actions import TargetAction
+from guardrail.enforcement.breaker import CircuitBreaker
 from guardrail.enforcement.policy import Decision, Exemptions, decide
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
+from guardrail.enforcement.report import Reporter
+from guardrail.enforcement.steps import STALE_AFTER, Steps
 from guardrail.errors import AwsCallFailed, TargetNotFound
 
 logger = logging.getLogger(__name__)
 
-_CLAIM_ATTEMPTS = 3
+_ATTEMPTS = 3
 
 
 def utc_now() -> datetime:
@@ -54,6 +69,8 @@ class Enforcer:
         kill_switch_function: str,
         clock: Callable[[], datetime] = utc_now,
         signal_ttl_seconds: int = 7 * 24 * 3600,
+        breaker_max_actions_per_hour: int = 5,
+        stale_after: timedelta = STALE_AFTER,
     ) -> None:
         self._actions = {action.kind: action for action in actions}
         self._ledger = ledger
@@ -61,14 +78,28 @@ class Enforcer:
         self._exemptions = exemptions
         self._notify_only = notify_only
         self._region = region
-        self._kill_switch_function = kill_switch_function
         self._clock = clock
         self._signal_ttl = signal_ttl_seconds
+        self._report = Reporter(
+            ledger=ledger,
+            alerts=alerts,
+            region=region,
+            kill_switch_function=kill_switch_function,
+            clock=clock,
+        )
+        self.steps = Steps(ledger=ledger, report=self._report, clock=clock, stale_after=stale_after)
+        self._breaker = CircuitBreaker(
+            ledger=ledger, report=self._report, limit=breaker_max_actions_per_hour, clock=clock
+        )
 
     @property
     def notify_only(self) -> bool:
         """True when findings are recorded and alerted but targets are left untouched."""
         return self._notify_only
+
+    def action(self, kind: TargetKind) -> TargetAction:
+        """The action that acts on targets of `kind`."""
+        return self._actions[kind]
 
     def enforce(self, finding: Finding) -> Outcome:
         """Apply a finding: act on (or flag) its target once, however often it arrives."""
@@ -88,37 +119,33 @@ class Enforcer:
     def restore(self, target: Target, *, reason: str = "operator request") -> Outcome:
         """Put back exactly the state the target had before the guardrail's first action."""
         action, words = self._actions[target.kind], VOCABULARY[target.kind]
-        record = self._ledger.get(target)
-        if record is None or not record.active:
-            return self._not_held(action, target)
-        now = self._clock()
-        if not self._ledger.mark_restored(record, now):
-            return Outcome(target, words.not_held, detail="restored concurrently by another request")
-        if record.status is Status.FLAGGED:
-            self._audit(target, "restore", Result.CLEARED, record.detector, reason)
-            sent, alert_error = self._alert(Phase.CLEARED, record, reason, now)
-            return Outcome(target, Result.CLEARED, "", record.prior, sent, alert_error)
-        try:
-            action.put_back(target.name, record.prior)
-        except TargetNotFound:
-            detail = f"{target.kind.value} deleted"
-            self._audit(target, "restore", Result.NOT_FOUND, record.detector, reason, detail)
-            return Outcome(
-                target, Result.NOT_FOUND, detail=f"{target.kind.value} no longer exists; record closed"
-            )
-        except AwsCallFailed as exc:
-            self._ledger.reopen(record)
-            logger.error("restore of %s failed: %s", target, exc)
-            self._audit(target, "restore", Result.ERROR, record.detector, reason, str(exc))
-            self._alert(Phase.RESTORE_FAILED, record, reason, now, error=str(exc))
-            return Outcome(target, Result.ERROR, error=f"restore failed, still {words.applied.value}: {exc}")
-        self._audit(target, "restore", Result.RESTORED, record.detector, reason)
-        sent, alert_error = self._alert(Phase.RESTORED, record, reason, now)
-        return Outcome(target, Result.RESTORED, "", record.prior, sent, alert_error)
+        for _ in range(_ATTEMPTS):
+            record = self._ledger.get(target)
+            if record is None or not record.active:
+                return self._not_held(action, target)
+            if record.status is Status.FLAGGED:
+                cleared = self._report.entry(target, "restore", Result.CLEARED, record.detector, reason)
+                if self.steps.move(record, Status.RESTORED, cleared) is None:
+                    continue
+                sent, alert_error = self._report.alert(Phase.CLEARED, record, reason, self._clock())
+                return Outcome(target, Result.CLEARED, "", record.prior, sent, alert_error)
+            if record.status is Status.APPLYING and not self.steps.stale(record):
+                detail = f"a {words.verb} is under way since {record.since.isoformat()}; try again shortly"
+                return Outcome(target, Result.IN_PROGRESS, detail=detail, prior=record.prior)
+            restoring = self.steps.move(record, Status.RESTORING)  # from restoring: take it over
+            if restoring is not None:
+                return self.steps.finish_restore(action, restoring, reason)
+            if record.status is Status.RESTORING:
+                return Outcome(target, words.not_held, detail="restored concurrently by another request")
+        return Outcome(target, Result.ERROR, error="ledger record kept changing; try again")
 
     def active(self, kind: TargetKind | None = None) -> list[ActionRecord]:
-        """Every target (of one kind, or all) the guardrail currently holds, applied or flagged."""
+        """Every target (of one kind, or all) the guardrail holds: in progress, applied or flagged."""
         return self._ledger.active(kind)
+
+    def breaker(self) -> dict[str, Any]:
+        """The circuit breaker's state, for `status`."""
+        return self._breaker.state()
 
     def notify(self, notice: Notice) -> Result:
         """Send a notice once per dedupe key; nothing in the account changes."""
@@ -137,23 +164,26 @@ class Enforcer:
     def _enforce(self, finding: Finding) -> Outcome:
         target = finding.target
         action, words = self._actions[target.kind], VOCABULARY[target.kind]
-        for _ in range(_CLAIM_ATTEMPTS):
+        for _ in range(_ATTEMPTS):
+            standing = self._ledger.get(target)
+            if standing is not None and standing.active:
+                return self._held(action, standing, finding)
             read_at = self._clock()
             try:
                 facts = action.read(target.name)
             except TargetNotFound:
-                self._audit(target, words.verb, Result.NOT_FOUND, finding.detector, finding.reason)
+                self._report.audit(target, words.verb, Result.NOT_FOUND, finding.detector, finding.reason)
                 detail = f"no such {target.kind.value} in this account and region"
                 return Outcome(target, Result.NOT_FOUND, detail=detail)
             decision = decide(facts, exemptions=self._exemptions, notify_only=self._notify_only)
             if decision.exempt:
-                self._audit(
+                self._report.audit(
                     target, words.verb, Result.EXEMPT, finding.detector, finding.reason, decision.value
                 )
                 return Outcome(target, Result.EXEMPT, detail=decision.value)
             record = ActionRecord(
                 target=target,
-                status=Status.FLAGGED if decision is Decision.NOTIFY_ONLY else Status.ENFORCED,
+                status=Status.FLAGGED if decision is Decision.NOTIFY_ONLY else Status.APPLYING,
                 prior=facts.prior,
                 record_id=uuid.uuid4().hex,
                 acted_at=read_at,
@@ -161,34 +191,58 @@ class Enforcer:
                 reason=finding.reason,
                 evidence=finding.evidence,
             )
-            standing = self._ledger.claim(record, facts_read_at=read_at)
-            if standing is None:
-                return self._apply(action, record)
-            if standing.active:
-                result = words.already if standing.status is Status.ENFORCED else Result.ALREADY_FLAGGED
-                detail = f"since {standing.acted_at.isoformat()} by {standing.detector}"
-                return Outcome(target, result, detail=detail, prior=standing.prior)
+            contender = self._ledger.claim(record, replacing=None if standing is None else standing.record_id)
+            if contender is None:
+                return self._claimed(action, record)
+            if contender.active:  # another request claimed it first: it is applying it
+                return self._already(contender)
             # restored after we read the target: read it again before claiming
         return Outcome(target, Result.ERROR, error="ledger record kept changing; try again")
 
-    def _apply(self, action: TargetAction, record: ActionRecord) -> Outcome:
-        target, words = record.target, VOCABULARY[record.target.kind]
+    def _held(self, action: TargetAction, standing: ActionRecord, finding: Finding) -> Outcome:
+        target = standing.target
+        if standing.status is Status.RESTORING:
+            detail = f"a restore is under way since {standing.since.isoformat()}; not applied again"
+            return Outcome(target, Result.IN_PROGRESS, detail=detail, prior=standing.prior)
+        if standing.status is Status.APPLYING:
+            return self.steps.take_over(action, standing) or self._already(standing)
+        if standing.status is Status.ENFORCED:
+            drift = self.steps.check_drift(action, standing, f"{finding.detector}: {finding.reason}")
+            if drift is not None:
+                return drift
+        return self._already(standing)
+
+    def _claimed(self, action: TargetAction, record: ActionRecord) -> Outcome:
+        words = VOCABULARY[record.target.kind]
+        if record.status is Status.APPLYING and not self._breaker.admit(record):
+            detail = "circuit breaker open: notify-only"
+            audit = self._report.entry(
+                record.target, words.verb, words.would, record.detector, record.reason, detail
+            )
+            flagged = self.steps.move(record, Status.FLAGGED, audit)
+            if flagged is None:
+                return self._already(record)
+            return self._would(flagged, detail=detail)
         if record.status is Status.FLAGGED:
-            self._audit(target, words.verb, words.would, record.detector, record.reason)
-            sent, alert_error = self._alert(Phase.WOULD_APPLY, record, record.reason, record.acted_at)
-            return Outcome(target, words.would, "notify-only", record.prior, sent, alert_error)
-        try:
-            action.apply(target.name)
-        except (TargetNotFound, AwsCallFailed) as exc:
-            self._ledger.release(target, record.record_id)
-            logger.error("%s of %s failed: %s", words.verb, target, exc)
-            self._audit(target, words.verb, Result.ERROR, record.detector, record.reason, str(exc))
-            self._alert(Phase.APPLY_FAILED, record, record.reason, record.acted_at, error=str(exc))
-            error = f"{words.verb} failed, {target.kind.value} left as it was: {exc}"
-            return Outcome(target, Result.ERROR, error=error)
-        self._audit(target, words.verb, words.applied, record.detector, record.reason)
-        sent, alert_error = self._alert(Phase.APPLIED, record, record.reason, record.acted_at)
-        return Outcome(target, words.applied, "", record.prior, sent, alert_error)
+            self._report.audit(
+                record.target, words.verb, words.would, record.detector, record.reason, "notify-only"
+            )
+            return self._would(record, detail="notify-only")
+        return self.steps.complete(action, record, claimed=True)
+
+    def _would(self, record: ActionRecord, *, detail: str) -> Outcome:
+        target, words = record.target, VOCABULARY[record.target.kind]
+        sent, alert_error = self._report.alert(Phase.WOULD_APPLY, record, record.reason, record.acted_at)
+        return Outcome(target, words.would, detail, record.prior, sent, alert_error)
+
+    @staticmethod
+    def _already(standing: ActionRecord) -> Outcome:
+        words = VOCABULARY[standing.target.kind]
+        result = Result.ALREADY_FLAGGED if standing.status is Status.FLAGGED else words.already
+        detail = f"since {standing.acted_at.isoformat()} by {standing.detector}"
+        if standing.status.in_progress:
+            detail += f" ({standing.status.value})"
+        return Outcome(standing.target, result, detail=detail, prior=standing.prior)
 
     def _not_held(self, action: TargetAction, target: Target) -> Outcome:
         try:
@@ -198,38 +252,3 @@ class Enforcer:
                 target, Result.NOT_FOUND, detail=f"no such {target.kind.value}; nothing to restore"
             )
         return Outcome(target, VOCABULARY[target.kind].not_held)
-
-    def _alert(
-        self, phase: Phase, record: ActionRecord, reason: str, at: datetime, error: str | None = None
-    ) -> tuple[bool, str | None]:
-        alert = render(
-            AlertEvent(
-                phase=phase,
-                target=record.target,
-                detector=record.detector,
-                reason=reason,
-                at=at,
-                region=self._region,
-                kill_switch_function=self._kill_switch_function,
-                prior=record.prior,
-                evidence=record.evidence,
-                error=error,
-            )
-        )
-        try:
-            self._alerts.publish(alert)
-        except AwsCallFailed as exc:
-            failure = f"alert not sent: {exc}"
-            logger.error("%s for %s (%s)", failure, record.target, phase.value)
-            self._audit(record.target, "alert", Result.ERROR, record.detector, reason, failure)
-            return False, failure
-        return True, None
-
-    def _audit(  # noqa: PLR0917 - one audit line's fields, in the order they read
-        self, target: Target, action: str, result: Result, detector: str, reason: str, detail: str = ""
-    ) -> None:
-        entry = AuditEntry(target, action, result.value, self._clock(), detector, reason, detail)
-        try:
-            self._ledger.append_audit(entry)
-        except AwsCallFailed:
-            logger.exception("audit entry lost from the table, kept in this log: %s", entry)

@@ -50,6 +50,7 @@ def build_enforcer(
         region=settings.region,
         kill_switch_function=settings.kill_switch_function,
         clock=clock,
+        breaker_max_actions_per_hour=settings.config.breaker_max_actions_per_hour,
     )
     return enforcer, functions
 

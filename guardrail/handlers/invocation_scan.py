@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from guardrail.config import Settings
+from guardrail.enforcement.reconcile import reconcile
 from guardrail.handlers import observability as obs
 from guardrail.handlers.composition import build_scan, session_for
 
@@ -20,7 +21,7 @@ metrics = obs.function_metrics(obs.INVOCATION_SCAN)
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
-    """Scan the minute the schedule fired for, and throttle every runaway found."""
+    """Scan the minute the schedule fired for, throttle every runaway found, reconcile what is held."""
     scheduled: EventBridgeModel = parse(event=event, model=EventBridgeModel)
     settings = Settings.from_env()
     session = session_for(settings)
@@ -31,11 +32,13 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     obs.count_outcomes(
         obs.INVOCATION_SCAN, [(f.detector, o.result) for f, o in zip(report.findings, outcomes, strict=True)]
     )
+    reconciled = reconcile(enforcer, scheduled.time)
+    obs.count_outcomes(obs.INVOCATION_SCAN, [("reconcile", o.result) for o in reconciled])
     metrics.add_metric(name=obs.SCAN_GET_METRIC_DATA_CALLS, unit=MetricUnit.Count, value=usage.calls)
     metrics.add_metric(name=obs.SCAN_METRICS_QUERIED, unit=MetricUnit.Count, value=usage.metrics)
     if scheduled.time.minute % obs.HELD_EVERY_MINUTES == 0:
         metrics.add_metric(name=obs.FUNCTIONS_HELD, unit=MetricUnit.Count, value=len(enforcer.active()))
-    results = [outcome.to_dict() for outcome in outcomes]
+    results = [outcome.to_dict() for outcome in [*outcomes, *reconciled]]
     logger.info(
         "invocation scan done",
         extra={"why": report.why, "functions_scanned": report.functions_scanned, "results": results},

@@ -46,7 +46,8 @@ class KillSwitch:
             functions = map(Target.function, self._functions.function_names())
             outcomes = self._enforce(functions, request.reason, f"{DETECTOR}:panic")
         else:
-            return self._answer("status", [_held(record) for record in self._enforcer.active()])
+            answer = self._answer("status", [_held(record) for record in self._enforcer.active()])
+            return answer | {"breaker": self._enforcer.breaker()}
         return self._answer(request.action, [outcome.to_dict() for outcome in outcomes])
 
     def _answer(self, action: str, results: list[dict[str, Any]]) -> dict[str, Any]:

@@ -180,6 +180,18 @@ def _fail(operation: str, code: str = "InternalError"):
     return hook
 
 
+def _fail_once(operation: str):
+    calls = []
+
+    def hook(model, **_kwargs):
+        if model.name == operation and not calls:
+            calls.append(model.name)
+            error = {"Error": {"Code": "InternalError", "Message": f"{operation} is down"}}
+            raise ClientError(error, operation)
+
+    return hook
+
+
 def test_sns_failure_neither_skips_nor_undoes_the_throttle(deployed, make_function):
     make_function("nightly-batch", reserved=7)
     deployed.session.events.register("before-call.sns.Publish", _fail("Publish"))
@@ -199,7 +211,7 @@ def test_sns_failure_neither_skips_nor_undoes_the_throttle(deployed, make_functi
 
 def test_failed_throttle_releases_the_claim_so_a_retry_can_act(deployed, make_function):
     make_function("nightly-batch", reserved=7)
-    hook = _fail("PutFunctionConcurrency")
+    hook = _fail_once("PutFunctionConcurrency")  # the roll-back's PutFunctionConcurrency(7) succeeds
     deployed.session.events.register("before-call.lambda.PutFunctionConcurrency", hook)
     enforcer = deployed.enforcer()
 

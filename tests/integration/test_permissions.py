@@ -34,6 +34,9 @@ def test_enforcement_calls_only_declared_actions(deployed, make_function, workgr
     called: set[str] = set()
 
     def record(model, **_kwargs):
+        if model.name == "TransactWriteItems":  # IAM authorizes each item: an update and a put
+            called.update({"dynamodb:UpdateItem", "dynamodb:PutItem"})
+            return
         called.add(f"{_IAM_PREFIX[model.service_model.service_id]}:{model.name}")
 
     deployed.session.events.register("before-call.*.*", record)
@@ -64,6 +67,7 @@ def test_enforcement_calls_only_declared_actions(deployed, make_function, workgr
         )
 
     deployed.session.events.register("before-call.lambda.PutFunctionConcurrency", fail)
+    enforcer = deployed.enforcer()  # its clients get the hook
     assert enforcer.enforce(Finding(spare, "t", "r", deployed.clock(), {}, "k2")).result is Result.ERROR
     list(LambdaControl(boto3_session=deployed.session).function_names())
 

@@ -109,6 +109,7 @@ def test_unknown_workgroup_is_reported_and_nothing_is_recorded(deployed, workgro
 def test_failed_disable_releases_the_claim_and_alerts_the_failure(deployed, workgroups):
     workgroups.expect_read("primary", "ENABLED")
     workgroups.expect_failure("update_work_group")
+    workgroups.expect_set("primary", "ENABLED")  # the roll-back: the failed call may have landed
     enforcer = deployed.enforcer()
 
     outcome = enforcer.enforce(finding(deployed, key="event-1"))
@@ -139,3 +140,19 @@ def test_failed_restore_keeps_the_record_and_a_deleted_workgroup_closes_it(deplo
     assert enforcer.active() == []
     kinds = [a["Document"]["event_type"] for a in deployed.alerts()]
     assert kinds == ["disabled", "restore-failed"]
+
+
+def test_a_held_workgroup_found_enabled_is_disabled_again_with_its_prior_state_kept(deployed, workgroups):
+    workgroups.expect_disable("primary", prior="ENABLED")
+    enforcer = deployed.enforcer()
+    enforcer.enforce(finding(deployed))
+    workgroups.expect_read("primary", "ENABLED")  # someone enabled it again
+    workgroups.expect_set("primary", "DISABLED")
+
+    drift = enforcer.enforce(finding(deployed))
+
+    assert (drift.result, drift.prior) == (Result.DRIFT, "ENABLED")
+    assert ledger(deployed).get(PRIMARY).status is Status.ENFORCED
+    assert [a["Document"]["event_type"] for a in deployed.alerts()] == ["disabled", "drift"]
+    workgroups.expect_read("primary", "DISABLED")
+    assert enforcer.enforce(finding(deployed)).result is Result.ALREADY_DISABLED

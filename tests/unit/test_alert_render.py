@@ -98,6 +98,8 @@ def test_workgroup_alerts_read_as_workgroups_and_undo_through_the_kill_switch():
         Phase.CLEARED: "cleared",
         Phase.APPLY_FAILED: "disable-failed",
         Phase.RESTORE_FAILED: "restore-failed",
+        Phase.DRIFT: "drift",
+        Phase.BREAKER_OPEN: "breaker-open",
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -72,11 +73,14 @@ def test_items_of_the_release_before_are_read_in_place_and_restored_exactly(depl
 
 def test_a_restored_record_leaves_the_sparse_index(deployed, make_function, no_scan):
     make_function("nightly-batch", reserved=3)
-    record = ActionRecord(BATCH, Status.ENFORCED, 3, "id-1", T0, "athena-watch", "loop")
-    assert no_scan.claim(record, facts_read_at=T0) is None
-    assert [r.target for r in no_scan.active()] == [BATCH]
+    record = ActionRecord(BATCH, Status.APPLYING, 3, "id-1", T0, "athena-watch", "loop")
+    assert no_scan.claim(record, replacing=None) is None
+    assert [(r.target, r.status) for r in no_scan.active()] == [(BATCH, Status.APPLYING)]
+    assert no_scan.transition(record, Status.ENFORCED, T0)
+    assert not no_scan.transition(record, Status.ENFORCED, T0)  # no longer applying as read
+    enforced = replace(record, status=Status.ENFORCED, changed_at=T0)
 
-    assert no_scan.mark_restored(record, T0)
+    assert no_scan.transition(enforced, Status.RESTORED, T0)
 
     item = deployed.session.client("dynamodb").get_item(
         TableName=deployed.settings.ledger_table,
@@ -85,8 +89,10 @@ def test_a_restored_record_leaves_the_sparse_index(deployed, make_function, no_s
     assert "status" not in item
     assert no_scan.active() == []
     assert no_scan.get(BATCH).status is Status.RESTORED
-    assert no_scan.reopen(record)
-    assert [r.status for r in no_scan.active()] == [Status.ENFORCED]
+    again = replace(record, record_id="id-2")
+    assert no_scan.claim(again, replacing="id-0") is not None  # not the restored record it read
+    assert no_scan.claim(again, replacing="id-1") is None
+    assert no_scan.get(BATCH).prior == 3
 
 
 def test_audit_trail_is_the_targets_partition_only_oldest_first(deployed, no_scan):
@@ -122,6 +128,9 @@ def test_active_follows_every_page_of_the_index():
             "throttled_at": first["throttled_at"],
         }
         stub.add_response(
+            "query", {"Items": []}, {**query, "ExpressionAttributeValues": {":s": {"S": "applying"}}}
+        )
+        stub.add_response(
             "query",
             {"Items": [first], "LastEvaluatedKey": page_key},
             {**query, "ExpressionAttributeValues": {":s": {"S": "throttled"}}},
@@ -131,9 +140,10 @@ def test_active_follows_every_page_of_the_index():
             {"Items": [second]},
             {**query, "ExpressionAttributeValues": {":s": {"S": "throttled"}}, "ExclusiveStartKey": page_key},
         )
-        stub.add_response(
-            "query", {"Items": []}, {**query, "ExpressionAttributeValues": {":s": {"S": "flagged"}}}
-        )
+        for status in ("flagged", "restoring"):
+            stub.add_response(
+                "query", {"Items": []}, {**query, "ExpressionAttributeValues": {":s": {"S": status}}}
+            )
 
         records = Ledger("ledger", boto3_client=client).active()
         stub.assert_no_pending_responses()

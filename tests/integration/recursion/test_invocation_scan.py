@@ -103,6 +103,16 @@ def test_unguarded_runaway_is_caught_and_throttled_through_the_handler(
     # the same minute delivered again (EventBridge retries) does not act twice
     again = invocation_scan.handler(scheduled, lambda_context("runaway-guardrail-invocation-scan"))
     assert [r["result"] for r in again["results"]] == ["duplicate"]
+    # the owner lifts the throttle: the next minute's run reconciles the ledger and stops it again
+    aws.client("lambda").put_function_concurrency(
+        FunctionName="nightly-batch", ReservedConcurrentExecutions=50
+    )
+    later = {**scheduled, "id": "c8f5f0b8-0000-0000-0000-000000000002"}
+    later["time"] = (start + timedelta(minutes=61, seconds=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    reconciled = invocation_scan.handler(later, lambda_context("runaway-guardrail-invocation-scan"))
+    assert ("nightly-batch", "drift") in [(r["function"], r["result"]) for r in reconciled["results"]]
+    assert deployed.reservation("nightly-batch") == 0
+    assert [a["Document"]["event_type"] for a in deployed.alerts()] == ["drift"]
 
 
 def test_runaway_already_in_the_baseline_is_caught_by_the_periodic_sweep(aws, deployed):

@@ -86,6 +86,8 @@ def test_a_written_configuration_survives_a_dump_and_a_parse():
         ({"logRetentionDays": True}, "guardrail.logRetentionDays: expected a whole number, got True"),
         ({"logRetentionDays": "90"}, "guardrail.logRetentionDays: expected a whole number, got '90'"),
         ({"logRetentionDays": 42}, "guardrail.logRetentionDays: 42 is not a CloudWatch Logs retention"),
+        ({"breakerMaxActionsPerHour": 0}, "guardrail.breakerMaxActionsPerHour: Input should be greater than"),
+        ({"breakerMaxActionsPerHour": "5"}, "guardrail.breakerMaxActionsPerHour: expected a whole number"),
         ({"namePrefix": "Bad_Prefix"}, "guardrail.namePrefix: 'Bad_Prefix' is not 3-40 lowercase letters"),
         ({"namePrefix": "ab"}, "guardrail.namePrefix: 'ab' is not 3-40"),
         (
@@ -96,7 +98,10 @@ def test_a_written_configuration_survives_a_dump_and_a_parse():
         ({"detectors": {"athena-watch": 3}}, "guardrail.detectors.athena-watch: expected an object, got 3"),
         ({"detectors": {"athena_watch": {}}}, "guardrail.detectors: unknown keys athena_watch "),
         ({"detectors": {"cost-watch": {}}}, "guardrail.detectors: unknown keys cost-watch "),
-        ({"typo": 1}, "guardrail: unknown keys typo (known: alertEmails, detectors, "),
+        (
+            {"typo": 1},
+            "guardrail: unknown keys typo (known: alertEmails, breakerMaxActionsPerHour, detectors, ",
+        ),
         ({"notify_only": True}, "guardrail: unknown keys notify_only "),  # the keys as written only
         (
             {"detectors": {"athena-watch": {"caller": {"maxQueriesPerWindow": "lots"}}}},
