@@ -11,6 +11,7 @@ from guardrail.alerts.render import AlertEvent, Phase, render, render_notice
 from guardrail.domain import (
     VOCABULARY,
     ActionRecord,
+    ActionReport,
     AuditEntry,
     Finding,
     Notice,
@@ -178,7 +179,7 @@ class Enforcer:
             sent, alert_error = self._alert(Phase.WOULD_APPLY, record, record.reason, record.acted_at)
             return Outcome(target, words.would, "notify-only", record.prior, sent, alert_error)
         try:
-            action.apply(target.name)
+            report = action.apply(target.name, record.prior)
         except (TargetNotFound, AwsCallFailed) as exc:
             self._ledger.release(target, record.record_id)
             logger.error("%s of %s failed: %s", words.verb, target, exc)
@@ -186,9 +187,10 @@ class Enforcer:
             self._alert(Phase.APPLY_FAILED, record, record.reason, record.acted_at, error=str(exc))
             error = f"{words.verb} failed, {target.kind.value} left as it was: {exc}"
             return Outcome(target, Result.ERROR, error=error)
-        self._audit(target, words.verb, words.applied, record.detector, record.reason)
-        sent, alert_error = self._alert(Phase.APPLIED, record, record.reason, record.acted_at)
-        return Outcome(target, words.applied, "", record.prior, sent, alert_error)
+        detail = "; ".join(report.failures)
+        self._audit(target, words.verb, words.applied, record.detector, record.reason, detail)
+        sent, alert_error = self._alert(Phase.APPLIED, record, record.reason, record.acted_at, report=report)
+        return Outcome(target, words.applied, detail, record.prior, sent, alert_error)
 
     def _not_held(self, action: TargetAction, target: Target) -> Outcome:
         try:
@@ -200,7 +202,14 @@ class Enforcer:
         return Outcome(target, VOCABULARY[target.kind].not_held)
 
     def _alert(
-        self, phase: Phase, record: ActionRecord, reason: str, at: datetime, error: str | None = None
+        self,
+        phase: Phase,
+        record: ActionRecord,
+        reason: str,
+        at: datetime,
+        *,
+        error: str | None = None,
+        report: ActionReport | None = None,
     ) -> tuple[bool, str | None]:
         alert = render(
             AlertEvent(
@@ -214,6 +223,7 @@ class Enforcer:
                 prior=record.prior,
                 evidence=record.evidence,
                 error=error,
+                report=report or ActionReport(),
             )
         )
         try:
