@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -104,10 +104,6 @@ class EventSourceMapping:
         """A Kinesis or DynamoDB stream: its records expire after the stream's retention period."""
         return ":kinesis:" in self.source_arn or ":dynamodb:" in self.source_arn
 
-    def value(self) -> dict[str, str]:
-        """The serialisable form kept in the ledger."""
-        return {"uuid": self.uuid, "source_arn": self.source_arn, "state": self.state}
-
 
 @dataclass(frozen=True)
 class FunctionPrior:
@@ -115,17 +111,20 @@ class FunctionPrior:
 
     `paused`: the mappings in a `FEEDING_STATES` state when the throttle read the function; the
     throttle disables them, the restore enables exactly them (one disabled before stays disabled).
-    Stored as the bare reservation when nothing is paused (as every older record is), else a mapping.
+    `unlisted`: why they could not be listed (then none is paused). Stored as the bare reservation
+    when there is nothing else to say (as every older record is), else as a mapping.
     """
 
     reservation: int | None
     paused: tuple[EventSourceMapping, ...] = ()
+    unlisted: str = ""
 
     def value(self) -> PriorState:
         """The serialisable form kept in the ledger."""
-        if not self.paused:
+        if not (self.paused or self.unlisted):
             return self.reservation
-        return {"reservation": self.reservation, "paused": [m.value() for m in self.paused]}
+        paused = [asdict(m) for m in self.paused]
+        return {"reservation": self.reservation, "paused": paused, "unlisted": self.unlisted}
 
     @classmethod
     def of(cls, prior: PriorState) -> FunctionPrior:
@@ -134,7 +133,7 @@ class FunctionPrior:
             return cls(None if prior is None else int(prior))
         reservation = prior.get("reservation")
         paused = tuple(EventSourceMapping(**{k: str(v) for k, v in m.items()}) for m in prior["paused"])
-        return cls(None if reservation is None else int(reservation), paused)
+        return cls(None if reservation is None else int(reservation), paused, str(prior.get("unlisted", "")))
 
 
 @dataclass(frozen=True)
@@ -296,5 +295,5 @@ def prior_fields(kind: TargetKind, prior: PriorState) -> dict[str, Any]:
     function = FunctionPrior.of(prior)
     out: dict[str, Any] = {words.prior_field: function.reservation}
     if function.paused:
-        out["paused_event_sources"] = [m.value() for m in function.paused]
+        out["paused_event_sources"] = [asdict(m) for m in function.paused]
     return out

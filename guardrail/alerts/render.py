@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -204,7 +204,7 @@ def _paused(event: AlertEvent) -> tuple[dict[str, Any], list[str]]:
     lines += [f"{'Not done:':<20} {failure}" for failure in event.report.failures]
     document: dict[str, Any] = {
         "prior_reserved_concurrency": prior.reservation,
-        "paused_event_sources": [m.value() for m in prior.paused],
+        "paused_event_sources": [asdict(m) for m in prior.paused],
     }
     if event.report.failures:
         document["not_done"] = list(event.report.failures)

@@ -102,8 +102,13 @@ class ThrottleFunction(TargetAction):
     def read(self, name: str) -> TargetFacts:
         """The function's reserved concurrency (None: unreserved), the mappings feeding it, its tags."""
         facts = self._functions.facts(name)
-        feeding = tuple(m for m in self._event_sources.mappings(facts.name) if m.state in FEEDING_STATES)
-        prior = FunctionPrior(facts.reserved_concurrency, feeding)
+        try:
+            mappings = self._event_sources.mappings(facts.name)
+        except AwsCallFailed as exc:  # the throttle must not wait for this: reported by `apply`
+            prior = FunctionPrior(facts.reserved_concurrency, unlisted=str(exc))
+        else:
+            feeding = tuple(m for m in mappings if m.state in FEEDING_STATES)
+            prior = FunctionPrior(facts.reserved_concurrency, feeding)
         return TargetFacts(Target.function(facts.name), prior.value(), facts.tags)
 
     def apply(self, name: str, prior: PriorState) -> ActionReport:
@@ -112,8 +117,11 @@ class ThrottleFunction(TargetAction):
         A mapping that cannot be paused is reported, not raised: the throttle stands.
         """
         self._functions.set_reserved(name, 0)
-        failures = []
-        for mapping in FunctionPrior.of(prior).paused:
+        function = FunctionPrior.of(prior)
+        failures = (
+            [f"event sources not listed, none paused: {function.unlisted}"] if function.unlisted else []
+        )
+        for mapping in function.paused:
             try:
                 self._event_sources.set_enabled(mapping, False)
             except AwsCallFailed as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 
 import pytest
@@ -31,12 +32,15 @@ class FakeFunctions:
 
 
 class FakeSources:
-    def __init__(self, *mappings: EventSourceMapping, refuse: str = "") -> None:
+    def __init__(self, *mappings: EventSourceMapping, refuse: str = "", unlisted: bool = False) -> None:
         self.mappings_ = list(mappings)
         self.calls: list[tuple[str, bool]] = []
         self.refuse = refuse
+        self.unlisted = unlisted
 
     def mappings(self, function: str) -> list[EventSourceMapping]:
+        if self.unlisted:
+            raise AwsCallFailed("AccessDeniedException", "no lambda:ListEventSourceMappings")
         return self.mappings_
 
     def set_enabled(self, mapping: EventSourceMapping, enabled: bool) -> bool:
@@ -72,6 +76,24 @@ def test_apply_pauses_the_recorded_mappings_and_reports_those_it_could_not():
     assert report.facts == {"async_failure_targets": {}}
 
 
+def test_mappings_that_cannot_be_listed_do_not_stop_the_throttle_and_are_reported():
+    functions, sources = FakeFunctions(4), FakeSources(unlisted=True)
+    action = ThrottleFunction(functions, sources)
+
+    prior = action.read("f").prior
+    report = action.apply("f", prior)
+
+    assert FunctionPrior.of(prior) == FunctionPrior(
+        4, unlisted="AccessDeniedException: no lambda:ListEventSourceMappings"
+    )
+    assert functions.reserved == 0
+    assert report.failures[0] == (
+        "event sources not listed, none paused: AccessDeniedException: no lambda:ListEventSourceMappings"
+    )
+    action.put_back("f", prior)
+    assert (functions.reserved, sources.calls) == (4, [])
+
+
 def test_put_back_resumes_every_recorded_mapping_and_raises_when_one_stays_paused():
     functions, sources = FakeFunctions(0), FakeSources(refuse="b")
     prior = FunctionPrior(None, (EventSourceMapping("a", ARN + "a"), EventSourceMapping("b", ARN + "b")))
@@ -92,7 +114,7 @@ def test_a_bare_reservation_is_a_prior_with_nothing_paused(stored):
 
 def test_the_prior_survives_the_ledger_round_trip():
     paused = (EventSourceMapping("a", ARN + "a", "Enabling"),)
-    stored = {"reservation": Decimal(3), "paused": [m.value() for m in paused]}  # as DynamoDB returns it
+    stored = {"reservation": Decimal(3), "paused": [asdict(m) for m in paused]}  # as DynamoDB returns it
 
     assert FunctionPrior.of(stored) == FunctionPrior(3, paused)
     assert prior_fields(TargetKind.FUNCTION, stored) == {
