@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 #: What a target had before the guardrail acted, to put back on restore: a function's reserved
-#: concurrency (None: no reservation), a workgroup's state (`ENABLED` / `DISABLED`).
-PriorState = int | str | None
+#: concurrency (None: no reservation) or, when its throttle paused event sources, a `FunctionPrior`'s
+#: value; a workgroup's state (`ENABLED` / `DISABLED`). Serialisable: the ledger stores it as it is.
+PriorState = int | str | Mapping[str, Any] | None
 
 
 class TargetKind(StrEnum):
@@ -84,6 +85,63 @@ class FunctionFacts:
     name: str
     reserved_concurrency: int | None
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+#: Event source mapping states that feed, or may soon feed, a function: a throttle pauses them.
+FEEDING_STATES = frozenset({"Enabled", "Enabling", "Creating", "Updating"})
+
+
+@dataclass(frozen=True)
+class EventSourceMapping:
+    """An event source mapping of a function: its UUID, its source's ARN, its state when read."""
+
+    uuid: str
+    source_arn: str
+    state: str = "Enabled"
+
+    @property
+    def is_stream(self) -> bool:
+        """A Kinesis or DynamoDB stream: its records expire after the stream's retention period."""
+        return ":kinesis:" in self.source_arn or ":dynamodb:" in self.source_arn
+
+
+@dataclass(frozen=True)
+class FunctionPrior:
+    """What restoring a throttled function puts back: its reservation, and the mappings it paused.
+
+    `paused`: the mappings in a `FEEDING_STATES` state when the throttle read the function; the
+    throttle disables them, the restore enables exactly them (one disabled before stays disabled).
+    `unlisted`: why they could not be listed (then none is paused). Stored as the bare reservation
+    when there is nothing else to say (as every older record is), else as a mapping.
+    """
+
+    reservation: int | None
+    paused: tuple[EventSourceMapping, ...] = ()
+    unlisted: str = ""
+
+    def value(self) -> PriorState:
+        """The serialisable form kept in the ledger."""
+        if not (self.paused or self.unlisted):
+            return self.reservation
+        paused = [asdict(m) for m in self.paused]
+        return {"reservation": self.reservation, "paused": paused, "unlisted": self.unlisted}
+
+    @classmethod
+    def of(cls, prior: PriorState) -> FunctionPrior:
+        """Read a ledger value: a bare reservation (None: unreserved) or `value()`'s mapping."""
+        if not isinstance(prior, Mapping):
+            return cls(None if prior is None else int(prior))
+        reservation = prior.get("reservation")
+        paused = tuple(EventSourceMapping(**{k: str(v) for k, v in m.items()}) for m in prior["paused"])
+        return cls(None if reservation is None else int(reservation), paused, str(prior.get("unlisted", "")))
+
+
+@dataclass(frozen=True)
+class ActionReport:
+    """Beside an action's main change (which stands): what could not be done, what the alert tells."""
+
+    failures: tuple[str, ...] = ()
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
 
 class WorkgroupState(StrEnum):
@@ -248,8 +306,20 @@ class Outcome:
         if self.detail:
             out["detail"] = self.detail
         if self.result in (words.applied, words.would, Result.RESTORED, Result.CLEARED, Result.DRIFT):
-            out[words.prior_field] = self.prior
+            out |= prior_fields(self.target.kind, self.prior)
             out["alert_sent"] = self.alert_sent
         if self.error:
             out["error"] = self.error
         return out
+
+
+def prior_fields(kind: TargetKind, prior: PriorState) -> dict[str, Any]:
+    """The answer's fields for a prior state: `prior_reservation` (and `paused_event_sources`)."""
+    words = VOCABULARY[kind]
+    if kind is not TargetKind.FUNCTION:
+        return {words.prior_field: prior}
+    function = FunctionPrior.of(prior)
+    out: dict[str, Any] = {words.prior_field: function.reservation}
+    if function.paused:
+        out["paused_event_sources"] = [asdict(m) for m in function.paused]
+    return out

@@ -105,16 +105,34 @@ class GuardrailFunction(Construct):
             TargetKind.FUNCTION: _function_arn(stack, "*"),
             TargetKind.WORKGROUP: stack.format_arn(service="athena", resource="workgroup", resource_name="*"),
         }
+        mappings = stack.format_arn(
+            service="lambda",
+            resource="event-source-mapping",
+            resource_name="*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        # IAM actions whose resource is not the target itself
+        elsewhere = {"lambda:ListEventSourceMappings": "*", "lambda:UpdateEventSourceMapping": mappings}
         for kind, action in ACTIONS.items():
-            self.role.add_to_policy(
-                iam.PolicyStatement(actions=list(action.permissions), resources=[resources[kind]])
-            )
+            by_resource: dict[str, list[str]] = {}
+            for permission in action.permissions:
+                by_resource.setdefault(elsewhere.get(permission, resources[kind]), []).append(permission)
+            for resource, permissions in by_resource.items():
+                self.role.add_to_policy(iam.PolicyStatement(actions=permissions, resources=[resource]))
         listing = [a for a in LambdaControl.PERMISSIONS if a.startswith("lambda:List")]
         self.role.add_to_policy(iam.PolicyStatement(actions=listing, resources=["*"]))
-        change = [a for a in ThrottleFunction.permissions if not a.startswith("lambda:Get")]
+        change = [a for a in ThrottleFunction.permissions if a not in elsewhere and ":Get" not in a]
         own_functions = _function_arn(stack, f"{config.name_prefix}-*")
         self.role.add_to_policy(
             iam.PolicyStatement(effect=iam.Effect.DENY, actions=change, resources=[own_functions])
+        )
+        self.role.add_to_policy(  # nor pause what feeds its own functions
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=["lambda:UpdateEventSourceMapping"],
+                resources=[mappings],
+                conditions={"ArnLike": {"lambda:FunctionArn": own_functions}},
+            )
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -128,6 +146,7 @@ class GuardrailFunction(Construct):
         state.key.grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
         arn = "arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:*"
         workgroups = "arn:<AWS::Partition>:athena:<AWS::Region>:<AWS::AccountId>:workgroup/*"
+        mapping_arns = "arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:event-source-mapping:*"
         Validations.of(self).acknowledge(
             Acknowledgment(
                 id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{arn}]",
@@ -145,8 +164,19 @@ class GuardrailFunction(Construct):
                 ),
             ),
             Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{mapping_arns}]",
+                reason=(
+                    "A throttle pauses the event source mappings that feed the throttled function and "
+                    "the restore resumes them; their UUIDs are known only at run time. An explicit Deny "
+                    "(condition lambda:FunctionArn) keeps it off the mappings of its own functions."
+                ),
+            ),
+            Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="lambda:ListFunctions has no resource-level permissions; it is the one action on '*'.",
+                reason=(
+                    "lambda:ListFunctions and lambda:ListEventSourceMappings have no resource-level "
+                    "permissions; they are the only actions on '*'."
+                ),
             ),
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-L1",

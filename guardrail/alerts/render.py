@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from guardrail.domain import VOCABULARY, Notice, PriorState, Target, TargetKind
+from guardrail.domain import VOCABULARY, ActionReport, FunctionPrior, Notice, PriorState, Target, TargetKind
 
 SCHEMA_VERSION = "1"
 NOTICE_EVENT_TYPE = "alerted"
@@ -46,7 +46,7 @@ _PRESENTATION: Mapping[TargetKind, _Presentation] = {
         "throttled {name} (reserved concurrency set to 0)",
         "Prior reservation",
         "prior_reserved_concurrency",
-        lambda prior: "none (unreserved)" if prior is None else str(prior),
+        lambda prior: _reservation_text(FunctionPrior.of(prior).reservation),
     ),
     TargetKind.WORKGROUP: _Presentation(
         "Workgroup",
@@ -73,6 +73,7 @@ class AlertEvent:
     prior: PriorState = None
     evidence: Mapping[str, Any] = field(default_factory=dict)
     error: str | None = None
+    report: ActionReport = field(default_factory=ActionReport)
 
     @property
     def event_type(self) -> str:
@@ -183,11 +184,45 @@ def render(event: AlertEvent) -> Alert:
         f"{'Time:':<20} {event.at.isoformat()}",
         f"{shown.prior_label + ':':<20} {shown.prior_text(event.prior)}",
     ]
+    if kind is TargetKind.FUNCTION:
+        paused_document, paused_lines = _paused(event)
+        document |= paused_document
+        lines += paused_lines
     how = []
     if undo is not None:
         how = ["", f"To {undo['action']} it:", f"  {undo['guardrail_cli']}", "or", f"  {undo['aws_cli']}"]
     attributes = {"event_type": event.event_type, kind.value: event.target.name, "detector": event.detector}
     return _alert(headline, document, (lines, how), event.evidence, event.error, attributes)
+
+
+def _reservation_text(reservation: int | None) -> str:
+    return "none (unreserved)" if reservation is None else str(reservation)
+
+
+_STREAM_RISK = "records expire after the stream's retention period (24 h by default): restore before"
+_ASYNC_RISK = "Lambda retries them for up to 6 h, then"
+
+
+def _paused(event: AlertEvent) -> tuple[dict[str, Any], list[str]]:
+    """A function's event sources paused (or resumed), what could not be, and what async calls risk."""
+    prior = FunctionPrior.of(event.prior)
+    verb = {Phase.RESTORED: "Resumed", Phase.WOULD_APPLY: "Would pause"}.get(event.phase, "Paused")
+    lines = [f"{verb + ':':<20} event source {m.source_arn} ({m.uuid})" for m in prior.paused]
+    lines += [f"{'':<20} {m.source_arn}: {_STREAM_RISK}" for m in prior.paused if m.is_stream]
+    lines += [f"{'Not done:':<20} {failure}" for failure in event.report.failures]
+    document: dict[str, Any] = {
+        "prior_reserved_concurrency": prior.reservation,
+        "paused_event_sources": [asdict(m) for m in prior.paused],
+    }
+    if event.report.failures:
+        document["not_done"] = list(event.report.failures)
+    if "async_failure_targets" in event.report.facts:
+        targets: dict[str, str] = dict(event.report.facts["async_failure_targets"])
+        kept = " and ".join(f"sent to {key.replace('_', '-')} {arn}" for key, arn in sorted(targets.items()))
+        fate = kept or "dropped (no DLQ, no on-failure destination)"
+        lines.append(f"{'Async invocations:':<20} {_ASYNC_RISK} {fate}")
+        document["async_failure_targets"] = targets
+    return document, lines
 
 
 def render_notice(notice: Notice, *, region: str) -> Alert:

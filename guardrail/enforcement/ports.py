@@ -10,6 +10,7 @@ from guardrail.alerts.render import Alert
 from guardrail.domain import (
     ActionRecord,
     AuditEntry,
+    EventSourceMapping,
     FunctionFacts,
     Status,
     Target,
@@ -25,6 +26,14 @@ class FunctionControl(Protocol):
     def set_reserved(self, name: str, value: int) -> None: ...
     def clear_reserved(self, name: str) -> None: ...
     def function_names(self) -> Iterable[str]: ...
+
+
+class EventSourceControl(Protocol):
+    """What enforcement needs from event source mappings (`guardrail.adapters.event_sources.EventSources`)."""
+
+    def mappings(self, function: str) -> list[EventSourceMapping]: ...
+    def set_enabled(self, mapping: EventSourceMapping, enabled: bool) -> bool: ...
+    def async_failure_targets(self, function: str) -> dict[str, str]: ...
 
 
 class WorkgroupControl(Protocol):

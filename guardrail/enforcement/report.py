@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from guardrail.alerts.render import AlertEvent, Phase, render
-from guardrail.domain import ActionRecord, AuditEntry, Result, Target
+from guardrail.domain import ActionRecord, ActionReport, AuditEntry, Result, Target
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
 from guardrail.errors import AwsCallFailed
 
@@ -33,7 +33,14 @@ class Reporter:
         self._clock = clock
 
     def alert(
-        self, phase: Phase, record: ActionRecord, reason: str, at: datetime, error: str | None = None
+        self,
+        phase: Phase,
+        record: ActionRecord,
+        reason: str,
+        at: datetime,
+        error: str | None = None,
+        *,
+        report: ActionReport | None = None,
     ) -> tuple[bool, str | None]:
         """Send the alert of one step on a record; (sent, why not)."""
         alert = render(
@@ -48,6 +55,7 @@ class Reporter:
                 prior=record.prior,
                 evidence=record.evidence,
                 error=error,
+                report=report or ActionReport(),
             )
         )
         try:

@@ -62,7 +62,7 @@ class Steps:
         """Apply a record in `applying` and move it to applied; `claimed`: this request wrote it."""
         target, words = record.target, VOCABULARY[record.target.kind]
         try:
-            action.apply(target.name)
+            report = action.apply(target.name, record.prior)
         except TargetNotFound:
             if claimed:
                 self._release(record)
@@ -75,11 +75,12 @@ class Steps:
             self._report.alert(Phase.APPLY_FAILED, record, record.reason, self._clock(), error=str(exc))
             return Outcome(target, Result.ERROR, error=f"{words.verb} failed, {left}: {exc}")
         result, phase = (Result.DRIFT, Phase.DRIFT) if drift else (words.applied, Phase.APPLIED)
-        audit = self._report.entry(target, words.verb, result, record.detector, record.reason)
+        detail = "; ".join(report.failures)  # what could not be done beside the change, which stands
+        audit = self._report.entry(target, words.verb, result, record.detector, record.reason, detail)
         if self.move(record, Status.ENFORCED, audit) is None:
             return Outcome(target, words.already, "completed by another request", record.prior)
-        sent, alert_error = self._report.alert(phase, record, record.reason, self._clock())
-        return Outcome(target, result, "", record.prior, sent, alert_error)
+        sent, alert_error = self._report.alert(phase, record, record.reason, self._clock(), report=report)
+        return Outcome(target, result, detail, record.prior, sent, alert_error)
 
     def take_over(self, action: TargetAction, record: ActionRecord) -> Outcome | None:
         """Complete an `applying` record another request left; None when a live request holds it."""

@@ -11,6 +11,7 @@ from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.adapters.athena_workgroups import AthenaWorkgroups
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
+from guardrail.adapters.event_sources import EventSources
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.adapters.ledger import Ledger
 from guardrail.adapters.sns_alerts import SnsAlerts
@@ -40,7 +41,7 @@ def build_enforcer(
     functions = LambdaControl(boto3_session=session)
     enforcer = Enforcer(
         actions=[
-            ThrottleFunction(functions),
+            ThrottleFunction(functions, EventSources(boto3_session=session)),
             DisableWorkgroup(AthenaWorkgroups(boto3_session=session)),
         ],
         ledger=Ledger(settings.ledger_table, boto3_session=session),

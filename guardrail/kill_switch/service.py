@@ -8,7 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from guardrail.domain import VOCABULARY, ActionRecord, Finding, Outcome, Result, Status, Target
+from guardrail.domain import (
+    VOCABULARY,
+    ActionRecord,
+    Finding,
+    Outcome,
+    Result,
+    Status,
+    Target,
+    prior_fields,
+)
 from guardrail.enforcement.enforcer import Enforcer
 from guardrail.enforcement.ports import FunctionControl
 from guardrail.errors import GuardrailError
@@ -84,5 +93,5 @@ def _held(record: ActionRecord) -> dict[str, Any]:
         "since": record.acted_at.isoformat(),
         "detector": record.detector,
         "reason": record.reason,
-        words.prior_field: record.prior,
+        **prior_fields(record.target.kind, record.prior),
     }

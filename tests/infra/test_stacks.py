@@ -176,16 +176,34 @@ def test_iam_is_built_from_the_adapters_declared_actions(synthesized):
         assert not any("*" in action for action in _allowed(statements))
 
 
+#: Permissions of an action whose resource is not its target: on '*' (no resource-level permissions), or
+#: on event source mappings.
+NOT_ON_TARGET = {
+    "lambda:ListEventSourceMappings": "*",
+    "lambda:UpdateEventSourceMapping": ":event-source-mapping:*",
+}
+
+
 def test_every_function_may_apply_and_undo_every_registered_action_on_its_kind(synthesized):
     for statements in _policies(synthesized.service_template).values():
         for action in ACTIONS.values():
-            grants = [
-                s for s in statements if s["Effect"] == "Allow" and _actions(s) >= set(action.permissions)
-            ]
+            on_target = set(action.permissions) - set(NOT_ON_TARGET)
+            grants = [s for s in statements if s["Effect"] == "Allow" and _actions(s) >= on_target]
             assert grants, f"{action.__name__} is not granted"
             assert all(f":{action.kind.value}" in json.dumps(g["Resource"]) for g in grants)
         ledger = [s for s in statements if _actions(s) >= set(Ledger.PERMISSIONS)]
         assert any(f"/index/{ACTIVE_INDEX}" in json.dumps(s["Resource"]) for s in ledger)
+
+
+def test_event_source_mappings_are_listed_on_star_and_paused_by_mapping_arn(synthesized):
+    for statements in _policies(synthesized.service_template).values():
+        for permission, resource in NOT_ON_TARGET.items():
+            grants = [s for s in statements if s["Effect"] == "Allow" and permission in _actions(s)]
+            assert grants, f"{permission} is not granted"
+            for grant in grants:
+                granted = json.dumps(grant["Resource"])
+                assert granted.endswith(f'{resource}"') or granted.endswith(f'{resource}"]]}}')
+                assert ":function:" not in granted
 
 
 def test_guardrail_may_not_change_its_own_functions(synthesized):
@@ -193,9 +211,12 @@ def test_guardrail_may_not_change_its_own_functions(synthesized):
     functions = synthesized.service_template.find_resources("AWS::Lambda::Function")
     assert len(policies) == len(functions) >= 1
     for statements in policies.values():
-        [deny] = [s for s in statements if s["Effect"] == "Deny"]
+        deny, deny_mappings = [s for s in statements if s["Effect"] == "Deny"]
         assert _actions(deny) == {"lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"}
         assert "function:runaway-guardrail-*" in json.dumps(deny["Resource"])
+        assert _actions(deny_mappings) == {"lambda:UpdateEventSourceMapping"}
+        own = json.dumps(deny_mappings["Condition"]["ArnLike"]["lambda:FunctionArn"])
+        assert "function:runaway-guardrail-*" in own
     for function in functions.values():
         assert function["Properties"]["FunctionName"].startswith("runaway-guardrail-")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from guardrail.adapters.athena_workgroups import AthenaWorkgroups
+from guardrail.adapters.event_sources import EventSources
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.adapters.ledger import Ledger
 from guardrail.adapters.sns_alerts import SnsAlerts
@@ -17,20 +18,26 @@ from guardrail.enforcement import ACTIONS
 from guardrail.enforcement.actions import DisableWorkgroup, ThrottleFunction
 
 _IAM_PREFIX = {"Lambda": "lambda", "DynamoDB": "dynamodb", "SNS": "sns", "Athena": "athena"}
-ADAPTERS = {ThrottleFunction: LambdaControl, DisableWorkgroup: AthenaWorkgroups}
+ADAPTERS = {ThrottleFunction: (LambdaControl, EventSources), DisableWorkgroup: (AthenaWorkgroups,)}
 
 
 def test_every_action_declares_the_permissions_its_adapter_holds():
     assert set(ACTIONS.values()) == set(ADAPTERS)
-    for action, adapter in ADAPTERS.items():
+    for action, adapters in ADAPTERS.items():
         assert action.permissions, f"{action.__name__} declares no IAM permissions"
-        assert set(action.permissions) <= set(adapter.PERMISSIONS)
+        assert set(action.permissions) <= {p for adapter in adapters for p in adapter.PERMISSIONS}
     assert "dynamodb:Scan" not in Ledger.PERMISSIONS
 
 
 def test_enforcement_calls_only_declared_actions(deployed, make_function, workgroups):
     make_function("nightly-batch", reserved=7)
     make_function("spare")
+    sqs = deployed.session.client("sqs")
+    orders = sqs.create_queue(QueueName="orders")["QueueUrl"]
+    orders_arn = sqs.get_queue_attributes(QueueUrl=orders, AttributeNames=["QueueArn"])["Attributes"]
+    deployed.session.client("lambda").create_event_source_mapping(
+        EventSourceArn=orders_arn["QueueArn"], FunctionName="nightly-batch"
+    )  # so that the throttle pauses it and the restore resumes it
     called: set[str] = set()
 
     def record(model, **_kwargs):

@@ -3,7 +3,7 @@ import shlex
 from datetime import UTC, datetime
 
 from guardrail.alerts import AlertEvent, Phase, render, render_notice
-from guardrail.domain import Notice, Target
+from guardrail.domain import ActionReport, EventSourceMapping, FunctionPrior, Notice, Target
 
 AT = datetime(2026, 11, 28, 2, 30, tzinfo=UTC)
 
@@ -123,3 +123,47 @@ def test_notice_says_nothing_was_changed_and_offers_no_undo():
 
 def test_subject_fits_sns_limit():
     assert len(render(event(target=Target.function("f" * 64), phase=Phase.WOULD_APPLY)).subject) <= 100
+
+
+QUEUE = "arn:aws:sqs:us-west-2:123456789012:orders"
+STREAM = "arn:aws:kinesis:us-west-2:123456789012:stream/clicks"
+
+
+def paused_prior():
+    return FunctionPrior(7, (EventSourceMapping("u-1", QUEUE), EventSourceMapping("u-2", STREAM))).value()
+
+
+def test_throttle_alert_names_each_paused_source_the_stream_risk_and_the_dead_letter_queue():
+    dlq = "arn:aws:sqs:us-west-2:123456789012:batch-dlq"
+    report = ActionReport(
+        failures=(f"event source {STREAM} (u-2) not paused: ResourceInUseException: busy",),
+        facts={"async_failure_targets": {"dead_letter": dlq}},
+    )
+    alert = render(event(prior=paused_prior(), report=report))
+
+    assert f"Paused:              event source {QUEUE} (u-1)" in alert.text
+    assert f"{STREAM}: records expire after the stream's retention period (24 h by default)" in alert.text
+    assert f"{QUEUE}: records expire" not in alert.text
+    assert f"Not done:            event source {STREAM} (u-2) not paused" in alert.text
+    assert f"retries them for up to 6 h, then sent to dead-letter {dlq}" in alert.text
+    assert "Prior reservation:   7" in alert.text
+    doc = alert.document
+    assert doc["prior_reserved_concurrency"] == 7
+    assert [m["uuid"] for m in doc["paused_event_sources"]] == ["u-1", "u-2"]
+    assert doc["async_failure_targets"] == {"dead_letter": dlq}
+    assert doc["not_done"] == list(report.failures)
+
+
+def test_restore_alert_names_what_was_resumed_and_notify_only_what_would_be_paused():
+    resumed = render(event(phase=Phase.RESTORED, prior=paused_prior())).text
+    assert f"Resumed:             event source {QUEUE} (u-1)" in resumed
+    assert "Async invocations" not in resumed
+    would = render(event(phase=Phase.WOULD_APPLY, prior=paused_prior())).text
+    assert f"Would pause:         event source {QUEUE} (u-1)" in would
+
+
+def test_a_function_with_nothing_paused_reads_as_before():
+    alert = render(event(prior=None))
+    assert "Paused:" not in alert.text
+    assert alert.document["paused_event_sources"] == []
+    assert alert.document["prior_reserved_concurrency"] is None

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from guardrail.adapters.ledger import Ledger
-from guardrail.domain import Finding, Status, Target
+from guardrail.domain import Finding, FunctionPrior, Status, Target
 from tests.integration.enforcement.faults import Faults
 
 
@@ -42,7 +42,7 @@ def agree(deployed, ledger) -> Callable[..., None]:
         trail = [(e.action, e.result) for e in ledger.audit_trail(target)]
         story = f"{context}: record={record}, trail={trail}"
         assert record is not None, story
-        assert record.prior == prior, story
+        assert FunctionPrior.of(record.prior).reservation == prior, story
         if held:
             assert record.status is Status.ENFORCED, story
             assert deployed.reservation(name) == 0, story
