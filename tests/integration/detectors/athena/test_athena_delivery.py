@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import copy
 
+from devtools.lambda_runtime import lambda_context
 from devtools.replay import IncidentReplay
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.ledger import Ledger
 from guardrail.detectors.athena.model import caller_scope, workgroup_scope
 from guardrail.domain import Target
 from guardrail.handlers import kill_switch
-from tests.integration.detectors.athena.conftest import LambdaContext
 
+KILL_SWITCH = lambda_context("runaway-guardrail-kill-switch")
 SMALL = IncidentReplay(batch_queries=3, loop_minutes=0, duplicate_share=0.0)
 
 
@@ -80,16 +81,16 @@ def test_a_runaway_user_disables_the_workgroup_and_the_kill_switch_restores_it(w
     assert documents[0]["evidence"]["subject"] == ALICE
     assert documents[0]["undo"]["payload"] == {"action": "restore", "workgroups": ["primary"]}
 
-    [held] = kill_switch.handler({"action": "status"}, LambdaContext())["results"]
+    [held] = kill_switch.handler({"action": "status"}, KILL_SWITCH)["results"]
     assert (held["workgroup"], held["result"], held["prior_state"]) == ("primary", "disabled", "ENABLED")
     assert held["detector"] == "athena-watch"
 
     workgroups.expect_set("primary", "ENABLED")
-    restored = kill_switch.handler({"action": "restore", "workgroups": ["primary"]}, LambdaContext())
+    restored = kill_switch.handler({"action": "restore", "workgroups": ["primary"]}, KILL_SWITCH)
     assert restored["results"] == [
         {"workgroup": "primary", "result": "restored", "prior_state": "ENABLED", "alert_sent": True}
     ]
-    assert kill_switch.handler({"action": "status"}, LambdaContext())["results"] == []
+    assert kill_switch.handler({"action": "status"}, KILL_SWITCH)["results"] == []
     ledger = Ledger(watched.deployed.settings.ledger_table, boto3_session=watched.deployed.session)
     trail = [(e.action, e.result, e.detector) for e in ledger.audit_trail(Target.workgroup("primary"))]
     assert trail == [("disable", "disabled", "athena-watch"), ("restore", "restored", "athena-watch")]
