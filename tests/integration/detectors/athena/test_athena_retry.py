@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from devtools.replay import IncidentReplay
 from guardrail.adapters.athena_counters import AthenaCounters
-from guardrail.detectors.athena.model import ActionsFailed, caller_scope
+from guardrail.detectors.athena.model import ActionsFailed, caller_scope, workgroup_scope
 from guardrail.errors import AwsCallFailed
 
 RUNAWAY = IncidentReplay(batch_queries=3, loop_minutes=0, batch_interval_seconds=5, duplicate_share=0.0)
@@ -65,3 +65,27 @@ def test_a_delivery_that_failed_after_its_booking_throttles_on_its_retry(
     events = [a["Document"]["event_type"] for a in deployed.alerts()]
     expected = ["throttle-failed", "throttled"] if service == "lambda" else ["throttled"]
     assert events == expected
+
+
+def test_a_notice_that_failed_on_a_finish_is_sent_on_its_retry_without_asking_athena_again(
+    deployed, watch_replay
+):
+    armed = fail_once(deployed.session, "sns", "Publish")
+    watched = watch_replay(RUNAWAY, {"workgroup": {"maxQueriesPerWindow": 2}})  # no trail: finishes only
+    first, second, third = (watched.replay.finish_event(q) for q in watched.replay.queries())
+    assert [watched.deliver(e)["status"] for e in (first, second)] == ["counted", "counted"]
+
+    armed.append(True)
+    with pytest.raises(ActionsFailed, match="workgroup primary"):
+        watched.deliver(third)
+    assert deployed.alerts() == []
+
+    retried = watched.deliver(third)
+    assert (retried["status"], [a["result"] for a in retried["actions"]]) == ("retried", ["alerted"])
+    assert watched.deliver(third)["status"] == "duplicate"
+    [document] = [a["Document"] for a in deployed.alerts()]
+    assert (document["event_type"], document["evidence"]["rules"]) == ("alerted", "query-rate")
+    assert watched.athena.calls == 3  # the booked finish is decided again from the table alone
+    counters = AthenaCounters(deployed.settings.ledger_table, boto3_session=deployed.session)
+    at = watched.replay.queries()[-1].finished_at
+    assert counters.totals(workgroup_scope("primary"), at, window_minutes=5).day_queries == 3
