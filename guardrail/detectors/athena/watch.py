@@ -81,7 +81,7 @@ class AthenaWatch:
         """Handle one EventBridge event; raises MalformedEvent for an event of the wrong shape.
 
         Raises ActionsFailed when an action failed, so that Lambda retries the delivery: the booking
-        is never repeated, but the decision is made again on every delivery of the event.
+        is never repeated, and the decision is made again until one delivery has carried it out.
         """
         parsed = parse_event(event)
         if isinstance(parsed, Ignored):
