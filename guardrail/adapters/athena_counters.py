@@ -6,6 +6,8 @@ Items in the guardrail's table (all expire through the `expires_at` TTL):
   `started_ms`) and its finish half (`finished_ms`, the bytes and cost, `regions`). A half is written once,
   in one transaction with the counters it adds, under the condition that the record still holds the
   halves it was planned on: a duplicate delivery changes nothing, a lost race is planned again.
+  `decided` names the halves whose decision was carried out (a delivery that failed after its booking
+  leaves its half out, so that the retry decides again).
 - `ATHENA#CALLER#<key>` and `ATHENA#WORKGROUP#<name>` / `M#<minute>` and `H#<hour>`: the counter buckets
   (see `guardrail.detectors.athena.windows`).
 """
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef, UpdateTypeDef
 
 QUERY_SK = "QUERY"
+#: The query record's set of halves (`start`, `finish`) whose decision was carried out.
+DECIDED = "decided"
 #: How often a booking is planned and tried before CountingContention (each try reads the record anew).
 ATTEMPTS = 4
 _SERIALIZER = TypeSerializer()
@@ -94,6 +98,17 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
             if self._write(entry):
                 return Booking(counted=True, caller=entry.billed)
         raise CountingContention(f"query {finished.query_id}: its record kept changing")
+
+    @translated("UpdateItem")
+    def mark_decided(self, query_id: str, half: str) -> None:
+        """Note on the query's record that the decision on its `start` or `finish` half was carried out."""
+        self._client.update_item(
+            TableName=self._table,
+            Key=_serialized(_query_key(query_id)),
+            UpdateExpression="ADD #decided :half",
+            ExpressionAttributeNames={"#decided": DECIDED},
+            ExpressionAttributeValues=_serialized({":half": {half}}),
+        )
 
     @translated("Query")
     def totals(self, scope: str, at: datetime, *, window_minutes: int) -> Totals:
@@ -221,7 +236,8 @@ def _record(item: dict[str, Any]) -> QueryRecord:
             at=_time(item["finished_ms"]), cost=cost, remote_regions=frozenset(item.get(REGIONS, ()))
         )
     started_at = _time(item["started_ms"]) if "started_ms" in item else None
-    return QueryRecord(caller=caller, started_at=started_at, spend=spend)
+    decided = frozenset(item.get(DECIDED, ()))
+    return QueryRecord(caller=caller, started_at=started_at, spend=spend, decided=decided)
 
 
 def _query_key(query_id: str) -> dict[str, str]:

@@ -51,6 +51,7 @@ class AthenaQueries(AwsAdapter["AthenaClient"]):
             query=execution.get("Query", ""),
             database=context.get("Database", ""),
             catalog=context.get("Catalog", "AwsDataCatalog"),
+            statement_type=execution.get("StatementType", "DML"),
         )
 
 

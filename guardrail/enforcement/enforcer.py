@@ -148,15 +148,21 @@ class Enforcer:
         return self._breaker.state()
 
     def notify(self, notice: Notice) -> Result:
-        """Send a notice once per dedupe key; nothing in the account changes."""
+        """Send a notice once per dedupe key; nothing in the account changes.
+
+        A notice that was not sent, for whatever reason, gives its key back: the next signal of the
+        period alerts, rather than the failure silencing the period.
+        """
         key = notice.dedupe_key
         if key and not self._ledger.claim_signal(key, now=self._clock(), ttl_seconds=self._signal_ttl):
             return Result.ALREADY_ALERTED
         try:
             self._alerts.publish(render_notice(notice, region=self._region))
-        except AwsCallFailed:
+        except BaseException as exc:
             if key:
-                self._ledger.release_signal(key)  # the next signal of the period tries again
+                self._ledger.release_signal(key)
+            if not isinstance(exc, AwsCallFailed):
+                raise
             logger.exception("notice about %s not sent", notice.subject)
             return Result.ERROR
         return Result.ALERTED

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from guardrail.config import Settings
 from guardrail.config.athena_watch import DETECTOR
 from guardrail.detectors.athena.events import MalformedEvent
-from guardrail.detectors.athena.model import CountingContention
+from guardrail.detectors.athena.model import ActionsFailed, CountingContention
 from guardrail.detectors.athena.watch import AthenaWatch
 from guardrail.errors import AwsCallFailed
 from guardrail.handlers import observability as obs
@@ -35,7 +35,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         logger.warning("rejected Athena event", extra={"error": str(exc), "athena_event": event})
         metrics.add_metric(name=obs.ATHENA_EVENTS_REJECTED, unit=MetricUnit.Count, value=1)
         return {"status": "rejected", "error": str(exc)}
-    except (AwsCallFailed, CountingContention):
+    except (AwsCallFailed, CountingContention, ActionsFailed):
         # Booking is idempotent, so Lambda's two asynchronous retries cannot double count.
         logger.exception("Athena event failed; Lambda retries it", extra={"athena_event": event})
         metrics.add_metric(name=obs.ATHENA_EVENTS_FAILED, unit=MetricUnit.Count, value=1)

@@ -21,10 +21,15 @@ class QueryFacts:
     query: str
     database: str
     catalog: str
+    statement_type: str = "DML"  # DDL, DML or UTILITY (SHOW, DESCRIBE)
 
 
 class CountingContention(GuardrailError):
     """The query's record kept changing under us; the delivery should be retried."""
+
+
+class ActionsFailed(GuardrailError):
+    """An action the event's decision called for failed (and was not recorded); retry the delivery."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,15 @@ class Spend:
 
 @dataclass(frozen=True)
 class QueryRecord:
-    """What the table knows of one query: its start half (caller), its finish half (spend), or both."""
+    """What the table knows of one query: its start half (caller), its finish half (spend), or both.
+
+    `decided` names the halves whose decision (windows read, actions applied) was carried out.
+    """
 
     caller: Caller | None = None
     started_at: datetime | None = None
     spend: Spend | None = None
+    decided: frozenset[str] = frozenset()  # the halves (`start`, `finish`) whose decision was carried out
 
     @property
     def started(self) -> bool:

@@ -12,6 +12,7 @@ from guardrail.detectors.athena.model import caller_scope, workgroup_scope
 from guardrail.domain import Target
 from guardrail.handlers import kill_switch
 
+KILL_SWITCH = lambda_context("runaway-guardrail-kill-switch")
 SMALL = IncidentReplay(batch_queries=3, loop_minutes=0, duplicate_share=0.0)
 
 
