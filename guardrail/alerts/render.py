@@ -5,11 +5,20 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from guardrail.alerts.fields import (
+    MAX_REGION,
+    MESSAGE_BUDGET_BYTES,
+    clean,
+    evidence_lines,
+    safe_event,
+    safe_notice,
+    subject_line,
+)
 from guardrail.domain import VOCABULARY, Notice, PriorState, Target, TargetKind
 
 SCHEMA_VERSION = "1"
@@ -85,16 +94,17 @@ class AlertEvent:
 
 @dataclass(frozen=True)
 class Alert:
-    """A rendered SNS message."""
+    """A rendered SNS message, with the short one to send if SNS refuses it (`fallback`)."""
 
     subject: str
     text: str
     document: dict[str, Any]
     attributes: dict[str, str]
+    fallback: Alert | None = None
 
     def sns_message(self) -> str:
         """The `Message` for `MessageStructure=json`: text for e-mail, the document for machines."""
-        doc = json.dumps(self.document, sort_keys=True, default=str)
+        doc = json.dumps(self.document, sort_keys=True, default=str, ensure_ascii=False)
         return json.dumps(
             {
                 "default": self.text,
@@ -104,8 +114,16 @@ class Alert:
                 "lambda": doc,
                 "http": doc,
                 "https": doc,
-            }
+            },
+            ensure_ascii=False,
         )
+
+    def size(self) -> int:
+        """The bytes SNS counts against its limit: message, subject and attributes."""
+        attributes = sum(
+            len(name) + len("String") + len(value.encode()) for name, value in self.attributes.items()
+        )
+        return len(self.sns_message().encode()) + len(self.subject.encode()) + attributes
 
 
 def undo_command(event: AlertEvent) -> dict[str, Any] | None:
@@ -141,7 +159,8 @@ def undo_command(event: AlertEvent) -> dict[str, Any] | None:
 
 
 def render(event: AlertEvent) -> Alert:
-    """Render one action on a target as an SNS alert."""
+    """Render one action on a target as an SNS alert (fields from outside cleaned and bounded)."""
+    event = safe_event(event)
     kind = event.target.kind
     shown = _PRESENTATION[kind]
     noun = shown.noun.format(name=event.target.name)
@@ -183,7 +202,9 @@ def render(event: AlertEvent) -> Alert:
 
 
 def render_notice(notice: Notice, *, region: str) -> Alert:
-    """Render a notice (nothing was changed) as an SNS alert."""
+    """Render a notice (nothing was changed) as an SNS alert (fields from outside cleaned and bounded)."""
+    notice = safe_notice(notice)
+    region = clean(region, MAX_REGION)
     headline = f"runaway by {notice.subject} ({notice.detector}; nothing was changed)"
     document: dict[str, Any] = {
         "event_type": NOTICE_EVENT_TYPE,
@@ -214,19 +235,28 @@ def _alert(  # noqa: PLR0917 - the parts of one message, in the order they read
     error: str | None,
     attributes: dict[str, str],
 ) -> Alert:
+    """The full alert, carrying its short fallback; the short one alone when the full one is too big."""
     fields, undo = sections
     body = [f"Runaway Guardrail {headline}.", "", *fields]
     if error:
         document["error"] = error
         body.append(f"{'Error:':<20} {error}")
     if evidence:
-        body += ["", "Evidence:"]
-        body += [f"  {key}: {_short(value)}" for key, value in sorted(evidence.items())]
-    body += undo
-    text = "\n".join(body) + "\n"
-    subject = f"[guardrail] {headline}"
+        body += ["", "Evidence (as received, quoted):", *evidence_lines(evidence)]
+    brief = {key: value for key, value in document.items() if key not in _NOT_IN_SHORT} | {"short": True}
+    short = _message(headline, brief, [*body[:4], "", _SHORT_NOTE, *undo], attributes)
+    full = _message(headline, document, [*body, *undo], attributes)
+    return replace(full, fallback=short) if full.size() <= MESSAGE_BUDGET_BYTES else short
+
+
+_NOT_IN_SHORT = {"reason", "evidence", "error", "prior_reserved_concurrency", "prior_state"}
+_SHORT_NOTE = "(Short alert: the full one could not be sent. `guardrail status` shows the details.)"
+
+
+def _message(headline: str, document: dict[str, Any], lines: list[str], attributes: dict[str, str]) -> Alert:
+    text = "\n".join(lines) + "\n"
     return Alert(
-        subject=subject if len(subject) <= 100 else subject[:97] + "...",
+        subject=subject_line(f"[guardrail] {headline}"),
         text=text,
         document={
             "schema_version": SCHEMA_VERSION,
@@ -236,8 +266,3 @@ def _alert(  # noqa: PLR0917 - the parts of one message, in the order they read
         },
         attributes=attributes,
     )
-
-
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
-    return text if len(text) <= 300 else text[:297] + "..."
