@@ -28,13 +28,16 @@ MAX_ERROR = 1000
 MAX_REGION = 32
 MAX_EVIDENCE_KEYS = 25
 MAX_EVIDENCE_KEY = 64
-MAX_EVIDENCE_VALUE = 300
+MAX_EVIDENCE_VALUE = 300  # a string
+MAX_EVIDENCE_STRUCTURE = 2000  # a list or an object, as JSON; a longer one is shown as a bounded string
+MAX_EVIDENCE_TOTAL = 8000  # all evidence, as JSON; keys past it keep only a note
 MAX_SUBJECT = 99
 #: SNS refuses a message (body, subject and attributes together) over 256 KiB; alerts stay under this.
 SNS_LIMIT_BYTES = 262_144
 MESSAGE_BUDGET_BYTES = 200_000
 
 _UNSAFE = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # controls, format (bidi, zero-width), surrogates, separators
+_OMITTED = f"(omitted: the evidence is over {MAX_EVIDENCE_TOTAL} characters)"
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -64,10 +67,15 @@ def subject_line(text: str) -> str:
 def evidence(values: Mapping[Any, Any]) -> dict[str, Any]:
     """At most MAX_EVIDENCE_KEYS items (by key), keys and values cleaned and bounded, JSON-ready."""
     items = sorted(((clean(key, MAX_EVIDENCE_KEY), value) for key, value in values.items()), key=_first)
-    kept = dict(items[:MAX_EVIDENCE_KEYS])
+    kept: dict[str, Any] = {}
+    used = 0
+    for key, value in items[:MAX_EVIDENCE_KEYS]:
+        datum = _datum(value)
+        used += len(key) + len(json.dumps(datum, ensure_ascii=False))
+        kept[key] = datum if used <= MAX_EVIDENCE_TOTAL else _OMITTED
     if len(items) > MAX_EVIDENCE_KEYS:
         kept["_omitted_keys"] = len(items) - MAX_EVIDENCE_KEYS
-    return {key: _datum(value) for key, value in kept.items()}
+    return kept
 
 
 def _first(item: tuple[str, Any]) -> str:
@@ -80,7 +88,7 @@ def _datum(value: Any) -> Any:
     if isinstance(value, str):
         return clean(value, MAX_EVIDENCE_VALUE)
     dumped = json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
-    if len(dumped) > MAX_EVIDENCE_VALUE:
+    if len(dumped) > MAX_EVIDENCE_STRUCTURE:
         return clean(dumped, MAX_EVIDENCE_VALUE)
     return _cleaned(json.loads(dumped))
 

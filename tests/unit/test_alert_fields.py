@@ -9,6 +9,7 @@ import pytest
 from guardrail.alerts import AlertEvent, Phase, render, render_notice
 from guardrail.alerts.fields import (
     MAX_EVIDENCE_KEYS,
+    MAX_EVIDENCE_TOTAL,
     MAX_EVIDENCE_VALUE,
     MAX_REASON,
     MESSAGE_BUDGET_BYTES,
@@ -100,6 +101,19 @@ def test_every_field_is_bounded():
     assert alert.document["evidence"]["_omitted_keys"] == 101 - MAX_EVIDENCE_KEYS
     assert max(len(line) for line in alert.text.splitlines()) < 1_100
     assert len(alert.subject) < 100
+
+
+def test_structures_keep_their_shape_up_to_a_bound_and_all_evidence_is_bounded():
+    structured = {"data_regions": ["ap-northeast-1"], "note": "x\ny"}
+    huge = {f"k{i:02}": ["v" * 250] * 7 for i in range(MAX_EVIDENCE_KEYS)}  # 1,800 characters each
+    alert = render(event(evidence={"a": structured, "b": list(range(1_000)), **huge}))
+
+    evidence = alert.document["evidence"]
+    assert evidence["a"] == {"data_regions": ["ap-northeast-1"], "note": "x\\ny"}
+    assert evidence["b"].startswith("[0, 1, 2") and len(evidence["b"]) == MAX_EVIDENCE_VALUE
+    assert len(json.dumps(evidence)) < MAX_EVIDENCE_TOTAL + 2_000
+    assert evidence["k22"].startswith("(omitted: the evidence is over")
+    assert alert.fallback is not None  # the full alert
 
 
 def test_unicode_is_kept_and_the_subject_is_ascii():
