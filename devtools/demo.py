@@ -165,7 +165,7 @@ def run(endpoint: str, workdir: Path, out: Path, scenario: Scenario, narrator: N
         session, endpoint, "throttle", *BYSTANDERS, "--reason", "operator: contain the blast radius"
     )
     throttled = reservations(session, names)
-    operator(session, endpoint, "restore", "--all")
+    operator(session, endpoint, "restore", "--all", "--yes")
     after = reservations(session, names)
     logs.close()
     print("\nReservations")

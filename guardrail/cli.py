@@ -1,8 +1,12 @@
 """`guardrail`: call the deployed kill switch from a terminal, with readable output and exit codes.
 
 Exit codes: 0 done; 1 done, but some functions or workgroups were not found or failed; 2 the
-request was rejected (bad arguments, or the kill switch answered an error); 3 the kill switch could
-not be reached or failed.
+request was rejected (bad arguments, not confirmed, or the kill switch answered an error); 3 the kill
+switch could not be reached or failed.
+
+Panic and `restore --all` are confirmed (typed, or `--yes`) and sent with the kill switch's confirmation
+token, `"confirm": "panic-<account id>"` or `"restore-all-<account id>"`. The kill switch is invoked once
+and waited for as long as it may run: never retried, since a retried panic is a second panic.
 """
 
 from __future__ import annotations
@@ -14,9 +18,19 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 DEFAULT_STACK = "RunawayGuardrailService"
+#: The kill switch's Lambda timeout (infra/guardrail.py; a test keeps the two equal).
+KILL_SWITCH_TIMEOUT_SECONDS = 600
+#: Wait longer than the kill switch may run, and only once: a retried panic is a second panic.
+LAMBDA_CLIENT_CONFIG = Config(
+    connect_timeout=10,
+    read_timeout=KILL_SWITCH_TIMEOUT_SECONDS + 60,
+    retries={"total_max_attempts": 1, "mode": "standard"},
+    tcp_keepalive=True,
+)
 EXIT_OK, EXIT_PARTIAL, EXIT_REJECTED, EXIT_UNREACHABLE = 0, 1, 2, 3
 _PROBLEMS = {"not-found", "error"}
 
@@ -56,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--all", action="store_true", help="every function and workgroup the guardrail holds"
     )
+    restore.add_argument("--yes", action="store_true", help="do not ask to confirm --all")
     commands.add_parser("status", help="list the functions and workgroups the guardrail holds")
     panic = commands.add_parser("panic", help="throttle every non-exempt function in the region")
     panic.add_argument("--reason", required=True)
@@ -88,8 +103,15 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         )
 
 
+def destructive(args: argparse.Namespace) -> str | None:
+    """What the request destroys and must confirm (`panic`, `restore-all`), or None."""
+    if args.action == "panic":
+        return "panic"
+    return "restore-all" if args.action == "restore" and args.all else None
+
+
 def request_for(args: argparse.Namespace) -> dict[str, Any]:
-    """The kill-switch request that the parsed arguments ask for."""
+    """The kill-switch request that the parsed arguments ask for (without its confirmation)."""
     if args.action in {"throttle", "restore"}:
         request: dict[str, Any] = {"action": args.action}
         if getattr(args, "all", False):
@@ -104,10 +126,13 @@ def request_for(args: argparse.Namespace) -> dict[str, Any]:
 def invoke(
     session: boto3.session.Session, args: argparse.Namespace, request: dict[str, Any]
 ) -> dict[str, Any]:
-    """Invoke the kill switch synchronously and return its answer."""
+    """Invoke the kill switch once, synchronously, confirming a destructive request; return its answer."""
     try:
         name = args.function_name or _kill_switch_from_stack(session, args)
-        response = session.client("lambda", endpoint_url=args.endpoint_url).invoke(
+        if what := destructive(args):
+            request = {**request, "confirm": f"{what}-{_account(session, args, name)}"}
+        client = session.client("lambda", endpoint_url=args.endpoint_url, config=LAMBDA_CLIENT_CONFIG)
+        response = client.invoke(
             FunctionName=name, InvocationType="RequestResponse", Payload=json.dumps(request).encode()
         )
         body = response["Payload"].read()
@@ -117,6 +142,14 @@ def invoke(
         raise CliError(f"the kill switch failed: {body.decode(errors='replace')}", EXIT_UNREACHABLE)
     answer: dict[str, Any] = json.loads(body)
     return answer
+
+
+def _account(session: boto3.session.Session, args: argparse.Namespace, function: str) -> str:
+    """The account of the kill switch: from its ARN, or the caller's own."""
+    if function.startswith("arn:"):
+        return function.split(":")[4]
+    identity = session.client("sts", endpoint_url=args.endpoint_url).get_caller_identity()
+    return str(identity["Account"])
 
 
 def _kill_switch_from_stack(session: boto3.session.Session, args: argparse.Namespace) -> str:
@@ -172,8 +205,9 @@ def main(argv: Sequence[str] | None = None, *, session: boto3.session.Session | 
     parser = build_parser()
     args = parser.parse_args(argv)
     check(parser, args)
-    if args.action == "panic" and not args.yes and not _confirmed(args):
-        print("panic cancelled", file=sys.stderr)
+    what = destructive(args)
+    if what and not args.yes and not _confirmed(args, what):
+        print(f"{what} cancelled", file=sys.stderr)
         return EXIT_REJECTED
     session = session or boto3.session.Session(region_name=args.region, profile_name=args.profile)
     try:
@@ -188,11 +222,16 @@ def main(argv: Sequence[str] | None = None, *, session: boto3.session.Session | 
     return exit_code(answer)
 
 
-def _confirmed(args: argparse.Namespace) -> bool:
+_CONFIRM = {
+    "panic": ("Throttle EVERY non-exempt function in {region}?", "panic"),
+    "restore-all": ("Restore EVERY function and workgroup the guardrail holds in {region}?", "restore all"),
+}
+
+
+def _confirmed(args: argparse.Namespace, what: str) -> bool:
+    question, answer = _CONFIRM[what]
     if not sys.stdin.isatty():
-        print("panic throttles every non-exempt function: pass --yes to confirm", file=sys.stderr)
+        print(f"{what} needs confirmation: pass --yes to confirm", file=sys.stderr)
         return False
-    reply = input(
-        f"Throttle EVERY non-exempt function in {args.region or 'the default region'}? Type 'panic': "
-    )
-    return reply.strip() == "panic"
+    reply = input(f"{question.format(region=args.region or 'the default region')} Type '{answer}': ")
+    return reply.strip() == answer

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Unpack
 
 from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
 from guardrail.alerts.render import Alert
+from guardrail.errors import AwsCallFailed
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
+
+logger = logging.getLogger(__name__)
 
 
 class SnsAlerts(AwsAdapter["SNSClient"]):
@@ -27,7 +31,20 @@ class SnsAlerts(AwsAdapter["SNSClient"]):
         self._topic_arn = topic_arn
 
     def publish(self, alert: Alert) -> str:
-        """Publish one alert and return its SNS message id."""
+        """Publish one alert and return its SNS message id.
+
+        When SNS refuses the full alert (too long, invalid), its short fallback (target, action, undo
+        command) is sent instead, so that an action is never silent; AwsCallFailed if that fails too.
+        """
+        try:
+            return self._send(alert)
+        except AwsCallFailed:
+            if alert.fallback is None:
+                raise
+            logger.exception("full alert refused by SNS; sending the short one: %s", alert.subject)
+            return self._send(alert.fallback)
+
+    def _send(self, alert: Alert) -> str:
         with translated("Publish"):
             response = self._client.publish(
                 TopicArn=self._topic_arn,

@@ -5,11 +5,21 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from guardrail.alerts.event_sources import paused, reservation_text
+from guardrail.alerts.fields import (
+    MAX_REGION,
+    MESSAGE_BUDGET_BYTES,
+    clean,
+    evidence_lines,
+    safe_event,
+    safe_notice,
+    subject_line,
+)
 from guardrail.domain import VOCABULARY, ActionReport, FunctionPrior, Notice, PriorState, Target, TargetKind
 
 SCHEMA_VERSION = "1"
@@ -46,7 +56,7 @@ _PRESENTATION: Mapping[TargetKind, _Presentation] = {
         "throttled {name} (reserved concurrency set to 0)",
         "Prior reservation",
         "prior_reserved_concurrency",
-        lambda prior: _reservation_text(FunctionPrior.of(prior).reservation),
+        lambda prior: reservation_text(FunctionPrior.of(prior).reservation),
     ),
     TargetKind.WORKGROUP: _Presentation(
         "Workgroup",
@@ -88,16 +98,17 @@ class AlertEvent:
 
 @dataclass(frozen=True)
 class Alert:
-    """A rendered SNS message."""
+    """A rendered SNS message, with the short one to send if SNS refuses it (`fallback`)."""
 
     subject: str
     text: str
     document: dict[str, Any]
     attributes: dict[str, str]
+    fallback: Alert | None = None
 
     def sns_message(self) -> str:
         """The `Message` for `MessageStructure=json`: text for e-mail, the document for machines."""
-        doc = json.dumps(self.document, sort_keys=True, default=str)
+        doc = json.dumps(self.document, sort_keys=True, default=str, ensure_ascii=False)
         return json.dumps(
             {
                 "default": self.text,
@@ -107,8 +118,16 @@ class Alert:
                 "lambda": doc,
                 "http": doc,
                 "https": doc,
-            }
+            },
+            ensure_ascii=False,
         )
+
+    def size(self) -> int:
+        """The bytes SNS counts against its limit: message, subject and attributes."""
+        attributes = sum(
+            len(name) + len("String") + len(value.encode()) for name, value in self.attributes.items()
+        )
+        return len(self.sns_message().encode()) + len(self.subject.encode()) + attributes
 
 
 def undo_command(event: AlertEvent) -> dict[str, Any] | None:
@@ -145,7 +164,8 @@ def undo_command(event: AlertEvent) -> dict[str, Any] | None:
 
 
 def render(event: AlertEvent) -> Alert:
-    """Render one action on a target as an SNS alert."""
+    """Render one action on a target as an SNS alert (fields from outside cleaned and bounded)."""
+    event = safe_event(event)
     kind = event.target.kind
     shown = _PRESENTATION[kind]
     noun = shown.noun.format(name=event.target.name)
@@ -185,7 +205,8 @@ def render(event: AlertEvent) -> Alert:
         f"{shown.prior_label + ':':<20} {shown.prior_text(event.prior)}",
     ]
     if kind is TargetKind.FUNCTION:
-        paused_document, paused_lines = _paused(event)
+        verb = {Phase.RESTORED: "Resumed", Phase.WOULD_APPLY: "Would pause"}.get(event.phase, "Paused")
+        paused_document, paused_lines = paused(verb, event.prior, event.report)
         document |= paused_document
         lines += paused_lines
     how = []
@@ -195,38 +216,10 @@ def render(event: AlertEvent) -> Alert:
     return _alert(headline, document, (lines, how), event.evidence, event.error, attributes)
 
 
-def _reservation_text(reservation: int | None) -> str:
-    return "none (unreserved)" if reservation is None else str(reservation)
-
-
-_STREAM_RISK = "records expire after the stream's retention period (24 h by default): restore before"
-_ASYNC_RISK = "Lambda retries them for up to 6 h, then"
-
-
-def _paused(event: AlertEvent) -> tuple[dict[str, Any], list[str]]:
-    """A function's event sources paused (or resumed), what could not be, and what async calls risk."""
-    prior = FunctionPrior.of(event.prior)
-    verb = {Phase.RESTORED: "Resumed", Phase.WOULD_APPLY: "Would pause"}.get(event.phase, "Paused")
-    lines = [f"{verb + ':':<20} event source {m.source_arn} ({m.uuid})" for m in prior.paused]
-    lines += [f"{'':<20} {m.source_arn}: {_STREAM_RISK}" for m in prior.paused if m.is_stream]
-    lines += [f"{'Not done:':<20} {failure}" for failure in event.report.failures]
-    document: dict[str, Any] = {
-        "prior_reserved_concurrency": prior.reservation,
-        "paused_event_sources": [asdict(m) for m in prior.paused],
-    }
-    if event.report.failures:
-        document["not_done"] = list(event.report.failures)
-    if "async_failure_targets" in event.report.facts:
-        targets: dict[str, str] = dict(event.report.facts["async_failure_targets"])
-        kept = " and ".join(f"sent to {key.replace('_', '-')} {arn}" for key, arn in sorted(targets.items()))
-        fate = kept or "dropped (no DLQ, no on-failure destination)"
-        lines.append(f"{'Async invocations:':<20} {_ASYNC_RISK} {fate}")
-        document["async_failure_targets"] = targets
-    return document, lines
-
-
 def render_notice(notice: Notice, *, region: str) -> Alert:
-    """Render a notice (nothing was changed) as an SNS alert."""
+    """Render a notice (nothing was changed) as an SNS alert (fields from outside cleaned and bounded)."""
+    notice = safe_notice(notice)
+    region = clean(region, MAX_REGION)
     headline = f"runaway by {notice.subject} ({notice.detector}; nothing was changed)"
     document: dict[str, Any] = {
         "event_type": NOTICE_EVENT_TYPE,
@@ -257,19 +250,28 @@ def _alert(  # noqa: PLR0917 - the parts of one message, in the order they read
     error: str | None,
     attributes: dict[str, str],
 ) -> Alert:
+    """The full alert, carrying its short fallback; the short one alone when the full one is too big."""
     fields, undo = sections
     body = [f"Runaway Guardrail {headline}.", "", *fields]
     if error:
         document["error"] = error
         body.append(f"{'Error:':<20} {error}")
     if evidence:
-        body += ["", "Evidence:"]
-        body += [f"  {key}: {_short(value)}" for key, value in sorted(evidence.items())]
-    body += undo
-    text = "\n".join(body) + "\n"
-    subject = f"[guardrail] {headline}"
+        body += ["", "Evidence (as received, quoted):", *evidence_lines(evidence)]
+    brief = {key: value for key, value in document.items() if key not in _NOT_IN_SHORT} | {"short": True}
+    short = _message(headline, brief, [*body[:4], "", _SHORT_NOTE, *undo], attributes)
+    full = _message(headline, document, [*body, *undo], attributes)
+    return replace(full, fallback=short) if full.size() <= MESSAGE_BUDGET_BYTES else short
+
+
+_NOT_IN_SHORT = {"reason", "evidence", "error", "prior_reserved_concurrency", "prior_state"}
+_SHORT_NOTE = "(Short alert: the full one could not be sent. `guardrail status` shows the details.)"
+
+
+def _message(headline: str, document: dict[str, Any], lines: list[str], attributes: dict[str, str]) -> Alert:
+    text = "\n".join(lines) + "\n"
     return Alert(
-        subject=subject if len(subject) <= 100 else subject[:97] + "...",
+        subject=subject_line(f"[guardrail] {headline}"),
         text=text,
         document={
             "schema_version": SCHEMA_VERSION,
@@ -279,8 +281,3 @@ def _alert(  # noqa: PLR0917 - the parts of one message, in the order they read
         },
         attributes=attributes,
     )
-
-
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
-    return text if len(text) <= 300 else text[:297] + "..."

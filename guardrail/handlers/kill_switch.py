@@ -21,7 +21,7 @@ logger = obs.function_logger()
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Validate the request, carry it out, answer one JSON object."""
     try:
-        request = parse_request(event)
+        request = parse_request(event, account=context.invoked_function_arn.split(":")[4])
     except InvalidRequest as exc:
         logger.warning("rejected kill-switch request", extra={"error": str(exc)})
         return {"ok": False, "error": {"type": "InvalidRequest", "message": str(exc)}}

@@ -6,6 +6,7 @@ from guardrail.kill_switch.requests import (
     RestoreRequest,
     StatusRequest,
     ThrottleRequest,
+    confirmation,
     parse_request,
 )
 from guardrail.kill_switch.service import KillSwitch
@@ -17,5 +18,6 @@ __all__ = [
     "RestoreRequest",
     "StatusRequest",
     "ThrottleRequest",
+    "confirmation",
     "parse_request",
 ]

@@ -1,4 +1,8 @@
-"""The kill switch's request contract, validated with powertools' Parser (pydantic)."""
+"""The kill switch's request contract, validated with powertools' Parser (pydantic).
+
+Panic and a restore of `"all"` are destructive: they carry `"confirm": "<what>-<account id>"` (`panic-…`,
+`restore-all-…`) naming the account the kill switch runs in, so that a bare or copied request is refused.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from guardrail.enforcement.actions import ACTIONS
 from guardrail.errors import GuardrailError, InvalidTargetRef
 
 MAX_TARGETS = 200
+_Confirm = Annotated[str | None, Field(max_length=64)]
 _Names = Annotated[list[str], Field(min_length=1, max_length=MAX_TARGETS)]
 
 
@@ -52,6 +57,10 @@ def _names_or_all(field: str, value: Any) -> Any:
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def destructive(self) -> str | None:
+        """What a confirmation must name (`panic`, `restore-all`), or None if none is needed."""
+        return None
 
 
 class _Targets(_Request):
@@ -93,6 +102,7 @@ class RestoreRequest(_Targets):
     action: Literal["restore"]
     functions: Literal["all"] | list[str] | None = None
     workgroups: Literal["all"] | list[str] | None = None
+    confirm: _Confirm = None
 
     @field_validator("functions", "workgroups", mode="before")
     @classmethod
@@ -102,6 +112,10 @@ class RestoreRequest(_Targets):
     def all_of(self) -> list[TargetKind]:
         """The kinds whose every held target is to be restored."""
         return [kind for kind in TargetKind if getattr(self, kind.plural, None) == "all"]
+
+    def destructive(self) -> str | None:
+        """A restore of `"all"` (of any kind) must be confirmed."""
+        return "restore-all" if self.all_of() else None
 
 
 class StatusRequest(_Request):
@@ -115,6 +129,11 @@ class PanicRequest(_Request):
 
     action: Literal["panic"]
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    confirm: _Confirm = None
+
+    def destructive(self) -> str | None:
+        """Panic must always be confirmed."""
+        return "panic"
 
 
 KillSwitchRequest = Annotated[
@@ -122,10 +141,18 @@ KillSwitchRequest = Annotated[
 ]
 
 
+def confirmation(what: str, account: str) -> str:
+    """The `confirm` value of a destructive request (`panic`, `restore-all`) in `account`."""
+    return f"{what}-{account}"
+
+
 def parse_request(
-    event: Any,
+    event: Any, *, account: str
 ) -> ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest:
-    """Validate an invocation payload; raise InvalidRequest naming every problem."""
+    """Validate a payload for the kill switch of `account`; raise InvalidRequest naming every problem.
+
+    Panic and a restore of `"all"` are refused unless `confirm` is `confirmation(..., account)`.
+    """
     if not isinstance(event, dict):
         raise InvalidRequest(f"the request must be one JSON object, not {type(event).__name__}")
     if "action" not in event:
@@ -137,7 +164,26 @@ def parse_request(
         )
     except ValidationError as exc:
         raise InvalidRequest(_explain(exc)) from exc
+    _check_confirmation(request, account)
     return request
+
+
+def _check_confirmation(
+    request: ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest, account: str
+) -> None:
+    what, given = request.destructive(), getattr(request, "confirm", None)
+    if what is None:
+        if given is not None:
+            raise InvalidRequest('confirm: only panic and a restore of "all" take a confirmation')
+        return
+    token = confirmation(what, "<account id>")
+    expected = f'"confirm": "{token}" with the id of the account the kill switch runs in'
+    if given is None:
+        raise InvalidRequest(f"confirm: required for {what}: add {expected}; nothing was changed")
+    if given != confirmation(what, account):
+        raise InvalidRequest(
+            f"confirm: does not confirm {what} in this account: send {expected}; nothing was changed"
+        )
 
 
 def _explain(exc: ValidationError) -> str:

@@ -7,11 +7,15 @@ update an Athena workgroup, so workgroups are faked with botocore's Stubber (`wo
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from botocore.exceptions import ReadTimeoutError
 
 from devtools.lambda_runtime import LambdaRuntime
 from guardrail import cli
 from guardrail.domain import Finding, Result, Target
+from guardrail.kill_switch import confirmation
 
 KILL_SWITCH = "runaway-guardrail-kill-switch"
 
@@ -50,7 +54,7 @@ def test_throttle_status_restore_with_readable_output(guardrail_cli, deployed):
     code, out, _ = guardrail_cli("status")
     assert (code, "status (enforce): 1 function(s)") == (0, out.splitlines()[0])
 
-    code, out, _ = guardrail_cli("--json", "restore", "--all")
+    code, out, _ = guardrail_cli("--json", "restore", "--all", "--yes")
     assert code == cli.EXIT_OK
     assert '"result": "restored"' in out
     assert deployed.reservation("nightly-batch") == 7
@@ -81,6 +85,79 @@ def test_panic_needs_confirmation_when_not_interactive(guardrail_cli, deployed, 
     assert code == cli.EXIT_OK
     assert deployed.reservation("nightly-batch") == 0
     assert f"{KILL_SWITCH}  exempt" in out
+
+
+def sent_requests(session) -> list[dict]:
+    """Record every request the CLI sends to the kill switch."""
+    sent: list[dict] = []
+    session.events.register(
+        "before-parameter-build.lambda.Invoke", lambda params, **_: sent.append(json.loads(params["Payload"]))
+    )
+    return sent
+
+
+def test_destructive_requests_carry_the_confirmation_token(guardrail_cli, deployed, monkeypatch):
+    """Issue 9: panic and restore --all are confirmed by the operator and sent with the account's token."""
+    sent = sent_requests(deployed.session)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "panic")
+    code, _, _ = guardrail_cli("panic", "--reason", "bill")
+    assert code == cli.EXIT_OK
+    assert deployed.reservation("nightly-batch") == 0
+
+    monkeypatch.setattr("builtins.input", lambda prompt: "yes")  # not what was asked for
+    code, _, err = guardrail_cli("restore", "--all")
+    assert (code, err.strip()) == (cli.EXIT_REJECTED, "restore-all cancelled")
+    assert deployed.reservation("nightly-batch") == 0
+
+    monkeypatch.setattr("builtins.input", lambda prompt: "restore all")
+    code, out, _ = guardrail_cli("restore", "--all")
+    assert code == cli.EXIT_OK
+    assert "nightly-batch  restored" in out
+    assert deployed.reservation("nightly-batch") == 7
+    account = deployed.session.client("sts").get_caller_identity()["Account"]
+    assert [request.get("confirm") for request in sent] == [
+        confirmation("panic", account),
+        confirmation("restore-all", account),
+    ]
+
+
+def test_restore_all_needs_confirmation_when_not_interactive(guardrail_cli, deployed, monkeypatch):
+    guardrail_cli("throttle", "nightly-batch", "--reason", "loop")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+
+    code, _, err = guardrail_cli("restore", "--all")
+
+    assert code == cli.EXIT_REJECTED
+    assert "restore-all needs confirmation: pass --yes" in err
+    assert deployed.reservation("nightly-batch") == 0
+
+
+def test_a_slow_kill_switch_is_invoked_exactly_once(deployed, capsys):
+    """Issue 9, finding 7: the CLI timed out at 60 s and retried a running panic, three panics in all.
+
+    A `before-send` hook answers each Invoke sent to moto as a read timeout would (after the kill switch
+    ran); no in-process runtime is attached, as it would answer before anything is sent.
+    """
+    calls: list[str] = []
+
+    def slow(request, **_):
+        calls.append(request.url)
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+    deployed.session.events.register("before-send.lambda.Invoke", slow)
+    assert cli.LAMBDA_CLIENT_CONFIG.read_timeout > cli.KILL_SWITCH_TIMEOUT_SECONDS
+
+    code = cli.main(
+        ["--function-name", KILL_SWITCH, "panic", "--reason", "bill", "--yes"], session=deployed.session
+    )
+    err = capsys.readouterr().err
+
+    assert (code, len(calls)) == (cli.EXIT_UNREACHABLE, 1)
+    assert "could not invoke the kill switch" in err
+    with pytest.raises(ReadTimeoutError):  # what the CLI did before: a default client retries the invoke
+        deployed.session.client("lambda").invoke(FunctionName=KILL_SWITCH, Payload=b"{}")
+    assert len(calls) > 2
 
 
 def test_workgroups_are_listed_restored_and_disabled_by_name(guardrail_cli, deployed, workgroups):
@@ -115,7 +192,7 @@ def test_restore_all_restores_functions_and_workgroups(guardrail_cli, deployed, 
     assert code == cli.EXIT_OK
 
     workgroups.expect_set("primary", "DISABLED")  # it was disabled before: it stays so
-    code, out, _ = guardrail_cli("--json", "restore", "--all")
+    code, out, _ = guardrail_cli("--json", "restore", "--all", "--yes")
 
     assert code == cli.EXIT_OK
     assert '"workgroup": "primary"' in out

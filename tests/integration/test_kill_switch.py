@@ -8,9 +8,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devtools.lambda_runtime import lambda_context
+from devtools.moto_server import ACCOUNT
 from guardrail.adapters.ledger import Ledger
 from guardrail.handlers import kill_switch
 from guardrail.handlers.composition import build_enforcer
+
+PANIC, RESTORE_ALL = f"panic-{ACCOUNT}", f"restore-all-{ACCOUNT}"
 
 
 @pytest.fixture
@@ -77,7 +80,7 @@ def test_throttle_status_restore_round_trip(invoke, deployed, functions):
     assert results(restored) == {"nightly-batch": "restored", "tagged-exempt": "not-throttled"}
     assert deployed.reservation("nightly-batch") == 7
 
-    everything = invoke({"action": "restore", "functions": "all"})
+    everything = invoke({"action": "restore", "functions": "all", "confirm": RESTORE_ALL})
     assert results(everything) == {"report-builder": "restored"}
     assert deployed.reservation("report-builder") is None
     assert invoke({"action": "status"})["results"] == []
@@ -86,7 +89,7 @@ def test_throttle_status_restore_round_trip(invoke, deployed, functions):
 
 
 def test_panic_throttles_everything_but_exempt_and_guardrail_functions(invoke, deployed, functions):
-    response = invoke({"action": "panic", "reason": "bill is exploding"})
+    response = invoke({"action": "panic", "reason": "bill is exploding", "confirm": PANIC})
 
     assert results(response) == {
         "nightly-batch": "throttled",
@@ -98,7 +101,7 @@ def test_panic_throttles_everything_but_exempt_and_guardrail_functions(invoke, d
     assert deployed.reservation("runaway-guardrail-kill-switch") is None
     assert deployed.reservation("payments-api") == 2
     assert deployed.reservation("tagged-exempt") is None
-    invoke({"action": "restore", "functions": "all"})
+    invoke({"action": "restore", "functions": "all", "confirm": RESTORE_ALL})
     assert deployed.reservation("nightly-batch") == 7
 
 
@@ -111,7 +114,9 @@ def test_notify_only_mode_answers_the_notify_only_equivalents(invoke, deployed, 
     assert results(response) == {"nightly-batch": "would-throttle"}
     assert deployed.reservation("nightly-batch") == 7
     assert results(invoke({"action": "status"})) == {"nightly-batch": "flagged"}
-    assert results(invoke({"action": "restore", "functions": "all"})) == {"nightly-batch": "cleared"}
+    assert results(invoke({"action": "restore", "functions": "all", "confirm": RESTORE_ALL})) == {
+        "nightly-batch": "cleared"
+    }
 
 
 @pytest.mark.parametrize(
@@ -135,6 +140,14 @@ def test_notify_only_mode_answers_the_notify_only_equivalents(invoke, deployed, 
         ({"action": "restore", "functions": "everything"}, "functions"),
         ({"action": "status", "extra": 1}, "extra: Extra inputs are not permitted"),
         ({"action": "panic"}, "reason: Field required"),
+        (
+            {"action": "panic", "reason": "x"},
+            'confirm: required for panic: add "confirm": "panic-<account id>"',
+        ),
+        ({"action": "panic", "reason": "x", "confirm": "panic"}, "confirm: does not confirm panic"),
+        ({"action": "panic", "reason": "x", "confirm": "panic-210987654321"}, "does not confirm panic"),
+        ({"action": "restore", "functions": "all"}, "confirm: required for restore-all"),
+        ({"action": "restore", "workgroups": "all", "confirm": PANIC}, "does not confirm restore-all"),
         (
             {"action": "restore", "workgroups": 5},
             'workgroups: must be "all" or a non-empty list of workgroup',
@@ -182,13 +195,15 @@ def test_one_request_restores_functions_and_workgroups(invoke, deployed, functio
     ]
 
     workgroups.expect_set("primary", "ENABLED")
-    restored = invoke({"action": "restore", "functions": ["nightly-batch"], "workgroups": "all"})
+    restored = invoke(
+        {"action": "restore", "functions": ["nightly-batch"], "workgroups": "all", "confirm": RESTORE_ALL}
+    )
 
     assert results(restored) == {"nightly-batch": "restored"}
     assert [r["result"] for r in restored["results"] if "workgroup" in r] == ["restored"]
     assert deployed.reservation("nightly-batch") == 7
     assert invoke({"action": "status"})["results"] == []
-    assert invoke({"action": "restore", "workgroups": "all"})["results"] == []
+    assert invoke({"action": "restore", "workgroups": "all", "confirm": RESTORE_ALL})["results"] == []
 
 
 def test_one_functions_aws_failure_does_not_lose_the_others(invoke, deployed, functions, monkeypatch):

@@ -4,29 +4,33 @@ import pytest
 
 from guardrail.domain import Target, TargetKind
 from guardrail.kill_switch import PanicRequest, RestoreRequest, StatusRequest, ThrottleRequest, parse_request
-from guardrail.kill_switch.requests import InvalidRequest
+from guardrail.kill_switch.requests import InvalidRequest, confirmation
+
+ACCOUNT = "123456789012"
+
+
+def parse(**action_fields):
+    """Parse one request for the kill switch of ACCOUNT: `parse(panic={...})`."""
+    [(action, fields)] = action_fields.items()
+    return parse_request({"action": action, **fields}, account=ACCOUNT)
 
 
 def test_valid_requests_parse_to_their_models():
-    throttle = parse_request(
-        {
-            "action": "throttle",
-            "reason": "loop",
-            "functions": ["a", "arn:aws:lambda:us-east-1:123456789012:function:b", "a"],
-        }
+    throttle = parse(
+        throttle={"reason": "loop", "functions": ["a", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:b", "a"]}
     )
     assert isinstance(throttle, ThrottleRequest)
     assert throttle.functions == ["a", "b"]
-    assert parse_request({"action": "restore", "functions": "all"}) == RestoreRequest(
-        action="restore", functions="all"
+    assert parse(restore={"functions": "all", "confirm": f"restore-all-{ACCOUNT}"}) == RestoreRequest(
+        action="restore", functions="all", confirm=f"restore-all-{ACCOUNT}"
     )
-    assert isinstance(parse_request({"action": "status"}), StatusRequest)
-    assert isinstance(parse_request({"action": "panic", "reason": "r"}), PanicRequest)
+    assert isinstance(parse(status={}), StatusRequest)
+    assert isinstance(parse(panic={"reason": "r", "confirm": f"panic-{ACCOUNT}"}), PanicRequest)
 
 
 def test_every_problem_is_named_at_once():
     with pytest.raises(InvalidRequest) as error:
-        parse_request({"action": "throttle", "functions": ["ok", "not ok"], "reason": "", "force": True})
+        parse(throttle={"functions": ["ok", "not ok"], "reason": "", "force": True})
     message = str(error.value)
     assert "functions" in message and "'not ok'" in message
     assert "reason: String should have at least 1 character" in message
@@ -34,12 +38,12 @@ def test_every_problem_is_named_at_once():
 
 
 def test_workgroups_are_named_alone_or_with_functions_and_validated_by_their_action():
-    restore = parse_request({"action": "restore", "workgroups": [" primary ", "primary", "etl.v2"]})
+    restore = parse(restore={"workgroups": [" primary ", "primary", "etl.v2"]})
     assert restore.targets() == [Target.workgroup("primary"), Target.workgroup("etl.v2")]
     assert restore.all_of() == []
-    both = parse_request({"action": "restore", "functions": ["a"], "workgroups": "all"})
+    both = parse(restore={"functions": ["a"], "workgroups": "all", "confirm": f"restore-all-{ACCOUNT}"})
     assert (both.targets(), both.all_of()) == ([Target.function("a")], [TargetKind.WORKGROUP])
-    throttle = parse_request({"action": "throttle", "workgroups": ["primary"], "reason": "r"})
+    throttle = parse(throttle={"workgroups": ["primary"], "reason": "r"})
     assert throttle.targets() == [Target.workgroup("primary")]
 
 
@@ -58,4 +62,39 @@ def test_workgroups_are_named_alone_or_with_functions_and_validated_by_their_act
 )
 def test_bad_workgroup_requests_name_the_problem(request_, message):
     with pytest.raises(InvalidRequest, match=re.escape(message)):
-        parse_request(request_)
+        parse_request(request_, account=ACCOUNT)
+
+
+@pytest.mark.parametrize(
+    ("fields", "what"),
+    [
+        ({"action": "panic", "reason": "r"}, "panic"),
+        ({"action": "restore", "functions": "all"}, "restore-all"),
+        ({"action": "restore", "functions": ["a"], "workgroups": "all"}, "restore-all"),
+    ],
+)
+def test_destructive_requests_are_refused_without_their_confirmation(fields, what):
+    """Issue 9: a bare panic or restore of "all" is refused, naming what is missing; only the token passes."""
+    token = f'"confirm": "{what}-<account id>" with the id of the account the kill switch runs in'
+    with pytest.raises(InvalidRequest) as missing:
+        parse_request(fields, account=ACCOUNT)
+    assert str(missing.value) == f"confirm: required for {what}: add {token}; nothing was changed"
+    for wrong in (what, f"{what}-210987654321", "yes", True, f"{what}-{ACCOUNT} "):
+        with pytest.raises(InvalidRequest, match="confirm: "):
+            parse_request({**fields, "confirm": wrong}, account=ACCOUNT)
+    confirmed = parse_request({**fields, "confirm": f"{what}-{ACCOUNT}"}, account=ACCOUNT)
+    assert confirmed.destructive() == what
+    assert confirmation(what, ACCOUNT) == f"{what}-{ACCOUNT}"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"action": "restore", "functions": ["a"], "confirm": f"restore-all-{ACCOUNT}"},
+        {"action": "throttle", "functions": ["a"], "reason": "r", "confirm": f"panic-{ACCOUNT}"},
+        {"action": "status", "confirm": f"panic-{ACCOUNT}"},
+    ],
+)
+def test_only_destructive_requests_take_a_confirmation(fields):
+    with pytest.raises(InvalidRequest, match="confirm: "):
+        parse_request(fields, account=ACCOUNT)
