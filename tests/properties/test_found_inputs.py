@@ -6,11 +6,12 @@ answers (no exception), the answer is JSON, and nothing changed.
 
 from __future__ import annotations
 
-from guardrail.handlers import invocation_scan
+from guardrail.handlers import invocation_scan, recursion_watch
 from tests.properties.harness import LambdaContext
-from tests.properties.samples import schedule
+from tests.properties.samples import alarm, health, refusal, schedule
 
 INVOCATION_SCAN = LambdaContext("runaway-guardrail-invocation-scan")
+RECURSION_WATCH = LambdaContext("runaway-guardrail-recursion-watch")
 
 
 def test_scan_refuses_what_is_not_an_eventbridge_event(world):
@@ -27,3 +28,52 @@ def test_scan_refuses_a_time_that_leaves_no_room_for_its_window(world):
         answer = world.check(invocation_scan.handler, INVOCATION_SCAN, schedule(at))
         assert answer["ok"] is False
         assert "no room for the scan's window" in answer["error"]
+
+
+def metric_stat(event, value):
+    event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"] = value
+    return event
+
+
+def test_alarm_whose_metric_is_not_an_object_is_refused(world):
+    answer = world.check(recursion_watch.handler, RECURSION_WATCH, metric_stat(alarm("nightly-batch"), "0"))
+    assert answer["ok"] is False
+    assert "metric" in answer["error"]
+
+
+def test_alarm_whose_metrics_are_not_a_list_is_refused(world):
+    event = alarm("nightly-batch")
+    event["detail"]["configuration"]["metrics"] = "0"
+    assert world.check(recursion_watch.handler, RECURSION_WATCH, event)["ok"] is False
+
+
+def test_alarm_with_a_null_state_reason_is_refused_not_acted_on(world):
+    event = alarm("nightly-batch")
+    event["detail"]["state"]["reason"] = None
+    assert world.check(recursion_watch.handler, RECURSION_WATCH, event)["ok"] is False
+
+
+def test_alarm_name_longer_than_cloudwatch_allows_is_refused(world):
+    # its dedupe key was longer than a DynamoDB key may be: the claim failed and the handler crashed
+    event = alarm("ghost-batch", alarmName="0" * 3_000)
+    assert world.check(recursion_watch.handler, RECURSION_WATCH, event)["ok"] is False
+
+
+def test_health_notice_whose_event_arn_is_no_arn_is_refused(world):
+    # 1,000 characters of three UTF-8 bytes each: its dedupe key was longer than a DynamoDB key may be
+    event = health("ghost-batch", eventArn="名" * 1_000)
+    assert world.check(recursion_watch.handler, RECURSION_WATCH, event)["ok"] is False
+
+
+def test_refusal_naming_no_valid_function_is_refused_before_aws_sees_the_name(world):
+    # Lambda answers ValidationException for such a name: it escaped the enforcer as a crash
+    answer = world.check(recursion_watch.handler, RECURSION_WATCH, refusal("bad name!"))
+    assert answer["ok"] is False
+    assert "not a Lambda function name or ARN" in answer["error"]
+
+
+def test_refusal_with_a_lone_surrogate_is_refused(world):
+    # it cannot be encoded for DynamoDB: writing the audit entry crashed the handler
+    answer = world.check(recursion_watch.handler, RECURSION_WATCH, refusal("all", operation="\ud800"))
+    assert answer["ok"] is False
+    assert "not valid Unicode" in answer["error"]
