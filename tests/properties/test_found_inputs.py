@@ -6,12 +6,13 @@ answers (no exception), the answer is JSON, and nothing changed.
 
 from __future__ import annotations
 
-from guardrail.handlers import invocation_scan, recursion_watch
+from guardrail.handlers import athena_watch, invocation_scan, recursion_watch
 from tests.properties.harness import LambdaContext
-from tests.properties.samples import alarm, health, refusal, schedule
+from tests.properties.samples import alarm, finished, health, refusal, schedule, started
 
 INVOCATION_SCAN = LambdaContext("runaway-guardrail-invocation-scan")
 RECURSION_WATCH = LambdaContext("runaway-guardrail-recursion-watch")
+ATHENA_WATCH = LambdaContext("runaway-guardrail-athena-watch")
 
 
 def test_scan_refuses_what_is_not_an_eventbridge_event(world):
@@ -77,3 +78,46 @@ def test_refusal_with_a_lone_surrogate_is_refused(world):
     answer = world.check(recursion_watch.handler, RECURSION_WATCH, refusal("all", operation="\ud800"))
     assert answer["ok"] is False
     assert "not valid Unicode" in answer["error"]
+
+
+def test_athena_query_id_longer_than_athena_allows_is_rejected(watched):
+    # a key longer than DynamoDB allows: the booking failed, and the watch re-raised it for a retry
+    for event in (finished("q" * 3_000), started("ghost-batch", "q" * 3_000)):
+        answer = watched.check(athena_watch.handler, ATHENA_WATCH, event)
+        assert answer["status"] == "rejected"
+        assert "queryExecutionId" in answer["error"]
+
+
+def test_athena_event_id_longer_than_eventbridge_gives_is_rejected(watched):
+    # outside the caller's active hours, so the first query is a breach: its dedupe key held the event id
+    event = {**started("ghost-batch", "q-1", at="2026-11-28T06:00:00Z"), "id": "i" * 3_000}
+    assert watched.check(athena_watch.handler, ATHENA_WATCH, event)["status"] == "rejected"
+
+
+def test_athena_workgroup_name_longer_than_athena_allows_is_rejected(watched):
+    for event in (finished(workgroupName="w" * 3_000), started("ghost-batch", workGroup="w" * 3_000)):
+        assert watched.check(athena_watch.handler, ATHENA_WATCH, event)["status"] == "rejected"
+
+
+def test_athena_caller_that_is_no_iam_identity_is_rejected(watched):
+    event = started("ghost-batch")
+    event["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] = "r" * 100_000
+    answer = watched.check(athena_watch.handler, ATHENA_WATCH, event)
+    assert answer["status"] == "rejected"
+    assert "sessionIssuer.arn" in answer["error"]
+
+
+def test_athena_event_of_another_account_is_not_counted(watched):
+    answer = watched.check(
+        athena_watch.handler, ATHENA_WATCH, {**started("nightly-batch"), "account": "999999999999"}
+    )
+    assert answer["status"] == "rejected"
+    assert "from account '999999999999'" in answer["error"]
+
+
+def test_athena_event_not_sent_by_athena_is_not_counted(watched):
+    answer = watched.check(
+        athena_watch.handler, ATHENA_WATCH, {**started("nightly-batch"), "source": "my.app"}
+    )
+    assert answer["status"] == "rejected"
+    assert "is not aws.athena" in answer["error"]

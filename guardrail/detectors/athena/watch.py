@@ -58,9 +58,9 @@ class AthenaWatch:
         self._enforcer = enforcer
         self._notices = notices
 
-    def handle(self, event: Any) -> Report:
-        """Handle one EventBridge event; raises MalformedEvent for an event of the wrong shape."""
-        parsed = parse_event(event)
+    def handle(self, event: Any, *, account: str | None = None) -> Report:
+        """Handle one EventBridge event (of `account`, when given); raise MalformedEvent if it is not one."""
+        parsed = parse_event(event, account=account)
         if isinstance(parsed, Ignored):
             return Report("ignored", detail=parsed.why)
         if isinstance(parsed, QueryStarted):
