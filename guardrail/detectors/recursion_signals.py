@@ -15,11 +15,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from guardrail.domain import Finding, Target
 from guardrail.errors import GuardrailError, InvalidFunctionRef
 from guardrail.functions import function_name
+from guardrail.payloads import EventBridgeEvent, KeyText, invalid_unicode
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,15 @@ class GuardRefusal(_Detail):
     operation: str = ""
     target: str = ""
 
+    @field_validator("function")
+    @classmethod
+    def _function_ref(cls, value: str) -> str:
+        try:
+            function_name(value)
+        except InvalidFunctionRef as exc:  # a name AWS would refuse: never sent to it
+            raise ValueError(str(exc)) from exc
+        return value
+
 
 class _Entity(_Detail):
     entity_value: str = Field(alias="entityValue")
@@ -64,14 +74,49 @@ class HealthNotice(_Detail):
 
     service: str
     event_type_code: str = Field(alias="eventTypeCode")
-    event_arn: str = Field(alias="eventArn")
+    event_arn: KeyText = Field(alias="eventArn", min_length=1)
     affected_entities: list[_Entity] = Field(default_factory=list, alias="affectedEntities")
+
+
+class _Metric(_Detail):
+    namespace: str = ""
+    name: str = ""
+    dimensions: dict[str, str] = Field(default_factory=dict)
+
+
+class _MetricStat(_Detail):
+    metric: _Metric
+
+
+class _MetricQuery(_Detail):
+    metric_stat: _MetricStat | None = Field(None, alias="metricStat")  # None: a math expression
+
+
+class _AlarmConfiguration(_Detail):
+    metrics: list[_MetricQuery] = Field(default_factory=list)  # none: a composite alarm
+
+
+class _AlarmState(_Detail):
+    value: str
+    reason: str = ""
+    timestamp: str = Field("", max_length=64)
+
+
+class AlarmChange(_Detail):
+    """The part of a CloudWatch alarm state change this detector reads (names are at most 255 long)."""
+
+    alarm_name: str = Field(alias="alarmName", min_length=1, max_length=255)
+    state: _AlarmState
+    configuration: _AlarmConfiguration = Field(default_factory=_AlarmConfiguration)
 
 
 def findings_from_event(event: Any, *, account: str) -> list[Finding]:
     """The findings an EventBridge event of `account` gives (maybe none); else raise UnsupportedEvent."""
+    problem = invalid_unicode(event)
+    if problem:
+        raise UnsupportedEvent(problem)
     try:
-        envelope: EventBridgeModel = parse(event=event, model=EventBridgeModel)
+        envelope: EventBridgeModel = parse(event=event, model=EventBridgeEvent)
     except ValidationError as exc:
         raise UnsupportedEvent(f"not an EventBridge event: {exc.error_count()} problems") from exc
     if envelope.account != account:
@@ -120,20 +165,19 @@ def _health_findings(envelope: EventBridgeModel) -> list[Finding]:
 
 
 def _alarm_findings(envelope: EventBridgeModel) -> list[Finding]:
-    detail = envelope.detail
-    if not isinstance(detail, Mapping) or (detail.get("state") or {}).get("value") != "ALARM":
+    change = AlarmChange.model_validate(envelope.detail)
+    if change.state.value != "ALARM":
         return []
-    alarm = str(detail.get("alarmName", ""))
-    names = set(_dropped_metric_functions(detail.get("configuration") or {}))
+    alarm = change.alarm_name
+    names = set(_dropped_metric_functions(change.configuration))
     if not names:
         logger.info("alarm %s has no FunctionName dimension; the invocation scan drills down", alarm)
-    state = detail["state"]
     return _loop_findings(
         names,
         envelope,
         reason=f"Lambda dropped recursive invocations ({DROPPED_METRIC} alarm {alarm} is in ALARM)",
-        evidence={"alarm": alarm, "alarm_reason": str(state.get("reason", ""))},
-        signal=f"alarm:{alarm}:{state.get('timestamp') or envelope.id}",
+        evidence={"alarm": alarm, "alarm_reason": change.state.reason},
+        signal=f"alarm:{alarm}:{change.state.timestamp or envelope.id}",
     )
 
 
@@ -154,12 +198,12 @@ def _loop_findings(
     ]
 
 
-def _dropped_metric_functions(configuration: Mapping[str, Any]) -> list[str]:
+def _dropped_metric_functions(configuration: _AlarmConfiguration) -> list[str]:
     names = []
-    for query in configuration.get("metrics") or []:
-        metric = ((query or {}).get("metricStat") or {}).get("metric") or {}
-        if metric.get("name") == DROPPED_METRIC and metric.get("namespace") == LAMBDA_NAMESPACE:
-            name = _name(str((metric.get("dimensions") or {}).get("FunctionName", "")))
+    for query in configuration.metrics:
+        metric = query.metric_stat.metric if query.metric_stat else _Metric()
+        if metric.name == DROPPED_METRIC and metric.namespace == LAMBDA_NAMESPACE:
+            name = _name(metric.dimensions.get("FunctionName", ""))
             if name:
                 names.append(name)
     return names

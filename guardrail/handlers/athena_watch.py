@@ -30,7 +30,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name=obs.ATHENA_EVENTS_RECEIVED, unit=MetricUnit.Count, value=1)
     try:
         _watch = _watch or build_watch(Settings.from_env())
-        report = _watch.handle(event)
+        report = _watch.handle(event, account=context.invoked_function_arn.split(":")[4])
     except MalformedEvent as exc:
         logger.warning("rejected Athena event", extra={"error": str(exc), "athena_event": event})
         metrics.add_metric(name=obs.ATHENA_EVENTS_REJECTED, unit=MetricUnit.Count, value=1)

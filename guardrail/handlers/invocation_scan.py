@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError, field_validator
 
 from guardrail.config import Settings
 from guardrail.enforcement.reconcile import reconcile
@@ -18,11 +20,27 @@ logger = obs.function_logger()
 metrics = obs.function_metrics(obs.INVOCATION_SCAN)
 
 
+class ScheduledEvent(EventBridgeModel):
+    """The schedule's event: its time is the minute to scan, after a baseline of up to a day."""
+
+    @field_validator("time")
+    @classmethod
+    def _window_fits(cls, value: datetime) -> datetime:
+        if not 1 < value.year < 9999:
+            raise ValueError("a time before the year 2 or after 9998 leaves no room for the scan's window")
+        return value
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Scan the minute the schedule fired for, throttle every runaway found, reconcile what is held."""
-    scheduled: EventBridgeModel = parse(event=event, model=EventBridgeModel)
+    try:
+        scheduled: ScheduledEvent = parse(event=event, model=ScheduledEvent)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, e['loc'])) or 'event'}: {e['msg']}" for e in exc.errors()[:5]]
+        logger.warning("rejected scan event", extra={"problems": problems})
+        return {"ok": False, "error": "not a scheduled EventBridge event: " + "; ".join(problems)}
     settings = Settings.from_env()
     session = session_for(settings)
     usage = obs.MetricDataUsage().attach(session)

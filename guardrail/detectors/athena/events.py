@@ -9,19 +9,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from guardrail.errors import GuardrailError
+from guardrail.payloads import EventBridgeEvent, KeyText
 
+SOURCE = "aws.athena"
 STATE_CHANGE = "Athena Query State Change"
 API_CALL = "AWS API Call via CloudTrail"
 TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 DEFAULT_WORKGROUP = "primary"
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: Athena's own bounds (ids and workgroup names are at most 128 characters) keep counter keys short.
+_QueryId = Annotated[str, Field(min_length=1, max_length=128)]
+_Workgroup = Annotated[str, Field(max_length=128)]
 
 
 class MalformedEvent(GuardrailError):
@@ -87,17 +91,17 @@ class _Loose(BaseModel):
 
 
 class _StateDetail(_Loose):
-    query_id: str = Field(alias="queryExecutionId", min_length=1)
+    query_id: _QueryId = Field(alias="queryExecutionId")
     state: str = Field(alias="currentState", min_length=1)
-    workgroup: str = Field(DEFAULT_WORKGROUP, alias="workgroupName")
+    workgroup: _Workgroup = Field(DEFAULT_WORKGROUP, alias="workgroupName")
 
 
-class _StateChange(EventBridgeModel):
+class _StateChange(EventBridgeEvent):
     detail: _StateDetail
 
 
 class _Issuer(_Loose):
-    arn: str = ""
+    arn: KeyText = ""
 
 
 class _SessionContext(_Loose):
@@ -105,9 +109,9 @@ class _SessionContext(_Loose):
 
 
 class _Identity(_Loose):
-    type: str
-    arn: str = ""
-    principal_id: str = Field("", alias="principalId")
+    type: KeyText
+    arn: KeyText = ""
+    principal_id: KeyText = Field("", alias="principalId")
     session_context: _SessionContext = Field(default_factory=_SessionContext, alias="sessionContext")
 
 
@@ -118,12 +122,12 @@ class _Context(_Loose):
 
 class _Request(_Loose):
     query: str = Field("", alias="queryString")
-    workgroup: str = Field(DEFAULT_WORKGROUP, alias="workGroup")
+    workgroup: _Workgroup = Field(DEFAULT_WORKGROUP, alias="workGroup")
     context: _Context = Field(default_factory=_Context, alias="queryExecutionContext")
 
 
 class _Response(_Loose):
-    query_id: str = Field(alias="queryExecutionId", min_length=1)
+    query_id: _QueryId = Field(alias="queryExecutionId")
 
 
 class _ApiDetail(_Loose):
@@ -135,23 +139,27 @@ class _ApiDetail(_Loose):
     response: _Response | None = Field(None, alias="responseElements")
 
 
-class _ApiCall(EventBridgeModel):
+class _ApiCall(EventBridgeEvent):
     detail: _ApiDetail
 
 
-def parse_event(event: Any) -> QueryStarted | QueryFinished | Ignored:
-    """Parse one EventBridge event; raise MalformedEvent naming what is wrong."""
+def parse_event(event: Any, *, account: str | None = None) -> QueryStarted | QueryFinished | Ignored:
+    """Parse one EventBridge event (of `account`, when given); raise MalformedEvent naming what is wrong."""
     if not isinstance(event, dict):
         raise MalformedEvent(f"expected one JSON object, got {type(event).__name__}")
     kind = event.get("detail-type")
+    if kind not in (STATE_CHANGE, API_CALL):
+        raise MalformedEvent(f"unexpected detail-type {str(kind)[:100]!r}")
+    model: type[_StateChange | _ApiCall] = _StateChange if kind == STATE_CHANGE else _ApiCall
     try:
-        if kind == STATE_CHANGE:
-            return _finished(parse(event=event, model=_StateChange))
-        if kind == API_CALL:
-            return _started(parse(event=event, model=_ApiCall))
+        parsed = parse(event=event, model=model)
     except ValidationError as exc:
         raise MalformedEvent(f"{kind}: {_explain(exc)}") from exc
-    raise MalformedEvent(f"unexpected detail-type {kind!r}")
+    if parsed.source != SOURCE:
+        raise MalformedEvent(f"{kind}: source {parsed.source[:100]!r} is not {SOURCE}")
+    if account is not None and parsed.account != account:
+        raise MalformedEvent(f"{kind} {parsed.id} is from account {parsed.account[:100]!r}, not {account}")
+    return _finished(parsed) if isinstance(parsed, _StateChange) else _started(parsed)
 
 
 def _finished(event: _StateChange) -> QueryFinished | Ignored:

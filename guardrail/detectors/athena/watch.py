@@ -77,13 +77,13 @@ class AthenaWatch:
         self._locations = locations
         self._enforcer = enforcer
 
-    def handle(self, event: Any) -> Report:
-        """Handle one EventBridge event; raises MalformedEvent for an event of the wrong shape.
+    def handle(self, event: Any, *, account: str | None = None) -> Report:
+        """Handle one EventBridge event (of `account`, when given); raise MalformedEvent if it is not one.
 
         Raises ActionsFailed when an action failed, so that Lambda retries the delivery: the booking
         is never repeated, and the decision is made again until one delivery has carried it out.
         """
-        parsed = parse_event(event)
+        parsed = parse_event(event, account=account)
         if isinstance(parsed, Ignored):
             return Report("ignored", detail=parsed.why)
         if isinstance(parsed, QueryStarted):
