@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.clients import AwsAdapter, adaptive_retries
-from guardrail.domain import EventSourceMapping, Target
+from guardrail.domain import Target
 from guardrail.errors import AwsCallFailed
+from guardrail.prior_state import EventSourceMapping
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda.client import LambdaClient  # noqa: F401 - the adapter's type parameter

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Unpack
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
-from guardrail.domain import ActionRecord, AuditEntry, PriorState, Status, Target, TargetKind
+from guardrail.domain import ActionRecord, AuditEntry, Status, Target, TargetKind
+from guardrail.prior_state import PriorState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from guardrail.domain import ActionReport, FunctionPrior, PriorState
+from guardrail.prior_state import ActionReport, FunctionPrior, PriorState
 
 
 def reservation_text(reservation: int | None) -> str:

@@ -20,7 +20,8 @@ from guardrail.alerts.fields import (
     safe_notice,
     subject_line,
 )
-from guardrail.domain import VOCABULARY, ActionReport, FunctionPrior, Notice, PriorState, Target, TargetKind
+from guardrail.domain import VOCABULARY, Notice, Target, TargetKind
+from guardrail.prior_state import ActionReport, FunctionPrior, PriorState
 
 SCHEMA_VERSION = "1"
 NOTICE_EVENT_TYPE = "alerted"

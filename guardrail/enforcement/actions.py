@@ -13,19 +13,11 @@ import re
 from abc import ABC, abstractmethod
 from typing import ClassVar, TypeVar
 
-from guardrail.domain import (
-    FEEDING_STATES,
-    ActionReport,
-    FunctionPrior,
-    PriorState,
-    Target,
-    TargetFacts,
-    TargetKind,
-    WorkgroupState,
-)
+from guardrail.domain import Target, TargetFacts, TargetKind, WorkgroupState
 from guardrail.enforcement.ports import EventSourceControl, FunctionControl, WorkgroupControl
 from guardrail.errors import AwsCallFailed, InvalidTargetRef
 from guardrail.functions import function_name
+from guardrail.prior_state import FEEDING_STATES, ActionReport, FunctionPrior, PriorState
 
 _WORKGROUP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 

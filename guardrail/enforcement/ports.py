@@ -10,13 +10,13 @@ from guardrail.alerts.render import Alert
 from guardrail.domain import (
     ActionRecord,
     AuditEntry,
-    EventSourceMapping,
     FunctionFacts,
     Status,
     Target,
     TargetKind,
     WorkgroupState,
 )
+from guardrail.prior_state import EventSourceMapping
 
 
 class FunctionControl(Protocol):

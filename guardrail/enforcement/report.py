@@ -7,9 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from guardrail.alerts.render import AlertEvent, Phase, render
-from guardrail.domain import ActionRecord, ActionReport, AuditEntry, Result, Target
+from guardrail.domain import ActionRecord, AuditEntry, Result, Target
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
 from guardrail.errors import AwsCallFailed
+from guardrail.prior_state import ActionReport
 
 logger = logging.getLogger(__name__)
 

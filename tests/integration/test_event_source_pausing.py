@@ -15,7 +15,8 @@ from botocore.exceptions import ClientError
 
 from devtools.lambda_runtime import LambdaRuntime
 from guardrail.adapters.ledger import Ledger
-from guardrail.domain import Finding, FunctionPrior, Result, Target
+from guardrail.domain import Finding, Result, Target
+from guardrail.prior_state import FunctionPrior
 
 CONSUMER = "orders-consumer"
 

@@ -3,7 +3,8 @@ import shlex
 from datetime import UTC, datetime
 
 from guardrail.alerts import AlertEvent, Phase, render, render_notice
-from guardrail.domain import ActionReport, EventSourceMapping, FunctionPrior, Notice, Target
+from guardrail.domain import Notice, Target
+from guardrail.prior_state import ActionReport, EventSourceMapping, FunctionPrior
 
 AT = datetime(2026, 11, 28, 2, 30, tzinfo=UTC)
 

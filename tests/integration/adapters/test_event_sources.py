@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from guardrail.adapters.event_sources import EventSources
-from guardrail.domain import EventSourceMapping
 from guardrail.errors import AwsCallFailed, TargetNotFound
+from guardrail.prior_state import EventSourceMapping
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:orders"
 U1, U2 = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from guardrail.adapters.ledger import Ledger
-from guardrail.domain import Finding, FunctionPrior, Status, Target
+from guardrail.domain import Finding, Status, Target
+from guardrail.prior_state import FunctionPrior
 from tests.integration.enforcement.faults import Faults
 
 

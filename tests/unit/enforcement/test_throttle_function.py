@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from guardrail.domain import EventSourceMapping, FunctionFacts, FunctionPrior, TargetKind, prior_fields
+from guardrail.domain import FunctionFacts, TargetKind, prior_fields
 from guardrail.enforcement.actions import ThrottleFunction
 from guardrail.errors import AwsCallFailed
+from guardrail.prior_state import EventSourceMapping, FunctionPrior
 
 ARN = "arn:aws:sqs:us-east-1:123456789012:"
 
