@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import io
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -26,6 +28,38 @@ ATHENA_WATCH = {
 def _lambda_validates_function_names() -> Iterator[None]:
     with lambda_validates_function_names():
         yield
+
+
+class _Discard(io.TextIOBase):
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+class _Utf8Safe(logging.Filter):
+    """Escapes lone surrogates in a record's text, so that the logs pytest captures encode as UTF-8."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = record.msg.encode("utf-8", "backslashreplace").decode("utf-8")
+        return True
+
+
+@pytest.fixture(autouse=True)
+def _handler_logs_dropped(monkeypatch) -> Iterator[None]:
+    """Format the handlers' logs, as in Lambda, then drop them; keep what pytest captures UTF-8.
+
+    A handler logs each event as it came, so a run logs megabytes of hostile text with lone surrogates
+    among it: a pytest-xdist worker cannot send such a report back (an INTERNALERROR ends the worker).
+    """
+    logger = logging.getLogger("runaway-guardrail")  # the handlers' logger (powertools)
+    safe = _Utf8Safe()
+    logger.addFilter(safe)
+    for name in ("guardrail", "runaway-guardrail"):
+        for handler in logging.getLogger(name).handlers:
+            if type(handler) is logging.StreamHandler:  # powertools'; not pytest's capture handlers
+                monkeypatch.setattr(handler, "stream", _Discard())
+    yield
+    logger.removeFilter(safe)
 
 
 @pytest.fixture
