@@ -21,9 +21,9 @@ def a_notice(deployed) -> Notice:
     )
 
 
-def fail_once(deployed, error: Exception) -> None:
-    """SNS Publish fails once (a botocore before-call hook on the moto session), then works."""
-    failures = [error]
+def fail_sends(deployed, *errors: Exception) -> None:
+    """SNS Publish fails once per error given (a before-call hook on the moto session), then works."""
+    failures = list(errors)
 
     def hook(**_kwargs):
         if failures:
@@ -33,7 +33,8 @@ def fail_once(deployed, error: Exception) -> None:
 
 
 def test_an_sns_failure_releases_the_notice_so_the_next_event_alerts(deployed):
-    fail_once(deployed, ClientError({"Error": {"Code": "InternalError", "Message": "down"}}, "Publish"))
+    down = ClientError({"Error": {"Code": "InternalError", "Message": "down"}}, "Publish")
+    fail_sends(deployed, down, down)  # the full alert, then its short fallback
     enforcer = deployed.enforcer()
 
     assert enforcer.notify(a_notice(deployed)) is Result.ERROR
@@ -45,7 +46,7 @@ def test_an_sns_failure_releases_the_notice_so_the_next_event_alerts(deployed):
 
 
 def test_an_unexpected_failure_is_raised_and_releases_the_notice_too(deployed):
-    fail_once(deployed, RuntimeError("the client broke"))
+    fail_sends(deployed, RuntimeError("the client broke"))
     enforcer = deployed.enforcer()
 
     with pytest.raises(RuntimeError, match="the client broke"):
