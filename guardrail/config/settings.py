@@ -16,7 +16,7 @@ from typing import Annotated
 from pydantic import Field
 
 from guardrail.config.base import Str, StrictModel
-from guardrail.config.guardrail import GuardrailConfig
+from guardrail.config.guardrail import KILL_SWITCH, GuardrailConfig
 from guardrail.errors import ConfigError
 
 ENV_CONFIG = "GUARDRAIL_CONFIG"
@@ -49,6 +49,11 @@ class Settings(StrictModel):
         return frozenset(self.config.exempt_functions)
 
     @property
+    def own_functions(self) -> frozenset[str]:
+        """The guardrail's own functions, by their exact deployed names."""
+        return self.config.own_functions()
+
+    @property
     def notify_only(self) -> bool:
         """Record and alert, but never change a function."""
         return self.config.notify_only
@@ -56,7 +61,7 @@ class Settings(StrictModel):
     @property
     def kill_switch_function(self) -> str:
         """The deployed name of the kill switch function."""
-        return self.config.function_name("kill-switch")
+        return self.config.function_name(KILL_SWITCH)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
