@@ -104,7 +104,8 @@ def test_the_guard_layer_holds_the_guard_and_its_package_marker(synthesized):
     )
     guard = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("guardrail/recursion/**/*.py"))
 
-    assert files == sorted(["python/guardrail/__init__.py", *(f"python/{f}" for f in guard)])
+    deployment = "python/guardrail/recursion/deployment.json"  # names the signal bus
+    assert files == sorted(["python/guardrail/__init__.py", deployment, *(f"python/{f}" for f in guard)])
 
     layer = directory / "python"  # what Lambda puts on the path: /opt/python
     loaded = _ours(loaded_from(layer, modules(files, prefix="python/")))

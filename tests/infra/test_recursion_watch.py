@@ -89,6 +89,32 @@ def test_guard_layer_holds_only_the_guard_under_python(synthesized):
     assert "python/guardrail/recursion/guard.py" in files
     guard_only = {name for name in files if name.startswith("python/guardrail/recursion/")}
     assert files - guard_only == {"python/guardrail/__init__.py"}
+    deployment = json.loads((layer_root / "python/guardrail/recursion/deployment.json").read_text())
+    assert deployment == {"signalBus": "runaway-guardrail-signals"}  # the guard publishes there
+
+
+def test_refusals_are_read_from_the_signal_bus_only(synthesized):
+    template = synthesized.service_template
+    template.has_resource_properties("AWS::Events::EventBus", {"Name": "runaway-guardrail-signals"})
+    template.has_output("SignalBusName", {"Value": "runaway-guardrail-signals"})
+    [refusals] = template.find_resources(
+        "AWS::Events::Rule", {"Properties": {"EventPattern": {"source": [EVENT_SOURCE]}}}
+    ).values()
+    assert refusals["Properties"]["EventBusName"] == "runaway-guardrail-signals"
+    others = template.find_resources("AWS::Events::Rule").values()
+    assert [r for r in others if "EventBusName" in r["Properties"]] == [refusals]  # AWS's events: default bus
+
+
+def test_only_this_accounts_principals_may_put_events_on_the_signal_bus(synthesized):
+    template = synthesized.service_template
+    policies = template.find_resources("AWS::Events::EventBusPolicy")
+    buses = template.find_resources("AWS::Events::EventBus")
+    statements = [p["Properties"]["Statement"] for p in policies.values()] + [
+        s for b in buses.values() for s in b["Properties"].get("Policy", {}).get("Statement", [])
+    ]
+    [statement] = statements
+    assert statement["Action"] == "events:PutEvents"
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}}
 
 
 def test_bad_scan_config_is_rejected_at_synth(tmp_path: Path):
