@@ -53,7 +53,7 @@ def asset_files(
 def modules(files: list[str], prefix: str = "") -> list[str]:
     """The dotted names of the Python modules among `files` (under `prefix`)."""
     names = []
-    for file in files:
+    for file in (f for f in files if f.endswith(".py")):
         parts = file.removeprefix(prefix).removesuffix(".py").split("/")
         names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return names
