@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from guardrail.config import GuardrailConfig
@@ -67,3 +68,7 @@ class RunawayGuardrail(Construct):
         super().__init__(scope, construct_id)
         self.state = GuardrailState(self, "State", config=config)
         self.functions = GuardrailFunctions(self, "Functions", config=config, state=self.state)
+
+    def guard(self, function: lambda_.Function) -> None:
+        """Let one of your functions use `@recursion_guard`: its layer and the two permissions it needs."""
+        self.functions.recursion_watch.guard(function)

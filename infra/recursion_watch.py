@@ -146,6 +146,23 @@ class RecursionWatch(Construct):
         )
         self._rules(dead_letters)
 
+    def guard(self, function: lambda_.Function) -> None:
+        """Let `function` run `@recursion_guard`: the layer, PutEvents on the signal bus, its own tags."""
+        if function.role is None:
+            raise ValueError(
+                f"{function.node.path} has no role to grant the recursion guard's permissions to"
+            )
+        function.add_layers(self.guard_layer)
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["events:PutEvents"], resources=[self.signal_bus.event_bus_arn])
+        )
+        # a policy of its own: the function's default policy naming the function would be a cycle
+        iam.Policy(
+            function,
+            "RecursionGuardTags",
+            statements=[iam.PolicyStatement(actions=["lambda:ListTags"], resources=[function.function_arn])],
+        ).attach_to_role(function.role)
+
     def _signal_bus(self) -> events.EventBus:
         bus = events.EventBus(
             self,

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Match
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Match, Template
 
+from guardrail.config import GuardrailConfig
 from guardrail.errors import ConfigError
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
+from infra.guardrail import RunawayGuardrail
 from tests.infra.conftest import synthesize
 
 pytestmark = pytest.mark.infra
@@ -125,3 +129,34 @@ def test_bad_scan_config_is_rejected_at_synth(tmp_path: Path):
         match=r"^guardrail\.detectors\.invocation-scan\.spikeRatio: Input should be greater than 1$",
     ):
         synthesize(tmp_path, {"guardrail": context})
+
+
+def test_guarding_a_users_function_is_one_line(tmp_path: Path):
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Batch", env=cdk.Environment(account="123456789012", region="ap-northeast-1"))
+    guardrail = RunawayGuardrail(stack, "Guardrail", config=GuardrailConfig())
+    batch = lambda_.Function(
+        stack,
+        "NightlyBatch",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="batch.handler",
+        code=lambda_.Code.from_inline("def handler(event, context): ..."),
+    )
+
+    guardrail.guard(batch)
+
+    template = Template.from_stack(stack)
+    [function] = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": "batch.handler"}}
+    ).values()
+    [layer] = function["Properties"]["Layers"]
+    assert "RecursionGuardLayer" in json.dumps(layer)
+    statements = [
+        s
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if "NightlyBatch" in json.dumps(policy["Properties"]["Roles"])
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert {s["Action"] for s in statements} == {"events:PutEvents", "lambda:ListTags"}
+    [put] = [s for s in statements if s["Action"] == "events:PutEvents"]
+    assert "SignalBus" in json.dumps(put["Resource"])
