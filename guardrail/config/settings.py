@@ -39,11 +39,6 @@ class Settings(StrictModel):
     region: Name
 
     @property
-    def name_prefix(self) -> str:
-        """The prefix of every resource the guardrail deploys."""
-        return self.config.name_prefix
-
-    @property
     def exempt_functions(self) -> frozenset[str]:
         """Functions never throttled (cdk.json's `exemptFunctions`)."""
         return frozenset(self.config.exempt_functions)
