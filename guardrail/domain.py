@@ -75,8 +75,12 @@ class Finding:
     expect: Expectation = Expectation()
 
     def unverified(self, doubt: str) -> Finding:
-        """The same finding, marked unverified for the reason given."""
-        return replace(self, doubt=doubt)
+        """The same finding, marked unverified for the reason given.
+
+        Its dedupe key is its own: a forged signal must never use up the key of the real one.
+        """
+        key = f"unverified:{self.dedupe_key}" if self.dedupe_key else None
+        return replace(self, doubt=doubt, dedupe_key=key)
 
 
 @dataclass(frozen=True)

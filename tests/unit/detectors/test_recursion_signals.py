@@ -137,6 +137,8 @@ def test_a_refusal_naming_a_foreign_function_or_two_functions_is_unverified(
 ) -> None:
     [finding] = findings(refusal_event(detail, resources=resources))
     assert doubt in finding.doubt
+    # a key of its own: a forged signal never uses up the real one's
+    assert finding.dedupe_key is not None and finding.dedupe_key.startswith("unverified:recursion-guard:")
 
 
 @pytest.mark.parametrize(
