@@ -7,6 +7,7 @@ from datetime import datetime
 
 import boto3
 
+from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.adapters.athena_workgroups import AthenaWorkgroups
@@ -79,6 +80,7 @@ def build_watch(
         queries=queries or AthenaQueries(boto3_session=session),
         locations=DataLocations(boto3_session=session),
         enforcer=enforcer,
+        baselines=AthenaBaselines(settings.ledger_table, config.baselines, boto3_session=session),
     )
 
 
