@@ -157,7 +157,7 @@ def replay_incident(
 ) -> Timeline:
     """Deliver the scenario's events through the deployed rules until the replay ends."""
     replay = scenario.replay
-    planned = [q for q in replay.queries() if q.started_at >= replay.start]  # the night, not its history
+    planned = replay.night_queries()
     looping = [q for q in planned if q.looping]
     timeline = Timeline(
         start=replay.start,

@@ -85,6 +85,10 @@ class IncidentReplay:
             out += self._night(self.start - timedelta(days=night), f"night-{night}:", loop_minutes=0)
         return out + self._night(self.start, "", loop_minutes=self.loop_minutes)
 
+    def night_queries(self) -> list[ReplayQuery]:
+        """The incident's night only (not the nights before it), in start order."""
+        return self._night(self.start, "", loop_minutes=self.loop_minutes)
+
     def _night(self, start: datetime, prefix: str, *, loop_minutes: float) -> list[ReplayQuery]:
         out = []
         at = start
