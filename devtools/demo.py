@@ -106,20 +106,25 @@ def show_timeline(scenario: Scenario, timeline: Timeline) -> None:
     looped = [q for q in timeline.issued if q.looping]
     print("\nTimeline (event time, UTC)")
     planned = scenario.replay.batch_queries
-    print(f"  {timeline.start:%H:%M:%S}  the nightly batch starts ({planned} queries planned)")
+    moments = [(timeline.start, f"the nightly batch starts ({planned} queries planned)")]
     if timeline.loop_started_at:
-        print(f"  {timeline.loop_started_at:%H:%M:%S}  an unhandled error turns the recursion into a loop")
+        moments.append((timeline.loop_started_at, "an unhandled error turns the recursion into a loop"))
     if timeline.limits_left_at:
-        print(f"  {timeline.limits_left_at:%H:%M:%S}  its query rate leaves the configured limits")
+        moments.append((timeline.limits_left_at, "its query rate leaves the configured (fixed) limits"))
     if timeline.throttled_at:
         after_loop = ""
         if timeline.loop_started_at:
             seconds = (timeline.throttled_at - timeline.loop_started_at).total_seconds()
             after_loop = f", {seconds:.0f} s after the loop started"
-        print(
-            f"  {timeline.throttled_at:%H:%M:%S}  Runaway Guardrail throttles {scenario.replay.function} "
-            f"({_since_limits(timeline)}{after_loop})"
+        function = scenario.replay.function
+        moments.append(
+            (
+                timeline.throttled_at,
+                f"Runaway Guardrail throttles {function} ({_since_limits(timeline)}{after_loop})",
+            )
         )
+    for at, what in sorted(moments, key=lambda moment: moment[0]):
+        print(f"  {at:%H:%M:%S}  {what}")
     print(f"\nSpent before the stop: {spend(scenario, timeline.issued)}")
     print(f"  of which the loop:   {spend(scenario, looped)}")
     per_day = 86_400 / scenario.replay.loop_interval_seconds
