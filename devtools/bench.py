@@ -89,20 +89,28 @@ def recursion_markdown(recursion: dict[str, Any]) -> list[str]:
         "## Invocation scan: API calls, time and monthly cost",
         "",
         "| functions | quiet minute: GetMetricData calls | drill-down: GetMetricData / ListFunctions calls "
-        "| drill-down metrics | drill-down s (in process) | GetMetricData $/month |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| drill-down metrics | drill-down s (in process) | idle $/month | $ per drill-down (both metrics) "
+        "| ceiling $/month |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for count, scan in recursion["scan"].items():
-        quiet, drill = scan["quiet_minute"], scan["drill_down"]
+        quiet, drill, month = scan["quiet_minute"], scan["drill_down"], scan["monthly"]
         lines.append(
             f"| {int(count):,} | {quiet['get_metric_data_calls']} | {drill['get_metric_data_calls']} / "
             f"{drill['list_functions_calls']} | {drill['metrics_requested']:,} | "
-            f"{drill['seconds_in_process']} | {scan['monthly']['get_metric_data_usd']} |"
+            f"{drill['seconds_in_process']} | {month['get_metric_data_usd']} | {month['usd_per_drill_down']} "
+            f"| {month['ceiling_usd']} |"
         )
+    cap, sweep = recursion["max_drill_downs_per_hour"], recursion["sweep_every_minutes"]
     lines += [
         "",
-        f"A quiet minute costs one account-level call; the scan drills down when the account moves "
-        f"and sweeps every function each {recursion['sweep_every_minutes']} minutes. "
+        "Idle, a minute costs one call for two account-level metrics (Lambda's `Invocations` and "
+        "`RecursiveInvocationsDropped` without dimensions), whatever the number of functions. The scan "
+        "reads one metric per function only when the account's invocations rise or Lambda drops "
+        f"recursive invocations, at most {cap} time(s) a clock hour (`maxDrillDownsPerHour`, counted in "
+        f"the ledger); the periodic sweep is {'off' if not sweep else f'every {sweep} minutes'} by default. "
+        "The ceiling holds under any input, a drop every minute included: every minute's check plus the "
+        "cap's drill-downs, each reading both metrics for every function. "
         "GetMetricData: $0.01 per 1,000 metrics; ListFunctions is free.",
     ]
     return lines

@@ -70,7 +70,7 @@ def monthly(counts: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each cost line: what is counted, how many a month, and USD a month."""
     p, a = PRICES, ASSUMPTIONS
     sweep_every = InvocationScanConfig().full_sweep_every_minutes
-    sweeps = MINUTES_PER_MONTH // sweep_every
+    sweeps = MINUTES_PER_MONTH // sweep_every if sweep_every else 0
     quiet_runs = MINUTES_PER_MONTH - sweeps
     functions = a["functions_in_region"]
     metrics = quiet_runs * scan_cost(functions, drill_down=False)["metrics_requested"]

@@ -7,7 +7,8 @@
 - The scan for 1,000 and 10,000 functions: API calls and metrics requested, counted by fake
   CloudWatch and Lambda clients that answer like the real ones (50 functions a ListFunctions page),
   and the in-process time; in an account, add each call's round trip.
-- The monthly API cost, derived from those counts and the default configuration.
+- The monthly API cost, derived from those counts and the default configuration: idle, per
+  drill-down, and the ceiling under any input (the hourly drill-down cap at both metrics each).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from botocore.awsrequest import AWSResponse
 
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.adapters.lambda_functions import LambdaControl
-from guardrail.detectors.invocation_scan import InvocationScan, InvocationScanConfig
+from guardrail.detectors.invocation_scan import HourlyCap, InvocationScan, InvocationScanConfig
 from guardrail.recursion import recursion_guard
 
 CALLS = 1000
@@ -150,11 +151,13 @@ def scan_cost(count: int, *, drill_down: bool) -> dict[str, Any]:
     """API calls, metrics requested and time of one scan over `count` functions."""
     account = _QuietAccount(count)
     lambda_, cloudwatch = account.clients()
-    sweep_every = 60 if drill_down else 0
+    sweep_every = 60 if drill_down else 0  # a sweep minute forces one drill-down over every function
+    config = InvocationScanConfig(full_sweep_every_minutes=sweep_every)
     scan = InvocationScan(
         metrics=CloudWatchMetrics(boto3_client=cloudwatch),
         functions=LambdaControl(boto3_client=lambda_),
-        config=InvocationScanConfig(full_sweep_every_minutes=sweep_every),
+        config=config,
+        cap=HourlyCap(_NoLedger(), config.max_drill_downs_per_hour),
     )
     started = time.perf_counter()
     report = scan.run(SCHEDULED_AT)
@@ -167,30 +170,56 @@ def scan_cost(count: int, *, drill_down: bool) -> dict[str, Any]:
     }
 
 
-def monthly_cost(quiet: dict[str, Any], sweep: dict[str, Any], sweep_every_minutes: int) -> dict[str, float]:
-    """USD a month of GetMetricData (ListFunctions is free) for the default schedule."""
-    sweeps = MINUTES_PER_MONTH // sweep_every_minutes
-    quiet_minutes = MINUTES_PER_MONTH - sweeps
-    metrics = quiet_minutes * quiet["metrics_requested"] + sweeps * sweep["metrics_requested"]
-    per_drill_down = sweep["metrics_requested"] / 1000 * GET_METRIC_DATA_USD_PER_1000_METRICS
+class _NoLedger:
+    """Every drill-down allowed: one scan is measured, not the cap (the cap is priced in the model)."""
+
+    def claim_signal(self, key: str, *, now: datetime, ttl_seconds: int) -> bool:
+        return True
+
+    def release_signal(self, key: str) -> None:
+        return None
+
+
+def monthly_cost(
+    quiet: dict[str, Any], drill: dict[str, Any], config: InvocationScanConfig
+) -> dict[str, float]:
+    """USD a month of GetMetricData (ListFunctions is free): idle, per drill-down, and the ceiling.
+
+    Idle: the account-level check every minute, no sweep (the default). Ceiling, under any input (a
+    rise and a drop every minute included): every minute's check, plus `max_drill_downs_per_hour`
+    drill-downs every hour, each reading both per-function metrics; a configured sweep adds its own.
+    """
+    usd = GET_METRIC_DATA_USD_PER_1000_METRICS / 1000
+    per_function = drill["metrics_requested"] - quiet["metrics_requested"]  # one metric per function
+    idle = MINUTES_PER_MONTH * quiet["metrics_requested"]
+    hours = MINUTES_PER_MONTH // 60
+    ceiling = idle + hours * config.max_drill_downs_per_hour * 2 * per_function
+    if config.full_sweep_every_minutes:
+        ceiling += MINUTES_PER_MONTH // config.full_sweep_every_minutes * per_function
     return {
-        "get_metric_data_usd": round(metrics / 1000 * GET_METRIC_DATA_USD_PER_1000_METRICS, 2),
-        "usd_per_extra_drill_down": round(per_drill_down, 4),
+        "get_metric_data_usd": round(idle * usd, 2),
+        "usd_per_drill_down": round(2 * per_function * usd, 4),
+        "ceiling_usd": round(ceiling * usd, 2),
     }
 
 
 def run() -> dict[str, Any]:
     """Every number the bench reports."""
-    sweep_every = InvocationScanConfig().full_sweep_every_minutes
+    config = InvocationScanConfig()
     scans: dict[str, Any] = {}
     for count in FUNCTION_COUNTS:
-        quiet, sweep = scan_cost(count, drill_down=False), scan_cost(count, drill_down=True)
+        quiet, drill = scan_cost(count, drill_down=False), scan_cost(count, drill_down=True)
         scans[str(count)] = {
             "quiet_minute": quiet,
-            "drill_down": sweep,
-            "monthly": monthly_cost(quiet, sweep, sweep_every),
+            "drill_down": drill,
+            "monthly": monthly_cost(quiet, drill, config),
         }
-    return {"guard_per_call": guard_overhead(), "scan": scans, "sweep_every_minutes": sweep_every}
+    return {
+        "guard_per_call": guard_overhead(),
+        "scan": scans,
+        "sweep_every_minutes": config.full_sweep_every_minutes,
+        "max_drill_downs_per_hour": config.max_drill_downs_per_hour,
+    }
 
 
 if __name__ == "__main__":

@@ -62,15 +62,18 @@ class Timeline:
 
 
 def first_breach(replay: IncidentReplay, config: AthenaWatchConfig) -> datetime | None:
-    """When the function's query starts first exceed its limits, on an exact sliding window."""
+    """When the function's query starts first exceed its fixed limits, on exact sliding windows."""
     rules = config.caller_rules(replay.function)
-    window = timedelta(minutes=config.window_minutes)
+    window, day = timedelta(minutes=config.window_minutes), timedelta(hours=24)
     starts = [q.started_at for q in replay.queries()]
-    first = 0
+    first = first_of_day = 0
     for index, at in enumerate(starts):
         while starts[first] <= at - window:
             first += 1
-        if index + 1 - first > rules.max_queries_per_window or index + 1 > rules.max_queries_per_day:
+        while starts[first_of_day] <= at - day:
+            first_of_day += 1
+        over_day = index + 1 - first_of_day > rules.max_queries_per_day
+        if at >= replay.start and (index + 1 - first > rules.max_queries_per_window or over_day):
             return at
     return None
 
@@ -154,7 +157,7 @@ def replay_incident(
 ) -> Timeline:
     """Deliver the scenario's events through the deployed rules until the replay ends."""
     replay = scenario.replay
-    planned = replay.queries()
+    planned = replay.night_queries()
     looping = [q for q in planned if q.looping]
     timeline = Timeline(
         start=replay.start,
@@ -169,7 +172,8 @@ def replay_incident(
     for delivery in replay.deliveries():
         if timeline.throttled_at is not None and delivery.query.started_at > timeline.throttled_at:
             continue  # reserved concurrency 0: the function never ran to issue this query
-        issued.setdefault(delivery.query.query_id, delivery.query)
+        if delivery.query.started_at >= replay.start:
+            issued.setdefault(delivery.query.query_id, delivery.query)
         if progress and delivery.deliver_at >= next_report:
             progress(delivery.deliver_at, timeline.deliveries, list(issued.values()))
             next_report += progress_every

@@ -6,6 +6,10 @@ table whose data lives in another region than Athena. Each query yields two even
 and out of order the way EventBridge does: `AWS API Call via CloudTrail` for StartQueryExecution
 (behind by `trail_lag_seconds`) and the final `Athena Query State Change` (behind by
 `state_lag_seconds`); a share of them is delivered twice. Pure and seeded, so every run is the same.
+
+Each of the batch's queries is its own analysis (a distinct statement, as the real batch's 672 were);
+the loop re-runs the statement the error hit, over and over. `history_nights` legitimate nights come
+first, one a day, so that the watch learns what the batch's nights look like before the incident's.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from guardrail.detectors.athena.cost import GB
 from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE
+from guardrail.recursion.query_mark import QueryMark, mark_query
 
 _NAMESPACE = uuid.UUID("6f1e0a52-3c1b-4f2e-9a43-5b6a1d0c7e21")
 
@@ -69,23 +74,36 @@ class IncidentReplay:
     state_lag_seconds: tuple[float, float] = (0.5, 5.0)
     duplicate_share: float = 0.05
     seed: int = 3
+    history_nights: int = 0
+    #: The batch runs the recursion guard and marks its queries (`guardrail.recursion.query_mark`).
+    marked: bool = False
 
     def queries(self) -> list[ReplayQuery]:
-        """Every query the function issues, in start order."""
+        """Every query the function issues, the earlier nights' first, in start order."""
         out = []
-        at = self.start
-        loop_end = self.start + timedelta(seconds=self.batch_queries * self.batch_interval_seconds)
-        loop_end += timedelta(minutes=self.loop_minutes)
+        for night in range(self.history_nights, 0, -1):
+            out += self._night(self.start - timedelta(days=night), f"night-{night}:", loop_minutes=0)
+        return out + self._night(self.start, "", loop_minutes=self.loop_minutes)
+
+    def night_queries(self) -> list[ReplayQuery]:
+        """The incident's night only (not the nights before it), in start order."""
+        return self._night(self.start, "", loop_minutes=self.loop_minutes)
+
+    def _night(self, start: datetime, prefix: str, *, loop_minutes: float) -> list[ReplayQuery]:
+        out = []
+        at = start
+        loop_end = start + timedelta(seconds=self.batch_queries * self.batch_interval_seconds)
+        loop_end += timedelta(minutes=loop_minutes)
         index = 0
         while index < self.batch_queries or at < loop_end:
             looping = index >= self.batch_queries
             out.append(
                 ReplayQuery(
-                    query_id=str(uuid.uuid5(_NAMESPACE, f"{self.seed}:{index}")),
+                    query_id=str(uuid.uuid5(_NAMESPACE, f"{prefix}{self.seed}:{index}")),
                     started_at=at,
                     finished_at=at + timedelta(seconds=self.query_seconds),
                     scanned_bytes=self.scanned_bytes,
-                    sql=self._sql(index),
+                    sql=self._sql(min(index, max(self.batch_queries - 1, 0))),
                     looping=looping,
                 )
             )
@@ -109,9 +127,12 @@ class IncidentReplay:
         return sorted(out, key=lambda d: d.deliver_at)
 
     def _sql(self, index: int) -> str:
+        """The batch's analysis number `index`: its own measure, so its own statement."""
         tables = f"{self.database}.{self.remote_table} o JOIN {self.database}.{self.local_table} c"
-        where = f"o.customer_id = c.id WHERE o.shard = {index % self.batch_queries}"
-        return "SELECT c.region, sum(o.amount) FROM " + tables + " ON " + where + " GROUP BY c.region"  # noqa: S608 - sample SQL, never run
+        where = f"o.customer_id = c.id WHERE o.shard = {index % 16}"
+        measure = f"sum(o.measure_{index:03d})"
+        sql = f"SELECT c.region, {measure} FROM {tables} ON {where} GROUP BY c.region"  # noqa: S608 - sample SQL, never run
+        return mark_query(sql, QueryMark(self.function, f"night-{self.seed}")) if self.marked else sql
 
     def query_execution(self, query: ReplayQuery) -> dict[str, Any]:
         """GetQueryExecution's `QueryExecution` for a finished query (moto reports 0 bytes)."""

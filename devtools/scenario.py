@@ -14,7 +14,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
 from devtools.replay import IncidentReplay
 from guardrail.config import AthenaWatchConfig
-from guardrail.config.base import Float, Int, Str, StrictModel
+from guardrail.config.base import Bool, Float, Int, Str, StrictModel
 from guardrail.detectors.athena.cost import GB
 from guardrail.errors import ConfigError
 
@@ -70,6 +70,10 @@ class Scenario(StrictModel):
     state_lag_seconds: LagRange = _INCIDENT.state_lag_seconds
     duplicate_share: Annotated[Float, Field(ge=0, le=1)] = _INCIDENT.duplicate_share
     seed: Int = _INCIDENT.seed
+    #: Legitimate nights replayed before the incident's, one a day (what baselines learn from).
+    history_nights: Annotated[Int, Field(ge=0, le=28)] = _INCIDENT.history_nights
+    #: The batch runs the recursion guard, which marks its queries with the function and chain.
+    marked_queries: Bool = _INCIDENT.marked
     #: The Athena watch's configuration during the replay (cdk.json's `athena-watch` section).
     watch_config: AthenaWatchConfig = Field(default_factory=AthenaWatchConfig, alias="athenaWatch")
     compare: Comparison = Field(default_factory=Comparison)
@@ -92,6 +96,8 @@ class Scenario(StrictModel):
             state_lag_seconds=self.state_lag_seconds,
             duplicate_share=self.duplicate_share,
             seed=self.seed,
+            history_nights=self.history_nights,
+            marked=self.marked_queries,
         )
 
     @property

@@ -10,6 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.config import GuardrailConfig
@@ -76,7 +77,10 @@ class AthenaWatchFunction(Construct):
         stack = Stack.of(self)
         role = self.function.role
         role.add_to_policy(
-            iam.PolicyStatement(actions=list(AthenaCounters.PERMISSIONS), resources=[state.table.table_arn])
+            iam.PolicyStatement(
+                actions=sorted({*AthenaCounters.PERMISSIONS, *AthenaBaselines.PERMISSIONS}),
+                resources=[state.table.table_arn],
+            )
         )
         workgroups = stack.format_arn(service="athena", resource="workgroup", resource_name="*")
         role.add_to_policy(

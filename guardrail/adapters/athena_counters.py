@@ -87,12 +87,12 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
 
     @translated("TransactWriteItems")
     def record_finish(
-        self, finished: QueryFinished, cost: QueryCost, remote_regions: frozenset[str]
+        self, finished: QueryFinished, cost: QueryCost, remote_regions: frozenset[str], sql: str = ""
     ) -> Booking:
-        """Book a finished query once: one query and its bytes to its workgroup, bytes to its caller."""
+        """Book a finished query once: query, statement, bytes to its workgroup; bytes to its caller."""
         for _ in range(ATTEMPTS):
             record = self.query(finished.query_id) or QueryRecord()
-            entry = book_finish(record, finished, cost, remote_regions)
+            entry = book_finish(record, finished, cost, remote_regions, sql)
             if entry is None:
                 return Booking(counted=False, caller=record.caller)
             if self._write(entry):

@@ -90,6 +90,54 @@ class WorkgroupRules(Rules):
     max_cost_per_day_usd: PositiveUsd = 500.0
 
 
+class Signature(StrEnum):
+    """A loop signature: a way a caller leaves its own baseline."""
+
+    REPEATED_STATEMENT = "repeated-statement"
+    AFTER_WINDOW = "after-usual-window"
+    RATE = "rate-vs-baseline"
+    GROWTH = "steady-growth"
+
+
+class Baselines(StrictModel):
+    """Learned baselines and the loop signatures read against them (the fixed limits stay ceilings)."""
+
+    enabled: Bool = True
+    #: Until a caller's history covers this many days, only the fixed limits apply to it.
+    min_history_days: Annotated[Float, Field(ge=1, le=28)] = 2.0
+    #: Days of hours kept per caller and workgroup (the record's bound).
+    history_days: Annotated[Int, Field(ge=2, le=35)] = 28
+    #: From this much history on, an hour is compared with the same hour of the same weekday (never, if
+    #: it is more than historyDays).
+    weekly_after_days: Annotated[Int, Field(ge=7, le=35)] = 14
+    #: An hour is learned this long after it ended (later deliveries are left to the fixed limits).
+    settle_minutes: Annotated[Int, Field(ge=0, le=59)] = 15
+    #: The statements kept per caller: the most run in one hour.
+    top_fingerprints: Annotated[Int, Field(ge=1, le=200)] = 50
+    #: repeated-statement: more runs of one statement in the last two hours than
+    #: max(repeatRatio x its most in one hour, repeatMinQueries).
+    repeat_ratio: Annotated[Float, Field(ge=1)] = 3.0
+    repeat_min_queries: Annotated[Int, Field(ge=2)] = 5
+    #: after-usual-window: still querying this long after the hours it is active in.
+    after_window_grace_minutes: Annotated[Int, Field(ge=0, le=59)] = 15
+    #: rate-vs-baseline: more queries in the window than max(rateRatio x usual, rateMinQueries).
+    rate_ratio: Annotated[Float, Field(gt=1)] = 5.0
+    rate_min_queries: Annotated[Int, Field(ge=1)] = 20
+    #: steady-growth: the same hour grew on each of the last growthDays days, now growthRatio x the first.
+    growth_days: Annotated[Int, Field(ge=2, le=14)] = 3
+    growth_ratio: Annotated[Float, Field(gt=1)] = 2.0
+    #: The signatures that throttle a (CloudTrail-verified) Lambda caller; the others alert.
+    throttle_on: tuple[Signature, ...] = (Signature.REPEATED_STATEMENT, Signature.RATE)
+
+    @model_validator(mode="after")
+    def _learned_within_history(self) -> Baselines:
+        if self.min_history_days > self.history_days:
+            raise ValueError(
+                f"minHistoryDays ({self.min_history_days}) is more than historyDays ({self.history_days})"
+            )
+        return self
+
+
 class AthenaWatchConfig(StrictModel):
     """Everything the Athena watch can be configured with; every field has a default."""
 
@@ -107,6 +155,7 @@ class AthenaWatchConfig(StrictModel):
     transfer_usd_per_gb: Annotated[Float, Field(ge=0)] = 0.09
     #: At least 25, so that a day's counters outlive the day.
     counter_ttl_hours: Annotated[Int, Field(ge=25)] = 48
+    baselines: Baselines = Baselines()
     #: Deploy-time only: create a CloudTrail trail for management events (the caller signal needs one).
     create_trail: Bool = False
 

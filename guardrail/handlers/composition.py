@@ -7,6 +7,7 @@ from datetime import datetime
 
 import boto3
 
+from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.adapters.athena_workgroups import AthenaWorkgroups
@@ -18,7 +19,7 @@ from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.config import Settings
 from guardrail.detectors.athena.ports import QueryLookup
 from guardrail.detectors.athena.watch import AthenaWatch
-from guardrail.detectors.invocation_scan import InvocationScan
+from guardrail.detectors.invocation_scan import HourlyCap, InvocationScan
 from guardrail.domain import TargetKind
 from guardrail.enforcement.actions import DisableWorkgroup, ThrottleFunction
 from guardrail.enforcement.enforcer import Enforcer, utc_now
@@ -82,6 +83,7 @@ def build_watch(
         queries=queries or AthenaQueries(boto3_session=session),
         locations=DataLocations(boto3_session=session),
         enforcer=enforcer,
+        baselines=AthenaBaselines(settings.ledger_table, config.baselines, boto3_session=session),
     )
 
 
@@ -91,9 +93,11 @@ def build_scan(
     """Build the invocation scan and the enforcement path it feeds."""
     session = session or session_for(settings)
     enforcer, functions = build_enforcer(settings, session=session)
+    config = settings.config.detectors.invocation_scan
     scan = InvocationScan(
         metrics=CloudWatchMetrics(boto3_session=session),
         functions=functions,
-        config=settings.config.detectors.invocation_scan,
+        config=config,
+        cap=HourlyCap(Ledger(settings.ledger_table, boto3_session=session), config.max_drill_downs_per_hour),
     )
     return scan, enforcer

@@ -53,6 +53,11 @@ def running(invocation: Invocation) -> Iterator[None]:
         _current = previous
 
 
+def current() -> Invocation | None:
+    """The guarded invocation running now, if any."""
+    return _current
+
+
 def _carrier_for(operation: str, target: str) -> dict[str, Any] | None:
     invocation = _current
     if invocation is None:

@@ -18,16 +18,12 @@ def test_standing_items_cost_their_list_price():
     assert lines["scan: EMF metrics sent every minute"] == {"quantity": 3, "usd": 0.9}
 
 
-def test_the_scan_runs_every_minute_and_sweeps_every_function_hourly():
+def test_the_idle_scan_runs_every_minute_on_two_account_level_metrics_only():
     lines = bench_own_cost.monthly(COUNTS)
     minutes = 30 * 24 * 60
     assert lines["scan: Lambda requests"]["quantity"] == minutes
-    sweeps = minutes // 60
-    functions = bench_own_cost.ASSUMPTIONS["functions_in_region"]
-    # a quiet minute queries 2 account-level metrics; a sweep adds one metric per function
-    assert lines["scan: GetMetricData metrics"]["quantity"] == (minutes - sweeps) * 2 + sweeps * (
-        2 + functions
-    )
+    # idle: no sweep by default, so no metric per function: 2 account-level metrics a minute
+    assert lines["scan: GetMetricData metrics"] == {"quantity": minutes * 2, "usd": 0.86}
 
 
 def test_markdown_lists_every_line_and_the_total():

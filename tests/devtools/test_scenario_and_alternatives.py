@@ -84,7 +84,7 @@ def test_first_breach_is_the_first_start_over_the_window_limit():
 
 
 def _timeline(scenario: Scenario, stop_after: timedelta | None) -> Timeline:
-    planned = scenario.replay.queries()
+    planned = scenario.replay.night_queries()
     loop_start = next(q.started_at for q in planned if q.looping)
     stop = None if stop_after is None else loop_start + stop_after
     issued = [q for q in planned if stop is None or q.started_at <= stop]

@@ -12,6 +12,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 
+from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
@@ -162,7 +163,11 @@ ENFORCEMENT = (
 DECLARED = (
     ENFORCEMENT
     | set(CloudWatchMetrics.PERMISSIONS)
-    | {p for adapter in (AthenaCounters, AthenaQueries, DataLocations) for p in adapter.PERMISSIONS}
+    | {
+        p
+        for adapter in (AthenaCounters, AthenaBaselines, AthenaQueries, DataLocations)
+        for p in adapter.PERMISSIONS
+    }
 )
 LOGS_AND_KMS = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:GenerateDataKey", "kms:Decrypt"}
 #: Failed asynchronous invocations go to the dead-letter queue (the on-failure destination's grant).

@@ -1,9 +1,10 @@
 """Exactly-once booking of a query's two halves, and the counter bumps each half brings.
 
 A query reaches the watch in two halves, in either order, each possibly more than once:
-- the start (CloudTrail's StartQueryExecution) names the caller: one query in the caller's buckets;
-- the finish (the state change, its cost looked up) brings the bytes: one query and its bytes in the
-  workgroup's buckets.
+- the start (CloudTrail's StartQueryExecution) names the caller: one query in the caller's buckets, one
+  run of its statement (normalised fingerprint) in the caller's statement counter;
+- the finish (the state change, its cost looked up) brings the bytes: one query, its bytes and one run
+  of its statement in the workgroup's buckets.
 The bytes are the caller's too, but only the half that arrives second knows both caller and bytes: that
 half books them to the caller. A caller's queries are counted when they start, a workgroup's when they
 finish, so the workgroup limits work even without a trail.
@@ -21,8 +22,9 @@ from datetime import datetime
 
 from guardrail.detectors.athena.cost import QueryCost
 from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarted
+from guardrail.detectors.athena.fingerprint import fingerprint
 from guardrail.detectors.athena.model import QueryRecord, Spend, caller_scope, workgroup_scope
-from guardrail.detectors.athena.windows import Counts, hour_bucket, minute_bucket
+from guardrail.detectors.athena.windows import Counts, fingerprint_bucket, hour_bucket, minute_bucket
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def book_start(record: QueryRecord, started: QueryStarted) -> Entry | None:
     if record.started:
         return None
     scope = caller_scope(started.caller.key)
-    bumps = [_query(scope, started.at, started.query_id)]
+    bumps = [_query(scope, started.at, started.query_id), _statement(scope, started.at, started.query)]
     if record.spend is not None:
         bumps.append(_bytes(scope, record.spend))
     return Entry(
@@ -90,14 +92,22 @@ def book_start(record: QueryRecord, started: QueryStarted) -> Entry | None:
 
 
 def book_finish(
-    record: QueryRecord, finished: QueryFinished, cost: QueryCost, remote_regions: frozenset[str]
+    record: QueryRecord,
+    finished: QueryFinished,
+    cost: QueryCost,
+    remote_regions: frozenset[str],
+    sql: str = "",
 ) -> Entry | None:
-    """Count the query and its bytes for its workgroup; if its caller is known, the bytes for it too."""
+    """Count the query, its statement and its bytes for its workgroup; the bytes for a known caller too."""
     if record.spend is not None:
         return None
     spend = Spend(at=finished.at, cost=cost, remote_regions=remote_regions)
     scope = workgroup_scope(finished.workgroup)
-    bumps = [_query(scope, finished.at, finished.query_id), _bytes(scope, spend)]
+    bumps = [
+        _query(scope, finished.at, finished.query_id),
+        _bytes(scope, spend),
+        _statement(scope, finished.at, sql),
+    ]
     if record.caller is not None:
         bumps.append(_bytes(caller_scope(record.caller.key), spend))
     return Entry(
@@ -118,6 +128,13 @@ def _query(scope: str, at: datetime, query_id: str) -> list[Bump]:
         Bump(scope, minute_bucket(at), one, at, query_ids=frozenset({query_id})),
         Bump(scope, hour_bucket(at), one, at),
     ]
+
+
+def _statement(scope: str, at: datetime, sql: str) -> list[Bump]:
+    """One run of the statement in the scope's hour counter of its fingerprint (none without its text)."""
+    if not sql:
+        return []
+    return [Bump(scope, fingerprint_bucket(at, fingerprint(sql)), Counts(queries=1), at)]
 
 
 def _bytes(scope: str, spend: Spend) -> list[Bump]:

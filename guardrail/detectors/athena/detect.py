@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from guardrail.config.athena_watch import AthenaWatchConfig, CrossRegionAction, Rules
+from guardrail.config.athena_watch import AthenaWatchConfig, CrossRegionAction, Rules, Signature
 from guardrail.detectors.athena.cost import GB, usd
 from guardrail.detectors.athena.events import Caller
 
@@ -44,10 +44,15 @@ class Totals:
 
 @dataclass(frozen=True)
 class Breach:
-    """One limit broken by one caller or workgroup."""
+    """One limit broken by one caller or workgroup, or one loop signature it matched.
 
-    rule: Rule
+    `enforce` False: alert only. `baseline`: for a loop signature, the baseline it left.
+    """
+
+    rule: Rule | Signature
     reason: str
+    enforce: bool = True
+    baseline: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,11 +142,16 @@ def caller_actions(
     """
     cross_region = config.cross_region
     enforced = tuple(
-        b for b in breaches if b.rule is not Rule.CROSS_REGION or cross_region is CrossRegionAction.THROTTLE
+        b
+        for b in breaches
+        if b.enforce and (b.rule is not Rule.CROSS_REGION or cross_region is CrossRegionAction.THROTTLE)
     )
     alerted = tuple(
-        b for b in breaches if b.rule is Rule.CROSS_REGION and cross_region is CrossRegionAction.ALERT
+        b
+        for b in breaches
+        if not b.enforce or (b.rule is Rule.CROSS_REGION and cross_region is CrossRegionAction.ALERT)
     )
+    evidence = with_signatures(evidence, breaches)
     disable = config.workgroup_rules(workgroup).disable_on_runaway  # used only if no function is throttled
     actions = []
     if enforced:
@@ -166,15 +176,25 @@ def workgroup_actions(
     """What to do about a workgroup's own breaches: alert, and disable it where configured."""
     if not breaches:
         return []
-    disable = config.workgroup_rules(workgroup).disable_on_runaway
+    disable = config.workgroup_rules(workgroup).disable_on_runaway and any(b.enforce for b in breaches)
     return [
         Action(
             breaches=tuple(breaches),
             subject=f"workgroup {workgroup}",
             disable_workgroup=workgroup if disable else None,
-            evidence=evidence,
+            evidence=with_signatures(evidence, breaches),
         )
     ]
+
+
+def with_signatures(evidence: Mapping[str, Any], breaches: list[Breach]) -> Mapping[str, Any]:
+    """The evidence, with each loop signature matched and the baseline it left (`loop_signatures`)."""
+    found = [
+        {"signature": str(b.rule), "reason": b.reason, "baseline_left": dict(b.baseline)}
+        for b in breaches
+        if b.baseline
+    ]
+    return {**evidence, "loop_signatures": found} if found else evidence
 
 
 def describe(

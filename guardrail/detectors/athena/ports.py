@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from guardrail.detectors.athena.baseline import Baseline, HourCount
 from guardrail.detectors.athena.cost import QueryCost
 from guardrail.detectors.athena.detect import Totals
 from guardrail.detectors.athena.events import QueryFinished, QueryStarted
@@ -19,10 +20,18 @@ class CounterStore(Protocol):
     def query(self, query_id: str) -> QueryRecord | None: ...
     def record_start(self, started: QueryStarted) -> bool: ...
     def record_finish(
-        self, finished: QueryFinished, cost: QueryCost, remote_regions: frozenset[str]
+        self, finished: QueryFinished, cost: QueryCost, remote_regions: frozenset[str], sql: str = ""
     ) -> Booking: ...
     def mark_decided(self, query_id: str, half: str) -> None: ...
     def totals(self, scope: str, at: datetime, *, window_minutes: int) -> Totals: ...
+
+
+class BaselineStore(Protocol):
+    """Learned baselines (see `guardrail.adapters.athena_baselines.AthenaBaselines`)."""
+
+    def baseline(self, scope: str, at: datetime) -> Baseline: ...
+    def recent_hours(self, scope: str, at: datetime) -> dict[datetime, HourCount]: ...
+    def statement_runs(self, scope: str, at: datetime, fingerprint: str) -> int: ...
 
 
 class QueryLookup(Protocol):

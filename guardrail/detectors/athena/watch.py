@@ -19,6 +19,7 @@ from guardrail.detectors.athena.cost import estimate
 from guardrail.detectors.athena.detect import (
     Action,
     Breach,
+    Totals,
     caller_actions,
     cross_region_breach,
     describe,
@@ -27,6 +28,8 @@ from guardrail.detectors.athena.detect import (
     workgroup_actions,
 )
 from guardrail.detectors.athena.events import Caller, Ignored, QueryFinished, QueryStarted, parse_event
+from guardrail.detectors.athena.loops import loop_breaches
+from guardrail.detectors.athena.marks import mark_evidence
 from guardrail.detectors.athena.model import (
     ActionsFailed,
     Booking,
@@ -35,7 +38,7 @@ from guardrail.detectors.athena.model import (
     workgroup_scope,
 )
 from guardrail.detectors.athena.notices import caller_finding, notice, workgroup_finding
-from guardrail.detectors.athena.ports import CounterStore, LocationLookup, QueryLookup
+from guardrail.detectors.athena.ports import BaselineStore, CounterStore, LocationLookup, QueryLookup
 from guardrail.domain import Outcome, Result
 from guardrail.enforcement.enforcer import Enforcer
 
@@ -69,6 +72,7 @@ class AthenaWatch:
         queries: QueryLookup,
         locations: LocationLookup,
         enforcer: Enforcer,
+        baselines: BaselineStore | None = None,
     ) -> None:
         self._config = config
         self._region = region
@@ -76,6 +80,7 @@ class AthenaWatch:
         self._queries = queries
         self._locations = locations
         self._enforcer = enforcer
+        self._baselines = baselines
 
     def handle(self, event: Any, *, account: str | None = None) -> Report:
         """Handle one EventBridge event (of `account`, when given); raise MalformedEvent if it is not one.
@@ -96,7 +101,12 @@ class AthenaWatch:
             return Report("duplicate", started.query_id, "start already counted")
         quiet = quiet_hours_breach(self._config.caller_rules(started.caller.name), started.at)
         actions = self._caller_actions(
-            started.caller, started.workgroup, started.at, started.query_id, [quiet] if quiet else []
+            started.caller,
+            started.workgroup,
+            started.at,
+            started.query_id,
+            [quiet] if quiet else [],
+            sql=started.query,
         )
         return self._carry_out(actions, booked, started, START)
 
@@ -105,12 +115,12 @@ class AthenaWatch:
         if known is not None and known.finished_at is not None:  # booked: ask Athena nothing again
             if FINISH in known.decided:
                 return Report("duplicate", finished.query_id, "finish already counted")
-            booking = Booking(counted=False, caller=known.caller)
+            booking, sql = Booking(counted=False, caller=known.caller), ""
         else:
             facts = self._queries.get(finished.query_id)
             if facts is None:
                 return Report("unknown-query", finished.query_id, "Athena does not know this query id")
-            booking = self._book_finish(finished, facts)
+            booking, sql = self._book_finish(finished, facts), facts.query
             if not booking.counted and self._decided(finished.query_id, FINISH):
                 return Report("duplicate", finished.query_id, "finish already counted")
         window = self._config.window_minutes
@@ -120,6 +130,7 @@ class AthenaWatch:
         breaches = limit_breaches(
             self._config.workgroup_rules(finished.workgroup), totals, window_minutes=window
         )
+        breaches += self._loops(workgroup_scope(finished.workgroup), finished.at, totals, sql, throttle=False)
         evidence = describe(
             totals,
             window_minutes=window,
@@ -127,10 +138,11 @@ class AthenaWatch:
             region=self._region,
             query_id=finished.query_id,
         )
+        evidence |= mark_evidence(sql, booking.caller)
         actions = workgroup_actions(self._config, finished.workgroup, breaches, evidence)
         if booking.caller is not None:
             actions += self._caller_actions(
-                booking.caller, finished.workgroup, finished.at, finished.query_id, []
+                booking.caller, finished.workgroup, finished.at, finished.query_id, [], sql=sql
             )
         return self._carry_out(actions, booking.counted, finished, FINISH)
 
@@ -159,15 +171,25 @@ class AthenaWatch:
             state=facts.state,
             statement_type=facts.statement_type,
         )
-        return self._counters.record_finish(finished, cost, frozenset(remote.values()))
+        return self._counters.record_finish(finished, cost, frozenset(remote.values()), facts.query)
 
     def _caller_actions(
-        self, caller: Caller, workgroup: str, at: datetime, query_id: str, breaches: list[Breach]
+        self,
+        caller: Caller,
+        workgroup: str,
+        at: datetime,
+        query_id: str,
+        breaches: list[Breach],
+        *,
+        sql: str = "",
     ) -> list[Action]:
         window = self._config.window_minutes
         totals = self._counters.totals(caller_scope(caller.key), at, window_minutes=window)
         breaches = breaches + limit_breaches(
             self._config.caller_rules(caller.name), totals, window_minutes=window
+        )
+        breaches += self._loops(
+            caller_scope(caller.key), at, totals, sql, throttle=caller.function is not None
         )
         cross_region = cross_region_breach(totals, self._region)
         if cross_region is not None:
@@ -176,7 +198,23 @@ class AthenaWatch:
             totals, window_minutes=window, workgroup=workgroup, region=self._region, query_id=query_id
         )
         evidence = {"caller": caller.arn, "caller_type": caller.identity_type, **evidence}
+        evidence |= mark_evidence(sql, caller)
         return caller_actions(self._config, caller, workgroup, breaches, evidence)
+
+    def _loops(self, scope: str, at: datetime, totals: Totals, sql: str, *, throttle: bool) -> list[Breach]:
+        """The loop signatures the scope matches against its learned baseline (none without a store)."""
+        if self._baselines is None:
+            return []
+        return loop_breaches(
+            self._baselines,
+            self._config.baselines,
+            scope,
+            at,
+            totals,
+            window_minutes=self._config.window_minutes,
+            sql=sql,
+            may_throttle=throttle,
+        )
 
     def _apply(self, actions: list[Action], event_id: str, at: datetime) -> list[dict[str, Any]]:
         """Apply every action, then raise ActionsFailed if any failed (its dedupe key is released)."""

@@ -1,7 +1,8 @@
 """The counters' buckets: per-minute for the sliding window, per-hour for the last 24 hours.
 
 A scope (a caller or a workgroup, see `model.caller_scope`) has one counter item per bucket, keyed
-`M#<minute>` or `H#<hour>`: its `Counts`, the ids of the queries it counted (minute buckets) and the
+`M#<minute>` or `H#<hour>` (and `F#<hour>#<fingerprint>`: one statement's runs in the hour): its
+`Counts`, the ids of the queries it counted (minute buckets) and the
 other regions they read from (hour buckets). `totals_of` adds a window's buckets back up.
 """
 
@@ -18,6 +19,8 @@ from guardrail.detectors.athena.detect import Totals
 #: The names of a bucket's sets: query ids (minute buckets) and remote regions (hour buckets).
 QUERY_IDS = "ids"
 REGIONS = "regions"
+#: Per-statement hour counters: `F#<hour>#<fingerprint>` (see `fingerprint_bucket`).
+FINGERPRINT_PREFIX = "F#"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,11 @@ def minute_bucket(at: datetime) -> str:
 def hour_bucket(at: datetime) -> str:
     """The key of the hour bucket that holds `at`."""
     return f"H#{at:%Y-%m-%dT%H}"
+
+
+def fingerprint_bucket(at: datetime, fingerprint: str) -> str:
+    """The key of the item counting one statement's runs in the hour that holds `at`."""
+    return f"{FINGERPRINT_PREFIX}{at:%Y-%m-%dT%H}#{fingerprint}"
 
 
 def window_span(at: datetime, window_minutes: int) -> Span:

@@ -1,16 +1,24 @@
 """The invocation scan: catches runaway functions that do not use the recursion guard."""
 
 from guardrail.config.invocation_scan import DETECTOR, InvocationScanConfig
-from guardrail.detectors.invocation_scan.detect import MetricQuery, Sample, account_moved, detect
-from guardrail.detectors.invocation_scan.scan import InvocationScan, ScanReport
+from guardrail.detectors.invocation_scan.detect import (
+    MetricQuery,
+    Sample,
+    account_invocations_moved,
+    detect,
+    recent_drops,
+)
+from guardrail.detectors.invocation_scan.scan import HourlyCap, InvocationScan, ScanReport
 
 __all__ = [
     "DETECTOR",
+    "HourlyCap",
     "InvocationScan",
     "InvocationScanConfig",
     "MetricQuery",
     "Sample",
     "ScanReport",
-    "account_moved",
+    "account_invocations_moved",
     "detect",
+    "recent_drops",
 ]

@@ -39,6 +39,8 @@ class Rate:
 
     latest: Sample
     baseline_per_minute: float
+    #: The minutes of the baseline window that had invocations.
+    history_minutes: int = 0
 
 
 def rate(samples: Sequence[Sample], baseline_minutes: int) -> Rate | None:
@@ -48,16 +50,18 @@ def rate(samples: Sequence[Sample], baseline_minutes: int) -> Rate | None:
     ordered = sorted(samples, key=lambda s: s.at)
     latest = ordered[-1]
     since = latest.at - timedelta(minutes=baseline_minutes)
-    window = sum(s.value for s in ordered[:-1] if s.at >= since)
-    return Rate(latest=latest, baseline_per_minute=window / baseline_minutes)
+    window = [s.value for s in ordered[:-1] if s.at >= since]
+    return Rate(latest, sum(window) / baseline_minutes, sum(1 for value in window if value > 0))
 
 
-def account_moved(
-    invocations: Sequence[Sample], dropped: Sequence[Sample], config: InvocationScanConfig
-) -> str | None:
-    """Why the account-level check calls for a per-function look, or None when nothing moved."""
-    if any(s.value > 0 for s in dropped):
-        return "Lambda dropped recursive invocations in this account"
+def recent_drops(dropped: Sequence[Sample], end: datetime, config: InvocationScanConfig) -> bool:
+    """Whether Lambda dropped recursive invocations in the latest `drop_lookback_minutes` before `end`."""
+    since = end - timedelta(minutes=config.drop_lookback_minutes)
+    return any(s.value > 0 and s.at >= since for s in dropped)
+
+
+def account_invocations_moved(invocations: Sequence[Sample], config: InvocationScanConfig) -> str | None:
+    """Why the account's invocations call for a per-function look, or None when they did not move."""
     current = rate(invocations, config.baseline_minutes)
     if current is None:
         return None
@@ -108,10 +112,20 @@ def _runaway(function: str, samples: Sequence[Sample], config: InvocationScanCon
         "invocations_per_minute": count,
         "baseline_per_minute": round(baseline, 2),
         "baseline_minutes": config.baseline_minutes,
+        "history_minutes": current.history_minutes,
         "minute": at.isoformat(),
     }
-    if count >= config.max_invocations_per_minute:
-        reason = f"{count:.0f} invocations in the minute at {at:%H:%M} UTC, at or above the limit of"
+    if count >= config.ceiling_invocations_per_minute:
+        return _finding(
+            function,
+            at,
+            f"{count:.0f} invocations in the minute at {at:%H:%M} UTC, at or above the hard ceiling of "
+            f"{config.ceiling_invocations_per_minute}/min",
+            {"rule": "ceiling", "threshold": config.ceiling_invocations_per_minute, **evidence},
+        )
+    has_history = current.history_minutes >= config.min_history_minutes
+    if not has_history and count >= config.max_invocations_per_minute:
+        reason = f"{count:.0f} invocations in the minute at {at:%H:%M} UTC (too little history), at or above"
         return _finding(
             function,
             at,

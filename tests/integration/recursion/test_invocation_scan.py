@@ -15,7 +15,8 @@ from botocore.stub import Stubber
 from devtools.lambda_runtime import lambda_context
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.adapters.lambda_functions import LambdaControl
-from guardrail.detectors.invocation_scan import InvocationScan, InvocationScanConfig
+from guardrail.adapters.ledger import Ledger
+from guardrail.detectors.invocation_scan import HourlyCap, InvocationScan, InvocationScanConfig
 from guardrail.handlers import invocation_scan
 from tests.conftest import ACCOUNT, REGION
 
@@ -45,11 +46,23 @@ def steady(per_minute: float, minutes: int = 60) -> dict[int, float]:
 
 def scan(aws: Any, names: list[str] | None = None, **config: Any) -> InvocationScan:
     functions = LambdaControl(boto3_session=aws) if names is None else FixedFunctions(names)
+    settings = InvocationScanConfig(**config)
     return InvocationScan(
         metrics=CloudWatchMetrics(boto3_session=aws),
         functions=functions,
-        config=InvocationScanConfig(**config),
+        config=settings,
+        cap=HourlyCap(Unlimited(), settings.max_drill_downs_per_hour),
     )
+
+
+class Unlimited:
+    """Every drill-down allowed (the cap is tested against the ledger below)."""
+
+    def claim_signal(self, key: str, *, now: Any, ttl_seconds: int) -> bool:
+        return True
+
+    def release_signal(self, key: str) -> None:
+        raise AssertionError(f"nothing to release: {key} was never refused")
 
 
 class FixedFunctions:
@@ -66,7 +79,7 @@ def test_quiet_account_gives_no_finding_and_no_drill_down(aws, deployed, make_fu
         make_function(name)
         publish(aws, name, {**steady(40), 60: 42}, start)
 
-    report = scan(aws, full_sweep_every_minutes=0).run(start + timedelta(minutes=60))
+    report = scan(aws).run(start + timedelta(minutes=60))
 
     assert (report.findings, report.drilled_down) == ([], False)
 
@@ -115,12 +128,13 @@ def test_unguarded_runaway_is_caught_and_throttled_through_the_handler(
     assert [a["Document"]["event_type"] for a in deployed.alerts()] == ["drift"]
 
 
-def test_runaway_already_in_the_baseline_is_caught_by_the_periodic_sweep(aws, deployed):
+def test_runaway_already_in_the_baseline_is_caught_by_a_configured_sweep_at_the_ceiling(aws, deployed):
     start = deployed.clock()  # 02:00, so minute 60 is 03:00: a sweep minute
     publish(aws, "looping-for-days", steady(5000, minutes=61), start)
+    sweeping = {"full_sweep_every_minutes": 60, "ceiling_invocations_per_minute": 4000}
 
-    quiet_minute = scan(aws, ["looping-for-days"]).run(start + timedelta(minutes=59))
-    sweep_minute = scan(aws, ["looping-for-days"]).run(start + timedelta(minutes=60))
+    quiet_minute = scan(aws, ["looping-for-days"], **sweeping).run(start + timedelta(minutes=59))
+    sweep_minute = scan(aws, ["looping-for-days"], **sweeping).run(start + timedelta(minutes=60))
 
     assert quiet_minute.drilled_down is False
     assert [f.target.name for f in sweep_minute.findings] == ["looping-for-days"]
@@ -131,13 +145,37 @@ def test_recursion_dropped_by_lambda_names_the_function(aws, deployed):
     publish(aws, "sqs-echo", {**steady(3), 60: 3}, start)
     publish(aws, "sqs-echo", {60: 12}, start, metric="RecursiveInvocationsDropped")
 
-    [finding] = (
-        scan(aws, ["sqs-echo", "other"], full_sweep_every_minutes=0)
-        .run(start + timedelta(minutes=60))
-        .findings
-    )
+    report = scan(aws, ["sqs-echo", "other"]).run(start + timedelta(minutes=60))
+    [finding] = report.findings
 
     assert (finding.target.name, finding.evidence["rule"]) == ("sqs-echo", "recursive-invocations-dropped")
+
+
+def test_a_drop_every_minute_drills_down_at_most_the_cap_an_hour(aws, deployed):
+    start = deployed.clock()
+    names = [f"fn-{i:02d}" for i in range(30)]
+    publish(aws, "sqs-echo", dict.fromkeys(range(120), 1.0), start, metric="RecursiveInvocationsDropped")
+    client = aws.client("cloudwatch")
+    metrics: list[int] = []
+    client.meta.events.register(
+        "before-parameter-build.cloudwatch.GetMetricData",
+        lambda params, **_: metrics.append(len(params["MetricDataQueries"])),
+    )
+    config = InvocationScanConfig(max_drill_downs_per_hour=2)
+    ledger = Ledger(deployed.settings.ledger_table, boto3_session=aws)
+    reports = [
+        InvocationScan(
+            metrics=CloudWatchMetrics(boto3_client=client),
+            functions=FixedFunctions(names),
+            config=config,
+            cap=HourlyCap(ledger, config.max_drill_downs_per_hour),  # a new container each minute
+        ).run(start + timedelta(minutes=minute))
+        for minute in range(60, 120)  # 03:00-03:59: one clock hour
+    ]
+
+    assert sum(r.drilled_down for r in reports) == 2
+    assert sum(r.capped for r in reports) == 58
+    assert sum(metrics) == 60 * 2 + 2 * 30  # only the dropped metric per function, twice
 
 
 def test_drill_down_batches_500_queries_a_call(aws, deployed):
@@ -153,7 +191,8 @@ def test_drill_down_batches_500_queries_a_call(aws, deployed):
     report = InvocationScan(
         metrics=CloudWatchMetrics(boto3_client=client),
         functions=FixedFunctions(names),
-        config=InvocationScanConfig(full_sweep_every_minutes=0),
+        config=InvocationScanConfig(),
+        cap=HourlyCap(Unlimited(), 1),
     ).run(start + timedelta(minutes=60))
 
     assert [f.target.name for f in report.findings] == ["fn-0007"]

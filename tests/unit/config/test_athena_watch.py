@@ -101,3 +101,13 @@ def test_active_hours_dump_as_written():
 def test_malformed_sections_are_rejected_with_the_key_path(section, message):
     with pytest.raises(ConfigError, match=f"^{re.escape(message)}"):
         AthenaWatchConfig.parse(section)
+
+
+def test_baselines_are_on_by_default_and_validated_by_their_key_path():
+    config = AthenaWatchConfig.parse({"baselines": {"throttleOn": ["after-usual-window"], "repeatRatio": 2}})
+    assert config.baselines.enabled and config.baselines.min_history_days == 2
+    assert [str(s) for s in config.baselines.throttle_on] == ["after-usual-window"]
+    with pytest.raises(ConfigError, match=re.escape("athena-watch.baselines.throttleOn[0]: Input should be")):
+        AthenaWatchConfig.parse({"baselines": {"throttleOn": ["sometimes"]}})
+    with pytest.raises(ConfigError, match=re.escape("minHistoryDays (20.0) is more than historyDays (14)")):
+        AthenaWatchConfig.parse({"baselines": {"minHistoryDays": 20, "historyDays": 14}})

@@ -46,6 +46,14 @@ def test_camel_case_keys_are_parsed():
             f"{PATH}.fullSweepEveryMinutes: Input should be greater than or equal to 0",
         ),
         ({"fullSweepEveryMinutes": True}, f"{PATH}.fullSweepEveryMinutes: expected a whole number, got True"),
+        (
+            {"maxDrillDownsPerHour": 0},
+            f"{PATH}.maxDrillDownsPerHour: Input should be greater than or equal to 1",
+        ),
+        (
+            {"ceilingInvocationsPerMinute": 2000},
+            f"{PATH}: ceilingInvocationsPerMinute (2000) is below maxInvocationsPerMinute (3000)",
+        ),
     ],
 )
 def test_bad_sections_are_rejected_with_the_key_named(section, message):

@@ -2,7 +2,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from guardrail.detectors.invocation_scan import InvocationScanConfig, Sample, account_moved, detect
+from guardrail.detectors.invocation_scan import (
+    InvocationScanConfig,
+    Sample,
+    account_invocations_moved,
+    detect,
+    recent_drops,
+)
 
 T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 CONFIG = InvocationScanConfig()
@@ -20,11 +26,20 @@ def test_quiet_functions_give_no_finding():
     assert detect({"api": series(120, latest=130), "idle": []}, {}, CONFIG) == []
 
 
-def test_absolute_limit_catches_a_function_that_was_always_busy():
-    [finding] = detect({"batch": series(2900, latest=3000)}, {}, CONFIG)
+def test_the_fixed_limit_holds_a_function_without_history():
+    started = [Sample(T0 + timedelta(minutes=m), 2900.0) for m in range(31, 60)]
+    [finding] = detect({"batch": [*started, Sample(T0 + timedelta(minutes=60), 3000.0)]}, {}, CONFIG)
     assert finding.evidence["rule"] == "absolute"
+    assert finding.evidence["history_minutes"] == 29
     assert finding.observed_at == T0 + timedelta(minutes=60)
     assert finding.dedupe_key == "invocation-scan:batch:2026-11-28T03:00"
+
+
+def test_a_function_with_history_is_held_to_its_own_baseline_not_the_fixed_limit():
+    # a public API at 2,500 a minute under a legitimate flood of 2x: under 10x its baseline
+    assert detect({"public-api": series(2500, latest=5000)}, {}, CONFIG) == []
+    [finding] = detect({"public-api": series(2500, latest=30_000)}, {}, CONFIG)
+    assert (finding.evidence["rule"], finding.evidence["threshold"]) == ("ceiling", 30_000)
 
 
 def test_relative_spike_against_the_functions_own_baseline():
@@ -53,9 +68,12 @@ def test_recursion_dropped_by_lambda_wins_over_rate_rules():
     [
         (series(1000, latest=1100), [], False),
         (series(1000, latest=1400), [], True),
-        ([], [Sample(T0, 1.0)], True),
+        ([], [Sample(T0 + timedelta(minutes=58), 1.0)], True),
+        ([], [Sample(T0 + timedelta(minutes=55), 1.0)], False),  # an older drop was looked at already
         ([], [], False),
     ],
 )
-def test_account_check_moves_only_on_a_rise_or_a_drop(invocations, dropped, moved):
-    assert (account_moved(invocations, dropped, CONFIG) is not None) is moved
+def test_account_check_moves_only_on_a_rise_or_a_recent_drop(invocations, dropped, moved):
+    end = T0 + timedelta(minutes=61)
+    found = account_invocations_moved(invocations, CONFIG) is not None or recent_drops(dropped, end, CONFIG)
+    assert found is moved

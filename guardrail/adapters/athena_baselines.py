@@ -1,0 +1,205 @@
+"""DynamoDB store of the Athena watch's learned baselines, in the guardrail's table.
+
+One bounded item per caller or workgroup: `ATHENA#BASELINE#<scope>` / `BASELINE`, holding `since`,
+`folded_through`, `hours` (hour -> [queries, bytes], the last `historyDays` days) and `fps` (the top
+fingerprints and the most runs of each in one hour), with a `version` for optimistic writes. It is
+folded from the counters the exactly-once booking writes (`H#<hour>` and `F#<hour>#<fingerprint>`
+under the scope's counter key, see `guardrail.adapters.athena_counters`): a fold copies settled hours
+in, so a retried or concurrent fold writes the same item, and a lost race is simply read again.
+What to fold and how is decided in `guardrail.detectors.athena.baseline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Unpack
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from guardrail.adapters.aws_errors import ConditionFailed, translated
+from guardrail.adapters.clients import AwsAdapter, ClientOptions
+from guardrail.config.athena_watch import Baselines
+from guardrail.detectors.athena.baseline import HOUR, Baseline, HourCount, due, fold, hour_of, started
+from guardrail.detectors.athena.windows import FINGERPRINT_PREFIX, Counts, fingerprint_bucket, hour_bucket
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+BASELINE_SK = "BASELINE"
+#: Statement counters read per folded hour at most (a caller with more distinct statements in one hour
+#: has its top list learned from these).
+FINGERPRINTS_PER_HOUR = 2000
+#: How many times a fold is read and tried again after another writer changed the item.
+ATTEMPTS = 3
+#: Baselines kept in memory per container (a folded baseline is the same for every reader).
+CACHED_SCOPES = 512
+_HOUR_KEY = "%Y-%m-%dT%H"
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+
+
+class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
+    """Adapter that reads a scope's baseline, folding the hours that settled since it was last written."""
+
+    SERVICE = "dynamodb"
+    #: IAM actions this adapter calls.
+    PERMISSIONS = ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
+
+    def __init__(self, table_name: str, config: Baselines, **clients: Unpack[ClientOptions[DynamoDBClient]]):
+        super().__init__(**clients)
+        self._table = table_name
+        self._learning = config
+        #: The baselines this container read or wrote last: one changes only when an hour settles.
+        self._known: dict[str, Baseline] = {}
+
+    @translated("PutItem")
+    def baseline(self, scope: str, at: datetime) -> Baseline:
+        """The scope's baseline at `at`, after folding in the hours settled since its last write."""
+        known = self._known.get(scope)
+        if known is not None and due(known, at, self._learning) is None:
+            return known
+        if len(self._known) >= CACHED_SCOPES:
+            self._known.clear()
+        self._known[scope] = found = self._folded(scope, at)
+        return found
+
+    def _folded(self, scope: str, at: datetime) -> Baseline:
+        for _ in range(ATTEMPTS):
+            stored = self._read(scope)
+            current = started(stored or Baseline(), at)
+            span = due(current, at, self._learning)
+            if span is None and stored is not None:
+                return current
+            if span is not None:
+                current = fold(
+                    current, self._hours(scope, span), self._fingerprints(scope, span), span, self._learning
+                )
+            try:
+                self._write(scope, current, expected=None if stored is None else stored.version)
+            except ConditionFailed:
+                continue
+            return replace(current, version=current.version + 1)
+        return current  # another writer keeps folding the same hours: its answer is as good as ours
+
+    @translated("Query")
+    def recent_hours(self, scope: str, at: datetime) -> dict[datetime, HourCount]:
+        """The scope's hour buckets of the last day, the current hour included."""
+        hour = hour_of(at)
+        return self._hours(scope, (hour - timedelta(hours=23), hour))
+
+    @translated("BatchGetItem")
+    def statement_runs(self, scope: str, at: datetime, fingerprint: str) -> int:
+        """Runs of one statement in the current and the previous hour."""
+        hours = (hour_of(at) - HOUR, hour_of(at))
+        keys = [_serialized({"pk": scope, "sk": fingerprint_bucket(h, fingerprint)}) for h in hours]
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        total = 0
+        while request:
+            answer = self._client.batch_get_item(RequestItems=request)
+            total += sum(
+                int(_deserialized(i).get("queries", 0)) for i in answer["Responses"].get(self._table, [])
+            )
+            request = dict(answer.get("UnprocessedKeys") or {})
+        return total
+
+    def _read(self, scope: str) -> Baseline | None:
+        item = self._client.get_item(TableName=self._table, Key=_serialized(_key(scope)), ConsistentRead=True)
+        return None if "Item" not in item else _baseline(_deserialized(item["Item"]))
+
+    def _write(self, scope: str, baseline: Baseline, *, expected: int | None) -> None:
+        """Write the baseline if it is still at version `expected` (None: absent); it expires unused."""
+        latest = baseline.folded_through or baseline.since or hour_of(datetime.now(UTC))
+        item = {
+            **_key(scope),
+            "since": _hour_text(baseline.since),
+            "hours": {_hour_text(h): [c.queries, c.scanned] for h, c in baseline.hours.items()},
+            "fps": dict(baseline.fingerprints),
+            "version": baseline.version + 1,
+            "expires_at": int((latest + timedelta(days=self._learning.history_days)).timestamp()),
+        }
+        if baseline.folded_through is not None:
+            item["folded_through"] = _hour_text(baseline.folded_through)
+        with translated("PutItem"):
+            if expected is None:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=_serialized(item),
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+            else:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=_serialized(item),
+                    ConditionExpression="version = :v",
+                    ExpressionAttributeValues=_serialized({":v": expected}),
+                )
+
+    def _hours(self, scope: str, span: tuple[datetime, datetime]) -> dict[datetime, HourCount]:
+        out = {}
+        for item in self._query(scope, hour_bucket(span[0]), hour_bucket(span[1])):
+            counts = Counts.read(item)
+            out[datetime.strptime(item["sk"][2:], _HOUR_KEY).replace(tzinfo=UTC)] = HourCount(
+                counts.queries, counts.scanned
+            )
+        return out
+
+    def _fingerprints(self, scope: str, span: tuple[datetime, datetime]) -> dict[str, int]:
+        most: dict[str, int] = {}
+        hour = span[0]
+        while hour <= span[1]:
+            prefix = f"{FINGERPRINT_PREFIX}{hour:{_HOUR_KEY}}#"
+            for read, item in enumerate(self._query(scope, prefix, prefix + "~")):
+                if read >= FINGERPRINTS_PER_HOUR:
+                    break
+                name = item["sk"][len(prefix) :]
+                most[name] = max(most.get(name, 0), int(item.get("queries", 0)))
+            hour += HOUR
+        return most
+
+    def _query(self, scope: str, first: str, last: str) -> Iterator[dict[str, Any]]:
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+            ExpressionAttributeValues=_serialized({":pk": scope, ":first": first, ":last": last}),
+            ConsistentRead=True,
+        )
+        for page in pages:
+            yield from map(_deserialized, page.get("Items", []))
+
+
+def baseline_key(scope: str) -> str:
+    """The partition key of a scope's baseline (`scope` is a counter scope: `ATHENA#CALLER#...`)."""
+    return "ATHENA#BASELINE#" + scope.removeprefix("ATHENA#")
+
+
+def _key(scope: str) -> dict[str, str]:
+    return {"pk": baseline_key(scope), "sk": BASELINE_SK}
+
+
+def _baseline(item: dict[str, Any]) -> Baseline:
+    folded = item.get("folded_through")
+    return Baseline(
+        since=_hour(item["since"]),
+        folded_through=None if folded is None else _hour(folded),
+        hours={_hour(h): HourCount(int(q), int(b)) for h, (q, b) in item.get("hours", {}).items()},
+        fingerprints={name: int(n) for name, n in item.get("fps", {}).items()},
+        version=int(item.get("version", 0)),
+    )
+
+
+def _hour(text: str) -> datetime:
+    return datetime.strptime(text, _HOUR_KEY).replace(tzinfo=UTC)
+
+
+def _hour_text(at: datetime | None) -> str:
+    return "" if at is None else f"{at:{_HOUR_KEY}}"
+
+
+def _serialized(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: _SERIALIZER.serialize(value) for name, value in values.items()}
+
+
+def _deserialized(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}

@@ -1,0 +1,70 @@
+"""Marks on the Athena queries a guarded function starts: `/* guardrail: function=<name> chain=<id> */`.
+
+The mark is a SQL comment in front of the query (as dbt marks its queries), so Athena keeps it in the
+query text that `GetQueryExecution` returns, and the Athena watch can name the function behind a query
+from its state-change event, before CloudTrail's record of the call arrives. Anyone who can run a query
+can write such a comment: the watch treats a mark as a claim (see docs/athena-watch.md, "What a query
+mark may trigger"), never as a reason to throttle.
+
+Opt in per client:
+
+```python
+athena = mark_athena_queries(boto3.client("athena"))
+athena.start_query_execution(QueryString="SELECT ...", WorkGroup="primary")  # marked while guarded
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from guardrail.recursion import hooks
+
+_FUNCTION = r"[A-Za-z0-9_-]{1,64}"
+_CHAIN = r"[A-Za-z0-9_-]{1,128}"
+_MARK = re.compile(rf"^\s*/\* guardrail: function=({_FUNCTION}) chain=({_CHAIN}) \*/")
+_START_QUERY = "before-parameter-build.athena.StartQueryExecution"
+ClientT = TypeVar("ClientT")
+
+
+@dataclass(frozen=True)
+class QueryMark:
+    """What a mark claims: the function that started the query, and its chain."""
+
+    function: str
+    chain_id: str
+
+
+def mark_query(sql: str, mark: QueryMark) -> str:
+    """The query with the mark in front; a query that starts with a mark already is left as it is."""
+    if read_mark(sql) is not None:
+        return sql
+    if not (re.fullmatch(_FUNCTION, mark.function) and re.fullmatch(_CHAIN, mark.chain_id)):
+        raise ValueError(f"cannot mark a query with {mark!r}: not a function name and a chain id")
+    return f"/* guardrail: function={mark.function} chain={mark.chain_id} */ {sql}"
+
+
+def read_mark(sql: str) -> QueryMark | None:
+    """The mark a query starts with, if any (a mark anywhere else in the text is not one)."""
+    found = _MARK.match(sql)
+    return None if found is None else QueryMark(function=found.group(1), chain_id=found.group(2))
+
+
+def mark_athena_queries(client: ClientT) -> ClientT:
+    """Mark every query this Athena client starts inside a guarded invocation; return the client."""
+    client.meta.events.register(_START_QUERY, _mark_start)  # type: ignore[attr-defined]
+    return client
+
+
+def _mark_start(params: MutableMapping[str, Any], **_: Any) -> None:
+    invocation = hooks.current()
+    if invocation is None or not isinstance(params.get("QueryString"), str):
+        return
+    mark = QueryMark(function=invocation.function, chain_id=invocation.chain.chain_id)
+    try:
+        params["QueryString"] = mark_query(params["QueryString"], mark)
+    except ValueError:  # a chain id from a carrier that cannot be written in a mark: leave it unmarked
+        return
