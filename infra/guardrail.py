@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from guardrail.adapters.ledger import AUDIT_INDEX
 from guardrail.config import GuardrailConfig
 from guardrail.handlers.observability import KILL_SWITCH
 from infra.athena_watch import AthenaWatchFunction
@@ -34,6 +36,12 @@ class GuardrailFunctions(Construct):
             code=code,
             timeout_seconds=600,
             memory_size=512,
+        )
+        # `history` of every target: only the kill switch reads the audit trail's index.
+        self.kill_switch.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"], resources=[f"{state.table.table_arn}/index/{AUDIT_INDEX}"]
+            )
         )
         self.recursion_watch = RecursionWatch(
             self, "RecursionWatch", config=config, state=state, code=code, dead_letters=self.dead_letters
