@@ -9,6 +9,7 @@ from guardrail.adapters.ledger import AUDIT_INDEX
 from guardrail.config import GuardrailConfig
 from guardrail.handlers.observability import KILL_SWITCH
 from infra.athena_watch import AthenaWatchFunction
+from infra.chat import GuardrailChat
 from infra.dead_letters import DeadLetters
 from infra.function import GuardrailFunction, function_code
 from infra.health import GuardrailHealth
@@ -57,6 +58,14 @@ class GuardrailFunctions(Construct):
         ]
         for function in functions:
             self.dead_letters.catch_failures(function.function)
+        #: The chat channels on the alert topic (None when cdk.json names none).
+        self.chat = (
+            GuardrailChat(
+                self, "Chat", config=config, topic=state.topic, kill_switch=self.kill_switch.function
+            )
+            if config.slack or config.microsoft_teams
+            else None
+        )
         self.health = GuardrailHealth(
             self,
             "Health",
