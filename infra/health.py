@@ -193,7 +193,7 @@ def _scan_cost() -> cw.GraphWidget:
         left=[_metric(obs.SCAN_GET_METRIC_DATA_CALLS, obs.INVOCATION_SCAN, period=_HOUR), queried],
         right=[
             cw.MathExpression(
-                expression=f"queried * {USD_PER_METRIC_QUERIED}",
+                expression=f"queried * {USD_PER_METRIC_QUERIED:.5f}",  # not 1e-05: `e` reads as a metric
                 using_metrics={"queried": queried},
                 label="USD per hour",
                 period=_HOUR,
