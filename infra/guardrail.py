@@ -8,13 +8,14 @@ from constructs import Construct
 from guardrail.adapters.ledger import AUDIT_INDEX
 from guardrail.config import GuardrailConfig
 from guardrail.handlers.observability import KILL_SWITCH
-from infra.athena_watch import AthenaWatchFunction
-from infra.chat import GuardrailChat
-from infra.dead_letters import DeadLetters
-from infra.function import GuardrailFunction, function_code
-from infra.health import GuardrailHealth
-from infra.recursion_watch import RecursionWatch
-from infra.state import GuardrailState
+
+from .athena_watch import AthenaWatchFunction
+from .chat import GuardrailChat
+from .dead_letters import DeadLetters
+from .function import GuardrailFunction, function_code
+from .health import GuardrailHealth
+from .recursion_watch import RecursionWatch
+from .state import GuardrailState
 
 
 class GuardrailFunctions(Construct):

@@ -20,8 +20,9 @@ from constructs import Construct
 
 from guardrail.config import GuardrailConfig
 from guardrail.handlers import observability as obs
-from infra.dead_letters import DeadLetters
-from infra.function import GuardrailFunction
+
+from .dead_letters import DeadLetters
+from .function import GuardrailFunction
 
 ALARM_PERIOD = Duration.minutes(5)
 #: The scan's duration alarm fires at this share of its timeout.
