@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -45,11 +45,24 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Expectation:
+    """What a function's own configuration must show before a finding may act on it (docs/trust-model.md).
+
+    None: nothing is expected. Any other value, the empty string included, must be borne out.
+    """
+
+    guard_layer: str | None = None  # it runs the recursion guard: carries this layer (any version)
+    role_arn: str | None = None  # it runs with this execution role
+
+
+@dataclass(frozen=True)
 class Finding:
     """A reason to act on one target (throttle a function, disable a workgroup).
 
     `dedupe_key` identifies the signal behind the finding (for example an EventBridge
-    event id), so that a second delivery of the same signal never acts twice.
+    event id), so that a second delivery of the same signal never acts twice. A finding with a
+    `doubt`, or whose `expect` the target does not bear out, is unverified: alerted as such, and
+    nothing is changed.
     """
 
     target: Target
@@ -58,6 +71,16 @@ class Finding:
     observed_at: datetime
     evidence: Mapping[str, Any] = field(default_factory=dict)
     dedupe_key: str | None = None
+    doubt: str = ""
+    expect: Expectation = Expectation()
+
+    def unverified(self, doubt: str) -> Finding:
+        """The same finding, marked unverified for the reason given.
+
+        Its dedupe key is its own: a forged signal must never use up the key of the real one.
+        """
+        key = f"unverified:{self.dedupe_key}" if self.dedupe_key else None
+        return replace(self, doubt=doubt, dedupe_key=key)
 
 
 @dataclass(frozen=True)
@@ -73,6 +96,7 @@ class Notice:
     observed_at: datetime
     evidence: Mapping[str, Any] = field(default_factory=dict)
     dedupe_key: str | None = None
+    doubt: str = ""  # set: an unverified signal, alerted as such (the headline says so)
 
 
 @dataclass(frozen=True)
@@ -82,6 +106,8 @@ class FunctionFacts:
     name: str
     reserved_concurrency: int | None
     tags: Mapping[str, str] = field(default_factory=dict)
+    role_arn: str | None = None  # its execution role
+    layers: tuple[str, ...] = ()  # the ARNs (with version) of the layers it carries
 
 
 class WorkgroupState(StrEnum):
@@ -98,6 +124,8 @@ class TargetFacts:
     target: Target
     prior: PriorState
     tags: Mapping[str, str] = field(default_factory=dict)
+    role_arn: str | None = None  # a function's execution role
+    layers: tuple[str, ...] = ()  # a function's layers
 
 
 class Status(StrEnum):
@@ -190,6 +218,8 @@ class Result(StrEnum):
     IN_PROGRESS = "in-progress"
     # a held target found running again was stopped again, its prior state kept
     DRIFT = "drift"
+    # a signal that may not act on its own (docs/trust-model.md): alerted as unverified, nothing changed
+    UNVERIFIED = "unverified"
     ERROR = "error"
     # notices
     ALERTED = "alerted"
@@ -247,6 +277,8 @@ class Outcome:
             out["detail"] = self.detail
         if self.result in (words.applied, words.would, Result.RESTORED, Result.CLEARED, Result.DRIFT):
             out |= prior_fields(self.target.kind, self.prior)
+            out["alert_sent"] = self.alert_sent
+        elif self.result is Result.UNVERIFIED:
             out["alert_sent"] = self.alert_sent
         if self.error:
             out["error"] = self.error

@@ -31,6 +31,10 @@ class InvalidFunctionRef(InvalidTargetRef):
     """A string is neither a Lambda function name nor a function ARN."""
 
 
+class ForeignFunctionRef(InvalidFunctionRef):
+    """A function ARN of an account or region the guardrail does not act in."""
+
+
 class TargetNotFound(GuardrailError):
     """The target (a function, a workgroup) does not exist in this account and region."""
 

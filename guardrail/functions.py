@@ -1,29 +1,82 @@
-"""Lambda function references: names, ARNs and the guardrail's own tags."""
+"""Lambda function references (validated against where the guardrail acts) and the guardrail's tags."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from guardrail.errors import InvalidFunctionRef
+from guardrail.errors import ForeignFunctionRef, InvalidFunctionRef
 
 TAG_EXEMPT = "guardrail:exempt"
 TAG_MAX_DEPTH = "guardrail:max-depth"
+#: Its owner's word that a function runs the recursion guard without the guard's layer (`true`).
+TAG_GUARDED = "guardrail:guarded"
+#: Set on the guardrail's own functions for people to see; never trusted (anyone may tag a function).
 TAG_COMPONENT = "guardrail:component"
 COMPONENT_VALUE = "runaway-guardrail"
 
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_FUNCTION = r"(?P<name>[A-Za-z0-9_-]{1,64})"
+_QUALIFIER = r"(?::[A-Za-z0-9$_-]{1,128})?"
+_NAME = re.compile(_FUNCTION)
 _ARN = re.compile(
-    r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:(?P<name>[A-Za-z0-9_-]{1,64})(:[A-Za-z0-9$_-]+)?$"
+    rf"arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{{12}}):function:{_FUNCTION}{_QUALIFIER}"
 )
-_PARTIAL_ARN = re.compile(r"^\d{12}:function:(?P<name>[A-Za-z0-9_-]{1,64})$")
+_PARTIAL_ARN = re.compile(rf"(?P<account>\d{{12}}):function:{_FUNCTION}")
+_SHOWN = 80
 
 
-def function_name(ref: str) -> str:
-    """Return the function name that a name, full ARN or partial ARN refers to."""
-    ref = ref.strip()
-    if _NAME.match(ref):
-        return ref
-    match = _ARN.match(ref) or _PARTIAL_ARN.match(ref)
-    if match:
-        return match.group("name")
-    raise InvalidFunctionRef(f"{ref!r} is not a Lambda function name or ARN")
+@dataclass(frozen=True)
+class Scope:
+    """Where the guardrail acts: one account and region (today, where it is deployed)."""
+
+    account: str
+    region: str
+    partition: str = "aws"
+
+    @classmethod
+    def of_function(cls, function_arn: str) -> Scope:
+        """The scope of a running function, from its own ARN (a Lambda context's `invoked_function_arn`)."""
+        match = _ARN.fullmatch(function_arn)
+        if not match:
+            raise ValueError(f"{_shown(function_arn)} is not a Lambda function ARN")
+        return cls(match.group("account"), match.group("region"), match.group("partition"))
+
+    def layer_arn(self, name: str) -> str:
+        """The unversioned ARN of a Lambda layer of this account and region."""
+        return f"arn:{self.partition}:lambda:{self.region}:{self.account}:layer:{name}"
+
+    def admits(self, *, account: str | None = None, region: str | None = None) -> bool:
+        """True when the account and region (each where known) are the guardrail's."""
+        return account in (None, self.account) and region in (None, self.region)
+
+    def __str__(self) -> str:
+        return f"account {self.account}, region {self.region}"
+
+
+def is_function_name(text: str) -> bool:
+    """True for a plain, unqualified function name."""
+    return _NAME.fullmatch(text) is not None
+
+
+def function_name(ref: str, scope: Scope | None = None) -> str:
+    """The function name a name, full ARN (maybe qualified) or partial ARN refers to.
+
+    Raises `InvalidFunctionRef` for anything else, and its subclass `ForeignFunctionRef` for the ARN
+    of a function outside `scope` (never read as the local function of the same name).
+    """
+    text = ref.strip() if isinstance(ref, str) else ""
+    if _NAME.fullmatch(text):
+        return text
+    match = _ARN.fullmatch(text) or _PARTIAL_ARN.fullmatch(text)
+    if not match:
+        raise InvalidFunctionRef(f"{_shown(ref)} is not a Lambda function name or ARN")
+    found = match.groupdict()
+    if scope is not None and not scope.admits(account=found["account"], region=found.get("region")):
+        where = f"account {found['account']}" + (f", region {found['region']}" if found.get("region") else "")
+        raise ForeignFunctionRef(f"{_shown(ref)} is a function of {where}; this guardrail acts in {scope}")
+    return found["name"]
+
+
+def _shown(ref: object) -> str:
+    text = repr(ref)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."

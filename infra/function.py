@@ -123,9 +123,11 @@ class GuardrailFunction(Construct):
         listing = [a for a in LambdaControl.PERMISSIONS if a.startswith("lambda:List")]
         self.role.add_to_policy(iam.PolicyStatement(actions=listing, resources=["*"]))
         change = [a for a in ThrottleFunction.permissions if a not in elsewhere and ":Get" not in a]
-        own_functions = _function_arn(stack, f"{config.name_prefix}-*")
+        # the guardrail's own functions by their exact ARNs: a prefix would also shield anyone's
+        # function that merely shares it, and keep the operator's kill switch off it
+        own_functions = [_function_arn(stack, name) for name in sorted(config.own_functions())]
         self.role.add_to_policy(
-            iam.PolicyStatement(effect=iam.Effect.DENY, actions=change, resources=[own_functions])
+            iam.PolicyStatement(effect=iam.Effect.DENY, actions=change, resources=own_functions)
         )
         self.role.add_to_policy(  # nor pause what feeds its own functions
             iam.PolicyStatement(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from guardrail.adapters.ledger import AUDIT_INDEX
@@ -85,3 +86,7 @@ class RunawayGuardrail(Construct):
         super().__init__(scope, construct_id)
         self.state = GuardrailState(self, "State", config=config)
         self.functions = GuardrailFunctions(self, "Functions", config=config, state=self.state)
+
+    def guard(self, function: lambda_.Function) -> None:
+        """Let one of your functions use `@recursion_guard`: its layer and the two permissions it needs."""
+        self.functions.recursion_watch.guard(function)

@@ -161,34 +161,38 @@ def _code_zip() -> bytes:
 
 @pytest.fixture
 def make_function(aws: boto3.session.Session) -> Callable[..., str]:
-    """Create a Lambda function in moto: `make_function(name, reserved=None, tags=None)`."""
-    iam = aws.client("iam")
-    role_arn = iam.create_role(
-        RoleName="sample-function-role",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
-    client = aws.client("lambda")
-    code = _code_zip()
+    """Create a Lambda function in moto: `make_function(name, reserved=None, tags=None, layers=None)`.
 
-    def make(name: str, reserved: int | None = None, tags: dict[str, str] | None = None) -> str:
+    Each runs with the role `role` names (created on first use; default `sample-function-role`).
+    """
+    iam, client, code = aws.client("iam"), aws.client("lambda"), _code_zip()
+    roles: dict[str, str] = {}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+    def make(
+        name: str,
+        reserved: int | None = None,
+        tags: dict[str, str] | None = None,
+        layers: list[str] | None = None,
+        role: str = "sample-function-role",
+    ) -> str:
+        if role not in roles:
+            roles[role] = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+                "Arn"
+            ]
         client.create_function(
             FunctionName=name,
             Runtime="python3.13",
-            Role=role_arn,
+            Role=roles[role],
             Handler="app.handler",
             Code={"ZipFile": code},
             Tags=tags or {},
+            Layers=layers or [],
         )
         if reserved is not None:
             client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)

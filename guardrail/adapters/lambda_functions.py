@@ -31,15 +31,18 @@ class LambdaControl(AwsAdapter["LambdaClient"]):
     )
 
     def facts(self, name: str) -> FunctionFacts:
-        """Return the function's reservation and tags."""
+        """Return the function's reservation, tags, execution role and layers."""
         with translated("GetFunction", target=Target.function(name)):
             response = self._client.get_function(FunctionName=name)
             concurrency: dict[str, Any] = dict(self._client.get_function_concurrency(FunctionName=name))
         reserved = concurrency.get("ReservedConcurrentExecutions")
+        configuration = response["Configuration"]
         return FunctionFacts(
-            name=response["Configuration"]["FunctionName"],
+            name=configuration["FunctionName"],
             reserved_concurrency=None if reserved is None else int(reserved),
             tags=dict(response.get("Tags") or {}),
+            role_arn=configuration.get("Role"),
+            layers=tuple(layer["Arn"] for layer in configuration.get("Layers") or [] if "Arn" in layer),
         )
 
     def set_reserved(self, name: str, value: int) -> None:

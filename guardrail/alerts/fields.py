@@ -133,4 +133,5 @@ def safe_notice(notice: Notice) -> Notice:
         detector=clean(notice.detector, MAX_DETECTOR),
         reason=clean(notice.reason, MAX_REASON),
         evidence=evidence(notice.evidence),
+        doubt=clean(notice.doubt, MAX_REASON),
     )

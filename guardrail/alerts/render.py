@@ -25,6 +25,8 @@ from guardrail.prior_state import ActionReport, FunctionPrior, PriorState
 
 SCHEMA_VERSION = "1"
 NOTICE_EVENT_TYPE = "alerted"
+#: A notice about a signal that may not act on its own (docs/trust-model.md).
+UNVERIFIED_EVENT_TYPE = "unverified"
 
 
 class Phase(StrEnum):
@@ -221,9 +223,13 @@ def render_notice(notice: Notice, *, region: str) -> Alert:
     """Render a notice (nothing was changed) as an SNS alert (fields from outside cleaned and bounded)."""
     notice = safe_notice(notice)
     region = clean(region, MAX_REGION)
-    headline = f"runaway by {notice.subject} ({notice.detector}; nothing was changed)"
+    event_type = UNVERIFIED_EVENT_TYPE if notice.doubt else NOTICE_EVENT_TYPE
+    if notice.doubt:
+        headline = f"UNVERIFIED signal naming {notice.subject} ({notice.detector}; nothing was changed)"
+    else:
+        headline = f"runaway by {notice.subject} ({notice.detector}; nothing was changed)"
     document: dict[str, Any] = {
-        "event_type": NOTICE_EVENT_TYPE,
+        "event_type": event_type,
         "subject": notice.subject,
         "region": region,
         "detector": notice.detector,
@@ -239,7 +245,10 @@ def render_notice(notice: Notice, *, region: str) -> Alert:
         f"{'Reason:':<20} {notice.reason}",
         f"{'Time:':<20} {notice.observed_at.isoformat()}",
     ]
-    attributes = {"event_type": NOTICE_EVENT_TYPE, "subject": notice.subject, "detector": notice.detector}
+    if notice.doubt:
+        document["unverified"] = notice.doubt
+        lines.append(f"{'Unverified:':<20} {notice.doubt}")
+    attributes = {"event_type": event_type, "subject": notice.subject, "detector": notice.detector}
     return _alert(headline, document, (lines, []), notice.evidence, None, attributes)
 
 

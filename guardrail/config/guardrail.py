@@ -54,6 +54,13 @@ class Detectors(StrictModel):
     athena_watch: AthenaWatchConfig = AthenaWatchConfig()
 
 
+KILL_SWITCH = "kill-switch"
+RECURSION_WATCH = "recursion-watch"
+#: The guardrail's functions, by role: the part of each one's name after the prefix (and its metrics'
+#: `service` dimension). The scan and the Athena watch are named after their detectors.
+FUNCTION_ROLES = (KILL_SWITCH, RECURSION_WATCH, INVOCATION_SCAN, ATHENA_WATCH)
+
+
 class ReservedConcurrency(StrictModel):
     """Reserved concurrency of each guardrail function, by its role.
 
@@ -109,6 +116,20 @@ class GuardrailConfig(StrictModel):
     def function_name(self, role: str) -> str:
         """The physical name of one of the guardrail's functions (all share the prefix)."""
         return f"{self.name_prefix}-{role}"
+
+    def own_functions(self) -> frozenset[str]:
+        """The exact deployed names of the guardrail's functions: never throttled, whatever asks."""
+        return frozenset(self.function_name(role) for role in FUNCTION_ROLES)
+
+    @property
+    def guard_layer_name(self) -> str:
+        """The name of the recursion guard's layer; a function carrying it runs the guard."""
+        return f"{self.name_prefix}-recursion-guard"
+
+    @property
+    def signal_bus_name(self) -> str:
+        """The event bus the recursion guard publishes its refusals to."""
+        return f"{self.name_prefix}-signals"
 
     def reserved_concurrency_for(self, role: str) -> int | None:
         """The reserved concurrency of one guardrail function; None leaves it unreserved."""

@@ -16,7 +16,7 @@ from typing import Annotated
 from pydantic import Field
 
 from guardrail.config.base import Str, StrictModel
-from guardrail.config.guardrail import GuardrailConfig
+from guardrail.config.guardrail import KILL_SWITCH, GuardrailConfig
 from guardrail.errors import ConfigError
 
 ENV_CONFIG = "GUARDRAIL_CONFIG"
@@ -39,14 +39,14 @@ class Settings(StrictModel):
     region: Name
 
     @property
-    def name_prefix(self) -> str:
-        """The prefix of every resource the guardrail deploys."""
-        return self.config.name_prefix
-
-    @property
     def exempt_functions(self) -> frozenset[str]:
         """Functions never throttled (cdk.json's `exemptFunctions`)."""
         return frozenset(self.config.exempt_functions)
+
+    @property
+    def own_functions(self) -> frozenset[str]:
+        """The guardrail's own functions, by their exact deployed names."""
+        return self.config.own_functions()
 
     @property
     def notify_only(self) -> bool:
@@ -56,7 +56,7 @@ class Settings(StrictModel):
     @property
     def kill_switch_function(self) -> str:
         """The deployed name of the kill switch function."""
-        return self.config.function_name("kill-switch")
+        return self.config.function_name(KILL_SWITCH)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

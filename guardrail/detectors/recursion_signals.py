@@ -1,10 +1,14 @@
-"""Pure: recursion signals on the event bus -> findings.
+"""Pure: recursion signals on the event buses -> findings, each marked with how far it can be trusted.
 
-Three signals end here, and only from the guardrail's own account:
-- `Recursion Depth Exceeded` (source `guardrail`), published by the recursion guard in a user's function;
+Three signals end here (docs/trust-model.md):
+- `Recursion Depth Exceeded` (source `guardrail`), published by the recursion guard in a user's function
+  on the guardrail's signal bus. Anyone allowed PutEvents there can write one, so its finding expects
+  the named function to run the guard (the enforcer checks the function's layers and tags);
 - AWS Health's notice that Lambda stopped a recursive loop (`AWS_LAMBDA_RUNAWAY_TERMINATION_NOTIFICATION`);
 - CloudWatch alarms on `AWS/Lambda` `RecursiveInvocationsDropped` with a `FunctionName` dimension going
   to ALARM (an alarm on any other namespace names no function).
+An event of another account or region, or a reference to a function outside the guardrail's scope,
+gives unverified findings: alerted as such, never acted on.
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from guardrail.domain import Finding, Target
-from guardrail.errors import GuardrailError, InvalidFunctionRef
-from guardrail.functions import function_name
+from guardrail.domain import Expectation, Finding, Target
+from guardrail.errors import ForeignFunctionRef, GuardrailError, InvalidFunctionRef
+from guardrail.functions import Scope, function_name, is_function_name
 from guardrail.payloads import EventBridgeEvent, KeyText, invalid_unicode
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
 
@@ -46,14 +50,14 @@ class _Detail(BaseModel):
 
 
 class GuardRefusal(_Detail):
-    """The detail of a `Recursion Depth Exceeded` event."""
+    """The detail of a `Recursion Depth Exceeded` event, bounded to what the guard writes."""
 
-    function: str = Field(min_length=1)
+    function: str = Field(min_length=1, max_length=256)
     depth: int = Field(ge=1)
     limit: int = Field(ge=0)
     chain_id: str = Field(min_length=1, max_length=128)
-    operation: str = ""
-    target: str = ""
+    operation: str = Field("", max_length=64)
+    target: str = Field("", max_length=2048)
 
     @field_validator("function")
     @classmethod
@@ -110,8 +114,11 @@ class AlarmChange(_Detail):
     configuration: _AlarmConfiguration = Field(default_factory=_AlarmConfiguration)
 
 
-def findings_from_event(event: Any, *, account: str) -> list[Finding]:
-    """The findings an EventBridge event of `account` gives (maybe none); else raise UnsupportedEvent."""
+def findings_from_event(event: Any, *, scope: Scope, guard_layer: str) -> list[Finding]:
+    """The findings an EventBridge event gives (maybe none); else raise UnsupportedEvent.
+
+    `scope` is where the guardrail acts; `guard_layer` the layer whose functions run the guard.
+    """
     problem = invalid_unicode(event)
     if problem:
         raise UnsupportedEvent(problem)
@@ -119,25 +126,39 @@ def findings_from_event(event: Any, *, account: str) -> list[Finding]:
         envelope: EventBridgeModel = parse(event=event, model=EventBridgeEvent)
     except ValidationError as exc:
         raise UnsupportedEvent(f"not an EventBridge event: {exc.error_count()} problems") from exc
-    if envelope.account != account:
-        raise UnsupportedEvent(f"event {envelope.id} is from account {envelope.account}, not {account}")
     kind = (envelope.source, envelope.detail_type)
     try:
         if kind == (EVENT_SOURCE, DETAIL_TYPE):
-            return [_guard_finding(envelope)]
-        if kind == (HEALTH_SOURCE, HEALTH_DETAIL_TYPE):
-            return _health_findings(envelope)
-        if kind == (ALARM_SOURCE, ALARM_DETAIL_TYPE):
-            return _alarm_findings(envelope)
+            findings = [_guard_finding(envelope, scope, guard_layer)]
+        elif kind == (HEALTH_SOURCE, HEALTH_DETAIL_TYPE):
+            findings = _health_findings(envelope, scope)
+        elif kind == (ALARM_SOURCE, ALARM_DETAIL_TYPE):
+            findings = _alarm_findings(envelope)
+        else:
+            raise UnsupportedEvent(f"unexpected event {kind[0]!r} / {kind[1]!r}")
     except ValidationError as exc:
         raise UnsupportedEvent(f"{envelope.detail_type} {envelope.id}: malformed detail: {exc}") from exc
-    raise UnsupportedEvent(f"unexpected event {kind[0]!r} / {kind[1]!r}")
+    if not scope.admits(account=envelope.account, region=envelope.region):
+        doubt = f"the event is from account {envelope.account}, region {envelope.region}; "
+        doubt += f"this guardrail acts in {scope}"
+        return [finding.unverified(doubt) for finding in findings]
+    return findings
 
 
-def _guard_finding(envelope: EventBridgeModel) -> Finding:
+def _guard_finding(envelope: EventBridgeModel, scope: Scope, guard_layer: str) -> Finding:
     refusal = GuardRefusal.model_validate(envelope.detail)
-    return Finding(
-        target=Target.function(_name(refusal.function) or refusal.function),
+    names: set[str] = set()
+    doubts: list[str] = []
+    for ref in [refusal.function, *envelope.resources]:
+        try:
+            names.add(function_name(ref, scope))
+        except InvalidFunctionRef as exc:
+            doubts.append(str(exc))
+    if len(names) > 1:
+        doubts.append(f"the event names more than one function: {', '.join(sorted(names))}")
+    name = names.pop() if len(names) == 1 else refusal.function
+    finding = Finding(
+        target=Target.function(name),
         detector=DETECTOR_GUARD,
         reason=(
             f"the recursion guard refused {refusal.operation or 'a call'} at chain depth {refusal.depth},"
@@ -146,22 +167,37 @@ def _guard_finding(envelope: EventBridgeModel) -> Finding:
         observed_at=envelope.time,
         evidence={**refusal.model_dump(), "event_id": envelope.id},
         # retries of the refused invocation publish again with new event ids: one chain, one action
-        dedupe_key=f"{DETECTOR_GUARD}:{refusal.function}:{refusal.chain_id}",
+        dedupe_key=f"{DETECTOR_GUARD}:{name}:{refusal.chain_id}",
+        expect=Expectation(guard_layer=guard_layer),
     )
+    return finding.unverified("; ".join(doubts)) if doubts else finding
 
 
-def _health_findings(envelope: EventBridgeModel) -> list[Finding]:
+def _health_findings(envelope: EventBridgeModel, scope: Scope) -> list[Finding]:
     notice = HealthNotice.model_validate(envelope.detail)
     if notice.service != "LAMBDA" or notice.event_type_code not in HEALTH_EVENT_CODES:
         return []
     refs = [entity.entity_value for entity in notice.affected_entities] + list(envelope.resources)
-    return _loop_findings(
-        {name for name in map(_name, refs) if name},
+    names: set[str] = set()
+    foreign: dict[str, str] = {}  # a function outside the scope, by name: why it is not acted on
+    for ref in refs:
+        try:
+            names.add(function_name(ref, scope))
+        except ForeignFunctionRef as exc:
+            foreign[function_name(ref)] = str(exc)
+        except InvalidFunctionRef:
+            continue  # an entity that is not a function (an account, a resource of another kind)
+    findings = _loop_findings(
+        names | foreign.keys(),
         envelope,
         reason=f"AWS Health reports a recursive loop ({notice.event_type_code})",
         evidence={"health_event_arn": notice.event_arn, "event_type_code": notice.event_type_code},
         signal=f"health:{notice.event_arn}",
     )
+    return [
+        f.unverified(foreign[f.target.name]) if f.target.name in foreign and f.target.name not in names else f
+        for f in findings
+    ]
 
 
 def _alarm_findings(envelope: EventBridgeModel) -> list[Finding]:
@@ -203,14 +239,7 @@ def _dropped_metric_functions(configuration: _AlarmConfiguration) -> list[str]:
     for query in configuration.metrics:
         metric = query.metric_stat.metric if query.metric_stat else _Metric()
         if metric.name == DROPPED_METRIC and metric.namespace == LAMBDA_NAMESPACE:
-            name = _name(metric.dimensions.get("FunctionName", ""))
-            if name:
+            name = metric.dimensions.get("FunctionName", "")
+            if is_function_name(name):
                 names.append(name)
     return names
-
-
-def _name(ref: str) -> str | None:
-    try:
-        return function_name(ref)
-    except InvalidFunctionRef:
-        return None

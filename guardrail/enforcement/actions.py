@@ -16,7 +16,7 @@ from typing import ClassVar, TypeVar
 from guardrail.domain import Target, TargetFacts, TargetKind, WorkgroupState
 from guardrail.enforcement.ports import EventSourceControl, FunctionControl, WorkgroupControl
 from guardrail.errors import AwsCallFailed, InvalidTargetRef
-from guardrail.functions import function_name
+from guardrail.functions import Scope, function_name
 from guardrail.prior_state import FEEDING_STATES, ActionReport, FunctionPrior, PriorState
 
 _WORKGROUP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -31,8 +31,8 @@ class TargetAction(ABC):
 
     @classmethod
     @abstractmethod
-    def validate(cls, ref: str) -> str:
-        """The target's name that `ref` refers to; raises InvalidTargetRef."""
+    def validate(cls, ref: str, scope: Scope) -> str:
+        """The name of the target in `scope` that `ref` refers to; raises InvalidTargetRef."""
 
     @abstractmethod
     def read(self, name: str) -> TargetFacts:
@@ -91,12 +91,12 @@ class ThrottleFunction(TargetAction):
         self._event_sources = event_sources
 
     @classmethod
-    def validate(cls, ref: str) -> str:
-        """A function name, from a name or a full or partial ARN."""
-        return function_name(ref)
+    def validate(cls, ref: str, scope: Scope) -> str:
+        """A function name, from a name or a full or partial ARN of a function in `scope`."""
+        return function_name(ref, scope)
 
     def read(self, name: str) -> TargetFacts:
-        """The function's reserved concurrency (None: unreserved), the mappings feeding it, its tags."""
+        """Its reservation (None: unreserved) and the mappings feeding it; its tags, role and layers."""
         facts = self._functions.facts(name)
         try:
             mappings = self._event_sources.mappings(facts.name)
@@ -105,7 +105,9 @@ class ThrottleFunction(TargetAction):
         else:
             feeding = tuple(m for m in mappings if m.state in FEEDING_STATES)
             prior = FunctionPrior(facts.reserved_concurrency, feeding)
-        return TargetFacts(Target.function(facts.name), prior.value(), facts.tags)
+        return TargetFacts(
+            Target.function(facts.name), prior.value(), facts.tags, facts.role_arn, facts.layers
+        )
 
     def apply(self, name: str, prior: PriorState) -> ActionReport:
         """Reserved concurrency 0 (no new invocation starts), then pause the recorded mappings.
@@ -170,8 +172,8 @@ class DisableWorkgroup(TargetAction):
         self._workgroups = workgroups
 
     @classmethod
-    def validate(cls, ref: str) -> str:
-        """A workgroup name: 1 to 128 letters, digits, `.`, `_` or `-`."""
+    def validate(cls, ref: str, scope: Scope) -> str:
+        """A workgroup name: 1 to 128 letters, digits, `.`, `_` or `-` (names need no scope)."""
         name = ref.strip()
         if not _WORKGROUP_NAME.match(name):
             raise InvalidTargetRef(f"{ref!r} is not an Athena workgroup name")

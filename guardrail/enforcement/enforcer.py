@@ -34,7 +34,7 @@ from guardrail.domain import (
 )
 from guardrail.enforcement.actions import TargetAction
 from guardrail.enforcement.breaker import CircuitBreaker
-from guardrail.enforcement.policy import Decision, Exemptions, decide
+from guardrail.enforcement.policy import Decision, Exemptions, decide, unmet
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
 from guardrail.enforcement.report import Reporter
 from guardrail.enforcement.steps import STALE_AFTER, Steps
@@ -102,10 +102,15 @@ class Enforcer:
         return self._actions[kind]
 
     def enforce(self, finding: Finding) -> Outcome:
-        """Apply a finding: act on (or flag) its target once, however often it arrives."""
+        """Apply a finding: act on (or flag) its target once, however often it arrives.
+
+        An unverified finding (see `Finding`) is alerted as such and changes nothing.
+        """
         key = finding.dedupe_key
         if key and not self._ledger.claim_signal(key, now=self._clock(), ttl_seconds=self._signal_ttl):
             return Outcome(finding.target, Result.DUPLICATE, detail=f"signal {key} was already handled")
+        if finding.doubt:
+            return self._unverified(finding, finding.doubt)
         try:
             outcome = self._enforce(finding)
         except BaseException:
@@ -167,7 +172,7 @@ class Enforcer:
             return Result.ERROR
         return Result.ALERTED
 
-    def _enforce(self, finding: Finding) -> Outcome:
+    def _enforce(self, finding: Finding) -> Outcome:  # noqa: PLR0911 - one return per way a finding ends
         target = finding.target
         action, words = self._actions[target.kind], VOCABULARY[target.kind]
         for _ in range(_ATTEMPTS):
@@ -181,6 +186,9 @@ class Enforcer:
                 self._report.audit(target, words.verb, Result.NOT_FOUND, finding.detector, finding.reason)
                 detail = f"no such {target.kind.value} in this account and region"
                 return Outcome(target, Result.NOT_FOUND, detail=detail)
+            doubt = unmet(finding.expect, facts)
+            if doubt is not None:
+                return self._unverified(finding, doubt)
             decision = decide(facts, exemptions=self._exemptions, notify_only=self._notify_only)
             if decision.exempt:
                 self._report.audit(
@@ -204,6 +212,30 @@ class Enforcer:
                 return self._already(contender)
             # restored after we read the target: read it again before claiming
         return Outcome(target, Result.ERROR, error="ledger record kept changing; try again")
+
+    def _unverified(self, finding: Finding, doubt: str) -> Outcome:
+        """Alert, marked unverified, that a finding may not act; change nothing, keep no record.
+
+        At most one alert an hour per detector and target: a forged signal picks its own key and
+        time, so only the guardrail's clock bounds the alerts it can cause.
+        """
+        now, target = self._clock(), finding.target
+        logger.warning("unverified %s finding about %s: %s", finding.detector, target, doubt)
+        sent = self.notify(
+            Notice(
+                subject=f"{target.kind.value} {target.name}",
+                detector=finding.detector,
+                reason=finding.reason,
+                observed_at=finding.observed_at,
+                evidence=finding.evidence,
+                dedupe_key=f"unverified:{finding.detector}:{target.kind.value}:{target.name}:{now:%Y-%m-%dT%H}",
+                doubt=doubt,
+            )
+        )
+        error = "the unverified alert was not sent" if sent is Result.ERROR else None
+        if sent is Result.ALREADY_ALERTED:
+            doubt += " (alerted this hour already)"
+        return Outcome(target, Result.UNVERIFIED, doubt, alert_sent=sent is Result.ALERTED, error=error)
 
     def _held(self, action: TargetAction, standing: ActionRecord, finding: Finding) -> Outcome:
         target = standing.target

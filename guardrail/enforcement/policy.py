@@ -1,4 +1,4 @@
-"""Pure decision: may this target be acted on, and how."""
+"""Pure decisions: may this target be acted on, and how; does it bear out what a finding claims."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from guardrail.domain import TargetFacts, TargetKind
-from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT, TAG_EXEMPT
+from guardrail.domain import Expectation, TargetFacts, TargetKind
+from guardrail.functions import TAG_EXEMPT, TAG_GUARDED
+
+_LAYER_ARN_PARTS = 7  # arn:partition:lambda:region:account:layer:name[:version]
 
 
 class Decision(StrEnum):
@@ -27,24 +29,49 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class Exemptions:
-    """What the guardrail never acts on: its own resources, and names the configuration lists by kind."""
+    """What the guardrail never acts on, by kind: its own resources, and the names the configuration lists.
 
-    name_prefix: str
+    Its own resources are known by their exact deployed names, never by a prefix or a tag, which
+    anyone may give a function.
+    """
+
+    own: Mapping[TargetKind, frozenset[str]] = field(default_factory=dict)
     names: Mapping[TargetKind, frozenset[str]] = field(default_factory=dict)
-
-
-def is_guardrail_own(name: str, tags: Mapping[str, str], name_prefix: str) -> bool:
-    """True for the guardrail's own resources, by name prefix or component tag."""
-    return name.startswith(f"{name_prefix}-") or tags.get(TAG_COMPONENT) == COMPONENT_VALUE
 
 
 def decide(facts: TargetFacts, *, exemptions: Exemptions, notify_only: bool) -> Decision:
     """Decide how a finding about `facts.target` is applied."""
     target = facts.target
-    if is_guardrail_own(target.name, facts.tags, exemptions.name_prefix):
+    if target.name in exemptions.own.get(target.kind, frozenset()):
         return Decision.GUARDRAIL_OWN
     if target.name in exemptions.names.get(target.kind, frozenset()):
         return Decision.EXEMPT_BY_NAME
     if facts.tags.get(TAG_EXEMPT, "").strip().lower() == "true":
         return Decision.EXEMPT_BY_TAG
     return Decision.NOTIFY_ONLY if notify_only else Decision.ENFORCE
+
+
+def unmet(expect: Expectation, facts: TargetFacts) -> str | None:
+    """Why the target's configuration does not bear out what a finding expects (None: it does)."""
+    name = facts.target.name
+    if expect.guard_layer is not None and not _runs_guard(expect.guard_layer, facts):
+        wanted = unversioned_layer(expect.guard_layer) or "(none configured)"
+        return f"{name} does not run the recursion guard (neither the layer {wanted} nor {TAG_GUARDED}=true)"
+    if expect.role_arn is not None and facts.role_arn != expect.role_arn:
+        return (
+            f"the caller's role {expect.role_arn or '(unknown)'} is not {name}'s execution role "
+            f"{facts.role_arn or '(unknown)'}"
+        )
+    return None
+
+
+def _runs_guard(layer: str, facts: TargetFacts) -> bool:
+    wanted = unversioned_layer(layer)
+    carried = wanted and wanted in {unversioned_layer(arn) for arn in facts.layers}
+    return bool(carried) or facts.tags.get(TAG_GUARDED, "").strip().lower() == "true"
+
+
+def unversioned_layer(arn: str) -> str:
+    """A layer ARN without its version: `arn:aws:lambda:r:a:layer:name:3` -> `...:layer:name`."""
+    parts = arn.strip().split(":")
+    return ":".join(parts[:_LAYER_ARN_PARTS]) if len(parts) >= _LAYER_ARN_PARTS else ""

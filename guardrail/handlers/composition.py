@@ -46,7 +46,10 @@ def build_enforcer(
         ],
         ledger=Ledger(settings.ledger_table, boto3_session=session),
         alerts=SnsAlerts(settings.alert_topic_arn, boto3_session=session),
-        exemptions=Exemptions(settings.name_prefix, {TargetKind.FUNCTION: settings.exempt_functions}),
+        exemptions=Exemptions(
+            own={TargetKind.FUNCTION: settings.own_functions},
+            names={TargetKind.FUNCTION: settings.exempt_functions},
+        ),
         notify_only=settings.notify_only,
         region=settings.region,
         kill_switch_function=settings.kill_switch_function,

@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from guardrail.config import Settings
 from guardrail.enforcement.enforcer import utc_now
+from guardrail.functions import Scope
 from guardrail.handlers import observability as obs
 from guardrail.handlers.composition import build_audit, build_enforcer
 from guardrail.kill_switch import KillSwitch, parse_request
@@ -22,7 +23,7 @@ logger = obs.function_logger()
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Validate the request, carry it out, answer one JSON object."""
     try:
-        request = parse_request(event, account=context.invoked_function_arn.split(":")[4])
+        request = parse_request(event, scope=Scope.of_function(context.invoked_function_arn))
     except InvalidRequest as exc:
         logger.warning("rejected kill-switch request", extra={"error": str(exc)})
         return {"ok": False, "error": {"type": "InvalidRequest", "message": str(exc)}}

@@ -17,16 +17,15 @@ from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
+from guardrail.config import guardrail as roles
+
 if TYPE_CHECKING:
     import boto3
 
 NAMESPACE = "RunawayGuardrail"
 LOG_SERVICE = "runaway-guardrail"
 #: The `service` dimension of each function's metrics: its role, the part of its name after the prefix.
-KILL_SWITCH = "kill-switch"
-RECURSION_WATCH = "recursion-watch"
-INVOCATION_SCAN = "invocation-scan"
-ATHENA_WATCH = "athena-watch"
+KILL_SWITCH, RECURSION_WATCH, INVOCATION_SCAN, ATHENA_WATCH = roles.FUNCTION_ROLES
 
 #: One count per action on a function, with dimensions `Detector` and `Result` (`throttled`,
 #: `already-throttled`, `duplicate`, `error`, ...; for the Athena watch also the notices it sent).

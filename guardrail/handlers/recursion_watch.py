@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from guardrail.config import Settings
 from guardrail.detectors.recursion_signals import UnsupportedEvent, findings_from_event
+from guardrail.functions import Scope
 from guardrail.handlers import observability as obs
 from guardrail.handlers.composition import build_enforcer
 
@@ -19,17 +20,24 @@ metrics = obs.function_metrics(obs.RECURSION_WATCH)
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=True)
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
-    """Turn one guard refusal, AWS Health notice or alarm into findings and enforce them."""
+    """Turn one guard refusal, AWS Health notice or alarm into findings and enforce them.
+
+    Unverified findings (docs/trust-model.md) are alerted as such by the enforcer and change nothing.
+    """
     metrics.add_metric(name=obs.RECURSION_SIGNALS_RECEIVED, unit=MetricUnit.Count, value=1)
+    settings = Settings.from_env()
+    scope = Scope.of_function(context.invoked_function_arn)
     try:
-        findings = findings_from_event(event, account=context.invoked_function_arn.split(":")[4])
+        findings = findings_from_event(
+            event, scope=scope, guard_layer=scope.layer_arn(settings.config.guard_layer_name)
+        )
     except UnsupportedEvent as exc:
         logger.warning("ignored event", extra={"error": str(exc)})
         metrics.add_metric(name=obs.RECURSION_SIGNALS_REJECTED, unit=MetricUnit.Count, value=1)
         return {"ok": False, "error": str(exc)}
     if not findings:
         return {"ok": True, "results": []}
-    enforcer, _ = build_enforcer(Settings.from_env())
+    enforcer, _ = build_enforcer(settings)
     outcomes = [enforcer.enforce(finding) for finding in findings]
     obs.count_outcomes(
         obs.RECURSION_WATCH, [(f.detector, o.result) for f, o in zip(findings, outcomes, strict=True)]

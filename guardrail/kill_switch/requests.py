@@ -1,4 +1,8 @@
-"""The kill switch's request contract, validated with powertools' Parser (pydantic).
+"""The kill switch's request contract, validated with pydantic.
+
+Function references are names or ARNs of functions in the kill switch's own account and region (the
+`scope` given to `parse_request`); an ARN of another account or region is refused, never read as the
+local function of the same name.
 
 Panic and a restore of `"all"` are destructive: they carry `"confirm": "<what>-<account id>"` (`panic-…`,
 `restore-all-…`) naming the account the kill switch runs in, so that a bare or copied request is refused.
@@ -9,12 +13,12 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, Self
 
-from aws_lambda_powertools.utilities.parser import parse
 from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -24,6 +28,7 @@ from pydantic import (
 from guardrail.domain import Target, TargetKind
 from guardrail.enforcement.actions import ACTIONS
 from guardrail.errors import GuardrailError, InvalidTargetRef
+from guardrail.functions import Scope
 
 MAX_TARGETS = 200
 #: The most audit entries one `history` answer holds (and how many it holds unless asked).
@@ -36,18 +41,22 @@ class InvalidRequest(GuardrailError):
     """A kill-switch request that does not follow the contract."""
 
 
-def _names(field: str, refs: list[str] | None) -> list[str] | None:
-    """Each reference validated by its kind's action, as names, duplicates dropped."""
+def _names(refs: list[str] | None, info: ValidationInfo) -> list[str] | None:
+    """Each reference validated by its kind's action in the request's scope, as names, duplicates dropped."""
     if refs is None:
         return None
-    validate = ACTIONS[TargetKind(field.removesuffix("s"))].validate
+    scope = (info.context or {}).get(_SCOPE)
+    if not isinstance(scope, Scope):
+        raise TypeError("references are validated by parse_request(event, scope=...)")
+    validate = ACTIONS[TargetKind(str(info.field_name).removesuffix("s"))].validate
     try:
-        return list(dict.fromkeys(validate(ref) for ref in refs))
+        return list(dict.fromkeys(validate(ref, scope) for ref in refs))
     except InvalidTargetRef as exc:
         raise ValueError(str(exc)) from exc
 
 
-def _names_or_all(field: str, value: Any) -> Any:
+def _names_or_all(value: Any, info: ValidationInfo) -> Any:
+    field = str(info.field_name)
     if value is None or value == "all":
         return value
     if not isinstance(value, list) or not value or not all(isinstance(ref, str) for ref in value):
@@ -55,7 +64,7 @@ def _names_or_all(field: str, value: Any) -> Any:
         raise ValueError(f'must be "all" or a non-empty list of {kind} names, not {json.dumps(value)}')
     if len(value) > MAX_TARGETS:
         raise ValueError(f"at most {MAX_TARGETS} names, not {len(value)}")
-    return _names(field, value)
+    return _names(value, info)
 
 
 class _Request(BaseModel):
@@ -96,7 +105,7 @@ class ThrottleRequest(_Targets):
     @field_validator("functions", "workgroups")
     @classmethod
     def _refs(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        return _names(str(info.field_name), value)
+        return _names(value, info)
 
 
 class RestoreRequest(_Targets):
@@ -110,7 +119,7 @@ class RestoreRequest(_Targets):
     @field_validator("functions", "workgroups", mode="before")
     @classmethod
     def _refs(cls, value: Any, info: ValidationInfo) -> Any:
-        return _names_or_all(str(info.field_name), value)
+        return _names_or_all(value, info)
 
     def all_of(self) -> list[TargetKind]:
         """The kinds whose every held target is to be restored."""
@@ -151,7 +160,7 @@ class HistoryRequest(_Request):
     @field_validator("function", "workgroup")
     @classmethod
     def _ref(cls, value: str | None, info: ValidationInfo) -> str | None:
-        names = _names(f"{info.field_name}s", None if value is None else [value])
+        names = _names(None if value is None else [value], info)
         return None if names is None else names[0]
 
     @model_validator(mode="after")
@@ -171,6 +180,10 @@ KillSwitchRequest = Annotated[
     ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest | HistoryRequest,
     Field(discriminator="action"),
 ]
+_REQUESTS: TypeAdapter[ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest | HistoryRequest] = (
+    TypeAdapter(KillSwitchRequest)
+)
+_SCOPE = "scope"
 
 
 def confirmation(what: str, account: str) -> str:
@@ -179,24 +192,21 @@ def confirmation(what: str, account: str) -> str:
 
 
 def parse_request(
-    event: Any, *, account: str
+    event: Any, *, scope: Scope
 ) -> ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest | HistoryRequest:
-    """Validate a payload for the kill switch of `account`; raise InvalidRequest naming every problem.
+    """Validate a payload for the kill switch acting in `scope`; raise InvalidRequest naming every problem.
 
-    Panic and a restore of `"all"` are refused unless `confirm` is `confirmation(..., account)`.
+    Panic and a restore of `"all"` are refused unless `confirm` is `confirmation(..., scope.account)`.
     """
     if not isinstance(event, dict):
         raise InvalidRequest(f"the request must be one JSON object, not {type(event).__name__}")
     if "action" not in event:
         raise InvalidRequest("action: required (one of throttle, restore, status, panic, history)")
     try:
-        request: ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest | HistoryRequest = parse(
-            event=event,
-            model=KillSwitchRequest,  # type: ignore[call-overload]  # an annotated union, not a class
-        )
+        request = _REQUESTS.validate_python(event, context={_SCOPE: scope})
     except ValidationError as exc:
         raise InvalidRequest(_explain(exc)) from exc
-    _check_confirmation(request, account)
+    _check_confirmation(request, scope.account)
     return request
 
 

@@ -19,7 +19,7 @@ from botocore.config import Config
 
 from guardrail.recursion.chain import Chain, stamp_event_entry, stamp_invoke, stamp_message
 from guardrail.recursion.exceptions import RecursionDepthExceeded
-from guardrail.recursion.refusal import publish, refusal_entry
+from guardrail.recursion.refusal import publish, refusal_entry, signal_bus
 
 _PUBLISH = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
 _PUT_EVENTS = "before-parameter-build.eventbridge.PutEvents"
@@ -66,7 +66,8 @@ def _carrier_for(operation: str, target: str) -> dict[str, Any] | None:
             chain_id=invocation.chain.chain_id,
             operation=operation,
         )
-        publish(_publisher(), refusal_entry(refusal, function_arn=invocation.function_arn, target=target))
+        entry = refusal_entry(refusal, function_arn=invocation.function_arn, target=target, bus=signal_bus())
+        publish(_publisher(), entry)
         raise refusal
     return invocation.chain.carrier()
 

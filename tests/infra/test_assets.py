@@ -53,7 +53,7 @@ def asset_files(
 def modules(files: list[str], prefix: str = "") -> list[str]:
     """The dotted names of the Python modules among `files` (under `prefix`)."""
     names = []
-    for file in files:
+    for file in (f for f in files if f.endswith(".py")):
         parts = file.removeprefix(prefix).removesuffix(".py").split("/")
         names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return names
@@ -104,7 +104,8 @@ def test_the_guard_layer_holds_the_guard_and_its_package_marker(synthesized):
     )
     guard = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("guardrail/recursion/**/*.py"))
 
-    assert files == sorted(["python/guardrail/__init__.py", *(f"python/{f}" for f in guard)])
+    deployment = "python/guardrail/recursion/deployment.json"  # names the signal bus
+    assert files == sorted(["python/guardrail/__init__.py", deployment, *(f"python/{f}" for f in guard)])
 
     layer = directory / "python"  # what Lambda puts on the path: /opt/python
     loaded = _ours(loaded_from(layer, modules(files, prefix="python/")))

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Match
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Match, Template
 
+from guardrail.config import GuardrailConfig
 from guardrail.errors import ConfigError
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
+from infra.guardrail import RunawayGuardrail
 from tests.infra.conftest import synthesize
 
 pytestmark = pytest.mark.infra
@@ -89,6 +93,32 @@ def test_guard_layer_holds_only_the_guard_under_python(synthesized):
     assert "python/guardrail/recursion/guard.py" in files
     guard_only = {name for name in files if name.startswith("python/guardrail/recursion/")}
     assert files - guard_only == {"python/guardrail/__init__.py"}
+    deployment = json.loads((layer_root / "python/guardrail/recursion/deployment.json").read_text())
+    assert deployment == {"signalBus": "runaway-guardrail-signals"}  # the guard publishes there
+
+
+def test_refusals_are_read_from_the_signal_bus_only(synthesized):
+    template = synthesized.service_template
+    template.has_resource_properties("AWS::Events::EventBus", {"Name": "runaway-guardrail-signals"})
+    template.has_output("SignalBusName", {"Value": "runaway-guardrail-signals"})
+    [refusals] = template.find_resources(
+        "AWS::Events::Rule", {"Properties": {"EventPattern": {"source": [EVENT_SOURCE]}}}
+    ).values()
+    assert refusals["Properties"]["EventBusName"] == "runaway-guardrail-signals"
+    others = template.find_resources("AWS::Events::Rule").values()
+    assert [r for r in others if "EventBusName" in r["Properties"]] == [refusals]  # AWS's events: default bus
+
+
+def test_only_this_accounts_principals_may_put_events_on_the_signal_bus(synthesized):
+    template = synthesized.service_template
+    policies = template.find_resources("AWS::Events::EventBusPolicy")
+    buses = template.find_resources("AWS::Events::EventBus")
+    statements = [p["Properties"]["Statement"] for p in policies.values()] + [
+        s for b in buses.values() for s in b["Properties"].get("Policy", {}).get("Statement", [])
+    ]
+    [statement] = statements
+    assert statement["Action"] == "events:PutEvents"
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}}
 
 
 def test_bad_scan_config_is_rejected_at_synth(tmp_path: Path):
@@ -99,3 +129,34 @@ def test_bad_scan_config_is_rejected_at_synth(tmp_path: Path):
         match=r"^guardrail\.detectors\.invocation-scan\.spikeRatio: Input should be greater than 1$",
     ):
         synthesize(tmp_path, {"guardrail": context})
+
+
+def test_guarding_a_users_function_is_one_line(tmp_path: Path):
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Batch", env=cdk.Environment(account="123456789012", region="ap-northeast-1"))
+    guardrail = RunawayGuardrail(stack, "Guardrail", config=GuardrailConfig())
+    batch = lambda_.Function(
+        stack,
+        "NightlyBatch",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="batch.handler",
+        code=lambda_.Code.from_inline("def handler(event, context): ..."),
+    )
+
+    guardrail.guard(batch)
+
+    template = Template.from_stack(stack)
+    [function] = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": "batch.handler"}}
+    ).values()
+    [layer] = function["Properties"]["Layers"]
+    assert "RecursionGuardLayer" in json.dumps(layer)
+    statements = [
+        s
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if "NightlyBatch" in json.dumps(policy["Properties"]["Roles"])
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert {s["Action"] for s in statements} == {"events:PutEvents", "lambda:ListTags"}
+    [put] = [s for s in statements if s["Action"] == "events:PutEvents"]
+    assert "SignalBus" in json.dumps(put["Resource"])

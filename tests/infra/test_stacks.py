@@ -34,6 +34,9 @@ from infra.state import GuardrailState
 pytestmark = pytest.mark.infra
 
 
+OWN = GuardrailConfig().own_functions()
+
+
 def test_stateful_logical_ids_are_pinned(synthesized):
     resources = synthesized.state_template.to_json()["Resources"]
     stateful = {
@@ -236,12 +239,17 @@ def test_guardrail_may_not_change_its_own_functions(synthesized):
     for statements in policies.values():
         deny, deny_mappings = [s for s in statements if s["Effect"] == "Deny"]
         assert _actions(deny) == {"lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"}
-        assert "function:runaway-guardrail-*" in json.dumps(deny["Resource"])
+        assert _denied_names(deny["Resource"]) == OWN
+        assert "*" not in json.dumps(deny["Resource"])  # no prefix: exact ARNs only
         assert _actions(deny_mappings) == {"lambda:UpdateEventSourceMapping"}
-        own = json.dumps(deny_mappings["Condition"]["ArnLike"]["lambda:FunctionArn"])
-        assert "function:runaway-guardrail-*" in own
-    for function in functions.values():
-        assert function["Properties"]["FunctionName"].startswith("runaway-guardrail-")
+        assert _denied_names(deny_mappings["Condition"]["ArnLike"]["lambda:FunctionArn"]) == OWN
+    # the exact names the runtime exempts are the deployed ones, and no prefix is trusted
+    assert {f["Properties"]["FunctionName"] for f in functions.values()} == OWN
+
+
+def _denied_names(resources):
+    """The function names in a list of `Fn::Join`ed function ARNs."""
+    return {json.dumps(arn).rsplit(":function:", 1)[1].split('"')[0] for arn in resources}
 
 
 def test_function_asset_holds_only_the_guardrail_package(synthesized):

@@ -76,7 +76,6 @@ def test_throttle_after_restore_records_the_reservation_of_that_moment(deployed,
         ("tagged-mixed-case", {"guardrail:exempt": "True"}, "exempt-by-tag"),
         ("payments-api", {}, "exempt-by-name"),
         ("runaway-guardrail-athena-watch", {}, "guardrail-own"),
-        ("renamed-guardrail-fn", {"guardrail:component": "runaway-guardrail"}, "guardrail-own"),
     ],
 )
 def test_exempt_functions_are_never_touched(deployed, make_function, name, tags, detail):
@@ -88,6 +87,22 @@ def test_exempt_functions_are_never_touched(deployed, make_function, name, tags,
     assert deployed.reservation(name) == 5
     assert Ledger(deployed.settings.ledger_table, boto3_session=deployed.session).get(fn(name)) is None
     assert deployed.alerts() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "tags"),
+    [
+        ("runaway-guardrail-payments", {}),  # the guardrail's prefix, not one of its deployed names
+        ("renamed-guardrail-fn", {"guardrail:component": "runaway-guardrail"}),  # a tag anyone may set
+    ],
+)
+def test_a_function_that_only_looks_like_the_guardrails_own_is_throttled(deployed, make_function, name, tags):
+    make_function(name, reserved=5, tags=tags)
+
+    outcome = deployed.enforcer().enforce(finding(deployed, name))
+
+    assert outcome.result is Result.THROTTLED
+    assert deployed.reservation(name) == 0
 
 
 def test_exempt_tag_with_other_value_does_not_exempt(deployed, make_function):

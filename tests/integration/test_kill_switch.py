@@ -36,6 +36,7 @@ def functions(make_function):
     make_function("tagged-exempt", tags={"guardrail:exempt": "true"})
     make_function("payments-api", reserved=2)
     make_function("runaway-guardrail-kill-switch")
+    make_function("runaway-guardrail-lookalike")  # shares the prefix: not one of the guardrail's
     return make_function
 
 
@@ -97,6 +98,7 @@ def test_panic_throttles_everything_but_exempt_and_guardrail_functions(invoke, d
         "tagged-exempt": "exempt",
         "payments-api": "exempt",
         "runaway-guardrail-kill-switch": "exempt",
+        "runaway-guardrail-lookalike": "throttled",
     }
     assert deployed.reservation("runaway-guardrail-kill-switch") is None
     assert deployed.reservation("payments-api") == 2
@@ -160,6 +162,25 @@ def test_notify_only_mode_answers_the_notify_only_equivalents(invoke, deployed, 
         ({"action": "throttle", "reason": "x"}, "name functions, workgroups, or both"),
         ({"action": "throttle", "workgroups": 5, "reason": "x"}, "workgroups: Input should be a valid list"),
         ({"action": "restore", "functions": [], "workgroups": "all"}, "non-empty list of function names"),
+        (
+            {
+                "action": "throttle",
+                "reason": "x",
+                "functions": ["arn:aws:lambda:us-east-1:999999999999:function:nightly-batch"],
+            },
+            "is a function of account 999999999999, region us-east-1; this guardrail acts in account 1234",
+        ),
+        (
+            {
+                "action": "restore",
+                "functions": [f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:nightly-batch"],
+            },
+            "is a function of account 123456789012, region eu-west-1",
+        ),
+        (
+            {"action": "throttle", "reason": "x", "functions": ["nightly batch"]},
+            "is not a Lambda function name",
+        ),
         (["throttle"], "must be one JSON object"),
         ("throttle", "must be one JSON object"),
     ],

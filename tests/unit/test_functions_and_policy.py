@@ -1,9 +1,16 @@
 import pytest
 
-from guardrail.domain import Target, TargetFacts, TargetKind
+from guardrail.config import GuardrailConfig
+from guardrail.domain import Expectation, Target, TargetFacts, TargetKind
 from guardrail.enforcement import Decision, Exemptions, decide
-from guardrail.errors import InvalidFunctionRef
-from guardrail.functions import function_name
+from guardrail.enforcement.policy import unmet, unversioned_layer
+from guardrail.errors import ForeignFunctionRef, InvalidFunctionRef
+from guardrail.functions import Scope, function_name
+
+OWN = GuardrailConfig().own_functions()
+HOME = Scope("123456789012", "us-west-2")
+LAYER = "arn:aws:lambda:us-west-2:123456789012:layer:runaway-guardrail-recursion-guard"
+ROLE = "arn:aws:iam::123456789012:role/nightly-batch-role"
 
 
 @pytest.mark.parametrize(
@@ -27,16 +34,74 @@ def test_function_name_rejects_anything_else(ref):
         function_name(ref)
 
 
+def test_function_name_in_a_scope_refuses_arns_of_another_account_or_region():
+    assert function_name("arn:aws:lambda:us-west-2:123456789012:function:batch:prod", HOME) == "batch"
+    assert function_name("123456789012:function:batch", HOME) == "batch"
+    assert function_name("batch", HOME) == "batch"
+    for foreign in (
+        "arn:aws:lambda:us-west-2:999999999999:function:batch",
+        "arn:aws:lambda:ap-northeast-1:123456789012:function:batch",
+        "999999999999:function:batch",
+    ):
+        with pytest.raises(
+            ForeignFunctionRef, match="this guardrail acts in account 123456789012, region us-west-2"
+        ):
+            function_name(foreign, HOME)
+
+
+def test_scope_of_a_function_and_its_layers():
+    scope = Scope.of_function(
+        "arn:aws-cn:lambda:cn-north-1:123456789012:function:runaway-guardrail-kill-switch"
+    )
+    assert scope == Scope("123456789012", "cn-north-1", "aws-cn")
+    assert scope.layer_arn("guard") == "arn:aws-cn:lambda:cn-north-1:123456789012:layer:guard"
+    with pytest.raises(ValueError, match="not a Lambda function ARN"):
+        Scope.of_function("arn:aws:iam::123456789012:role/x")
+
+
 def _decide(name="batch", tags=None, exempt=frozenset(), notify_only=False, kind=TargetKind.FUNCTION):
     facts = TargetFacts(Target(kind, name), prior=None, tags=tags or {})
-    exemptions = Exemptions("runaway-guardrail", {TargetKind.FUNCTION: exempt})
+    exemptions = Exemptions(own={TargetKind.FUNCTION: OWN}, names={TargetKind.FUNCTION: exempt})
     return decide(facts, exemptions=exemptions, notify_only=notify_only)
 
 
-def test_guardrail_own_functions_come_first():
+def test_own_functions_by_their_exact_deployed_names_never_by_prefix_or_tag():
+    assert {
+        "runaway-guardrail-kill-switch",
+        "runaway-guardrail-recursion-watch",
+        "runaway-guardrail-invocation-scan",
+        "runaway-guardrail-athena-watch",
+    } == OWN
     assert _decide("runaway-guardrail-kill-switch", notify_only=True) is Decision.GUARDRAIL_OWN
-    assert _decide("x", tags={"guardrail:component": "runaway-guardrail"}) is Decision.GUARDRAIL_OWN
-    assert _decide("runaway-guardrailish") is Decision.ENFORCE
+    # anyone may name or tag a function: neither makes it the guardrail's
+    assert _decide("runaway-guardrail-payments") is Decision.ENFORCE
+    assert _decide("x", tags={"guardrail:component": "runaway-guardrail"}) is Decision.ENFORCE
+    assert _decide("runaway-guardrail-kill-switch", kind=TargetKind.WORKGROUP) is Decision.ENFORCE
+
+
+def _facts(layers=(), tags=None, role=ROLE):
+    return TargetFacts(Target.function("nightly-batch"), None, tags or {}, role, tuple(layers))
+
+
+def test_a_refusal_is_borne_out_only_by_a_function_that_runs_the_guard():
+    guard = Expectation(guard_layer=LAYER)
+    assert unmet(guard, _facts([f"{LAYER}:7"])) is None
+    assert unmet(guard, _facts(tags={"guardrail:guarded": "true"})) is None
+    assert "does not run the recursion guard" in unmet(guard, _facts())
+    assert unmet(guard, _facts([f"{LAYER}-copy:1", "arn:aws:lambda:us-west-2:999999999999:layer:x:1"]))
+    assert unmet(Expectation(guard_layer=""), _facts([f"{LAYER}:7"]))  # none configured: nothing is
+    assert unmet(Expectation(), _facts()) is None
+    assert unversioned_layer(f"{LAYER}:12") == LAYER
+    assert unversioned_layer("not-an-arn") == ""
+
+
+def test_an_athena_caller_is_the_function_only_with_its_execution_role():
+    assert unmet(Expectation(role_arn=ROLE), _facts()) is None
+    doubt = unmet(Expectation(role_arn="arn:aws:iam::123456789012:role/data-analyst"), _facts())
+    assert doubt == (
+        "the caller's role arn:aws:iam::123456789012:role/data-analyst is not nightly-batch's execution role "
+        f"{ROLE}"
+    )
 
 
 def test_exemptions_and_modes():

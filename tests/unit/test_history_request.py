@@ -8,6 +8,7 @@ import pytest
 
 from guardrail.cli import since_time
 from guardrail.domain import AuditEntry, Target
+from guardrail.functions import Scope
 from guardrail.kill_switch import HistoryRequest, parse_request
 from guardrail.kill_switch.history import answer_history
 from guardrail.kill_switch.requests import DEFAULT_HISTORY, InvalidRequest
@@ -17,7 +18,7 @@ T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
 
 def parse(**fields):
-    return parse_request({"action": "history", **fields}, account=ACCOUNT)
+    return parse_request({"action": "history", **fields}, scope=Scope(ACCOUNT, "us-east-1"))
 
 
 def test_history_names_one_function_one_workgroup_or_every_target():

@@ -3,16 +3,18 @@ import re
 import pytest
 
 from guardrail.domain import Target, TargetKind
+from guardrail.functions import Scope
 from guardrail.kill_switch import PanicRequest, RestoreRequest, StatusRequest, ThrottleRequest, parse_request
 from guardrail.kill_switch.requests import InvalidRequest, confirmation
 
 ACCOUNT = "123456789012"
+SCOPE = Scope(ACCOUNT, "us-east-1")
 
 
 def parse(**action_fields):
     """Parse one request for the kill switch of ACCOUNT: `parse(panic={...})`."""
     [(action, fields)] = action_fields.items()
-    return parse_request({"action": action, **fields}, account=ACCOUNT)
+    return parse_request({"action": action, **fields}, scope=SCOPE)
 
 
 def test_valid_requests_parse_to_their_models():
@@ -62,7 +64,7 @@ def test_workgroups_are_named_alone_or_with_functions_and_validated_by_their_act
 )
 def test_bad_workgroup_requests_name_the_problem(request_, message):
     with pytest.raises(InvalidRequest, match=re.escape(message)):
-        parse_request(request_, account=ACCOUNT)
+        parse_request(request_, scope=SCOPE)
 
 
 @pytest.mark.parametrize(
@@ -77,12 +79,12 @@ def test_destructive_requests_are_refused_without_their_confirmation(fields, wha
     """Issue 9: a bare panic or restore of "all" is refused, naming what is missing; only the token passes."""
     token = f'"confirm": "{what}-<account id>" with the id of the account the kill switch runs in'
     with pytest.raises(InvalidRequest) as missing:
-        parse_request(fields, account=ACCOUNT)
+        parse_request(fields, scope=SCOPE)
     assert str(missing.value) == f"confirm: required for {what}: add {token}; nothing was changed"
     for wrong in (what, f"{what}-210987654321", "yes", True, f"{what}-{ACCOUNT} "):
         with pytest.raises(InvalidRequest, match="confirm: "):
-            parse_request({**fields, "confirm": wrong}, account=ACCOUNT)
-    confirmed = parse_request({**fields, "confirm": f"{what}-{ACCOUNT}"}, account=ACCOUNT)
+            parse_request({**fields, "confirm": wrong}, scope=SCOPE)
+    confirmed = parse_request({**fields, "confirm": f"{what}-{ACCOUNT}"}, scope=SCOPE)
     assert confirmed.destructive() == what
     assert confirmation(what, ACCOUNT) == f"{what}-{ACCOUNT}"
 
@@ -97,4 +99,31 @@ def test_destructive_requests_are_refused_without_their_confirmation(fields, wha
 )
 def test_only_destructive_requests_take_a_confirmation(fields):
     with pytest.raises(InvalidRequest, match="confirm: "):
-        parse_request(fields, account=ACCOUNT)
+        parse_request(fields, scope=SCOPE)
+
+
+@pytest.mark.parametrize(
+    ("ref", "where"),
+    [
+        (
+            "arn:aws:lambda:us-east-1:999999999999:function:payments-core",
+            "account 999999999999, region us-east-1",
+        ),
+        (
+            f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:payments-core",
+            f"account {ACCOUNT}, region eu-west-1",
+        ),
+        ("999999999999:function:payments-core", "account 999999999999"),
+    ],
+)
+def test_an_arn_of_another_account_or_region_is_refused_never_read_as_the_local_function(ref, where):
+    with pytest.raises(InvalidRequest, match=re.escape(f"is a function of {where}; this guardrail acts in")):
+        parse(throttle={"reason": "loop", "functions": ["a", ref]})
+    with pytest.raises(InvalidRequest, match="is a function of"):
+        parse(restore={"functions": [ref]})
+
+
+def test_a_qualified_arn_of_this_scope_names_the_function():
+    request = parse(restore={"functions": [f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:batch:prod"]})
+    assert isinstance(request, RestoreRequest)
+    assert request.functions == ["batch"]

@@ -52,11 +52,15 @@ class Breach:
 
 @dataclass(frozen=True)
 class Action:
-    """What to do about a subject's breaches: throttle a function, or alert and maybe disable a workgroup."""
+    """What to do about a subject's breaches: throttle a function, or alert and maybe disable a workgroup.
+
+    The function is throttled only if its execution role is `throttle_role_arn` (the caller's issuer).
+    """
 
     breaches: tuple[Breach, ...]
     subject: str
     throttle_function: str | None = None
+    throttle_role_arn: str = ""
     disable_workgroup: str | None = None
     evidence: Mapping[str, Any] = field(default_factory=dict)
 
@@ -146,6 +150,7 @@ def caller_actions(
                 breaches=enforced,
                 subject=caller.key,
                 throttle_function=caller.function,
+                throttle_role_arn=caller.arn,
                 disable_workgroup=workgroup if disable else None,
                 evidence=evidence,
             )

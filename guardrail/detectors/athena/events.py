@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -15,6 +14,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from guardrail.errors import GuardrailError
+from guardrail.functions import is_function_name
 from guardrail.payloads import EventBridgeEvent, KeyText
 
 SOURCE = "aws.athena"
@@ -22,7 +22,6 @@ STATE_CHANGE = "Athena Query State Change"
 API_CALL = "AWS API Call via CloudTrail"
 TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 DEFAULT_WORKGROUP = "primary"
-_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: Athena's own bounds (ids and workgroup names are at most 128 characters) keep counter keys short.
 _QueryId = Annotated[str, Field(min_length=1, max_length=128)]
 _Workgroup = Annotated[str, Field(max_length=128)]
@@ -36,9 +35,12 @@ class MalformedEvent(GuardrailError):
 class Caller:
     """Who started a query. `function` is set when the caller may be a Lambda function.
 
-    A Lambda function calls AWS with its execution role, in a session named after the function;
-    any assumed-role session whose name is a valid function name is therefore a candidate, and
-    enforcement confirms it (a candidate that is not a function is treated as any other principal).
+    `arn` is the principal: for an assumed role, the role that issued the session (CloudTrail's
+    `sessionIssuer.arn`). A Lambda function calls AWS with its execution role, in a session named
+    after the function; any assumed-role session whose name is a valid function name is therefore a
+    candidate, and enforcement confirms it: the query is the function's only when `arn` is the
+    function's execution role (otherwise the caller is treated as the principal it is). Anyone can
+    name a session after a function, so a candidate is counted apart from other roles' sessions.
     """
 
     arn: str
@@ -47,7 +49,12 @@ class Caller:
 
     @property
     def key(self) -> str:
-        """The name counters and rules use: the function name, or the principal's ARN."""
+        """Whom counters add up: the candidate function under its issuing role, or the principal's ARN."""
+        return f"{self.function}@{self.arn}" if self.function else self.arn
+
+    @property
+    def name(self) -> str:
+        """Whom rules and people name: the candidate function, or the principal's ARN."""
         return self.function or self.arn
 
 
@@ -202,7 +209,7 @@ def _caller(identity: _Identity) -> Caller:
     if identity.type == "AssumedRole":
         session = identity.arn.rsplit("/", 1)[-1] if identity.arn.count("/") >= 2 else ""
         role = identity.session_context.session_issuer.arn or identity.arn
-        function = session if _FUNCTION_NAME.match(session) else None
+        function = session if is_function_name(session) else None
         return Caller(arn=role, identity_type=identity.type, function=function)
     return Caller(arn=identity.arn or identity.principal_id or identity.type, identity_type=identity.type)
 

@@ -10,11 +10,11 @@ from datetime import datetime
 
 from guardrail.config.athena_watch import DETECTOR
 from guardrail.detectors.athena.detect import Action, Rule
-from guardrail.domain import Finding, Notice, Target
+from guardrail.domain import Expectation, Finding, Notice, Target
 
 
 def caller_finding(action: Action, function: str, at: datetime, event_id: str) -> Finding:
-    """Throttle the Lambda function behind a caller's breaches; once per event and rules."""
+    """Throttle the Lambda function behind a caller's breaches, if it runs with the caller's role; once."""
     return Finding(
         target=Target.function(function),
         detector=DETECTOR,
@@ -22,6 +22,7 @@ def caller_finding(action: Action, function: str, at: datetime, event_id: str) -
         observed_at=at,
         evidence={"rules": action.rules, **action.evidence},
         dedupe_key=f"{DETECTOR}:{event_id}:{action.rules}",
+        expect=Expectation(role_arn=action.throttle_role_arn),
     )
 
 

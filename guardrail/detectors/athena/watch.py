@@ -36,7 +36,7 @@ from guardrail.detectors.athena.model import (
 )
 from guardrail.detectors.athena.notices import caller_finding, notice, workgroup_finding
 from guardrail.detectors.athena.ports import CounterStore, LocationLookup, QueryLookup
-from guardrail.domain import Result
+from guardrail.domain import Outcome, Result
 from guardrail.enforcement.enforcer import Enforcer
 
 
@@ -94,7 +94,7 @@ class AthenaWatch:
         booked = self._counters.record_start(started)
         if not booked and self._decided(started.query_id, START):
             return Report("duplicate", started.query_id, "start already counted")
-        quiet = quiet_hours_breach(self._config.caller_rules(started.caller.key), started.at)
+        quiet = quiet_hours_breach(self._config.caller_rules(started.caller.name), started.at)
         actions = self._caller_actions(
             started.caller, started.workgroup, started.at, started.query_id, [quiet] if quiet else []
         )
@@ -167,7 +167,7 @@ class AthenaWatch:
         window = self._config.window_minutes
         totals = self._counters.totals(caller_scope(caller.key), at, window_minutes=window)
         breaches = breaches + limit_breaches(
-            self._config.caller_rules(caller.key), totals, window_minutes=window
+            self._config.caller_rules(caller.name), totals, window_minutes=window
         )
         cross_region = cross_region_breach(totals, self._region)
         if cross_region is not None:
@@ -186,8 +186,9 @@ class AthenaWatch:
             if action.throttle_function:
                 finding = caller_finding(action, action.throttle_function, at, event_id)
                 outcome = self._enforcer.enforce(finding)
-            if outcome is None or outcome.result is Result.NOT_FOUND:  # not a Lambda function after all
-                result, error = self._without_function(action, event_id, at)
+            if outcome is None or outcome.result in (Result.NOT_FOUND, Result.UNVERIFIED):
+                # not a Lambda function after all (or not with its role): the caller is the principal
+                result, error = self._without_function(action, event_id, at, outcome)
             else:
                 result, error = outcome.result, outcome.error
             done.append({"subject": action.subject, "rules": action.rules, "result": result.value})
@@ -197,12 +198,19 @@ class AthenaWatch:
             raise ActionsFailed(f"event {event_id}: " + "; ".join(failed))
         return done
 
-    def _without_function(self, action: Action, event_id: str, at: datetime) -> tuple[Result, str | None]:
-        """Disable the workgroup where configured; otherwise (or if it cannot be) send a notice."""
+    def _without_function(
+        self, action: Action, event_id: str, at: datetime, refused: Outcome | None
+    ) -> tuple[Result, str | None]:
+        """Disable the workgroup where configured; otherwise (or if it cannot be) send a notice.
+
+        A candidate refused as unverified was alerted as such already: that alert is its notice.
+        """
         if action.disable_workgroup:
             finding = workgroup_finding(action, action.disable_workgroup, at, event_id)
             outcome = self._enforcer.enforce(finding)
             if outcome.result not in (Result.NOT_FOUND, Result.EXEMPT):
                 return outcome.result, outcome.error
+        if refused is not None and refused.result is Result.UNVERIFIED:
+            return refused.result, refused.error
         result = self._enforcer.notify(notice(action, at))
         return result, "the notice was not sent" if result is Result.ERROR else None

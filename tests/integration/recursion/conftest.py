@@ -5,14 +5,19 @@ moto cannot run Lambda code (no docker) and EventBridge cannot deliver to Lambda
   `devtools.lambda_runtime.LambdaRuntime`, which runs the registered handler: sync calls at once,
   async (`Event`) calls queued; SQS goes through moto's real queues, which `pump()` hands to the
   subscribed function; a function whose reserved concurrency is 0 is not run, as in Lambda;
-- `Recursion Depth Exceeded` events go through moto's real EventBridge rule to an SQS queue; the
-  test hands them to the recursion-watch handler (adding the `account` field moto leaves out).
+- `Recursion Depth Exceeded` events go to the guardrail's signal bus (GUARDRAIL_SIGNAL_BUS), through
+  moto's real EventBridge rule on that bus to an SQS queue; the test hands them to the recursion-watch
+  handler (adding the `account` field moto leaves out);
+- the functions made here carry the guard's layer, published in moto under the deployed layer's name,
+  as a function that runs the guard does.
 """
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -21,6 +26,7 @@ import pytest
 from devtools.lambda_runtime import LambdaRuntime, lambda_context
 from guardrail.handlers import recursion_watch
 from guardrail.recursion.limits import limit_from_tag
+from guardrail.recursion.refusal import SIGNAL_BUS_ENV
 from tests.conftest import ACCOUNT, REGION
 
 
@@ -68,9 +74,34 @@ def carried_depth(event: Any) -> int:
 
 
 @pytest.fixture
+def guard_layer(deployed: Any) -> str:
+    """The guard's layer, published in moto under the deployed layer's name; its versioned ARN."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("python/guardrail/recursion/__init__.py", "")
+    client = deployed.session.client("lambda")
+    name = deployed.settings.config.guard_layer_name
+    arn: str = client.publish_layer_version(LayerName=name, Content={"ZipFile": buffer.getvalue()})[
+        "LayerVersionArn"
+    ]
+    return arn
+
+
+@pytest.fixture
+def make_function(make_function: Callable[..., str], guard_layer: str) -> Callable[..., str]:
+    """Functions that run the guard: they carry its layer unless told otherwise (`layers=[]`)."""
+
+    def make(name: str, *, layers: list[str] | None = None, **kwargs: Any) -> str:
+        return make_function(name, layers=[guard_layer] if layers is None else layers, **kwargs)
+
+    return make
+
+
+@pytest.fixture
 def runtime(deployed: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ChainRuntime]:
     """The in-process runtime; the guardrail's settings are in the environment for its handlers."""
-    for name, value in {**deployed.settings.to_env(), "AWS_REGION": REGION}.items():
+    bus = deployed.settings.config.signal_bus_name
+    for name, value in {**deployed.settings.to_env(), "AWS_REGION": REGION, SIGNAL_BUS_ENV: bus}.items():
         monkeypatch.setenv(name, value)
     session = deployed.session
     events, sqs = session.client("events"), session.client("sqs")
@@ -78,11 +109,15 @@ def runtime(deployed: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ChainRun
     inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    events.create_event_bus(Name=bus)
     events.put_rule(
         Name="recursion-depth-exceeded",
+        EventBusName=bus,
         EventPattern=json.dumps({"source": ["guardrail"], "detail-type": ["Recursion Depth Exceeded"]}),
     )
-    events.put_targets(Rule="recursion-depth-exceeded", Targets=[{"Id": "inbox", "Arn": inbox_arn}])
+    events.put_targets(
+        Rule="recursion-depth-exceeded", EventBusName=bus, Targets=[{"Id": "inbox", "Arn": inbox_arn}]
+    )
     runtime = ChainRuntime(session, refusal_queue=inbox)
     boto3.setup_default_session(region_name=REGION)
     assert boto3.DEFAULT_SESSION is not None

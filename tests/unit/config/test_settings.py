@@ -46,11 +46,12 @@ def test_round_trip_through_the_environment():
 def test_an_empty_config_variable_means_the_defaults():
     settings = Settings.from_env(ENV)
     assert settings.config == GuardrailConfig()
-    assert (settings.ledger_table, settings.region, settings.name_prefix) == (
+    assert (settings.ledger_table, settings.region, settings.config.name_prefix) == (
         "t",
         "us-east-1",
         "runaway-guardrail",
     )
+    assert "runaway-guardrail-athena-watch" in settings.own_functions
 
 
 @pytest.mark.parametrize(

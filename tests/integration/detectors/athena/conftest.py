@@ -40,7 +40,8 @@ def watch_replay(deployed, make_function, monkeypatch, moto_patches):
 
     def build(replay: IncidentReplay, detector: dict[str, Any]) -> Watched:
         replay = replace(replay, athena_region=REGION)
-        make_function(replay.function, reserved=5)
+        # the role the replay's CloudTrail events name as the session's issuer
+        make_function(replay.function, reserved=5, role=f"{replay.function}-role")
         store_tables(deployed.session, replay)
         settings = deployed.configured(detectors={"athena-watch": detector})
         for name, value in settings.to_env().items():

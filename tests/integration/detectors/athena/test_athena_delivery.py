@@ -12,6 +12,8 @@ from guardrail.detectors.athena.model import caller_scope, workgroup_scope
 from guardrail.domain import Target
 from guardrail.handlers import kill_switch
 
+#: The replay's batch, as counters know it: the candidate function under the role that issued its session.
+CALLER_KEY = "nightly-batch@arn:aws:iam::123456789012:role/nightly-batch-role"
 KILL_SWITCH = lambda_context("runaway-guardrail-kill-switch")
 SMALL = IncidentReplay(batch_queries=3, loop_minutes=0, duplicate_share=0.0)
 
@@ -32,7 +34,7 @@ def test_duplicates_and_out_of_order_deliveries_count_once(watch_replay):
     statuses = [r["status"] for r in watched.reports]
     assert statuses.count("counted") == 6 and statuses.count("duplicate") == 6
     at = queries[-1].finished_at
-    caller = totals(watched, caller_scope("nightly-batch"), at)
+    caller = totals(watched, caller_scope(CALLER_KEY), at)
     workgroup = totals(watched, workgroup_scope("primary"), at)
     assert (caller.day_queries, caller.day_scanned_bytes) == (3, 3 * SMALL.scanned_bytes)
     assert (workgroup.day_queries, workgroup.day_scanned_bytes) == (3, 3 * SMALL.scanned_bytes)

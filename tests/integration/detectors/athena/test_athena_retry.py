@@ -13,6 +13,8 @@ from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.detectors.athena.model import ActionsFailed, caller_scope, workgroup_scope
 from guardrail.errors import AwsCallFailed
 
+#: The replay's batch, as counters know it: the candidate function under the role that issued its session.
+CALLER_KEY = "nightly-batch@arn:aws:iam::123456789012:role/nightly-batch-role"
 RUNAWAY = IncidentReplay(batch_queries=3, loop_minutes=0, batch_interval_seconds=5, duplicate_share=0.0)
 LIMITS = {"caller": {"maxQueriesPerWindow": 2}}  # the 3rd query breaks the limit
 
@@ -60,7 +62,7 @@ def test_a_delivery_that_failed_after_its_booking_throttles_on_its_retry(
 
     counters = AthenaCounters(deployed.settings.ledger_table, boto3_session=deployed.session)
     at = watched.replay.queries()[-1].started_at
-    totals = counters.totals(caller_scope("nightly-batch"), at, window_minutes=5)
+    totals = counters.totals(caller_scope(CALLER_KEY), at, window_minutes=5)
     assert (totals.window_queries, totals.day_queries) == (3, 3)  # booked once
     events = [a["Document"]["event_type"] for a in deployed.alerts()]
     expected = ["throttle-failed", "throttled"] if service == "lambda" else ["throttled"]

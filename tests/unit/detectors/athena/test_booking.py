@@ -31,7 +31,7 @@ def by_item(bumps: tuple[Bump, ...]) -> dict[tuple[str, str], tuple[Counts, set[
     return {(b.scope, b.bucket): (b.counts, set(b.query_ids), set(b.regions)) for b in bumps}
 
 
-CALLER_SCOPE = "ATHENA#CALLER#nightly-batch"
+CALLER_SCOPE = f"ATHENA#CALLER#{CALLER.key}"
 WORKGROUP_SCOPE = "ATHENA#WORKGROUP#primary"
 MINUTE, HOUR = "M#2026-11-28T02:10", "H#2026-11-28T02"
 
