@@ -93,6 +93,8 @@ def _description(doc: dict[str, Any], key: str) -> str:
     for prior in ("prior_reserved_concurrency", "prior_state"):
         if prior in doc:
             fields.append(("Prior", code("none" if doc[prior] is None else doc[prior])))
+    if doc.get("unverified"):  # a signal the guardrail could not verify: it changed nothing
+        fields.append(("Unverified", code(doc["unverified"])))
     if doc.get("error"):
         fields.append(("Error", code(doc["error"])))
     fields += [("Not done", code(item)) for item in doc.get("not_done", [])]

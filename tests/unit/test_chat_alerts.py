@@ -58,6 +58,15 @@ def test_every_kind_of_alert_validates_against_the_schema(alert):
     assert notification.metadata.eventType == alert.document["event_type"]
 
 
+def test_an_unverified_signal_says_so_in_chat():
+    notice = Notice("nightly-batch", "recursion-watch", "refusal", AT, {}, doubt="sender is not the guard")
+    notification = chat(render_notice(notice, region="us-west-2"))
+    assert notification.content.title.startswith(":warning: Runaway Guardrail: unverified subject")
+    lines = notification.content.description.splitlines()
+    assert lines[0].startswith("`UNVERIFIED signal naming nightly-batch")
+    assert "*Unverified:* `sender is not the guard`" in lines
+
+
 def test_values_from_outside_cannot_format_mention_or_link():
     evil = "<!channel> `x` *bold* <https://evil.example|click>"
     notification = chat(
