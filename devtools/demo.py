@@ -7,7 +7,7 @@
 3. Replay the night on the events' own clock: every event goes through the rules the stack deployed
    to the deployed handler. Show progress, then the timeline, the spend, the alert, a PNG chart.
 4. Act as the operator with the `guardrail` command: status, a manual throttle, restore everything,
-   and check that every reservation came back exactly. Stop the server.
+   the batch function's history, and check that every reservation came back exactly. Stop the server.
 """
 
 from __future__ import annotations
@@ -185,6 +185,7 @@ def run(endpoint: str, workdir: Path, out: Path, scenario: Scenario, narrator: N
     throttled = reservations(session, names)
     operator(session, endpoint, "restore", "--all", "--yes")
     after = reservations(session, names)
+    operator(session, endpoint, "history", scenario.replay.function)
     logs.close()
     print("\nReservations")
     print(f"  before the night:   {before}")

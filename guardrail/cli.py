@@ -1,5 +1,7 @@
 """`guardrail`: call the deployed kill switch from a terminal, with readable output and exit codes.
 
+`history` reads the audit trail through the kill switch too (operators need no access to the ledger).
+
 Exit codes: 0 done; 1 done, but some functions or workgroups were not found or failed; 2 the
 request was rejected (bad arguments, not confirmed, or the kill switch answered an error); 3 the kill
 switch could not be reached or failed.
@@ -13,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import boto3
@@ -75,7 +79,27 @@ def build_parser() -> argparse.ArgumentParser:
     panic = commands.add_parser("panic", help="throttle every non-exempt function in the region")
     panic.add_argument("--reason", required=True)
     panic.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    history = commands.add_parser("history", help="the audit trail, newest first (default: every target)")
+    history.add_argument("function", nargs="?", metavar="FUNCTION", help="one function's trail")
+    history.add_argument("--workgroup", help="one Athena workgroup's trail")
+    history.add_argument("--since", type=since_time, help="7d, 24h, 30m, or an ISO date or time (UTC)")
+    history.add_argument("--limit", type=int, default=100, help="at most this many entries (100)")
     return parser
+
+
+_AGO = re.compile(r"(\d+)([dhm])")
+
+
+def since_time(value: str, now: datetime | None = None) -> datetime:
+    """`--since`: `7d`, `24h`, `30m` before `now`, or an ISO date or time (UTC unless it names a zone)."""
+    if match := _AGO.fullmatch(value.strip()):
+        unit = {"d": "days", "h": "hours", "m": "minutes"}[match[2]]
+        return (now or datetime.now(UTC)) - timedelta(**{unit: int(match[1])})
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not 7d, 24h, 30m or an ISO date: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _workgroup_option(command: argparse.ArgumentParser) -> None:
@@ -91,6 +115,8 @@ def _workgroup_option(command: argparse.ArgumentParser) -> None:
 
 def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Reject what the grammar alone lets through: no target named, or names with --all."""
+    if args.action == "history" and args.function and args.workgroup:
+        parser.error("history takes a FUNCTION or a --workgroup, not both")
     if args.action not in {"throttle", "restore"}:
         return
     named = bool(args.functions or args.workgroups)
@@ -120,6 +146,10 @@ def request_for(args: argparse.Namespace) -> dict[str, Any]:
         return request | ({"reason": args.reason} if args.action == "throttle" else {})
     if args.action == "panic":
         return {"action": "panic", "reason": args.reason}
+    if args.action == "history":
+        request = {"action": "history", "limit": args.limit}
+        request |= {key: getattr(args, key) for key in ("function", "workgroup") if getattr(args, key)}
+        return request | ({"since": args.since.isoformat()} if args.since else {})
     return {"action": "status"}
 
 
@@ -174,6 +204,9 @@ def render(answer: dict[str, Any], out: TextIO) -> None:
         error = answer.get("error", {})
         print(f"rejected: {error.get('message', answer)}", file=out)
         return
+    if answer.get("action") == "history":
+        render_history(answer, out)
+        return
     results = answer.get("results", [])
     counts = [f"{sum('function' in r for r in results)} function(s)"]
     if any("workgroup" in r for r in results):
@@ -192,6 +225,23 @@ def render(answer: dict[str, Any], out: TextIO) -> None:
         if result.get("alert_sent") is False:
             extra.append("ALERT NOT SENT")
         print(f"  {_label(result):<{width}}  {result['result']:<17} {'; '.join(extra)}".rstrip(), file=out)
+
+
+def render_history(answer: dict[str, Any], out: TextIO) -> None:
+    """Print the audit trail as a table, newest first."""
+    entries = answer.get("entries", [])
+    more = " (older entries left out: use --since or --limit)" if answer.get("truncated") else ""
+    print(f"history: {len(entries)} entries, newest first{more}", file=out)
+    rows = [
+        (e["at"][:19].replace("T", " "), _label(e), e["action"], e["result"], e.get("detector") or "-", why)
+        for e in entries
+        if (why := "; ".join(filter(None, (e.get("reason"), e.get("detail")))) or "-")
+    ]
+    header = ("time (UTC)", "target", "action", "result", "detector", "reason")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
+    for row in [header, *rows]:
+        cells = [f"{cell:<{width}}" for cell, width in zip(row[:5], widths, strict=True)]
+        print("  " + "  ".join([*cells, row[5]]), file=out)
 
 
 def _label(result: dict[str, Any]) -> str:

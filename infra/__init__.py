@@ -1,1 +1,35 @@
-"""CDK constructs and stacks that deploy Runaway Guardrail."""
+"""Runaway Guardrail's CDK constructs: `runaway_guardrail_cdk` (`pip install "runaway-guardrail[cdk]"`).
+
+Add the whole guardrail to a stack of your own::
+
+    from runaway_guardrail_cdk import GuardrailConfig, RunawayGuardrail, add_checks
+
+    config = GuardrailConfig.from_context(app.node.try_get_context("guardrail"))
+    RunawayGuardrail(stack, "Guardrail", config=config)
+    add_checks(app)  # optional: cdk-nag's AwsSolutions checks, with the guardrail's acknowledgements
+
+The Lambda code and the recursion guard's layer are built from the `guardrail` package installed with
+this one (the runtime, less its `cli.py`); nothing is downloaded at synthesis but the Powertools layer's
+wheels (or set `powertoolsLayerArn`).
+"""
+
+from importlib import metadata
+
+from guardrail.config import GuardrailConfig
+
+from .guardrail import GuardrailFunctions, RunawayGuardrail
+from .nag import add_checks
+from .stacks import GuardrailServiceStack, GuardrailStateStack
+from .state import GuardrailState
+
+__version__ = metadata.version("runaway-guardrail")
+__all__ = [
+    "GuardrailConfig",
+    "GuardrailFunctions",
+    "GuardrailServiceStack",
+    "GuardrailState",
+    "GuardrailStateStack",
+    "RunawayGuardrail",
+    "__version__",
+    "add_checks",
+]

@@ -9,8 +9,9 @@ from typing import Any
 import aws_cdk as cdk
 
 from guardrail.config import CONTEXT_KEY, GuardrailConfig
-from infra.nag import add_checks
-from infra.stacks import GuardrailServiceStack, GuardrailStateStack
+
+from .nag import add_checks
+from .stacks import GuardrailServiceStack, GuardrailStateStack
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 

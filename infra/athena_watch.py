@@ -16,9 +16,10 @@ from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.config import GuardrailConfig
 from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE, TERMINAL_STATES
 from guardrail.handlers.observability import ATHENA_WATCH
-from infra.dead_letters import DeadLetters
-from infra.function import GuardrailFunction
-from infra.state import GuardrailState
+
+from .dead_letters import DeadLetters
+from .function import GuardrailFunction
+from .state import GuardrailState
 
 
 class AthenaWatchFunction(Construct):

@@ -17,8 +17,9 @@ from guardrail.config import GuardrailConfig, Settings
 from guardrail.domain import TargetKind
 from guardrail.enforcement.actions import ACTIONS, ThrottleFunction
 from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT
-from infra.powertools import ARCHITECTURE, RUNTIME, powertools_layer
-from infra.state import GuardrailState
+
+from .powertools import ARCHITECTURE, RUNTIME, powertools_layer
+from .state import GuardrailState
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The function asset holds the `guardrail` package's runtime code: not the operator's command (cli.py).

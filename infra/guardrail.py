@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from guardrail.adapters.ledger import AUDIT_INDEX
 from guardrail.config import GuardrailConfig
 from guardrail.handlers.observability import KILL_SWITCH
-from infra.athena_watch import AthenaWatchFunction
-from infra.dead_letters import DeadLetters
-from infra.function import GuardrailFunction, function_code
-from infra.health import GuardrailHealth
-from infra.recursion_watch import RecursionWatch
-from infra.state import GuardrailState
+
+from .athena_watch import AthenaWatchFunction
+from .chat import GuardrailChat
+from .dead_letters import DeadLetters
+from .function import GuardrailFunction, function_code
+from .health import GuardrailHealth
+from .recursion_watch import RecursionWatch
+from .state import GuardrailState
 
 
 class GuardrailFunctions(Construct):
@@ -36,6 +40,12 @@ class GuardrailFunctions(Construct):
             timeout_seconds=600,
             memory_size=512,
         )
+        # `history` of every target: only the kill switch reads the audit trail's index.
+        self.kill_switch.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"], resources=[f"{state.table.table_arn}/index/{AUDIT_INDEX}"]
+            )
+        )
         self.recursion_watch = RecursionWatch(
             self, "RecursionWatch", config=config, state=state, code=code, dead_letters=self.dead_letters
         )
@@ -50,6 +60,14 @@ class GuardrailFunctions(Construct):
         ]
         for function in functions:
             self.dead_letters.catch_failures(function.function)
+        #: The chat channels on the alert topic (None when cdk.json names none).
+        self.chat = (
+            GuardrailChat(
+                self, "Chat", config=config, topic=state.topic, kill_switch=self.kill_switch.function
+            )
+            if config.slack or config.microsoft_teams
+            else None
+        )
         self.health = GuardrailHealth(
             self,
             "Health",

@@ -20,8 +20,9 @@ from constructs import Construct
 
 from guardrail.config import GuardrailConfig
 from guardrail.handlers import observability as obs
-from infra.dead_letters import DeadLetters
-from infra.function import GuardrailFunction
+
+from .dead_letters import DeadLetters
+from .function import GuardrailFunction
 
 ALARM_PERIOD = Duration.minutes(5)
 #: The scan's duration alarm fires at this share of its timeout.
@@ -193,7 +194,7 @@ def _scan_cost() -> cw.GraphWidget:
         left=[_metric(obs.SCAN_GET_METRIC_DATA_CALLS, obs.INVOCATION_SCAN, period=_HOUR), queried],
         right=[
             cw.MathExpression(
-                expression=f"queried * {USD_PER_METRIC_QUERIED}",
+                expression=f"queried * {USD_PER_METRIC_QUERIED:.5f}",  # not 1e-05: `e` reads as a metric
                 using_metrics={"queried": queried},
                 label="USD per hour",
                 period=_HOUR,

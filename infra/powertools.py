@@ -5,8 +5,8 @@ regions (and only some of them), and its layer version number is not the Powerto
 stack builds its own layer at synthesis, without docker: pip installs the pinned release and its
 dependencies as manylinux aarch64 / CPython 3.13 wheels (`--only-binary=:all:`, nothing compiled),
 each dependency at the version installed in the environment that synthesizes (the one the tests
-ran in). The same layer then deploys in every partition. The result is cached under `build/` by the
-versions it was built from, so pip reaches the package index once per change of versions.
+ran in). The same layer then deploys in every partition. The result is cached under the app's `build/`
+by the versions it was built from, so pip reaches the package index once per change of versions.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from guardrail.config import GuardrailConfig
 from guardrail.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: This repository's pins; the construct library installed from a wheel has none beside it.
 REQUIREMENTS = PROJECT_ROOT / "requirements.txt"
-CACHE = PROJECT_ROOT / "build" / "powertools-layer"
+#: In the app's directory (where the CDK CLI runs the app), never in the installed package.
+CACHE = Path("build", "powertools-layer")
 DISTRIBUTION = "aws-lambda-powertools"
 #: The guardrail functions' runtime and architecture: the layer is built for these.
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -42,7 +44,12 @@ LAYER_ID = "RunawayGuardrailPowertools"
 
 
 def pinned_requirement(path: Path = REQUIREMENTS) -> str:
-    """The `aws-lambda-powertools[...]==X.Y.Z` line of requirements.txt."""
+    """The `aws-lambda-powertools[...]==X.Y.Z` line of requirements.txt.
+
+    Without that file (the construct library installed from its wheel): the release installed with it.
+    """
+    if not path.exists():
+        return f"{DISTRIBUTION}[parser]=={metadata.version(DISTRIBUTION)}"
     for line in path.read_text().splitlines():
         spec = line.split("#", 1)[0].strip()
         if spec.startswith(DISTRIBUTION) and "==" in spec:
@@ -64,6 +71,7 @@ def build_layer_files(requirement: str, versions: dict[str, str], cache: Path = 
     """Build (or reuse) the layer's directory (`python/...`) for `requirement`, pinned to `versions`."""
     constraints = "".join(f"{name}=={version}\n" for name, version in sorted(versions.items()))
     key = hashlib.sha256(f"{requirement}\n{PLATFORM}\n{PYTHON_VERSION}\n{constraints}".encode()).hexdigest()
+    cache = cache.resolve()
     target = cache / key[:16]
     if target.is_dir():
         return target

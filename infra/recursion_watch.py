@@ -38,10 +38,11 @@ from guardrail.detectors.recursion_signals import (
 from guardrail.handlers.observability import INVOCATION_SCAN, RECURSION_WATCH
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
 from guardrail.recursion.refusal import DEPLOYMENT_FILE
-from infra.dead_letters import DeadLetters
-from infra.function import PROJECT_ROOT, GuardrailFunction
-from infra.powertools import ARCHITECTURE
-from infra.state import GuardrailState
+
+from .dead_letters import DeadLetters
+from .function import PROJECT_ROOT, GuardrailFunction
+from .powertools import ARCHITECTURE
+from .state import GuardrailState
 
 GUARD_PACKAGE = PROJECT_ROOT / "guardrail" / "recursion"
 LAYER_OUTPUT = "RecursionGuardLayerArn"

@@ -8,8 +8,9 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from guardrail.config import GuardrailConfig
-from infra.guardrail import GuardrailFunctions
-from infra.state import GuardrailState
+
+from .guardrail import GuardrailFunctions
+from .state import GuardrailState
 
 
 class GuardrailStateStack(Stack):

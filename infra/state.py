@@ -10,7 +10,14 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from guardrail.adapters.ledger import ACTIVE_INDEX, ACTIVE_INDEX_PARTITION_KEY, ACTIVE_INDEX_SORT_KEY
+from guardrail.adapters.ledger import (
+    ACTIVE_INDEX,
+    ACTIVE_INDEX_PARTITION_KEY,
+    ACTIVE_INDEX_SORT_KEY,
+    AUDIT_INDEX,
+    AUDIT_INDEX_PARTITION_KEY,
+    AUDIT_INDEX_SORT_KEY,
+)
 from guardrail.config import GuardrailConfig
 
 #: Logical IDs of the stateful resources. Changing one replaces the resource (and loses the ledger).
@@ -46,6 +53,15 @@ class GuardrailState(Construct):
                 name=ACTIVE_INDEX_PARTITION_KEY, type=dynamodb.AttributeType.STRING
             ),
             sort_key=dynamodb.Attribute(name=ACTIVE_INDEX_SORT_KEY, type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+        # Sparse: only audit entries carry both `kind` and `at`; `history` of every target queries it.
+        self.table.add_global_secondary_index(
+            index_name=AUDIT_INDEX,
+            partition_key=dynamodb.Attribute(
+                name=AUDIT_INDEX_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            sort_key=dynamodb.Attribute(name=AUDIT_INDEX_SORT_KEY, type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.ALL,
         )
         self.key = kms.Key(

@@ -16,7 +16,14 @@ from moto import mock_aws
 
 from devtools import moto_patches as patches
 from devtools.inbox import drain_inbox, subscribe_inbox
-from guardrail.adapters.ledger import ACTIVE_INDEX, ACTIVE_INDEX_PARTITION_KEY, ACTIVE_INDEX_SORT_KEY
+from guardrail.adapters.ledger import (
+    ACTIVE_INDEX,
+    ACTIVE_INDEX_PARTITION_KEY,
+    ACTIVE_INDEX_SORT_KEY,
+    AUDIT_INDEX,
+    AUDIT_INDEX_PARTITION_KEY,
+    AUDIT_INDEX_SORT_KEY,
+)
 from guardrail.config import GuardrailConfig, Settings
 from guardrail.enforcement import Enforcer
 from guardrail.handlers.composition import build_enforcer
@@ -99,6 +106,12 @@ class Deployed:
         return response.get("ReservedConcurrentExecutions")
 
 
+_INDEXES = {
+    ACTIVE_INDEX: (ACTIVE_INDEX_PARTITION_KEY, ACTIVE_INDEX_SORT_KEY),
+    AUDIT_INDEX: (AUDIT_INDEX_PARTITION_KEY, AUDIT_INDEX_SORT_KEY),
+}
+
+
 def create_stateful_resources(session: boto3.session.Session, prefix: str = PREFIX) -> tuple[str, str, str]:
     """Create the ledger table, the alert topic and a subscribed queue; return their names/ARN/URL."""
     table = f"{prefix}-ledger"
@@ -107,17 +120,18 @@ def create_stateful_resources(session: boto3.session.Session, prefix: str = PREF
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[
             {"AttributeName": name, "AttributeType": "S"}
-            for name in ("pk", "sk", ACTIVE_INDEX_PARTITION_KEY, ACTIVE_INDEX_SORT_KEY)
+            for name in ("pk", "sk", *_INDEXES[ACTIVE_INDEX], *_INDEXES[AUDIT_INDEX])
         ],
-        GlobalSecondaryIndexes=[  # as infra/state.py declares it
+        GlobalSecondaryIndexes=[  # as infra/state.py declares them
             {
-                "IndexName": ACTIVE_INDEX,
+                "IndexName": index,
                 "KeySchema": [
-                    {"AttributeName": ACTIVE_INDEX_PARTITION_KEY, "KeyType": "HASH"},
-                    {"AttributeName": ACTIVE_INDEX_SORT_KEY, "KeyType": "RANGE"},
+                    {"AttributeName": partition, "KeyType": "HASH"},
+                    {"AttributeName": sort, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             }
+            for index, (partition, sort) in _INDEXES.items()
         ],
         BillingMode="PAY_PER_REQUEST",
     )

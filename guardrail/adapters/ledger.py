@@ -7,6 +7,8 @@ One table, keyed by `pk`/`sk`, read by key and by index (never scanned):
   see `guardrail.domain.Status` for the transitions, each a conditional write), `changed_at`, `throttle_id`,
   `throttled_at` / `throttled_ms`, `detector`, `reason`, `evidence` (JSON), `restored_at` / `restored_ms`.
 - `<KIND>#<name>` / `AUDIT#<time>#<id>`: one item per action, never overwritten; read by Query.
+  `kind` and `at` put it in the sparse index `AuditTrail` (only audit entries carry both), which
+  `history` of every target reads newest first.
 - `SIGNAL#<key>` / `SIGNAL`: marks a signal as handled until `expires_at` (TTL).
 - `BREAKER#<hour>` / `BREAKER`: the circuit breaker's count of automatic actions in that hour (TTL).
 - The sparse global secondary index `ActiveRecords` (`status`, `throttled_at`) holds only the records
@@ -23,11 +25,26 @@ from __future__ import annotations
 
 from guardrail.adapters.ledger_audit import LedgerAudit
 from guardrail.adapters.ledger_breaker import LedgerBreaker
-from guardrail.adapters.ledger_items import ACTIVE_INDEX, ACTIVE_INDEX_PARTITION_KEY, ACTIVE_INDEX_SORT_KEY
+from guardrail.adapters.ledger_items import (
+    ACTIVE_INDEX,
+    ACTIVE_INDEX_PARTITION_KEY,
+    ACTIVE_INDEX_SORT_KEY,
+    AUDIT_INDEX,
+    AUDIT_INDEX_PARTITION_KEY,
+    AUDIT_INDEX_SORT_KEY,
+)
 from guardrail.adapters.ledger_records import LedgerRecords
 from guardrail.adapters.ledger_signals import LedgerSignals
 
-__all__ = ["ACTIVE_INDEX", "ACTIVE_INDEX_PARTITION_KEY", "ACTIVE_INDEX_SORT_KEY", "Ledger"]
+__all__ = [
+    "ACTIVE_INDEX",
+    "ACTIVE_INDEX_PARTITION_KEY",
+    "ACTIVE_INDEX_SORT_KEY",
+    "AUDIT_INDEX",
+    "AUDIT_INDEX_PARTITION_KEY",
+    "AUDIT_INDEX_SORT_KEY",
+    "Ledger",
+]
 
 
 class Ledger(LedgerRecords, LedgerAudit, LedgerSignals, LedgerBreaker):

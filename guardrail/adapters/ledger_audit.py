@@ -1,12 +1,23 @@
-"""The ledger's audit trail: one item per action on a target, in the target's partition, never overwritten."""
+"""The ledger's audit trail: one item per action on a target, in the target's partition, never overwritten.
+
+Read by key: a target's trail is a Query on its partition; the trail of every target of a kind is a
+Query on the sparse index `AuditTrail` (`kind`, `at`), which holds the audit entries only. Never Scan.
+"""
 
 from __future__ import annotations
 
+import heapq
 import uuid
-from typing import ClassVar
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from itertools import islice
+from typing import Any, ClassVar
 
 from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.ledger_items import (
+    AUDIT_INDEX,
+    AUDIT_INDEX_PARTITION_KEY,
+    AUDIT_INDEX_SORT_KEY,
     AUDIT_PREFIX,
     LedgerTable,
     audit_from_item,
@@ -14,11 +25,13 @@ from guardrail.adapters.ledger_items import (
     target_pk,
     to_item,
 )
-from guardrail.domain import AuditEntry, Target
+from guardrail.domain import AuditEntry, Target, TargetKind
+
+_PAGE = 100
 
 
 class LedgerAudit(LedgerTable):
-    """Appends audit entries and reads a target's trail by Query on its partition."""
+    """Appends audit entries and reads them back by Query: one target's trail, or every target's."""
 
     #: IAM actions this class calls; the stack's policy is built from them.
     PERMISSIONS: ClassVar[tuple[str, ...]] = ("dynamodb:PutItem", "dynamodb:Query")
@@ -39,3 +52,53 @@ class LedgerAudit(LedgerTable):
             )
             entries = [audit_from_item(item) for page in pages for item in page.get("Items", [])]
         return sorted(entries, key=lambda e: e.at)
+
+    def history(
+        self,
+        *,
+        target: Target | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        """Audit entries newest first, at most `limit`, from `since` on: of `target`, or of every target.
+
+        Times are compared as the entries store them (ISO times in UTC), so `since` must be in UTC.
+        """
+        with translated("Query"):
+            if target is not None:
+                return list(islice(self._trail_newest_first(target, since), limit))
+            streams = [self._kind_newest_first(kind, since) for kind in TargetKind]
+            merged = heapq.merge(*streams, key=lambda entry: entry.at, reverse=True)
+            return list(islice(merged, limit))
+
+    def _trail_newest_first(self, target: Target, since: datetime | None) -> Iterator[AuditEntry]:
+        low = AUDIT_PREFIX + (since.isoformat() if since else "")
+        return self._query(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+            ExpressionAttributeValues=to_item(
+                {":pk": target_pk(target), ":low": low, ":high": AUDIT_PREFIX + "\uffff"}
+            ),
+            ConsistentRead=True,
+        )
+
+    def _kind_newest_first(self, kind: TargetKind, since: datetime | None) -> Iterator[AuditEntry]:
+        condition = "#kind = :kind" + (" AND #at >= :since" if since else "")
+        values: dict[str, Any] = {":kind": kind.value} | ({":since": since.isoformat()} if since else {})
+        names = {"#kind": AUDIT_INDEX_PARTITION_KEY} | ({"#at": AUDIT_INDEX_SORT_KEY} if since else {})
+        return self._query(
+            IndexName=AUDIT_INDEX,
+            KeyConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item(values),
+        )
+
+    def _query(self, **query: Any) -> Iterator[AuditEntry]:
+        """Entries page by page, newest first, read only as far as the caller takes them."""
+        pages: Iterable[Any] = self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            ScanIndexForward=False,
+            PaginationConfig={"PageSize": _PAGE},
+            **query,
+        )
+        for page in pages:
+            yield from (audit_from_item(item) for item in page.get("Items", []))

@@ -30,6 +30,11 @@ SIGNAL_SK = "SIGNAL"
 ACTIVE_INDEX = "ActiveRecords"
 ACTIVE_INDEX_PARTITION_KEY = "status"
 ACTIVE_INDEX_SORT_KEY = "throttled_at"
+#: The sparse index of the audit trail across targets: only audit entries carry both `kind` and `at`
+#: (a record has `kind` but `throttled_at`), so `history` of a kind reads one partition, newest first.
+AUDIT_INDEX = "AuditTrail"
+AUDIT_INDEX_PARTITION_KEY = "kind"
+AUDIT_INDEX_SORT_KEY = "at"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Unpack
 
 from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
+from guardrail.alerts.chat import sns_message
 from guardrail.alerts.render import Alert
 from guardrail.errors import AwsCallFailed
 
@@ -18,6 +19,9 @@ logger = logging.getLogger(__name__)
 
 class SnsAlerts(AwsAdapter["SNSClient"]):
     """Publishes alerts with `MessageStructure=json` and filterable message attributes.
+
+    Each protocol gets its own form: text for e-mail, the JSON document for machines, and for
+    `https` (AWS Chatbot's subscription) a Chatbot custom notification (`guardrail.alerts.chat`).
 
     Raises AwsCallFailed when SNS refuses or cannot be reached.
     """
@@ -49,7 +53,7 @@ class SnsAlerts(AwsAdapter["SNSClient"]):
             response = self._client.publish(
                 TopicArn=self._topic_arn,
                 Subject=alert.subject,
-                Message=alert.sns_message(),
+                Message=sns_message(alert),  # Chatbot's custom notification under `https`
                 MessageStructure="json",
                 MessageAttributes={
                     name: {"DataType": "String", "StringValue": value}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from guardrail.config.athena_watch import DETECTOR as ATHENA_WATCH
 from guardrail.config.athena_watch import AthenaWatchConfig
 from guardrail.config.base import Bool, Int, Str, StrictModel, matching
+from guardrail.config.chat import SlackChannel, TeamsChannel
 from guardrail.config.invocation_scan import DETECTOR as INVOCATION_SCAN
 from guardrail.config.invocation_scan import InvocationScanConfig
 
@@ -96,6 +97,16 @@ class GuardrailConfig(StrictModel):
     reserved_concurrency: ReservedConcurrency = Field(default_factory=ReservedConcurrency)
     #: None: bundle the Powertools release requirements.txt pins into the stack's own layer.
     powertools_layer_arn: LayerArn | None = None
+    #: Chat channels that get the alerts through AWS Chatbot (deployment only: not in the functions' env).
+    slack: tuple[SlackChannel, ...] = Field(default=(), exclude=True)
+    microsoft_teams: tuple[TeamsChannel, ...] = Field(default=(), exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_channel_names(self) -> Self:
+        names = [channel.name for channel in (*self.slack, *self.microsoft_teams)]
+        if repeated := sorted({name for name in names if names.count(name) > 1}):
+            raise ValueError(f"chat channel names must be unique across slack and microsoftTeams: {repeated}")
+        return self
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any] | None) -> GuardrailConfig:

@@ -60,6 +60,11 @@ def build_enforcer(
     return enforcer, functions
 
 
+def build_audit(settings: Settings, *, session: boto3.session.Session | None = None) -> Ledger:
+    """The ledger, for reading the audit trail (the kill switch's `history`)."""
+    return Ledger(settings.ledger_table, boto3_session=session or session_for(settings))
+
+
 def build_watch(
     settings: Settings,
     *,

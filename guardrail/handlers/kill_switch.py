@@ -1,4 +1,4 @@
-"""Kill-switch Lambda handler: invoked by hand with one JSON request."""
+"""Kill-switch Lambda handler: invoked by hand (or by the `guardrail` command) with one JSON request."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from guardrail.config import Settings
 from guardrail.enforcement.enforcer import utc_now
 from guardrail.functions import Scope
 from guardrail.handlers import observability as obs
-from guardrail.handlers.composition import build_enforcer
+from guardrail.handlers.composition import build_audit, build_enforcer
 from guardrail.kill_switch import KillSwitch, parse_request
-from guardrail.kill_switch.requests import InvalidRequest
+from guardrail.kill_switch.history import answer_history
+from guardrail.kill_switch.requests import HistoryRequest, InvalidRequest
 from guardrail.kill_switch.service import DETECTOR
 
 logger = obs.function_logger()
@@ -26,6 +27,8 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     except InvalidRequest as exc:
         logger.warning("rejected kill-switch request", extra={"error": str(exc)})
         return {"ok": False, "error": {"type": "InvalidRequest", "message": str(exc)}}
+    if isinstance(request, HistoryRequest):  # reads the audit trail, acts on nothing
+        return answer_history(request, build_audit(Settings.from_env()))
     enforcer, functions = build_enforcer(Settings.from_env())
     response = KillSwitch(enforcer=enforcer, functions=functions, clock=utc_now).handle(request)
     logger.info("kill-switch request done", extra={"action": request.action, "results": response["results"]})

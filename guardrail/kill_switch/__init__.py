@@ -1,6 +1,7 @@
-"""The operator's kill switch: throttle, restore, status and panic on request."""
+"""The operator's kill switch: throttle, restore, status, panic and history on request."""
 
 from guardrail.kill_switch.requests import (
+    HistoryRequest,
     KillSwitchRequest,
     PanicRequest,
     RestoreRequest,
@@ -12,6 +13,7 @@ from guardrail.kill_switch.requests import (
 from guardrail.kill_switch.service import KillSwitch
 
 __all__ = [
+    "HistoryRequest",
     "KillSwitch",
     "KillSwitchRequest",
     "PanicRequest",

@@ -14,6 +14,7 @@ import json
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -30,6 +31,8 @@ from guardrail.errors import GuardrailError, InvalidTargetRef
 from guardrail.functions import Scope
 
 MAX_TARGETS = 200
+#: The most audit entries one `history` answer holds (and how many it holds unless asked).
+MAX_HISTORY, DEFAULT_HISTORY = 1000, 100
 _Confirm = Annotated[str | None, Field(max_length=64)]
 _Names = Annotated[list[str], Field(min_length=1, max_length=MAX_TARGETS)]
 
@@ -145,11 +148,40 @@ class PanicRequest(_Request):
         return "panic"
 
 
+class HistoryRequest(_Request):
+    """Read the audit trail newest first: of one function, one workgroup, or (naming none) every target."""
+
+    action: Literal["history"]
+    function: str | None = None
+    workgroup: str | None = None
+    since: AwareDatetime | None = None
+    limit: Annotated[int, Field(ge=1, le=MAX_HISTORY)] = DEFAULT_HISTORY
+
+    @field_validator("function", "workgroup")
+    @classmethod
+    def _ref(cls, value: str | None, info: ValidationInfo) -> str | None:
+        names = _names(None if value is None else [value], info)
+        return None if names is None else names[0]
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if self.function is not None and self.workgroup is not None:
+            raise ValueError("name a function or a workgroup, not both (or neither, for every target)")
+        return self
+
+    def target(self) -> Target | None:
+        """The one target whose trail is asked for, or None for every target's."""
+        if self.workgroup is not None:
+            return Target.workgroup(self.workgroup)
+        return None if self.function is None else Target.function(self.function)
+
+
 KillSwitchRequest = Annotated[
-    ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest, Field(discriminator="action")
+    ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest | HistoryRequest,
+    Field(discriminator="action"),
 ]
-_REQUESTS: TypeAdapter[ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest] = TypeAdapter(
-    KillSwitchRequest
+_REQUESTS: TypeAdapter[ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest | HistoryRequest] = (
+    TypeAdapter(KillSwitchRequest)
 )
 _SCOPE = "scope"
 
@@ -161,7 +193,7 @@ def confirmation(what: str, account: str) -> str:
 
 def parse_request(
     event: Any, *, scope: Scope
-) -> ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest:
+) -> ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest | HistoryRequest:
     """Validate a payload for the kill switch acting in `scope`; raise InvalidRequest naming every problem.
 
     Panic and a restore of `"all"` are refused unless `confirm` is `confirmation(..., scope.account)`.
@@ -169,7 +201,7 @@ def parse_request(
     if not isinstance(event, dict):
         raise InvalidRequest(f"the request must be one JSON object, not {type(event).__name__}")
     if "action" not in event:
-        raise InvalidRequest("action: required (one of throttle, restore, status, panic)")
+        raise InvalidRequest("action: required (one of throttle, restore, status, panic, history)")
     try:
         request = _REQUESTS.validate_python(event, context={_SCOPE: scope})
     except ValidationError as exc:
@@ -179,7 +211,7 @@ def parse_request(
 
 
 def _check_confirmation(
-    request: ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest, account: str
+    request: ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest | HistoryRequest, account: str
 ) -> None:
     what, given = request.destructive(), getattr(request, "confirm", None)
     if what is None:

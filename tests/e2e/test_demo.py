@@ -35,5 +35,10 @@ def test_demo_replays_the_incident_and_restores_exactly(tmp_path):
         "after restore --all: {'nightly-batch': 7, 'report-builder': None, 'payments-api': None}  = before"
         in out
     )
+    history = out[out.index("$ guardrail history nightly-batch") :].splitlines()
+    assert [row.split()[2:6] for row in history[3:5]] == [
+        ["nightly-batch", "restore", "restored", "athena-watch"],  # the record's detector
+        ["nightly-batch", "throttle", "throttled", "athena-watch"],
+    ]
     assert (tmp_path / "incident-replay.png").read_bytes()[:4] == b"\x89PNG"
     assert '"kill-switch request done"' in (tmp_path / "work" / "handlers.log").read_text()

@@ -75,6 +75,12 @@ def test_a_requirements_file_without_the_pin_is_rejected(tmp_path):
         pinned_requirement(requirements)
 
 
+def test_without_requirements_txt_the_installed_release_is_bundled(tmp_path):
+    """The construct library installed from its wheel has no requirements.txt beside it."""
+    pinned = pinned_requirement(tmp_path / "requirements.txt")
+    assert pinned == f"aws-lambda-powertools[parser]=={metadata.version('aws-lambda-powertools')}"
+
+
 def test_a_built_layer_is_reused_without_pip(tmp_path, monkeypatch):
     versions = {"aws-lambda-powertools": "3.37.0"}
     calls = []

@@ -16,7 +16,15 @@ from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
-from guardrail.adapters.ledger import ACTIVE_INDEX, ACTIVE_INDEX_PARTITION_KEY, ACTIVE_INDEX_SORT_KEY, Ledger
+from guardrail.adapters.ledger import (
+    ACTIVE_INDEX,
+    ACTIVE_INDEX_PARTITION_KEY,
+    ACTIVE_INDEX_SORT_KEY,
+    AUDIT_INDEX,
+    AUDIT_INDEX_PARTITION_KEY,
+    AUDIT_INDEX_SORT_KEY,
+    Ledger,
+)
 from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.config import GuardrailConfig
 from guardrail.enforcement import ACTIONS
@@ -63,18 +71,33 @@ def test_ledger_table_has_pitr_ttl_and_the_keys_the_code_uses(synthesized):
     )
 
 
-def test_ledger_has_the_sparse_index_status_reads(synthesized):
+def test_ledger_has_the_sparse_indexes_status_and_history_read(synthesized):
     [table] = synthesized.state_template.find_resources("AWS::DynamoDB::Table").values()
-    [index] = table["Properties"]["GlobalSecondaryIndexes"]
-    assert index == {
-        "IndexName": ACTIVE_INDEX,
-        "KeySchema": [
-            {"AttributeName": ACTIVE_INDEX_PARTITION_KEY, "KeyType": "HASH"},
-            {"AttributeName": ACTIVE_INDEX_SORT_KEY, "KeyType": "RANGE"},
-        ],
-        "Projection": {"ProjectionType": "ALL"},
-    }
+    assert table["Properties"]["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": index,
+            "KeySchema": [
+                {"AttributeName": partition, "KeyType": "HASH"},
+                {"AttributeName": sort, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        for index, partition, sort in [
+            (ACTIVE_INDEX, ACTIVE_INDEX_PARTITION_KEY, ACTIVE_INDEX_SORT_KEY),
+            (AUDIT_INDEX, AUDIT_INDEX_PARTITION_KEY, AUDIT_INDEX_SORT_KEY),
+        ]
+    ]
     assert "dynamodb:Scan" not in Ledger.PERMISSIONS
+
+
+def test_only_the_kill_switch_may_query_the_audit_trail_index(synthesized):
+    readers = [
+        role
+        for role, statements in _policies(synthesized.service_template).items()
+        if any(f"/index/{AUDIT_INDEX}" in json.dumps(s["Resource"]) for s in statements)
+    ]
+    assert len(readers) == 1
+    assert "KillSwitch" in readers[0]
 
 
 def test_alert_topic_is_kms_encrypted_and_refuses_plain_http(synthesized):
