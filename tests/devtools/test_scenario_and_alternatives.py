@@ -122,3 +122,14 @@ def test_chart_is_a_png(tmp_path):
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 10_000
+
+
+def test_every_shipped_scenario_loads_and_the_learned_ones_replay_history_first():
+    scenarios = {path.stem: Scenario.load(path) for path in DEFAULT.parent.glob("*.json")}
+    assert set(scenarios) == {"incident", "learned", "slow-loop"}
+    nights = {name: scenario.replay.history_nights for name, scenario in scenarios.items()}
+    assert nights == {"incident": 0, "learned": 2, "slow-loop": 2}  # the default demo stays minutes long
+    assert (
+        scenarios["learned"].replay.loop_interval_seconds
+        == scenarios["incident"].replay.loop_interval_seconds
+    )

@@ -22,7 +22,7 @@ def test_demo_replays_the_incident_and_restores_exactly(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=3600,  # the default scenario replays two learning nights before the incident's
+        timeout=1800,
         check=False,
     )
     out = result.stdout
