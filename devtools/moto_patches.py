@@ -2,7 +2,8 @@
 
 Conditional writes are atomic in DynamoDB; in moto a condition is checked, then the item written,
 with nothing between two threads. The guardrail's ledger relies on that atomicity (first record
-wins, one restore of many), so its concurrency tests run with moto's item writes under one lock.
+wins, one restore of many), so its concurrency tests run with moto's item writes (and the reads that
+iterate what they change) under one lock.
 
 moto also does two things per call that grow with the whole table, and a night's Athena replay
 (one transaction and a few queries per event) slows to a crawl as the table fills:
@@ -39,7 +40,9 @@ EXPECTED_MOTO_VERSION = "5.2.5"
 _state = threading.local()
 _lock = threading.RLock()
 _MISSING = object()
-_WRITES = ("put_item", "update_item", "delete_item")
+#: Item writes, and the reads that iterate what a write changes (a `get_item` beside a write in another
+#: thread failed once with moto's "dictionary changed size during iteration"): each one step under the lock.
+_LOCKED = ("put_item", "update_item", "delete_item", "get_item", "batch_get_item", "query", "scan")
 
 
 class MotoVersionError(RuntimeError):
@@ -86,7 +89,7 @@ def install() -> None:
         from moto.dynamodb.models.table import Table  # noqa: PLC0415
 
         replacements: list[tuple[Any, str, Any]] = [
-            (DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name))) for name in _WRITES
+            (DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name))) for name in _LOCKED
         ]
         replacements += [
             (DynamoDBBackend, "transact_write_items", _undo_logged(DynamoDBBackend.transact_write_items)),
