@@ -17,6 +17,11 @@ from guardrail import cli
 from guardrail.domain import Finding, Result, Target
 from guardrail.kill_switch import confirmation
 
+#: Panic and restore-all act on functions in parallel threads: moto's DynamoDB needs the patches that
+#: make its writes atomic and its transactions copy only their items (a transaction deep-copying the
+#: table beside another thread's write failed with "dictionary changed size during iteration").
+pytestmark = pytest.mark.usefixtures("moto_patches")
+
 KILL_SWITCH = "runaway-guardrail-kill-switch"
 
 

@@ -13,6 +13,11 @@ from guardrail.adapters.ledger import Ledger
 from guardrail.handlers import kill_switch
 from guardrail.handlers.composition import build_enforcer
 
+#: Panic and restore-all act on functions in parallel threads: moto's DynamoDB needs the patches that
+#: make its writes atomic and its transactions copy only their items (a transaction deep-copying the
+#: table beside another thread's write failed with "dictionary changed size during iteration").
+pytestmark = pytest.mark.usefixtures("moto_patches")
+
 PANIC, RESTORE_ALL = f"panic-{ACCOUNT}", f"restore-all-{ACCOUNT}"
 
 

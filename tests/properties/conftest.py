@@ -63,8 +63,11 @@ def _handler_logs_dropped(monkeypatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def world(deployed, make_function, monkeypatch) -> World:
-    """The deployed guardrail, the functions of `DEPLOYED`, and the handlers' environment."""
+def world(deployed, make_function, monkeypatch, moto_patches) -> World:
+    """The deployed guardrail, the functions of `DEPLOYED`, and the handlers' environment.
+
+    With the moto patches: the kill switch acts on functions in parallel threads.
+    """
     for name, reserved in DEPLOYED.items():
         tags = {"guardrail:exempt": "true"} if name == "tagged-exempt" else None
         make_function(name, reserved=reserved, tags=tags)
