@@ -223,7 +223,7 @@ class Enforcer:
         logger.warning("unverified %s finding about %s: %s", finding.detector, target, doubt)
         sent = self.notify(
             Notice(
-                subject=f"{target.kind.value} {target.name}",
+                subject=str(target),
                 detector=finding.detector,
                 reason=finding.reason,
                 observed_at=finding.observed_at,

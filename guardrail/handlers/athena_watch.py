@@ -14,6 +14,7 @@ from guardrail.detectors.athena.events import MalformedEvent
 from guardrail.detectors.athena.model import ActionsFailed, CountingContention
 from guardrail.detectors.athena.watch import AthenaWatch
 from guardrail.errors import AwsCallFailed
+from guardrail.functions import Scope
 from guardrail.handlers import observability as obs
 from guardrail.handlers.composition import build_watch
 
@@ -30,7 +31,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name=obs.ATHENA_EVENTS_RECEIVED, unit=MetricUnit.Count, value=1)
     try:
         _watch = _watch or build_watch(Settings.from_env())
-        report = _watch.handle(event, account=context.invoked_function_arn.split(":")[4])
+        report = _watch.handle(event, account=Scope.of_function(context.invoked_function_arn).account)
     except MalformedEvent as exc:
         logger.warning("rejected Athena event", extra={"error": str(exc), "athena_event": event})
         metrics.add_metric(name=obs.ATHENA_EVENTS_REJECTED, unit=MetricUnit.Count, value=1)
