@@ -120,10 +120,11 @@ class GuardrailFunction(Construct):
         for kind, action in ACTIONS.items():
             by_resource: dict[tuple[str, ...], list[str]] = {}
             for permission in action.permissions:
-                on = elsewhere.get(permission, resources[kind])
-                by_resource.setdefault(tuple(on), []).append(permission)
-            for on, permissions in by_resource.items():
-                self.role.add_to_policy(iam.PolicyStatement(actions=permissions, resources=list(on)))
+                by_resource.setdefault(tuple(elsewhere.get(permission, resources[kind])), []).append(
+                    permission
+                )
+            for arns, permissions in by_resource.items():
+                self.role.add_to_policy(iam.PolicyStatement(actions=permissions, resources=list(arns)))
         listing = [a for a in LambdaControl.PERMISSIONS if a.startswith("lambda:List")]
         self.role.add_to_policy(iam.PolicyStatement(actions=listing, resources=["*"]))
         change = [a for a in ThrottleFunction.permissions if a not in elsewhere and ":Get" not in a]
