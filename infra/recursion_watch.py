@@ -10,19 +10,11 @@ from constructs import Construct
 
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.config import GuardrailConfig
-from guardrail.detectors.recursion_signals import (
-    ALARM_DETAIL_TYPE,
-    ALARM_SOURCE,
-    DROPPED_METRIC,
-    HEALTH_DETAIL_TYPE,
-    HEALTH_EVENT_CODES,
-    HEALTH_SOURCE,
-    LAMBDA_NAMESPACE,
-)
 from guardrail.handlers.observability import INVOCATION_SCAN, RECURSION_WATCH
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
 
 from .dead_letters import DeadLetters
+from .forwarding import recursion_patterns
 from .function import GuardrailFunction
 from .signal_bus import guard_layer, signal_bus
 from .state import GuardrailState
@@ -114,40 +106,8 @@ class RecursionWatch(Construct):
             targets=[watch],
         )
         refusals.node.add_dependency(self.signal_bus)
-        events.Rule(
-            self,
-            "HealthRecursiveLoops",
-            description="AWS Health: Lambda stopped a recursive loop",
-            event_pattern=events.EventPattern(
-                source=[HEALTH_SOURCE],
-                detail_type=[HEALTH_DETAIL_TYPE],
-                detail={
-                    "service": ["LAMBDA"],
-                    "eventTypeCode": list(HEALTH_EVENT_CODES),
-                },
-            ),
-            targets=[watch],
-        )
-        events.Rule(
-            self,
-            "DroppedRecursionAlarms",
-            description=f"A CloudWatch alarm on {DROPPED_METRIC} went to ALARM",
-            event_pattern=events.EventPattern(
-                source=[ALARM_SOURCE],
-                detail_type=[ALARM_DETAIL_TYPE],
-                detail={
-                    "state": {"value": ["ALARM"]},
-                    "configuration": {
-                        "metrics": {
-                            "metricStat": {
-                                "metric": {"namespace": [LAMBDA_NAMESPACE], "name": [DROPPED_METRIC]}
-                            }
-                        }
-                    },
-                },
-            ),
-            targets=[watch],
-        )
+        for rule_id, (description, pattern) in recursion_patterns().items():
+            events.Rule(self, rule_id, description=description, event_pattern=pattern, targets=[watch])
         events.Rule(
             self,
             "EveryMinute",

@@ -91,11 +91,14 @@ def signal_bus(scope: Construct, config: GuardrailConfig, *, central: bool = Fal
     The `central` one (the home region's, in organization mode) also admits PutEvents from the
     organization's accounts (`aws:PrincipalOrgID`): their member stacks forward to it.
     """
+    organization = config.organization
+    admits_organization = central and organization.enabled and organization.organization_id is not None
+    writers = "this account and the organization's" if admits_organization else "this account only"
     bus = events.EventBus(
         scope,
         "SignalBus",
         event_bus_name=config.signal_bus_name,
-        description="Runaway Guardrail: recursion guard refusals (PutEvents from this account only)",
+        description=f"Runaway Guardrail: recursion guard refusals (PutEvents from {writers})",
     )
     bus.add_to_resource_policy(
         iam.PolicyStatement(
@@ -106,8 +109,7 @@ def signal_bus(scope: Construct, config: GuardrailConfig, *, central: bool = Fal
             conditions={"StringEquals": {"aws:PrincipalAccount": Stack.of(scope).account}},
         )
     )
-    organization = config.organization
-    if central and organization.enabled and organization.organization_id:
+    if admits_organization:
         bus.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="PutEventsFromTheOrganizationOnly",
