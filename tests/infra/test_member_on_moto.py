@@ -76,7 +76,9 @@ def test_member_stack_creates_the_role_once_and_the_forwarding_rules_in_each_reg
             StackName="StackSet-runaway-guardrail-member"
         )["StackResources"]
         roles = [
-            r["PhysicalResourceId"] for r in resources if r["LogicalResourceId"].startswith("Enforcement")
+            r["PhysicalResourceId"]
+            for r in resources
+            if r.get("LogicalResourceId", "").startswith("Enforcement")
         ]
         assert roles == (["runaway-guardrail-enforcement"] if with_role else []), roles
 
