@@ -55,8 +55,11 @@ class GuardrailOrganizationStack(Stack):
             ),
             capabilities=["CAPABILITY_NAMED_IAM"],
             managed_execution={"Active": True},
+            # updates of the StackSet (auto deployment to joining accounts ignores these): every region at
+            # once, a quarter of the accounts at a time; a few broken accounts neither stop nor slow it
             operation_preferences=cloudformation.CfnStackSet.OperationPreferencesProperty(
                 region_concurrency_type="PARALLEL",
+                concurrency_mode="SOFT_FAILURE_TOLERANCE",
                 max_concurrent_percentage=25,
                 failure_tolerance_percentage=10,
             ),
