@@ -21,17 +21,21 @@ from guardrail.handlers.composition import build_watch
 logger = obs.function_logger()
 metrics = obs.function_metrics(obs.ATHENA_WATCH)
 _watch: AthenaWatch | None = None
+_guard_layer_name = ""
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Book the event once, decide, act; a bad event is logged and counted, never retried."""
-    global _watch  # noqa: PLW0603 - one watch (clients, caches) per container
+    global _watch, _guard_layer_name
     metrics.add_metric(name=obs.ATHENA_EVENTS_RECEIVED, unit=MetricUnit.Count, value=1)
     try:
-        _watch = _watch or build_watch(Settings.from_env())
-        report = _watch.handle(event, account=Scope.of_function(context.invoked_function_arn).account)
+        if _watch is None:
+            settings = Settings.from_env()
+            _watch, _guard_layer_name = build_watch(settings), settings.config.guard_layer_name
+        scope = Scope.of_function(context.invoked_function_arn)
+        report = _watch.handle(event, scope=scope, guard_layer=scope.layer_arn(_guard_layer_name))
     except MalformedEvent as exc:
         logger.warning("rejected Athena event", extra={"error": str(exc), "athena_event": event})
         metrics.add_metric(name=obs.ATHENA_EVENTS_REJECTED, unit=MetricUnit.Count, value=1)

@@ -6,6 +6,9 @@ written (a window read, an action) raises for Lambda's retry without that note, 
 windows and applies the actions again: a failed throttle is retried, never taken for a duplicate. The
 Enforcer's dedupe keys (`athena-watch:<event id>:<rules>`) make an action that did succeed the first
 time a no-op, and a failed one released its key.
+
+A verified `Athena Query Started` claim of the recursion guard (`claims.py`) is booked as the query's
+start, as CloudTrail's StartQueryExecution is, seconds earlier; an unverified one books nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from guardrail.config.athena_watch import AthenaWatchConfig
+from guardrail.detectors.athena.claims import ClaimCheck, QueryClaim, parse_claim
 from guardrail.detectors.athena.cost import estimate
 from guardrail.detectors.athena.detect import (
     Action,
@@ -37,15 +41,17 @@ from guardrail.detectors.athena.model import (
     caller_scope,
     workgroup_scope,
 )
-from guardrail.detectors.athena.notices import caller_finding, notice, workgroup_finding
+from guardrail.detectors.athena.notices import caller_finding, claim_finding, notice, workgroup_finding
 from guardrail.detectors.athena.ports import BaselineStore, CounterStore, LocationLookup, QueryLookup
-from guardrail.domain import Outcome, Result
+from guardrail.domain import Outcome, Result, TargetKind
 from guardrail.enforcement.enforcer import Enforcer
+from guardrail.functions import Scope
+from guardrail.recursion.query_started import QUERY_STARTED
 
 
 @dataclass(frozen=True)
 class Report:
-    """What one event led to, and the actions: `counted`, `duplicate`, `retried`, `ignored`, `unknown-query`.
+    """What one event led to: `counted`, `duplicate`, `retried`, `ignored`, `unknown-query`, `unverified`.
 
     `retried`: an earlier delivery booked the event but failed before its decision was carried out;
     the decision is made now.
@@ -81,13 +87,23 @@ class AthenaWatch:
         self._locations = locations
         self._enforcer = enforcer
         self._baselines = baselines
+        self._claims = ClaimCheck(enforcer.action(TargetKind.FUNCTION).read)
 
-    def handle(self, event: Any, *, account: str | None = None) -> Report:
+    def handle(
+        self, event: Any, *, account: str | None = None, scope: Scope | None = None, guard_layer: str = ""
+    ) -> Report:
         """Handle one EventBridge event (of `account`, when given); raise MalformedEvent if it is not one.
 
+        `scope` is where the guardrail acts and `guard_layer` the guard's layer ARN: an `Athena Query
+        Started` claim is verified against both (without a scope, every claim is unverified).
         Raises ActionsFailed when an action failed, so that Lambda retries the delivery: the booking
         is never repeated, and the decision is made again until one delivery has carried it out.
         """
+        if isinstance(event, dict) and event.get("detail-type") == QUERY_STARTED:
+            where = scope or Scope(account or "", self._region)
+            return self._claimed(parse_claim(event), where, guard_layer)
+        if scope is not None:
+            account = scope.account
         parsed = parse_event(event, account=account)
         if isinstance(parsed, Ignored):
             return Report("ignored", detail=parsed.why)
@@ -95,7 +111,18 @@ class AthenaWatch:
             return self._started(parsed)
         return self._finished(parsed)
 
-    def _started(self, started: QueryStarted) -> Report:
+    def _claimed(self, claim: QueryClaim, scope: Scope, guard_layer: str) -> Report:
+        """Book a verified claim as the query's start; alert an unverified one and book nothing."""
+        doubt, role = self._claims.verify(claim, scope=scope, guard_layer=guard_layer)
+        if doubt is None:
+            return self._started(claim.started(role), guard_layer=guard_layer)
+        outcome = self._enforcer.enforce(claim_finding(claim).unverified(doubt))
+        if outcome.result is Result.ERROR:
+            raise ActionsFailed(f"event {claim.event_id}: the unverified alert was not sent")
+        done = [{"subject": claim.function, "rules": "claim", "result": outcome.result.value}]
+        return Report("unverified", claim.query_id, doubt, done)
+
+    def _started(self, started: QueryStarted, *, guard_layer: str | None = None) -> Report:
         booked = self._counters.record_start(started)
         if not booked and self._decided(started.query_id, START):
             return Report("duplicate", started.query_id, "start already counted")
@@ -108,7 +135,7 @@ class AthenaWatch:
             [quiet] if quiet else [],
             sql=started.query,
         )
-        return self._carry_out(actions, booked, started, START)
+        return self._carry_out(actions, booked, started, START, guard_layer)
 
     def _finished(self, finished: QueryFinished) -> Report:
         known = self._counters.query(finished.query_id)
@@ -151,10 +178,18 @@ class AthenaWatch:
         return record is not None and half in record.decided
 
     def _carry_out(
-        self, actions: list[Action], booked: bool, event: QueryStarted | QueryFinished, half: str
+        self,
+        actions: list[Action],
+        booked: bool,
+        event: QueryStarted | QueryFinished,
+        half: str,
+        guard_layer: str | None = None,
     ) -> Report:
-        """Apply the decision's actions, then note it carried out (not if an action failed: it raises)."""
-        done = self._apply(actions, event.event_id, event.at)
+        """Apply the decision's actions, then note it carried out (not if an action failed: it raises).
+
+        `guard_layer`: the start came from the guard's claim; a throttle expects the function to run it.
+        """
+        done = self._apply(actions, event.event_id, event.at, guard_layer)
         self._counters.mark_decided(event.query_id, half)
         if booked:
             return Report("counted", event.query_id, actions=done)
@@ -216,13 +251,15 @@ class AthenaWatch:
             may_throttle=throttle,
         )
 
-    def _apply(self, actions: list[Action], event_id: str, at: datetime) -> list[dict[str, Any]]:
+    def _apply(
+        self, actions: list[Action], event_id: str, at: datetime, guard_layer: str | None = None
+    ) -> list[dict[str, Any]]:
         """Apply every action, then raise ActionsFailed if any failed (its dedupe key is released)."""
         done, failed = [], []
         for action in actions:
             outcome = None
             if action.throttle_function:
-                finding = caller_finding(action, action.throttle_function, at, event_id)
+                finding = caller_finding(action, action.throttle_function, at, event_id, guard_layer)
                 outcome = self._enforcer.enforce(finding)
             if outcome is None or outcome.result in (Result.NOT_FOUND, Result.UNVERIFIED):
                 # not a Lambda function after all (or not with its role): the caller is the principal
