@@ -31,7 +31,7 @@ from guardrail.detectors.athena.events import Caller, MalformedEvent, QueryStart
 from guardrail.domain import Expectation, TargetFacts
 from guardrail.enforcement.policy import unmet
 from guardrail.errors import InvalidFunctionRef, TargetNotFound
-from guardrail.functions import Scope, function_name
+from guardrail.functions import Scope, function_name, is_function_name
 from guardrail.payloads import EventBridgeEvent
 from guardrail.recursion.query_started import MAX_QUERY_CHARS, QUERY_STARTED
 from guardrail.recursion.refusal import EVENT_SOURCE
@@ -96,11 +96,10 @@ class _Detail(BaseModel):
 
     @field_validator("function")
     @classmethod
-    def _function_ref(cls, value: str) -> str:
-        try:
-            return function_name(value)
-        except InvalidFunctionRef as exc:  # a name AWS would refuse: never sent to it
-            raise ValueError(str(exc)) from exc
+    def _function_name(cls, value: str) -> str:
+        if not is_function_name(value):  # the guard writes its function's plain name, never an ARN
+            raise ValueError(f"{value[:100]!r} is not a function name")
+        return value
 
 
 class _Claim(EventBridgeEvent):

@@ -50,6 +50,7 @@ def test_a_claim_reads_back_what_the_guard_wrote():
     "detail",
     [
         {"function": "not a function"},
+        {"function": "arn:aws:lambda:us-west-2:210987654321:function:nightly-batch"},
         {"query_execution_id": ""},
         {"depth": -1},
         {"chain_id": "c" * 129},
