@@ -1,9 +1,12 @@
 """Replays an incident through the deployed guardrail on the local stand-in, on the events' own clock.
 
-The world: the batch function (with its prior reservation), the Glue tables and the S3 buckets in
-their regions. The traffic: the scenario's EventBridge events, delivered in the order and with the
-lags EventBridge has, through the rules the stack deployed (`EventBusBridge`). A throttled function
-issues no more queries: every query that would start after the throttle is never delivered.
+The world: the batch function (with its prior reservation; tagged `guardrail:guarded` when it runs
+the guard), the Glue tables and the S3 buckets in their regions. The traffic: the scenario's
+EventBridge events, delivered in the order and with the lags EventBridge has, through the rules the
+stack deployed (`EventBusBridge`): AWS's on the default bus, the guard's on the signal bus. A throttled
+function issues no more queries: every query that would start after the throttle is never delivered.
+The learning nights before the incident's are not delivered event by event: what they leave in the
+table is written in one batch first (`devtools.history`).
 
 moto's Athena knows none of the replay's query ids and reports 0 bytes scanned, so `GetQueryExecution`
 is answered from the replay at botocore's boundary (a built-in `before-call` handler, which every
@@ -26,9 +29,11 @@ from botocore.exceptions import ClientError
 
 from devtools.deploy import create_bucket
 from devtools.event_bridge import EventBusBridge
-from devtools.replay import IncidentReplay, ReplayQuery
+from devtools.history import learned_items, write_items
+from devtools.replay import SIGNALS, IncidentReplay, ReplayQuery
 from devtools.scenario import Scenario
 from guardrail.config import AthenaWatchConfig
+from guardrail.functions import TAG_GUARDED
 
 #: An empty zip archive: moto stores function code it never runs.
 EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
@@ -91,6 +96,7 @@ def build_world(session: boto3.session.Session, scenario: Scenario) -> str:
         Role=role,
         Handler="batch.handler",
         Code={"ZipFile": EMPTY_ZIP},
+        Tags={TAG_GUARDED: "true"} if replay.guarded else {},
     )
     if scenario.reserved_concurrency is not None:
         client.put_function_concurrency(
@@ -155,8 +161,15 @@ def replay_incident(
     progress: Callable[[datetime, int, list[ReplayQuery]], None] | None = None,
     progress_every: timedelta = timedelta(minutes=30),
 ) -> Timeline:
-    """Deliver the scenario's events through the deployed rules until the replay ends."""
+    """Learn the nights before the incident's, then deliver its night's events through the deployed rules."""
     replay = scenario.replay
+    if replay.history_nights:
+        items = learned_items(replay, scenario.watch_config)
+        write_items(bus.session, stack_output(bus.session, "LedgerTableName"), items)
+    buses = {"default": bus}
+    if replay.guarded:
+        name = stack_output(bus.session, "SignalBusName")
+        buses[SIGNALS] = EventBusBridge(bus.session, bus.lambdas, bus=name, account=bus.account)
     planned = replay.night_queries()
     looping = [q for q in planned if q.looping]
     timeline = Timeline(
@@ -169,7 +182,7 @@ def replay_incident(
     )
     issued: dict[str, ReplayQuery] = {}
     next_report = replay.start + progress_every
-    for delivery in replay.deliveries():
+    for delivery in replay.deliveries(history=False):
         if timeline.throttled_at is not None and delivery.query.started_at > timeline.throttled_at:
             continue  # reserved concurrency 0: the function never ran to issue this query
         if delivery.query.started_at >= replay.start:
@@ -177,7 +190,7 @@ def replay_incident(
         if progress and delivery.deliver_at >= next_report:
             progress(delivery.deliver_at, timeline.deliveries, list(issued.values()))
             next_report += progress_every
-        results = bus.put(delivery.event)
+        results = buses[delivery.bus].put(delivery.event)
         timeline.deliveries += 1
         throttled = any(
             action.get("result") == "throttled"
@@ -189,3 +202,12 @@ def replay_incident(
             timeline.throttled_at = delivery.deliver_at
     timeline.issued = sorted(issued.values(), key=lambda q: q.started_at)
     return timeline
+
+
+def stack_output(session: boto3.session.Session, key: str) -> str:
+    """The value of the deployed stacks' output `key` (`LedgerTableName`, `SignalBusName`)."""
+    for stack in session.client("cloudformation").describe_stacks()["Stacks"]:
+        for output in stack.get("Outputs", []):
+            if output["OutputKey"] == key:
+                return str(output["OutputValue"])
+    raise LookupError(f"no deployed stack has the output {key}")

@@ -10,6 +10,8 @@ and out of order the way EventBridge does: `AWS API Call via CloudTrail` for Sta
 Each of the batch's queries is its own analysis (a distinct statement, as the real batch's 672 were);
 the loop re-runs the statement the error hit, over and over. `history_nights` legitimate nights come
 first, one a day, so that the watch learns what the batch's nights look like before the incident's.
+A `guarded` batch runs the recursion guard's Athena wrapper: each query also yields the guard's
+`Athena Query Started` on the signal bus (behind by `claim_lag_seconds`, EventBridge's own delivery).
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ from typing import Any
 from guardrail.detectors.athena.cost import GB
 from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE
 from guardrail.recursion.query_mark import QueryMark, mark_query
+from guardrail.recursion.query_started import QUERY_STARTED
+from guardrail.recursion.refusal import EVENT_SOURCE
 
 _NAMESPACE = uuid.UUID("6f1e0a52-3c1b-4f2e-9a43-5b6a1d0c7e21")
+SIGNALS = "signals"
 
 
 @dataclass(frozen=True)
@@ -38,15 +43,17 @@ class ReplayQuery:
     scanned_bytes: int
     sql: str
     looping: bool
+    depth: int = 0  # its invocation's depth in the batch's chain
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One event as EventBridge hands it to the watch, at `deliver_at`."""
+    """One event as EventBridge hands it to the watch, at `deliver_at`, from the `bus` it was put on."""
 
     deliver_at: datetime
     query: ReplayQuery
     event: dict[str, Any]
+    bus: str = "default"  # or SIGNALS: the guardrail's signal bus
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,9 @@ class IncidentReplay:
     history_nights: int = 0
     #: The batch runs the recursion guard and marks its queries (`guardrail.recursion.query_mark`).
     marked: bool = False
+    #: The batch runs the guard's Athena wrapper, which publishes `Athena Query Started` per query.
+    guarded: bool = False
+    claim_lag_seconds: tuple[float, float] = (0.3, 0.8)
 
     def queries(self) -> list[ReplayQuery]:
         """Every query the function issues, the earlier nights' first, in start order."""
@@ -84,6 +94,10 @@ class IncidentReplay:
         for night in range(self.history_nights, 0, -1):
             out += self._night(self.start - timedelta(days=night), f"night-{night}:", loop_minutes=0)
         return out + self._night(self.start, "", loop_minutes=self.loop_minutes)
+
+    def history_queries(self) -> list[ReplayQuery]:
+        """The queries of the nights before the incident's, in start order."""
+        return [q for q in self.queries() if q.started_at < self.start]
 
     def night_queries(self) -> list[ReplayQuery]:
         """The incident's night only (not the nights before it), in start order."""
@@ -105,6 +119,7 @@ class IncidentReplay:
                     scanned_bytes=self.scanned_bytes,
                     sql=self._sql(min(index, max(self.batch_queries - 1, 0))),
                     looping=looping,
+                    depth=index + 1,
                 )
             )
             index += 1
@@ -112,18 +127,26 @@ class IncidentReplay:
             at += timedelta(seconds=step)
         return out
 
-    def deliveries(self) -> list[Delivery]:
-        """Both events of every query, duplicates included, in the order they are delivered."""
+    def deliveries(self, *, history: bool = True) -> list[Delivery]:
+        """Every event of every query, duplicates included, in the order they are delivered.
+
+        `history` False: the incident's night only, not the learning nights before it.
+        """
         rng = random.Random(self.seed)  # noqa: S311 - seeded jitter, not security
         out = []
         for query in self.queries():
-            for event, at, lag in (
-                (self.start_event(query), query.started_at, self.trail_lag_seconds),
-                (self.finish_event(query), query.finished_at, self.state_lag_seconds),
-            ):
+            sent = [
+                (self.start_event(query), query.started_at, self.trail_lag_seconds, "default"),
+                (self.finish_event(query), query.finished_at, self.state_lag_seconds, "default"),
+            ]
+            if self.guarded:
+                sent.append((self.claim_event(query), query.started_at, self.claim_lag_seconds, SIGNALS))
+            for event, at, lag, bus in sent:
                 copies = 2 if rng.random() < self.duplicate_share else 1
                 for _ in range(copies):
-                    out.append(Delivery(at + timedelta(seconds=rng.uniform(*lag)), query, event))
+                    out.append(Delivery(at + timedelta(seconds=rng.uniform(*lag)), query, event, bus))
+        if not history:
+            out = [d for d in out if d.query.started_at >= self.start]
         return sorted(out, key=lambda d: d.deliver_at)
 
     def _sql(self, index: int) -> str:
@@ -204,6 +227,28 @@ class IncidentReplay:
                 "eventCategory": "Management",
             },
         )
+
+    def claim_event(self, query: ReplayQuery) -> dict[str, Any]:
+        """The guard's `Athena Query Started` for the query, as the batch function publishes it."""
+        return {
+            "version": "0",
+            "id": str(uuid.uuid5(_NAMESPACE, f"claim:{query.query_id}")),
+            "detail-type": QUERY_STARTED,
+            "source": EVENT_SOURCE,
+            "account": self.account,
+            "time": f"{query.started_at:%Y-%m-%dT%H:%M:%SZ}",
+            "region": self.athena_region,
+            "resources": [f"arn:aws:lambda:{self.athena_region}:{self.account}:function:{self.function}"],
+            "detail": {
+                "function": self.function,
+                "query_execution_id": query.query_id,
+                "workgroup": self.workgroup,
+                "chain_id": f"night-{self.seed}",
+                "depth": query.depth,
+                "caller": f"arn:aws:sts::{self.account}:assumed-role/{self.function}-role/{self.function}",
+                "query": query.sql,
+            },
+        }
 
     def finish_event(self, query: ReplayQuery) -> dict[str, Any]:
         """The `Athena Query State Change` event of the query reaching SUCCEEDED."""

@@ -74,6 +74,9 @@ class Scenario(StrictModel):
     history_nights: Annotated[Int, Field(ge=0, le=28)] = _INCIDENT.history_nights
     #: The batch runs the recursion guard, which marks its queries with the function and chain.
     marked_queries: Bool = _INCIDENT.marked
+    #: The batch runs the guard's Athena wrapper: `Athena Query Started` on the signal bus per query.
+    guarded_queries: Bool = _INCIDENT.guarded
+    claim_lag_seconds: LagRange = _INCIDENT.claim_lag_seconds
     #: The Athena watch's configuration during the replay (cdk.json's `athena-watch` section).
     watch_config: AthenaWatchConfig = Field(default_factory=AthenaWatchConfig, alias="athenaWatch")
     compare: Comparison = Field(default_factory=Comparison)
@@ -98,6 +101,8 @@ class Scenario(StrictModel):
             seed=self.seed,
             history_nights=self.history_nights,
             marked=self.marked_queries,
+            guarded=self.guarded_queries,
+            claim_lag_seconds=self.claim_lag_seconds,
         )
 
     @property

@@ -101,6 +101,14 @@ def function_place(ref: str, scope: Scope | None = None) -> tuple[str, str | Non
     return found["name"], account, region
 
 
+def layer_in_region(layer_arn: str, region: str) -> str:
+    """The same layer (its publisher's account, its name) as published in `region`."""
+    parts = layer_arn.split(":")
+    if len(parts) < 7:
+        return layer_arn
+    return ":".join([*parts[:3], region, *parts[4:]])
+
+
 def function_arn(partition: str, account: str, region: str, name: str) -> str:
     """The unqualified ARN of a function."""
     return f"arn:{partition}:lambda:{region}:{account}:function:{name}"

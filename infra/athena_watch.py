@@ -1,4 +1,4 @@
-"""The Athena watch: its function, the two EventBridge rules that feed it, and an optional trail."""
+"""The Athena watch: its function, the EventBridge rules that feed it, and an optional trail."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.config import GuardrailConfig
 from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE, TERMINAL_STATES
 from guardrail.handlers.observability import ATHENA_WATCH
+from guardrail.recursion import EVENT_SOURCE, QUERY_STARTED
 
 from .arns import acknowledge_wildcards, in_regions, watched_regions
 from .dead_letters import DeadLetters
@@ -24,7 +25,10 @@ from .state import GuardrailState
 
 
 class AthenaWatchFunction(Construct):
-    """The Athena watch function, subscribed to query state changes and CloudTrail query starts."""
+    """The Athena watch function, subscribed to query state changes and CloudTrail query starts.
+
+    With `signal_bus` (the recursion guard's bus), also to the guard's `Athena Query Started` claims.
+    """
 
     def __init__(
         self,
@@ -35,6 +39,7 @@ class AthenaWatchFunction(Construct):
         state: GuardrailState,
         code: lambda_.Code,
         dead_letters: DeadLetters,
+        signal_bus: events.IEventBus | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -74,7 +79,24 @@ class AthenaWatchFunction(Construct):
             ),
             targets=[target],
         )
+        self.query_claims = None if signal_bus is None else self._claims(config, signal_bus, target)
         self.trail = self._trail() if config.detectors.athena_watch.create_trail else None
+
+    def _claims(
+        self, config: GuardrailConfig, signal_bus: events.IEventBus, target: events.IRuleTarget
+    ) -> events.Rule:
+        """The guard's `Athena Query Started` on the signal bus (verified by the watch before it counts)."""
+        rule = events.Rule(
+            self,
+            "GuardQueryStarted",
+            description="The recursion guard started an Athena query (verified, then booked as its start)",
+            # by its (fixed) name, not a Ref: moto's CloudFormation cannot resolve a Ref to an event bus
+            event_bus=events.EventBus.from_event_bus_name(self, "SignalBusByName", config.signal_bus_name),
+            event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=[QUERY_STARTED]),
+            targets=[target],
+        )
+        rule.node.add_dependency(signal_bus)
+        return rule
 
     def _grant(self, state: GuardrailState) -> None:
         stack = Stack.of(self)

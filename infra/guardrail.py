@@ -51,7 +51,13 @@ class GuardrailFunctions(Construct):
             self, "RecursionWatch", config=config, state=state, code=code, dead_letters=self.dead_letters
         )
         self.athena_watch = AthenaWatchFunction(
-            self, "AthenaWatch", config=config, state=state, code=code, dead_letters=self.dead_letters
+            self,
+            "AthenaWatch",
+            config=config,
+            state=state,
+            code=code,
+            dead_letters=self.dead_letters,
+            signal_bus=self.recursion_watch.signal_bus,
         )
         functions = [
             self.kill_switch,

@@ -110,17 +110,7 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
 
     def _write(self, scope: str, baseline: Baseline, *, expected: int | None) -> None:
         """Write the baseline if it is still at version `expected` (None: absent); it expires unused."""
-        latest = baseline.folded_through or baseline.since or hour_of(datetime.now(UTC))
-        item = {
-            **_key(scope),
-            "since": _hour_text(baseline.since),
-            "hours": {_hour_text(h): [c.queries, c.scanned] for h, c in baseline.hours.items()},
-            "fps": dict(baseline.fingerprints),
-            "version": baseline.version + 1,
-            "expires_at": int((latest + timedelta(days=self._learning.history_days)).timestamp()),
-        }
-        if baseline.folded_through is not None:
-            item["folded_through"] = _hour_text(baseline.folded_through)
+        item = baseline_item(scope, replace(baseline, version=baseline.version + 1), self._learning)
         with translated("PutItem"):
             if expected is None:
                 self._client.put_item(
@@ -172,6 +162,22 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
 def baseline_key(scope: str) -> str:
     """The partition key of a scope's baseline (`scope` is a counter scope: `ATHENA#CALLER#...`)."""
     return "ATHENA#BASELINE#" + scope.removeprefix("ATHENA#")
+
+
+def baseline_item(scope: str, baseline: Baseline, learning: Baselines) -> dict[str, Any]:
+    """The item that stores a scope's baseline (before serialization); it expires unused."""
+    latest = baseline.folded_through or baseline.since or hour_of(datetime.now(UTC))
+    item = {
+        **_key(scope),
+        "since": _hour_text(baseline.since),
+        "hours": {_hour_text(h): [c.queries, c.scanned] for h, c in baseline.hours.items()},
+        "fps": dict(baseline.fingerprints),
+        "version": baseline.version,
+        "expires_at": int((latest + timedelta(days=learning.history_days)).timestamp()),
+    }
+    if baseline.folded_through is not None:
+        item["folded_through"] = _hour_text(baseline.folded_through)
+    return item
 
 
 def _key(scope: str) -> dict[str, str]:

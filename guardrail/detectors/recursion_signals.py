@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from guardrail.domain import Expectation, Finding, Target
 from guardrail.errors import ForeignFunctionRef, GuardrailError, InvalidFunctionRef
-from guardrail.functions import Scope, function_name, is_function_name
+from guardrail.functions import Scope, function_name, is_function_name, layer_in_region
 from guardrail.payloads import EventBridgeEvent, KeyText, invalid_unicode
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
 
@@ -134,7 +134,7 @@ def findings_from_event(event: Any, *, scope: Scope, guard_layer: str) -> list[F
     origin = Scope(envelope.account, envelope.region, scope.partition)
     try:
         if kind == (EVENT_SOURCE, DETAIL_TYPE):
-            findings = [_guard_finding(envelope, origin, _layer_in(guard_layer, origin))]
+            findings = [_guard_finding(envelope, origin, layer_in_region(guard_layer, origin.region))]
         elif kind == (HEALTH_SOURCE, HEALTH_DETAIL_TYPE):
             findings = _health_findings(envelope, origin)
         elif kind == (ALARM_SOURCE, ALARM_DETAIL_TYPE):
@@ -157,14 +157,6 @@ def _located(finding: Finding, origin: Scope, *, home: Scope) -> Finding:
     if key and (origin.account, origin.region) != (home.account, home.region):
         key = f"{key}@{origin.account}:{origin.region}"
     return replace(finding, target=finding.target.located(origin.account, origin.region), dedupe_key=key)
-
-
-def _layer_in(layer_arn: str, origin: Scope) -> str:
-    """The guard layer of the event's region: the guardrail publishes it, by the same name, in each one."""
-    parts = layer_arn.split(":")
-    if len(parts) < 7:
-        return layer_arn
-    return ":".join([*parts[:3], origin.region, *parts[4:]])
 
 
 def _guard_finding(envelope: EventBridgeModel, scope: Scope, guard_layer: str) -> Finding:

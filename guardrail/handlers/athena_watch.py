@@ -14,13 +14,13 @@ from guardrail.detectors.athena.events import MalformedEvent
 from guardrail.detectors.athena.model import ActionsFailed, CountingContention
 from guardrail.detectors.athena.watch import AthenaWatch
 from guardrail.errors import AwsCallFailed
-from guardrail.functions import Scope
 from guardrail.handlers import observability as obs
 from guardrail.handlers.composition import build_watch
 
 logger = obs.function_logger()
 metrics = obs.function_metrics(obs.ATHENA_WATCH)
-_watch: AthenaWatch | None = None
+#: One watch (clients, caches) per container, and the guard's layer ARN its claims are checked against.
+_watch: tuple[AthenaWatch, str] | None = None
 
 
 @metrics.log_metrics
@@ -30,8 +30,11 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     global _watch  # noqa: PLW0603 - one watch (clients, caches) per container
     metrics.add_metric(name=obs.ATHENA_EVENTS_RECEIVED, unit=MetricUnit.Count, value=1)
     try:
-        _watch = _watch or build_watch(Settings.from_env())
-        report = _watch.handle(event, account=Scope.of_function(context.invoked_function_arn).account)
+        if _watch is None:  # where it acts is in its settings (`home`)
+            settings = Settings.from_env()
+            _watch = build_watch(settings), settings.home.layer_arn(settings.config.guard_layer_name)
+        watch, guard_layer = _watch
+        report = watch.handle(event, guard_layer=guard_layer)
     except MalformedEvent as exc:
         logger.warning("rejected Athena event", extra={"error": str(exc), "athena_event": event})
         metrics.add_metric(name=obs.ATHENA_EVENTS_REJECTED, unit=MetricUnit.Count, value=1)

@@ -87,6 +87,11 @@ def build_watch(
     session = session or session_for(settings)
     config = settings.config.detectors.athena_watch
     enforcer, _ = build_enforcer(settings, session=session, clock=clock)
+    places = sessions_for(settings, session)
+    lookups = PerPlace(
+        places,
+        lambda at: (queries or AthenaQueries(boto3_session=at), DataLocations(boto3_session=at)),
+    )
     return AthenaWatch(
         config=config,
         region=settings.region,
@@ -97,6 +102,8 @@ def build_watch(
         locations=DataLocations(boto3_session=session),
         enforcer=enforcer,
         baselines=AthenaBaselines(settings.ledger_table, config.baselines, boto3_session=session),
+        home=settings.home,
+        elsewhere=lookups.at,
     )
 
 

@@ -14,6 +14,7 @@ from the guardrail.
 from guardrail.recursion.chain import CHAIN_KEY, Chain
 from guardrail.recursion.exceptions import RecursionDepthExceeded
 from guardrail.recursion.guard import DEFAULT_MAX_DEPTH, recursion_guard
+from guardrail.recursion.query_started import QUERY_STARTED
 from guardrail.recursion.refusal import DETAIL_TYPE, EVENT_SOURCE
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DETAIL_TYPE",
     "EVENT_SOURCE",
+    "QUERY_STARTED",
     "Chain",
     "RecursionDepthExceeded",
     "recursion_guard",

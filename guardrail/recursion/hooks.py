@@ -72,7 +72,7 @@ def _carrier_for(operation: str, target: str) -> dict[str, Any] | None:
             operation=operation,
         )
         entry = refusal_entry(refusal, function_arn=invocation.function_arn, target=target, bus=signal_bus())
-        publish(_publisher(), entry)
+        publish(publisher(), entry)
         raise refusal
     return invocation.chain.carrier()
 
@@ -134,8 +134,8 @@ def install() -> None:
         _installed = True
 
 
-def _publisher() -> Any:
-    """An EventBridge client whose own PutEvents is not stamped (a refusal is not part of the chain)."""
+def publisher() -> Any:
+    """An EventBridge client whose PutEvents is not stamped (the guard's signals are not in the chain)."""
     client = boto3.session.Session().client("events", config=_PUBLISH)
     client.meta.events.unregister(_PUT_EVENTS, _on_put_events)
     return client

@@ -6,27 +6,35 @@ from its state-change event, before CloudTrail's record of the call arrives. Any
 can write such a comment: the watch treats a mark as a claim (see docs/athena-watch.md, "What a query
 mark may trigger"), never as a reason to throttle.
 
+The same client publishes an `Athena Query Started` event on the guardrail's signal bus as soon as
+StartQueryExecution returns (`guardrail.recursion.query_started`): the watch verifies the function
+behind it and books the query's start then, without waiting for CloudTrail.
+
 Opt in per client:
 
 ```python
 athena = mark_athena_queries(boto3.client("athena"))
-athena.start_query_execution(QueryString="SELECT ...", WorkGroup="primary")  # marked while guarded
+athena.start_query_execution(QueryString="SELECT ...", WorkGroup="primary")  # marked and told, if guarded
 ```
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from guardrail.recursion import hooks
+from guardrail.recursion.query_started import publish_started
 
 _FUNCTION = r"[A-Za-z0-9_-]{1,64}"
 _CHAIN = r"[A-Za-z0-9_-]{1,128}"
 _MARK = re.compile(rf"^\s*/\* guardrail: function=({_FUNCTION}) chain=({_CHAIN}) \*/")
 _START_QUERY = "before-parameter-build.athena.StartQueryExecution"
+_STARTED_QUERY = "after-call.athena.StartQueryExecution"
+_REQUEST = "guardrail_query_started"  # where the request's parameters wait for the answer
 ClientT = TypeVar("ClientT")
 
 
@@ -54,17 +62,27 @@ def read_mark(sql: str) -> QueryMark | None:
 
 
 def mark_athena_queries(client: ClientT) -> ClientT:
-    """Mark every query this Athena client starts inside a guarded invocation; return the client."""
+    """Mark every query this Athena client starts inside a guarded invocation, and tell the watch.
+
+    Returns the client.
+    """
     client.meta.events.register(_START_QUERY, _mark_start)  # type: ignore[attr-defined]
+    client.meta.events.register(_STARTED_QUERY, _started)  # type: ignore[attr-defined]
     return client
 
 
-def _mark_start(params: MutableMapping[str, Any], **_: Any) -> None:
+def _mark_start(params: MutableMapping[str, Any], context: MutableMapping[str, Any], **_: Any) -> None:
     invocation = hooks.current()
     if invocation is None or not isinstance(params.get("QueryString"), str):
         return
     mark = QueryMark(function=invocation.function, chain_id=invocation.chain.chain_id)
-    try:
+    with contextlib.suppress(ValueError):  # a chain id that cannot be written in a mark: left unmarked
         params["QueryString"] = mark_query(params["QueryString"], mark)
-    except ValueError:  # a chain id from a carrier that cannot be written in a mark: leave it unmarked
-        return
+    context[_REQUEST] = {"QueryString": params["QueryString"], "WorkGroup": params.get("WorkGroup")}
+
+
+def _started(parsed: Any, context: MutableMapping[str, Any], http_response: Any = None, **_: Any) -> None:
+    request = context.get(_REQUEST)
+    status = getattr(http_response, "status_code", 200)
+    if request is not None and isinstance(parsed, dict) and status < 300 and "Error" not in parsed:
+        publish_started(request, parsed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,11 @@ def test_demo_replays_the_incident_and_restores_exactly(tmp_path):
     assert result.returncode == 0, out[-3000:] + result.stderr[-3000:]
     assert "demo passed" in out
     assert "Runaway Guardrail throttles nightly-batch" in out
+    # issue 11's line: throttled within 60 s of the first looping query, the loop costing under $1
+    after_loop = re.search(r", (\d+) s after the loop started\)", out)
+    assert after_loop is not None and int(after_loop.group(1)) <= 60
+    loop_cost = re.search(r"of which the loop: +[\d,]+ queries, [\d.]+ TB scanned, \$([\d,.]+)", out)
+    assert loop_cost is not None and float(loop_cost.group(1).replace(",", "")) < 1
     assert "Detector:            athena-watch" in out
     assert '"data_regions": ["ap-northeast-1"]' in out
     assert (

@@ -48,6 +48,21 @@ def test_function_is_fed_by_state_changes_and_cloudtrail_query_starts(synthesize
     template.resource_count_is("AWS::CloudTrail::Trail", 0)
 
 
+def test_function_is_fed_by_the_guards_query_starts_on_the_signal_bus(synthesized):
+    template = synthesized.service_template
+    rules = template.find_resources(
+        "AWS::Events::Rule",
+        {"Properties": {"EventPattern": {"source": ["guardrail"], "detail-type": ["Athena Query Started"]}}},
+    )
+    ((logical_id, rule),) = rules.items()
+    assert rule["Properties"]["EventBusName"] == "runaway-guardrail-signals"
+    assert "AthenaWatch" in logical_id
+    (target,) = rule["Properties"]["Targets"]
+    assert "AthenaWatch" in str(target["Arn"]) and "DeadLetterConfig" in target
+    buses = template.find_resources("AWS::Events::EventBus")
+    assert set(rule.get("DependsOn", [])) & set(buses)  # created after the bus it listens on
+
+
 def test_role_gets_every_permission_its_adapters_declare(synthesized):
     granted = set()
     for policy in synthesized.service_template.find_resources("AWS::IAM::Policy").values():

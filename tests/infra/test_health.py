@@ -72,7 +72,7 @@ def test_dead_letter_queues_are_encrypted_retained_and_tls_only(synthesized):
 def test_every_eventbridge_target_has_a_dead_letter_queue_and_a_retry_policy(synthesized):
     events_queue, _ = _queues(synthesized)
     rules = _resources(synthesized.service_template, "AWS::Events::Rule")
-    assert len(rules) == 6
+    assert len(rules) == 7
     for rule in rules.values():
         for target in rule["Properties"]["Targets"]:
             assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [events_queue, "Arn"]}}

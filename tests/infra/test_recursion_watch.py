@@ -102,11 +102,17 @@ def test_refusals_are_read_from_the_signal_bus_only(synthesized):
     template.has_resource_properties("AWS::Events::EventBus", {"Name": "runaway-guardrail-signals"})
     template.has_output("SignalBusName", {"Value": "runaway-guardrail-signals"})
     [refusals] = template.find_resources(
-        "AWS::Events::Rule", {"Properties": {"EventPattern": {"source": [EVENT_SOURCE]}}}
+        "AWS::Events::Rule",
+        {"Properties": {"EventPattern": {"source": [EVENT_SOURCE], "detail-type": [DETAIL_TYPE]}}},
     ).values()
     assert refusals["Properties"]["EventBusName"] == "runaway-guardrail-signals"
+    guards = template.find_resources(
+        "AWS::Events::Rule", {"Properties": {"EventPattern": {"source": [EVENT_SOURCE]}}}
+    ).values()
     others = template.find_resources("AWS::Events::Rule").values()
-    assert [r for r in others if "EventBusName" in r["Properties"]] == [refusals]  # AWS's events: default bus
+    # the guard's signals (refusals, and the Athena watch's query starts) on the signal bus; AWS's on default
+    assert [r for r in others if "EventBusName" in r["Properties"]] == list(guards)
+    assert {r["Properties"]["EventBusName"] for r in guards} == {"runaway-guardrail-signals"}
 
 
 def test_only_this_accounts_principals_may_put_events_on_the_signal_bus(synthesized):

@@ -71,6 +71,7 @@ class QueryStarted:
     query: str = ""
     database: str = ""
     catalog: str = "AwsDataCatalog"
+    account: str = ""  # the envelope's (blank: the guardrail's own)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class QueryFinished:
     region: str
     workgroup: str
     state: str
+    account: str = ""  # the envelope's (blank: the guardrail's own)
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,7 @@ def _finished(event: _StateChange) -> QueryFinished | Ignored:
         region=event.region,
         workgroup=detail.workgroup,
         state=detail.state,
+        account=event.account,
     )
 
 
@@ -202,6 +205,7 @@ def _started(event: _ApiCall) -> QueryStarted | Ignored:
         query=request.query,
         database=request.context.database,
         catalog=request.context.catalog or "AwsDataCatalog",
+        account=event.account,
     )
 
 

@@ -9,12 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from guardrail.config.athena_watch import DETECTOR
+from guardrail.detectors.athena.claims import QueryClaim
 from guardrail.detectors.athena.detect import Action, Rule
 from guardrail.domain import Expectation, Finding, Notice, Target
 
 
-def caller_finding(action: Action, function: str, at: datetime, event_id: str) -> Finding:
-    """Throttle the Lambda function behind a caller's breaches, if it runs with the caller's role; once."""
+def caller_finding(
+    action: Action, function: str, at: datetime, event_id: str, guard_layer: str | None = None
+) -> Finding:
+    """Throttle the Lambda function behind a caller's breaches, if it runs with the caller's role; once.
+
+    `guard_layer` (a start the guard claimed): the function must also run the guard.
+    """
     return Finding(
         target=Target.function(function),
         detector=DETECTOR,
@@ -22,7 +28,20 @@ def caller_finding(action: Action, function: str, at: datetime, event_id: str) -
         observed_at=at,
         evidence={"rules": action.rules, **action.evidence},
         dedupe_key=f"{DETECTOR}:{event_id}:{action.rules}",
-        expect=Expectation(role_arn=action.throttle_role_arn),
+        expect=Expectation(role_arn=action.throttle_role_arn, guard_layer=guard_layer),
+    )
+
+
+def claim_finding(claim: QueryClaim) -> Finding:
+    """The function an `Athena Query Started` claim names, for alerting the claim as unverified."""
+    return Finding(
+        target=Target.function(claim.function),
+        detector=DETECTOR,
+        reason=f"an {claim.evidence()['signal']!r} event names {claim.function} as the caller of query "
+        f"{claim.query_id}",
+        observed_at=claim.at,
+        evidence=claim.evidence(),
+        dedupe_key=f"{DETECTOR}:claim:{claim.event_id}",
     )
 
 

@@ -6,15 +6,20 @@ written (a window read, an action) raises for Lambda's retry without that note, 
 windows and applies the actions again: a failed throttle is retried, never taken for a duplicate. The
 Enforcer's dedupe keys (`athena-watch:<event id>:<rules>`) make an action that did succeed the first
 time a no-op, and a failed one released its key.
+
+A verified `Athena Query Started` claim of the recursion guard (`claims.py`) is booked as the query's
+start, as CloudTrail's StartQueryExecution is, seconds earlier; an unverified one books nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from guardrail.config.athena_watch import AthenaWatchConfig
+from guardrail.detectors.athena.claims import ClaimCheck, QueryClaim, parse_claim
 from guardrail.detectors.athena.cost import estimate
 from guardrail.detectors.athena.detect import (
     Action,
@@ -27,7 +32,14 @@ from guardrail.detectors.athena.detect import (
     quiet_hours_breach,
     workgroup_actions,
 )
-from guardrail.detectors.athena.events import Caller, Ignored, QueryFinished, QueryStarted, parse_event
+from guardrail.detectors.athena.events import (
+    Caller,
+    Ignored,
+    MalformedEvent,
+    QueryFinished,
+    QueryStarted,
+    parse_event,
+)
 from guardrail.detectors.athena.loops import loop_breaches
 from guardrail.detectors.athena.marks import mark_evidence
 from guardrail.detectors.athena.model import (
@@ -37,15 +49,17 @@ from guardrail.detectors.athena.model import (
     caller_scope,
     workgroup_scope,
 )
-from guardrail.detectors.athena.notices import caller_finding, notice, workgroup_finding
+from guardrail.detectors.athena.notices import caller_finding, claim_finding, notice, workgroup_finding
 from guardrail.detectors.athena.ports import BaselineStore, CounterStore, LocationLookup, QueryLookup
-from guardrail.domain import Outcome, Result
+from guardrail.domain import Outcome, Result, TargetKind
 from guardrail.enforcement.enforcer import Enforcer
+from guardrail.functions import Scope
+from guardrail.recursion.query_started import QUERY_STARTED
 
 
 @dataclass(frozen=True)
 class Report:
-    """What one event led to, and the actions: `counted`, `duplicate`, `retried`, `ignored`, `unknown-query`.
+    """What one event led to: `counted`, `duplicate`, `retried`, `ignored`, `unknown-query`, `unverified`.
 
     `retried`: an earlier delivery booked the event but failed before its decision was carried out;
     the decision is made now.
@@ -73,29 +87,56 @@ class AthenaWatch:
         locations: LocationLookup,
         enforcer: Enforcer,
         baselines: BaselineStore | None = None,
+        home: Scope | None = None,
+        elsewhere: Callable[[str, str], tuple[QueryLookup, LocationLookup]] | None = None,
     ) -> None:
         self._config = config
         self._region = region
+        self._home = home  # where the guardrail runs and what it watches (None: this region alone)
+        self._elsewhere = elsewhere  # the lookups of another account or region
         self._counters = counters
         self._queries = queries
         self._locations = locations
         self._enforcer = enforcer
         self._baselines = baselines
+        self._claims = ClaimCheck(enforcer.action(TargetKind.FUNCTION).read)
 
-    def handle(self, event: Any, *, account: str | None = None) -> Report:
+    def handle(
+        self, event: Any, *, account: str | None = None, scope: Scope | None = None, guard_layer: str = ""
+    ) -> Report:
         """Handle one EventBridge event (of `account`, when given); raise MalformedEvent if it is not one.
 
+        `scope` is where the guardrail acts and `guard_layer` the guard's layer ARN: an `Athena Query
+        Started` claim is verified against both (without a scope, every claim is unverified).
         Raises ActionsFailed when an action failed, so that Lambda retries the delivery: the booking
         is never repeated, and the decision is made again until one delivery has carried it out.
         """
-        parsed = parse_event(event, account=account)
+        scope = scope or self._home
+        if isinstance(event, dict) and event.get("detail-type") == QUERY_STARTED:
+            where = scope or Scope(account or "", self._region)
+            return self._claimed(parse_claim(event), where, guard_layer)
+        parsed = parse_event(event, account=None if scope is not None else account)
         if isinstance(parsed, Ignored):
             return Report("ignored", detail=parsed.why)
+        if scope is not None and not scope.admits(account=parsed.account, region=parsed.region):
+            origin = f"account {parsed.account[:100]!r}, region {parsed.region[:100]!r}"
+            raise MalformedEvent(f"event {parsed.event_id} is from {origin}; this guardrail acts in {scope}")
         if isinstance(parsed, QueryStarted):
             return self._started(parsed)
         return self._finished(parsed)
 
-    def _started(self, started: QueryStarted) -> Report:
+    def _claimed(self, claim: QueryClaim, scope: Scope, guard_layer: str) -> Report:
+        """Book a verified claim as the query's start; alert an unverified one and book nothing."""
+        doubt, role = self._claims.verify(claim, scope=scope, guard_layer=guard_layer)
+        if doubt is None:
+            return self._started(claim.started(role), guard_layer=guard_layer)
+        outcome = self._enforcer.enforce(claim_finding(claim).unverified(doubt))
+        if outcome.result is Result.ERROR:
+            raise ActionsFailed(f"event {claim.event_id}: the unverified alert was not sent")
+        done = [{"subject": claim.function, "rules": "claim", "result": outcome.result.value}]
+        return Report("unverified", claim.query_id, doubt, done)
+
+    def _started(self, started: QueryStarted, *, guard_layer: str | None = None) -> Report:
         booked = self._counters.record_start(started)
         if not booked and self._decided(started.query_id, START):
             return Report("duplicate", started.query_id, "start already counted")
@@ -106,9 +147,10 @@ class AthenaWatch:
             started.at,
             started.query_id,
             [quiet] if quiet else [],
+            place=self._place(started),
             sql=started.query,
         )
-        return self._carry_out(actions, booked, started, START)
+        return self._carry_out(actions, booked, started, START, guard_layer)
 
     def _finished(self, finished: QueryFinished) -> Report:
         known = self._counters.query(finished.query_id)
@@ -117,44 +159,71 @@ class AthenaWatch:
                 return Report("duplicate", finished.query_id, "finish already counted")
             booking, sql = Booking(counted=False, caller=known.caller), ""
         else:
-            facts = self._queries.get(finished.query_id)
+            facts = self._lookups(finished)[0].get(finished.query_id)
             if facts is None:
                 return Report("unknown-query", finished.query_id, "Athena does not know this query id")
             booking, sql = self._book_finish(finished, facts), facts.query
             if not booking.counted and self._decided(finished.query_id, FINISH):
                 return Report("duplicate", finished.query_id, "finish already counted")
         window = self._config.window_minutes
-        totals = self._counters.totals(
-            workgroup_scope(finished.workgroup), finished.at, window_minutes=window
-        )
+        place = self._place(finished)
+        scope = workgroup_scope(self._scoped(finished.workgroup, place))
+        totals = self._counters.totals(scope, finished.at, window_minutes=window)
         breaches = limit_breaches(
             self._config.workgroup_rules(finished.workgroup), totals, window_minutes=window
         )
-        breaches += self._loops(workgroup_scope(finished.workgroup), finished.at, totals, sql, throttle=False)
+        breaches += self._loops(scope, finished.at, totals, sql, throttle=False)
         evidence = describe(
             totals,
             window_minutes=window,
             workgroup=finished.workgroup,
-            region=self._region,
+            region=finished.region,
             query_id=finished.query_id,
         )
         evidence |= mark_evidence(sql, booking.caller)
         actions = workgroup_actions(self._config, finished.workgroup, breaches, evidence)
         if booking.caller is not None:
             actions += self._caller_actions(
-                booking.caller, finished.workgroup, finished.at, finished.query_id, [], sql=sql
+                booking.caller, finished.workgroup, finished.at, finished.query_id, [], place=place, sql=sql
             )
         return self._carry_out(actions, booking.counted, finished, FINISH)
+
+    def _place(self, event: QueryStarted | QueryFinished) -> tuple[str, str]:
+        """The event's account and region (a blank account is the guardrail's own)."""
+        return event.account or (self._home.account if self._home else ""), event.region
+
+    def _at_home(self, place: tuple[str, str]) -> bool:
+        home = self._home
+        return home is None or place in ((home.account, home.region), ("", home.region))
+
+    def _scoped(self, name: str, place: tuple[str, str]) -> str:
+        """A caller's or workgroup's counter name: as it always was at home, else with its place."""
+        return name if self._at_home(place) else f"{name}@{place[0]}:{place[1]}"
+
+    def _lookups(self, event: QueryFinished) -> tuple[QueryLookup, LocationLookup]:
+        """Athena's and the data catalog's answers where the query ran."""
+        place = self._place(event)
+        if self._at_home(place) or self._elsewhere is None:
+            return self._queries, self._locations
+        return self._elsewhere(*place)
 
     def _decided(self, query_id: str, half: str) -> bool:
         record = self._counters.query(query_id)
         return record is not None and half in record.decided
 
     def _carry_out(
-        self, actions: list[Action], booked: bool, event: QueryStarted | QueryFinished, half: str
+        self,
+        actions: list[Action],
+        booked: bool,
+        event: QueryStarted | QueryFinished,
+        half: str,
+        guard_layer: str | None = None,
     ) -> Report:
-        """Apply the decision's actions, then note it carried out (not if an action failed: it raises)."""
-        done = self._apply(actions, event.event_id, event.at)
+        """Apply the decision's actions, then note it carried out (not if an action failed: it raises).
+
+        `guard_layer`: the start came from the guard's claim; a throttle expects the function to run it.
+        """
+        done = self._apply(actions, event.event_id, event.at, guard_layer, self._place(event))
         self._counters.mark_decided(event.query_id, half)
         if booked:
             return Report("counted", event.query_id, actions=done)
@@ -162,7 +231,7 @@ class AthenaWatch:
 
     def _book_finish(self, finished: QueryFinished, facts: QueryFacts) -> Booking:
         """Estimate what the query cost, where its data came from, and book it (once)."""
-        remote = self._locations.remote_tables(facts, finished.region)
+        remote = self._lookups(finished)[1].remote_tables(facts, finished.region)
         cost = estimate(
             facts.scanned_bytes,
             cross_region=bool(remote),
@@ -181,21 +250,21 @@ class AthenaWatch:
         query_id: str,
         breaches: list[Breach],
         *,
+        place: tuple[str, str],
         sql: str = "",
     ) -> list[Action]:
         window = self._config.window_minutes
-        totals = self._counters.totals(caller_scope(caller.key), at, window_minutes=window)
+        scope = caller_scope(self._scoped(caller.key, place))
+        totals = self._counters.totals(scope, at, window_minutes=window)
         breaches = breaches + limit_breaches(
             self._config.caller_rules(caller.name), totals, window_minutes=window
         )
-        breaches += self._loops(
-            caller_scope(caller.key), at, totals, sql, throttle=caller.function is not None
-        )
-        cross_region = cross_region_breach(totals, self._region)
+        breaches += self._loops(scope, at, totals, sql, throttle=caller.function is not None)
+        cross_region = cross_region_breach(totals, place[1])
         if cross_region is not None:
             breaches.append(cross_region)
         evidence = describe(
-            totals, window_minutes=window, workgroup=workgroup, region=self._region, query_id=query_id
+            totals, window_minutes=window, workgroup=workgroup, region=place[1], query_id=query_id
         )
         evidence = {"caller": caller.arn, "caller_type": caller.identity_type, **evidence}
         evidence |= mark_evidence(sql, caller)
@@ -216,17 +285,27 @@ class AthenaWatch:
             may_throttle=throttle,
         )
 
-    def _apply(self, actions: list[Action], event_id: str, at: datetime) -> list[dict[str, Any]]:
-        """Apply every action, then raise ActionsFailed if any failed (its dedupe key is released)."""
+    def _apply(
+        self,
+        actions: list[Action],
+        event_id: str,
+        at: datetime,
+        guard_layer: str | None,
+        place: tuple[str, str],
+    ) -> list[dict[str, Any]]:
+        """Apply every action, then raise ActionsFailed if any failed (its dedupe key is released).
+
+        Every target is in the event's own account and region (`place`).
+        """
         done, failed = [], []
         for action in actions:
             outcome = None
             if action.throttle_function:
-                finding = caller_finding(action, action.throttle_function, at, event_id)
-                outcome = self._enforcer.enforce(finding)
+                finding = caller_finding(action, action.throttle_function, at, event_id, guard_layer)
+                outcome = self._enforcer.enforce(replace(finding, target=finding.target.located(*place)))
             if outcome is None or outcome.result in (Result.NOT_FOUND, Result.UNVERIFIED):
                 # not a Lambda function after all (or not with its role): the caller is the principal
-                result, error = self._without_function(action, event_id, at, outcome)
+                result, error = self._without_function(action, event_id, at, outcome, place)
             else:
                 result, error = outcome.result, outcome.error
             done.append({"subject": action.subject, "rules": action.rules, "result": result.value})
@@ -237,7 +316,7 @@ class AthenaWatch:
         return done
 
     def _without_function(
-        self, action: Action, event_id: str, at: datetime, refused: Outcome | None
+        self, action: Action, event_id: str, at: datetime, refused: Outcome | None, place: tuple[str, str]
     ) -> tuple[Result, str | None]:
         """Disable the workgroup where configured; otherwise (or if it cannot be) send a notice.
 
@@ -245,10 +324,10 @@ class AthenaWatch:
         """
         if action.disable_workgroup:
             finding = workgroup_finding(action, action.disable_workgroup, at, event_id)
-            outcome = self._enforcer.enforce(finding)
+            outcome = self._enforcer.enforce(replace(finding, target=finding.target.located(*place)))
             if outcome.result not in (Result.NOT_FOUND, Result.EXEMPT):
                 return outcome.result, outcome.error
         if refused is not None and refused.result is Result.UNVERIFIED:
             return refused.result, refused.error
-        result = self._enforcer.notify(notice(action, at))
+        result = self._enforcer.notify(replace(notice(action, at), account=place[0], region=place[1]))
         return result, "the notice was not sent" if result is Result.ERROR else None

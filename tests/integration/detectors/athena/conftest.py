@@ -56,7 +56,8 @@ def watch_replay(deployed, make_function, monkeypatch, moto_patches):
             clock=deployed.clock,
             queries=AthenaQueries(boto3_client=athena),
         )
-        monkeypatch.setattr(athena_watch, "_watch", watch)
+        layer = settings.home.layer_arn(settings.config.guard_layer_name)
+        monkeypatch.setattr(athena_watch, "_watch", (watch, layer))
         return Watched(deployed=deployed, replay=replay, athena=athena)
 
     return build

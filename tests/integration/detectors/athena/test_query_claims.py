@@ -1,0 +1,123 @@
+"""The recursion guard's `Athena Query Started`: booked as the query's start once verified, else nothing.
+
+The function is made in moto with the role the replay's sessions name; it runs the guard when tagged
+`guardrail:guarded=true` (the layer is the other way, tested with the refusals).
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+
+import pytest
+
+from devtools.history import learned_items, write_items
+from devtools.replay import IncidentReplay
+from guardrail.adapters.athena_counters import AthenaCounters
+from guardrail.config import AthenaWatchConfig
+from guardrail.detectors.athena.cost import estimate
+from guardrail.detectors.athena.model import caller_scope
+from tests.conftest import ACCOUNT
+
+SHORT = IncidentReplay(batch_queries=3, loop_minutes=0, guarded=True)
+CALLER = f"nightly-batch@arn:aws:iam::{ACCOUNT}:role/nightly-batch-role"
+
+
+def guarded(watched, name: str = "nightly-batch") -> None:
+    client = watched.deployed.session.client("lambda")
+    arn = client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    client.tag_resource(Resource=arn, Tags={"guardrail:guarded": "true"})
+
+
+def caller_queries(watched, at) -> int:
+    counters = AthenaCounters(watched.deployed.settings.ledger_table, boto3_session=watched.deployed.session)
+    return counters.totals(caller_scope(CALLER), at, window_minutes=5).day_queries
+
+
+def test_a_verified_claim_books_the_start_and_cloudtrail_is_then_a_duplicate(watch_replay):
+    watched = watch_replay(SHORT, {})
+    guarded(watched)
+    query = watched.replay.night_queries()[0]
+    claimed = watched.deliver(watched.replay.claim_event(query))
+    assert (claimed["status"], claimed["query_id"]) == ("counted", query.query_id)
+    assert watched.deliver(watched.replay.claim_event(query))["status"] == "duplicate"
+    assert watched.deliver(watched.replay.start_event(query))["status"] == "duplicate"
+    assert caller_queries(watched, query.started_at) == 1  # under the key CloudTrail would have used
+    assert watched.deliver(watched.replay.finish_event(query))["status"] == "counted"
+    # the one alert: the query read a table stored in another region, told about the verified caller
+    (alert,) = [a["Document"] for a in watched.deployed.alerts()]
+    assert (alert["evidence"]["rules"], alert["evidence"]["caller"]) == ("cross-region", CALLER.split("@")[1])
+
+
+def _other_role(event):
+    event["detail"]["caller"] = f"arn:aws:sts::{ACCOUNT}:assumed-role/mallory-role/nightly-batch"
+
+
+def _other_session(event):
+    event["detail"]["caller"] = f"arn:aws:sts::{ACCOUNT}:assumed-role/nightly-batch-role/someone"
+
+
+def _other_account(event):
+    event["account"] = "210987654321"
+
+
+def _other_function(event):
+    event["resources"] = [f"arn:aws:lambda:{event['region']}:{ACCOUNT}:function:payments-api"]
+
+
+@pytest.mark.parametrize(
+    ("forge", "tag", "why"),
+    [
+        (lambda event: None, False, "does not run the recursion guard"),
+        (_other_role, True, "is not under nightly-batch's execution role"),
+        (_other_session, True, "is not a session of nightly-batch"),
+        (_other_account, True, "the event is from account 210987654321"),
+        (_other_function, True, "names more than one function"),
+    ],
+)
+def test_a_claim_that_does_not_verify_books_nothing_and_alerts_unverified(watch_replay, forge, tag, why):
+    watched = watch_replay(SHORT, {})
+    if tag:
+        guarded(watched)
+    query = watched.replay.night_queries()[0]
+    event = copy.deepcopy(watched.replay.claim_event(query))
+    forge(event)
+    report = watched.deliver(event)
+    assert report["status"] == "unverified" and why in report["detail"]
+    assert report["actions"] == [{"subject": "nightly-batch", "rules": "claim", "result": "unverified"}]
+    assert caller_queries(watched, query.started_at) == 0
+    (alert,) = [a["Document"] for a in watched.deployed.alerts()]
+    assert alert["event_type"] == "unverified"
+    assert watched.deliver(watched.replay.start_event(query))["status"] == "counted"  # CloudTrail still books
+    assert watched.deployed.reservation("nightly-batch") == 5
+
+
+LOOP = IncidentReplay(batch_queries=60, history_nights=2, guarded=True, loop_minutes=10)
+
+
+def test_a_guarded_loop_after_learned_nights_is_throttled_within_a_minute_for_under_a_dollar(watch_replay):
+    watched = watch_replay(LOOP, {})
+    guarded(watched)
+    config = AthenaWatchConfig()
+    write_items(
+        watched.deployed.session,
+        watched.deployed.settings.ledger_table,
+        learned_items(watched.replay, config),
+    )
+    stopped_at = None
+    for delivery in watched.replay.deliveries(history=False):
+        if stopped_at is not None and delivery.query.started_at > stopped_at:
+            continue
+        watched.deployed.clock.now = delivery.deliver_at
+        report = watched.deliver(delivery.event)
+        if stopped_at is None and any(a["result"] == "throttled" for a in report.get("actions", [])):
+            stopped_at = delivery.deliver_at
+    looping = [q for q in watched.replay.night_queries() if q.looping]
+    assert stopped_at is not None and stopped_at - looping[0].started_at <= timedelta(seconds=60)
+    issued = [q for q in looping if q.started_at <= stopped_at]
+    cost = estimate(LOOP.scanned_bytes, cross_region=True, usd_per_tb=5.0, transfer_usd_per_gb=0.09)
+    assert len(issued) * cost.total_micros < 1_000_000
+    (throttled,) = [
+        a["Document"] for a in watched.deployed.alerts() if a["Document"]["event_type"] == "throttled"
+    ]
+    assert "repeated-statement" in throttled["evidence"]["rules"]
