@@ -147,6 +147,12 @@ def feed(traffic: MonthTraffic, deployment: Deployment) -> dict[str, Any]:
         if delivery.deliver_at >= next_day:
             tally.alerts += deployment.alerts()
             next_day += timedelta(days=1)
+            done = f"{tally.results['counted']:,} events, {len(tally.throttles)} throttles"
+            print(
+                f"month: {next_day:%m-%d} {done}, {time.perf_counter() - began:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
         report = watch.handle(delivery.event, account=ACCOUNT)
         tally.results[report.status] += 1
         for action in report.actions:

@@ -4,7 +4,8 @@
   night to night; once a week (Saturdays) it starts three hours late;
 - an hourly ETL (a Lambda function): the same statements every hour, on that hour's partition;
 - analysts (people, through an SSO role) on weekdays in office hours, each with a few analyses of their
-  own re-run with other values, now and then a burst of re-runs, and a Monday-morning burst;
+  own re-run with other values, now and then a burst of re-runs, and on Monday mornings every analysis
+  at once (the weekly reports);
 - a month-end run: on the month's last night, the batch runs three times its analyses, in three
   parallel chains, so that it still ends in its usual hours.
 
@@ -67,8 +68,6 @@ class MonthTraffic:
     #: The chance, per analyst and weekday, of one burst: `burst_queries` re-runs of one analysis in 10 min.
     burst_chance: float = 0.3
     burst_queries: tuple[int, int] = (6, 12)
-    #: Monday 09:00-10:00 UTC: every analyst runs this many times their usual rate (the weekly reports).
-    monday_burst_factor: float = 4.0
     #: The replay's shape for everything else (regions, tables, lags, duplicates, bytes, query time).
     base: IncidentReplay = field(default_factory=IncidentReplay)
 
@@ -132,18 +131,19 @@ class MonthTraffic:
         return out
 
     def analyst_day(self, analyst: str, date: datetime, rng: random.Random) -> list[MonthQuery]:
-        """One analyst's weekday: queries at random through office hours, a burst now and then."""
+        """One analyst's weekday: queries at random through office hours, a burst now and then.
+
+        On Mondays from 09:00 the analyst also runs each of their analyses once (the weekly reports).
+        """
         first, last = (date + timedelta(hours=h) for h in self.analyst_hours_utc)
-        monday = (date + timedelta(hours=9), date + timedelta(hours=10)) if date.weekday() == MONDAY else None
         out, at = [], first
-        while True:
-            rate = self.analyst_queries_per_hour
-            if monday and monday[0] <= at < monday[1]:
-                rate *= self.monday_burst_factor
-            at += timedelta(hours=rng.expovariate(rate))
-            if at >= last:
-                break
+        while (at := at + timedelta(hours=rng.expovariate(self.analyst_queries_per_hour))) < last:
             out.append(self._analyst_query(analyst, at, rng.randrange(self.analyst_analyses), rng))
+        if date.weekday() == MONDAY:
+            step = timedelta(hours=1) / self.analyst_analyses
+            for analysis in range(self.analyst_analyses):
+                at = date + timedelta(hours=9) + step * analysis + timedelta(seconds=rng.uniform(0, 60))
+                out.append(self._analyst_query(analyst, at, analysis, rng))
         if rng.random() < self.burst_chance:
             at = first + timedelta(seconds=rng.uniform(0, (last - first).total_seconds() - 600))
             analysis, runs = rng.randrange(self.analyst_analyses), rng.randint(*self.burst_queries)
