@@ -5,9 +5,9 @@ The stack is synthesized from cdk.json and deployed into moto in-process, as for
 function's own environment: learned baselines on, the fixed limits as ceilings), fed every event of
 `devtools.month_traffic` in delivery order, on the events' clock, against the deployed ledger table.
 Called in-process rather than through the event bridge and the Lambda runtime: a month is ~15,000
-events, and the bridge's per-event cost would make it an hour. Two aids keep moto's DynamoDB as fast
-as the table it stands for (`devtools.bench_table`): key-range Queries, and items expired by their
-TTL once an hour, as DynamoDB does.
+events, and the bridge's per-event cost would make it hours. Three aids keep moto's DynamoDB closer to
+the table it stands for (`devtools.bench_table`): key-range Queries, items expired by their TTL once an
+hour (as DynamoDB does), and responses written as the JSON they already are.
 
 A throttle of a legitimate caller is recorded and then restored through the Enforcer, as the operator
 would, so that the rest of the month is measured too.
@@ -30,9 +30,10 @@ from typing import Any, cast
 import boto3
 from moto import mock_aws
 
-from devtools.bench_table import expire, range_prefiltered
+from devtools.bench_table import expire, plain_json_responses, range_prefiltered
 from devtools.deploy import create_bucket
 from devtools.incident import EMPTY_ZIP, store_tables
+from devtools.month_ceilings import ceilings_at_scale
 from devtools.month_traffic import MonthQuery, MonthTraffic
 from devtools.moto_patches import patched
 from devtools.moto_server import ACCOUNT
@@ -79,12 +80,19 @@ def run(traffic: MonthTraffic | None = None) -> dict[str, Any]:
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
     os.environ.pop("AWS_ENDPOINT_URL", None)
     region = traffic.base.athena_region
-    with patched(), range_prefiltered(), mock_aws(), tempfile.TemporaryDirectory() as scratch:
+    with (
+        patched(),
+        range_prefiltered(),
+        plain_json_responses(),
+        mock_aws(),
+        tempfile.TemporaryDirectory() as scratch,
+    ):
         with open(os.devnull, "w") as logs:
             session = boto3.session.Session(region_name=region)
             _, deployment = deploy_guardrail(session, Path(scratch), {}, logs)
         build_month_world(session, traffic)
-        return feed(traffic, deployment)
+        month = feed(traffic, deployment)
+    return {**month, "at_incident_scale": ceilings_at_scale()}
 
 
 def build_month_world(session: boto3.session.Session, traffic: MonthTraffic) -> None:
@@ -214,3 +222,51 @@ def _iso(at: datetime) -> str:
 if __name__ == "__main__":  # a shorter month while measuring: python -m devtools.bench_month DAYS
     days = int(sys.argv[1]) if len(sys.argv) > 1 else MonthTraffic().days
     print(json.dumps(run(MonthTraffic(days=days)), indent=2))
+
+
+def markdown(month: dict[str, Any]) -> list[str]:
+    """The month as the bench page's section."""
+    jobs = ", ".join(f"{job} {n:,}" for job, n in month["queries_by_job"].items())
+    throttles = month["throttles_by_caller"]
+    lines = [
+        "",
+        "## A month of legitimate traffic, default configuration",
+        "",
+        f"{month['days']} days from {month['start'][:10]}: {month['queries']:,} queries ({jobs}), "
+        f"{month['events_delivered']:,} events, fed through the deployed Athena watch in "
+        f"{month['seconds'] / 60:.1f} min ({month['ms_per_event']} ms an event): learned baselines on, the "
+        "fixed limits as ceilings (cdk.json). The traffic: `devtools/month_traffic.py`; nothing in it loops.",
+        "",
+        f"**Throttles of legitimate callers: {sum(throttles.values())}**"
+        + ("" if not throttles else " (" + ", ".join(f"{c}: {n}" for c, n in throttles.items()) + ")"),
+        "",
+        "| alerts | count |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| kind `{kind}` | {n} |" for kind, n in month["alerts_by_kind"].items()]
+    lines += [f"| rules `{rules}` | {n} |" for rules, n in month["alerts_by_rules"].items()]
+    lines += [f"| signature `{name}` | {n} |" for name, n in month["alerts_by_signature"].items()]
+    lines += [f"| subject `{subject}` | {n} |" for subject, n in month["alerts_by_subject"].items()]
+    lines += [f"| **total** | **{month['alerts']}** |"]
+    for throttle in month["throttles"]:
+        lines.append(
+            f"- throttled `{throttle['caller']}` at {throttle['at']} ({throttle['rules']}); restored"
+        )
+    scale = month["at_incident_scale"]
+    lines += [
+        "",
+        f"The month's batch runs {MonthTraffic().batch_queries} analyses a night (±20 %), not the incident's "
+        f"{scale['batch_queries']}, to keep `make bench` in minutes. The same month at the incident's scale "
+        "(computed from the same generator, not run) passes the default fixed ceilings "
+        f"({scale['max_queries_per_day']:,} queries, ${scale['max_cost_per_day_usd']:g} in a sliding 24 h; "
+        f"${scale['usd_per_query']} a query): the count at {_list(scale['passes_daily_count'])}; the cost at "
+        f"{_list(scale['passes_daily_cost'])}. The month-end run has {scale['month_end_queries']:,} queries; "
+        "a late start followed by a night on time puts two nights in one 24 h. The ceilings are hard by "
+        "design (fixed limits stay the ceilings over the baselines): such a batch needs its own `callers` "
+        "entry in cdk.json.",
+    ]
+    return lines
+
+
+def _list(moments: list[str]) -> str:
+    return ", ".join(moments) if moments else "never"

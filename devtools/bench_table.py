@@ -16,6 +16,7 @@ Both reach into moto's internals like `devtools.moto_patches`, and are pinned th
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -115,3 +116,34 @@ def expire(account: str, region: str, table_name: str, attribute: str, now: date
     for item in expired:
         table.delete_item(item.hash_key, item.range_key if table.range_key_attr is not None else None)
     return len(expired)
+
+
+#: The operations the Athena watch calls; their results are DynamoDB JSON already.
+_PLAIN_OPERATIONS = frozenset(
+    {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "TransactWriteItems"}
+)
+
+
+@contextmanager
+def plain_json_responses() -> Iterator[None]:
+    """For the block, moto answers the watch's DynamoDB calls with `json.dumps` of its result.
+
+    moto 5.2.5 walks the botocore output shape to serialize every response; for these operations its
+    result is already the wire's DynamoDB JSON, and the walk gives the same body (the test compares).
+    """
+    check_moto_version()
+    from moto.dynamodb.responses import DynamoResult  # noqa: PLC0415 - moto 5.2.5's internals (checked)
+
+    original = DynamoResult.execute_result
+
+    @functools.wraps(original)
+    def execute_result(self: Any, context: Any) -> Any:
+        if context.operation_model.name not in _PLAIN_OPERATIONS:
+            return original(self, context)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(self.result)
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DynamoResult.execute_result = original  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -23,7 +24,11 @@ def test_the_policy_sets_concurrency_to_zero_on_more_invocations_in_its_window_t
     assert policy["mode"] == {"type": "periodic", "schedule": "rate(5 minutes)"}
     (metrics,) = policy["filters"]
     assert metrics["type"] == "metrics" and metrics["name"] == "Invocations"
-    assert (metrics["namespace"], metrics["statistics"], metrics["op"]) == ("AWS/Lambda", "Sum", "greater-than")
+    assert (metrics["namespace"], metrics["statistics"], metrics["op"]) == (
+        "AWS/Lambda",
+        "Sum",
+        "greater-than",
+    )
     assert metrics["period"] == 15 * 60
     assert metrics["days"] * 24 * 60 == pytest.approx(15)
     assert metrics["value"] == 180  # 60 queries in 5 minutes, one invocation each
@@ -52,14 +57,16 @@ def test_one_invocation_per_query_of_the_night():
     per_minute = custodian.invocations_per_minute(scenario)
     assert sum(per_minute.values()) == len(scenario.replay.night_queries())
     assert per_minute[LOOP + timedelta(minutes=5)] == 20  # the loop: one every 3 s
-    assert max(n for minute, n in per_minute.items() if minute < LOOP - timedelta(minutes=1)) == 2  # every 40 s
+    assert (
+        max(n for minute, n in per_minute.items() if minute < LOOP - timedelta(minutes=1)) == 2
+    )  # every 40 s
 
 
 def test_ticks_fall_on_the_interval_and_start_before_the_loop():
     ticks = custodian.ticks(LOOP, 15, before=2, horizon_hours=1)
     assert ticks[:3] == [LOOP.replace(minute=0), LOOP.replace(minute=15), LOOP.replace(minute=30)]
     assert len(ticks) == 6
-    assert all(b - a == timedelta(minutes=15) for a, b in zip(ticks, ticks[1:], strict=False))
+    assert all(b - a == timedelta(minutes=15) for a, b in pairwise(ticks))
 
 
 def test_the_result_is_read_from_what_c7n_matched(tmp_path):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
-from devtools.bench_table import expire, range_prefiltered
+from devtools.bench_table import expire, plain_json_responses, range_prefiltered
 from tests.conftest import ACCOUNT, REGION
 
 TABLE = "bench-table"
@@ -32,14 +33,20 @@ def table(aws):
     for scope in ("A", "B"):
         for n in range(10):
             for kind in ("M", "H"):
-                item = {"pk": {"S": scope}, "sk": {"S": f"{kind}#{n:04d}"}, "expires_at": {"N": str(1000 + n)}}
+                item = {
+                    "pk": {"S": scope},
+                    "sk": {"S": f"{kind}#{n:04d}"},
+                    "expires_at": {"N": str(1000 + n)},
+                }
                 client.put_item(TableName=TABLE, Item=item)
     return client
 
 
 def query(client, condition, values):
     return client.query(
-        TableName=TABLE, KeyConditionExpression=condition, ExpressionAttributeValues={":pk": {"S": "A"}, **values}
+        TableName=TABLE,
+        KeyConditionExpression=condition,
+        ExpressionAttributeValues={":pk": {"S": "A"}, **values},
     )["Items"]
 
 
@@ -57,3 +64,51 @@ def test_expiry_deletes_only_the_items_whose_ttl_has_passed(table):
     left = table.scan(TableName=TABLE)["Items"]
     assert len(left) == 20
     assert min(int(item["expires_at"]["N"]) for item in left) == 1005
+
+
+def calls(client, pk):
+    """The calls the Athena watch makes, each answer without its request metadata."""
+    key = {"pk": {"S": pk}, "sk": {"S": "X#1"}}
+    one = {":one": {"N": "5"}, ":ids": {"SS": ["q1", "q2"]}}
+    item = {**key, "n": {"N": "1"}, "m": {"M": {"k": {"L": [{"N": "2"}, {"BOOL": True}, {"NULL": True}]}}}}
+    answers: list[object] = [
+        client.put_item(TableName=TABLE, Item=item, ReturnValues="ALL_OLD"),
+        client.update_item(
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression="ADD n :one, ids :ids",
+            ExpressionAttributeValues=one,
+            ReturnValues="ALL_NEW",
+        ),
+        client.get_item(TableName=TABLE, Key=key, ConsistentRead=True),
+        client.get_item(TableName=TABLE, Key={**key, "sk": {"S": "none"}}),
+        client.query(
+            TableName=TABLE, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": pk}}
+        ),
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": TABLE,
+                        "Key": key,
+                        "UpdateExpression": "ADD n :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                }
+            ]
+        ),
+        client.delete_item(TableName=TABLE, Key=key, ReturnValues="ALL_OLD"),
+    ]
+    try:
+        client.put_item(TableName=TABLE, Item=item, ConditionExpression="attribute_exists(pk)")
+    except client.exceptions.ConditionalCheckFailedException as exc:
+        answers.append(exc.response["Error"])
+    for answer in answers:
+        answer.pop("ResponseMetadata", None)  # type: ignore[attr-defined]
+    return json.dumps(answers, default=str).replace(f'"{pk}"', '"PK"')
+
+
+def test_plain_json_responses_are_what_moto_serializes(table):
+    moto_answers = calls(table, "P1")
+    with plain_json_responses():
+        assert calls(table, "P2") == moto_answers

@@ -34,9 +34,7 @@ def test_analysts_work_weekdays_in_office_hours_only():
 
 
 def test_mondays_nine_to_ten_is_a_burst_over_twice_the_average_office_hour():
-    per_hour = Counter(
-        (q.query.started_at.date(), q.query.started_at.hour) for q in by_job("analysts")
-    )
+    per_hour = Counter((q.query.started_at.date(), q.query.started_at.hour) for q in by_job("analysts"))
     monday_nines = [n for (day, hour), n in per_hour.items() if day.weekday() == MONDAY and hour == 9]
     others = [n for (day, hour), n in per_hour.items() if not (day.weekday() == MONDAY and hour == 9)]
     assert len(monday_nines) == 5  # the month's five Mondays
