@@ -248,3 +248,45 @@ def run(
 if __name__ == "__main__":
     print(json.dumps(run(), indent=2))
     sys.exit(0)
+
+
+def markdown(custodian: dict[str, Any], incident: dict[str, Any]) -> list[str]:
+    """The Custodian runs beside the guardrail's own measurement of the same night."""
+    (guardrail,) = [row for row in incident["alternatives"] if row["name"].endswith("Runaway Guardrail")]
+    lag = custodian["runs"][0]["lag_minutes"]
+    lines = [
+        "",
+        f"## Cloud Custodian as a measured peer (c7n {custodian['c7n']})",
+        "",
+        "A periodic `aws.lambda` policy with a `metrics` filter (`Invocations`, Sum over its window, over "
+        "the guardrail's default rate: 60 in 5 minutes) and `set-concurrency: 0`, run by c7n itself against "
+        "moto's server (`AWS_ENDPOINT_URL`) on the incident's night, each query one invocation, published "
+        f"per minute and shown {lag:g} min after the minute ends, as CloudWatch would. At each tick of the "
+        "schedule the bench publishes what CloudWatch shows by then and runs `custodian run` with c7n's "
+        "clock at the tick (`devtools/bench_custodian.py`, `devtools/custodian_driver.py`; "
+        f"{custodian['seconds']:.0f} s).",
+        "",
+        "| protection | schedule | metric window | loop stopped after | loop queries | cost of the loop |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run in custodian["runs"]:
+        seconds = run["stops_after_s"]
+        stopped = f"never in {run['runs']} runs" if seconds is None else f"{seconds / 60:.1f} min"
+        queries = "-" if run["loop_queries"] is None else f"{run['loop_queries']:,}"
+        usd = "-" if run["usd"] is None else f"${run['usd']:,.2f}"
+        lines.append(
+            f"| Cloud Custodian | {run['schedule_minutes']} min | {run['window_minutes']} min | {stopped} "
+            f"| {queries} | {usd} |"
+        )
+    seconds = guardrail["stops_after_s"]
+    lines += [
+        f"| Runaway Guardrail (measured above) | events | 5 min | {seconds / 60:.1f} min | "
+        f"{guardrail['queries']:,} | ${guardrail['usd']:,.2f} |",
+        "",
+        "c7n's window ends at its run, and CloudWatch shows a minute only after it: a window as long as the "
+        "interval holds the interval less the lag, so at 5 minutes the loop's 20 invocations a minute never "
+        "sum over the threshold. A longer window stops it at the first run that sees enough. No run matched "
+        "the batch before the loop. A loop at the batch's own pace (`slow-loop.json`) invokes as often as "
+        "the batch: no invocation threshold that lets the batch run stops it.",
+    ]
+    return lines
