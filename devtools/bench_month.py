@@ -154,10 +154,10 @@ def feed(traffic: MonthTraffic, deployment: Deployment) -> dict[str, Any]:
             next_hour += timedelta(hours=1)
         if delivery.deliver_at >= next_day:
             tally.alerts += deployment.alerts()
-            done = f"{tally.results['counted']:,} events, {len(tally.throttles)} throttles"
+            done = f"{next_day:%m-%d}: {tally.results['counted']:,} events, {len(tally.throttles)} throttles"
             next_day += timedelta(days=1)
             print(
-                f"month: before {next_day - timedelta(days=1):%m-%d} {done}, {time.perf_counter() - began:.0f} s",
+                f"month: before {done}, {time.perf_counter() - began:.0f} s",
                 file=sys.stderr,
                 flush=True,
             )
