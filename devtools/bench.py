@@ -120,9 +120,14 @@ def recursion_markdown(recursion: dict[str, Any]) -> list[str]:
     return lines
 
 
-def main() -> int:
-    """Run every section, write docs/bench.json and docs/bench.md, print the Markdown."""
-    results = {name: section() for name, section in SECTIONS.items()}
+def main(names: list[str] | None = None) -> int:
+    """Run every section (or only `names`, keeping the others from docs/bench.json), write both pages."""
+    unknown = sorted(set(names or []) - set(SECTIONS))
+    if unknown:
+        raise SystemExit(f"unknown bench sections {unknown}; known: {sorted(SECTIONS)}")
+    results = json.loads((DOCS / "bench.json").read_text()) if names else {}
+    results |= {name: section() for name, section in SECTIONS.items() if not names or name in names}
+    results = {name: results[name] for name in SECTIONS}
     DOCS.mkdir(exist_ok=True)
     (DOCS / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
     markdown = to_markdown(results)
@@ -131,5 +136,5 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m devtools.bench [SECTION ...]`
+    sys.exit(main(sys.argv[1:]))
