@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from guardrail.errors import ForeignFunctionRef, InvalidFunctionRef
 
@@ -27,11 +27,18 @@ _SHOWN = 80
 
 @dataclass(frozen=True)
 class Scope:
-    """Where the guardrail acts: one account and region (today, where it is deployed)."""
+    """Where the guardrail runs (its home account and region) and where it may act from there.
+
+    `regions` are the watched regions (the home region always is one); in `organization` mode any
+    account may be named: it is reached only through its member role, which exists only in the
+    organization's member accounts.
+    """
 
     account: str
     region: str
     partition: str = "aws"
+    regions: frozenset[str] = field(default=frozenset())
+    organization: bool = False
 
     @classmethod
     def of_function(cls, function_arn: str) -> Scope:
@@ -45,12 +52,20 @@ class Scope:
         """The unversioned ARN of a Lambda layer of this account and region."""
         return f"arn:{self.partition}:lambda:{self.region}:{self.account}:layer:{name}"
 
+    @property
+    def watched_regions(self) -> frozenset[str]:
+        """The regions the guardrail acts in: its home region and `regions`."""
+        return self.regions | {self.region}
+
     def admits(self, *, account: str | None = None, region: str | None = None) -> bool:
-        """True when the account and region (each where known) are the guardrail's."""
-        return account in (None, self.account) and region in (None, self.region)
+        """True when the account and region (each where known) are watched by the guardrail."""
+        account_ok = account is None or account == self.account or self.organization
+        return account_ok and (region is None or region in self.watched_regions)
 
     def __str__(self) -> str:
-        return f"account {self.account}, region {self.region}"
+        accounts = "its organization's accounts" if self.organization else f"account {self.account}"
+        regions = ", ".join(sorted(self.watched_regions))
+        return f"{accounts}, region{'s' if len(self.watched_regions) > 1 else ''} {regions}"
 
 
 def is_function_name(text: str) -> bool:

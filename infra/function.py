@@ -73,7 +73,9 @@ class GuardrailFunction(Construct):
             config=config,
             ledger_table=state.table.table_name,
             alert_topic_arn=state.topic.topic_arn,
+            account=stack.account,
             region=stack.region,
+            partition=stack.partition,
         )
         self.function = lambda_.Function(
             self,

@@ -147,6 +147,7 @@ def deployed(aws: boto3.session.Session) -> Deployed:
         config=GuardrailConfig(name_prefix=PREFIX, exempt_functions=("payments-api",)),
         ledger_table=table,
         alert_topic_arn=topic_arn,
+        account=ACCOUNT,
         region=REGION,
     )
     return Deployed(session=aws, settings=settings, queue_url=queue_url)

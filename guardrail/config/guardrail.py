@@ -11,6 +11,7 @@ from guardrail.config.athena_watch import DETECTOR as ATHENA_WATCH
 from guardrail.config.athena_watch import AthenaWatchConfig
 from guardrail.config.base import Bool, Int, Str, StrictModel, matching
 from guardrail.config.chat import SlackChannel, TeamsChannel
+from guardrail.config.fleet import FunctionName, Organization, Region
 from guardrail.config.invocation_scan import DETECTOR as INVOCATION_SCAN
 from guardrail.config.invocation_scan import InvocationScanConfig
 
@@ -32,7 +33,6 @@ NamePrefix = Annotated[
     Str, matching(r"[a-z][a-z0-9-]{1,38}[a-z0-9]", "3-40 lowercase letters, digits and dashes")
 ]
 Email = Annotated[Str, matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an e-mail address")]
-FunctionName = Annotated[Str, matching(r"[A-Za-z0-9_-]{1,64}", "a Lambda function name")]
 LayerArn = Annotated[
     Str,
     matching(
@@ -97,6 +97,9 @@ class GuardrailConfig(StrictModel):
     reserved_concurrency: ReservedConcurrency = Field(default_factory=ReservedConcurrency)
     #: None: bundle the Powertools release requirements.txt pins into the stack's own layer.
     powertools_layer_arn: LayerArn | None = None
+    #: Watched regions besides the one it is deployed in (the home region, always watched).
+    regions: tuple[Region, ...] = ()
+    organization: Organization = Field(default_factory=Organization)
     #: Chat channels that get the alerts through AWS Chatbot (deployment only: not in the functions' env).
     slack: tuple[SlackChannel, ...] = Field(default=(), exclude=True)
     microsoft_teams: tuple[TeamsChannel, ...] = Field(default=(), exclude=True)
@@ -130,6 +133,20 @@ class GuardrailConfig(StrictModel):
     def signal_bus_name(self) -> str:
         """The event bus the recursion guard publishes its refusals to."""
         return f"{self.name_prefix}-signals"
+
+    @property
+    def member_role_name(self) -> str:
+        """The enforcement role of every member account (organization mode), assumed by the guardrail."""
+        return f"{self.name_prefix}-enforcement"
+
+    @property
+    def role_path(self) -> str:
+        """The IAM path of the guardrail functions' roles: the member roles trust only roles under it."""
+        return f"/{self.name_prefix}/"
+
+    def watched_regions(self, home: str) -> tuple[str, ...]:
+        """Every region watched from `home`: home first, then `regions` in order, each once."""
+        return tuple(dict.fromkeys((home, *self.regions)))
 
     def reserved_concurrency_for(self, role: str) -> int | None:
         """The reserved concurrency of one guardrail function; None leaves it unreserved."""

@@ -2,8 +2,8 @@
 
 The environment (internal, written at synthesis by `to_env`, read by `from_env`):
 `GUARDRAIL_CONFIG` holds the `guardrail` context as compact JSON (the same model, all values
-resolved); the deployment adds the ledger table and the alert topic, filled in by CloudFormation;
-Lambda itself sets `AWS_REGION`.
+resolved); the deployment adds the ledger table, the alert topic, its account and partition, filled in
+by CloudFormation; Lambda itself sets `AWS_REGION`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from pydantic import Field
 from guardrail.config.base import Str, StrictModel
 from guardrail.config.guardrail import KILL_SWITCH, GuardrailConfig
 from guardrail.errors import ConfigError
+from guardrail.functions import Scope
 
 ENV_CONFIG = "GUARDRAIL_CONFIG"
 ENV_LEDGER_TABLE = "GUARDRAIL_LEDGER_TABLE"
 ENV_ALERT_TOPIC_ARN = "GUARDRAIL_ALERT_TOPIC_ARN"
+ENV_ACCOUNT = "GUARDRAIL_ACCOUNT"
+ENV_PARTITION = "GUARDRAIL_PARTITION"
 ENV_REGION = "AWS_REGION"
 #: Lambda allows 4 KB of environment in all; this leaves room for Powertools' variables and for the
 #: real table and topic names, which are placeholders at synthesis.
@@ -31,12 +34,25 @@ Name = Annotated[Str, Field(min_length=1)]
 
 
 class Settings(StrictModel):
-    """The deployment's configuration plus what the deployment adds: its table, topic and region."""
+    """The deployment's configuration plus what the deployment adds: table, topic, account, region."""
 
     config: GuardrailConfig = Field(default_factory=GuardrailConfig)
     ledger_table: Name
     alert_topic_arn: Name
+    account: Name
     region: Name
+    partition: Name = "aws"
+
+    @property
+    def home(self) -> Scope:
+        """Where the guardrail runs, and what it watches from there: its regions, its organization."""
+        return Scope(
+            self.account,
+            self.region,
+            self.partition,
+            regions=frozenset(self.config.watched_regions(self.region)),
+            organization=self.config.organization.enabled,
+        )
 
     @property
     def exempt_functions(self) -> frozenset[str]:
@@ -71,7 +87,9 @@ class Settings(StrictModel):
             config=GuardrailConfig.parse(written, source=f"environment variable {ENV_CONFIG}"),
             ledger_table=_required(env, ENV_LEDGER_TABLE),
             alert_topic_arn=_required(env, ENV_ALERT_TOPIC_ARN),
+            account=_required(env, ENV_ACCOUNT),
             region=_required(env, ENV_REGION),
+            partition=_required(env, ENV_PARTITION),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -80,6 +98,8 @@ class Settings(StrictModel):
             ENV_CONFIG: self.config.model_dump_json(by_alias=True),
             ENV_LEDGER_TABLE: self.ledger_table,
             ENV_ALERT_TOPIC_ARN: self.alert_topic_arn,
+            ENV_ACCOUNT: self.account,
+            ENV_PARTITION: self.partition,
         }
         size = sum(len(name) + len(value.encode()) for name, value in env.items())
         if size > ENV_BUDGET:

@@ -145,6 +145,8 @@ def test_kill_switch_function_runs_the_handler_with_its_settings(synthesized):
                         "GUARDRAIL_CONFIG": Match.any_value(),
                         "GUARDRAIL_LEDGER_TABLE": Match.any_value(),
                         "GUARDRAIL_ALERT_TOPIC_ARN": Match.any_value(),
+                        "GUARDRAIL_ACCOUNT": {"Ref": "AWS::AccountId"},
+                        "GUARDRAIL_PARTITION": {"Ref": "AWS::Partition"},
                     }
                 )
             },

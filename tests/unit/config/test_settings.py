@@ -13,6 +13,8 @@ ENV = {
     "GUARDRAIL_CONFIG": "{}",
     "GUARDRAIL_LEDGER_TABLE": "t",
     "GUARDRAIL_ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:a",
+    "GUARDRAIL_ACCOUNT": "123456789012",
+    "GUARDRAIL_PARTITION": "aws",
     "AWS_REGION": "us-east-1",
 }
 #: What infra/function.py adds next to the settings.
@@ -21,7 +23,11 @@ POWERTOOLS = {"POWERTOOLS_SERVICE_NAME": "runaway-guardrail", "POWERTOOLS_LOG_LE
 
 def _settings(config: GuardrailConfig) -> Settings:
     return Settings(
-        config=config, ledger_table="t", alert_topic_arn=ENV["GUARDRAIL_ALERT_TOPIC_ARN"], region="us-east-1"
+        config=config,
+        ledger_table="t",
+        alert_topic_arn=ENV["GUARDRAIL_ALERT_TOPIC_ARN"],
+        account="123456789012",
+        region="us-east-1",
     )
 
 
@@ -35,7 +41,13 @@ def test_round_trip_through_the_environment():
     )
     settings = _settings(config)
     env = settings.to_env()
-    assert set(env) == {"GUARDRAIL_CONFIG", "GUARDRAIL_LEDGER_TABLE", "GUARDRAIL_ALERT_TOPIC_ARN"}
+    assert set(env) == {
+        "GUARDRAIL_CONFIG",
+        "GUARDRAIL_LEDGER_TABLE",
+        "GUARDRAIL_ALERT_TOPIC_ARN",
+        "GUARDRAIL_ACCOUNT",
+        "GUARDRAIL_PARTITION",
+    }
     assert Settings.from_env({**env, "AWS_REGION": "us-east-1"}) == settings
     assert settings.exempt_functions == frozenset({"a", "b"})
     assert settings.notify_only is True
@@ -60,6 +72,7 @@ def test_an_empty_config_variable_means_the_defaults():
         ({"GUARDRAIL_LEDGER_TABLE": " "}, "environment variable GUARDRAIL_LEDGER_TABLE is missing or empty"),
         ({"GUARDRAIL_CONFIG": ""}, "environment variable GUARDRAIL_CONFIG is missing or empty"),
         ({"AWS_REGION": ""}, "environment variable AWS_REGION is missing or empty"),
+        ({"GUARDRAIL_ACCOUNT": ""}, "environment variable GUARDRAIL_ACCOUNT is missing or empty"),
         ({"GUARDRAIL_CONFIG": "{"}, "environment variable GUARDRAIL_CONFIG is not valid JSON"),
         ({"GUARDRAIL_CONFIG": "[]"}, "environment variable GUARDRAIL_CONFIG: guardrail: expected an object"),
         (
@@ -83,7 +96,9 @@ def test_the_default_config_fits_lambdas_4_kb_environment():
         config=GuardrailConfig.from_context(written),
         ledger_table="L" * 255,  # DynamoDB's longest table name
         alert_topic_arn="arn:aws-us-gov:sns:us-gov-west-1:123456789012:" + "T" * 256,  # SNS's longest name
+        account="123456789012",
         region="us-gov-west-1",
+        partition="aws-us-gov",
     )
     env = {**settings.to_env(), **POWERTOOLS}
     assert sum(len(name) + len(value.encode()) for name, value in env.items()) < 4096
