@@ -248,6 +248,8 @@ def markdown(month: dict[str, Any]) -> list[str]:
     lines += [f"| signature `{name}` | {n} |" for name, n in month["alerts_by_signature"].items()]
     lines += [f"| subject `{subject}` | {n} |" for subject, n in month["alerts_by_subject"].items()]
     lines += [f"| **total** | **{month['alerts']}** |"]
+    if month["throttles"]:
+        lines.append("")
     for throttle in month["throttles"]:
         lines.append(
             f"- throttled `{throttle['caller']}` at {throttle['at']} ({throttle['rules']}); restored"
