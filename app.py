@@ -14,5 +14,9 @@ from runaway_guardrail_cdk.app import build_app, cdk_json_context
 if __name__ == "__main__":
     cli_context = "CDK_CONTEXT_JSON" in os.environ or "CONTEXT_OVERFLOW_LOCATION_ENV" in os.environ
     cdk_app = cdk.App(context=None if cli_context else cdk_json_context())
-    build_app(cdk_app)
+    # the home region, when `regions` or `organization` needs it (the CDK CLI sets both from the profile)
+    home = cdk.Environment(
+        account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
+    )
+    build_app(cdk_app, env=home)
     cdk_app.synth()

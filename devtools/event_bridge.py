@@ -5,12 +5,18 @@ matches. This bridge reads the rules and targets as deployed, matches each event
 rule's own pattern (moto's pattern matcher, which implements EventBridge's filter syntax) and runs
 the matched targets' handlers through the `LambdaRuntime`. There is no routing table of its own: a
 wrong pattern in the stack makes the event miss, as it would in AWS.
+
+A rule whose target is another event bus (another region's, another account's: the guardrail's
+forwarding rules) hands the event, envelope unchanged, to `forward` with that bus's ARN; `Buses`
+keeps one bridge per bus and routes between them, as EventBridge's cross-region and cross-account
+delivery does.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -31,6 +37,7 @@ class DeployedRule:
     pattern: EventPattern | None  # parsed once, when the rules are read
     schedule: str | None
     targets: tuple[tuple[str, str | None], ...]  # (function name, constant Input or None)
+    buses: tuple[str, ...] = ()  # ARNs of event buses the rule forwards to
 
 
 @dataclass
@@ -53,6 +60,8 @@ class EventBusBridge:
     bus: str = "default"
     account: str = "123456789012"
     deliveries: list[Delivery] = field(default_factory=list)
+    #: Delivers a forwarded event to the bus with this ARN (None: forwarding rules deliver nowhere).
+    forward: Callable[[str, dict[str, Any]], list[Delivery]] | None = None
     _rules: list[DeployedRule] | None = None
 
     def rules(self) -> list[DeployedRule]:
@@ -77,6 +86,7 @@ class EventBusBridge:
                                 for t in targets
                                 if ":function:" in t["Arn"]
                             ),
+                            buses=tuple(t["Arn"] for t in targets if ":event-bus/" in t["Arn"]),
                         )
                     )
             self._rules = rules
@@ -110,6 +120,9 @@ class EventBusBridge:
 
     def _deliver_all(self, rule: DeployedRule, event: dict[str, Any]) -> list[Delivery]:
         deliveries = []
+        for bus in rule.buses:
+            if self.forward is not None:
+                deliveries += self.forward(bus, event)
         for function, constant in rule.targets:
             payload = json.loads(constant) if constant is not None else event
             delivery = Delivery(rule.name, function, payload)
@@ -131,3 +144,21 @@ class EventBusBridge:
             "detail": {},
             **event,
         }
+
+
+class Buses:
+    """One bridge per event bus (by ARN), and EventBridge's delivery between them."""
+
+    def __init__(self) -> None:
+        self._bridges: dict[str, EventBusBridge] = {}
+
+    def add(self, arn: str, bridge: EventBusBridge) -> EventBusBridge:
+        """Register the bridge of the bus `arn`; its forwarding rules deliver through this network."""
+        bridge.forward = self.deliver
+        self._bridges[arn] = bridge
+        return bridge
+
+    def deliver(self, arn: str, event: dict[str, Any]) -> list[Delivery]:
+        """Put a forwarded event on the bus `arn` (a bus nobody deployed drops it, as AWS would fail it)."""
+        bridge = self._bridges.get(arn)
+        return [] if bridge is None else bridge.put(event)

@@ -16,6 +16,10 @@ moto also does two things per call that grow with the whole table, and a night's
   hands it the partition's items only, which is all it would keep.
 The results of every call are exactly moto's; only the wasted work is saved.
 
+One more gap, outside DynamoDB: moto's STS lets anyone assume a role that does not exist (its doc
+says so), so an account whose member role was deleted would still be reachable. The patch refuses
+`AssumeRole` of a role that is not in its account, with AWS's `AccessDenied`.
+
 The patches reach into moto's internals, so they are pinned to the moto version they were written
 for: `install()` on any other version fails and names both. `uninstall()` puts moto's originals back;
 `patched()` scopes them to a block (a test, the stand-in's run).
@@ -91,7 +95,10 @@ def install() -> None:
         replacements: list[tuple[Any, str, Any]] = [
             (DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name))) for name in _LOCKED
         ]
+        from moto.sts.models import STSBackend  # noqa: PLC0415
+
         replacements += [
+            (STSBackend, "assume_role", _existing_role_only(STSBackend.assume_role)),
             (DynamoDBBackend, "transact_write_items", _undo_logged(DynamoDBBackend.transact_write_items)),
             (dynamodb_models, "copy", types.SimpleNamespace(deepcopy=_deepcopy_except(Table))),
             (Table, "all_items", _partition_only(Table.all_items)),
@@ -123,6 +130,26 @@ def patched() -> Iterator[None]:
     finally:
         if owned:
             uninstall()
+
+
+def _existing_role_only(assume_role: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(assume_role)
+    def assume_existing(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from moto.iam.models import iam_backends  # noqa: PLC0415
+        from moto.sts.exceptions import STSClientError  # noqa: PLC0415
+
+        role_arn = str(kwargs.get("role_arn", args[2] if len(args) > 2 else ""))
+        account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+        partition = role_arn.split(":")[1] if account else "aws"
+        try:
+            iam_backends[account][partition].get_role_by_arn(role_arn)
+        except Exception:
+            raise STSClientError(
+                "AccessDenied", f"Not authorized to perform sts:AssumeRole on {role_arn}"
+            ) from None
+        return assume_role(self, *args, **kwargs)
+
+    return assume_existing
 
 
 def _atomic(write: Callable[..., Any]) -> Callable[..., Any]:

@@ -67,21 +67,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     throttle.add_argument("functions", nargs="*", metavar="FUNCTION", help="name or ARN")
     _workgroup_option(throttle)
+    _place_options(throttle, "where the FUNCTIONs named by name are (default: the kill switch's)")
     throttle.add_argument("--reason", required=True)
     restore = commands.add_parser("restore", help="put back what functions and workgroups had before")
     restore.add_argument("functions", nargs="*", metavar="FUNCTION", help="name or ARN")
     _workgroup_option(restore)
+    _place_options(restore, "where the FUNCTIONs named by name are; with --all: only these (repeatable)")
     restore.add_argument(
         "--all", action="store_true", help="every function and workgroup the guardrail holds"
     )
     restore.add_argument("--yes", action="store_true", help="do not ask to confirm --all")
     commands.add_parser("status", help="list the functions and workgroups the guardrail holds")
-    panic = commands.add_parser("panic", help="throttle every non-exempt function in the region")
+    panic = commands.add_parser(
+        "panic", help="throttle every non-exempt function of the accounts and regions given"
+    )
     panic.add_argument("--reason", required=True)
+    _place_options(panic, "the accounts and regions to panic in (repeatable; default: the kill switch's own)")
     panic.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     history = commands.add_parser("history", help="the audit trail, newest first (default: every target)")
     history.add_argument("function", nargs="?", metavar="FUNCTION", help="one function's trail")
     history.add_argument("--workgroup", help="one Athena workgroup's trail")
+    _place_options(history, "where the FUNCTION named by name is (default: the kill switch's)")
     history.add_argument("--since", type=since_time, help="7d, 24h, 30m, or an ISO date or time (UTC)")
     history.add_argument("--limit", type=int, default=100, help="at most this many entries (100)")
     return parser
@@ -113,10 +119,22 @@ def _workgroup_option(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _place_options(command: argparse.ArgumentParser, what: str) -> None:
+    """`--account` and `--region` after the command say where its targets are.
+
+    Before the command, `--region` is the region of the kill switch itself.
+    """
+    command.add_argument("--account", dest="accounts", action="append", default=[], metavar="ID", help=what)
+    command.add_argument("--region", dest="regions", action="append", default=[], metavar="REGION", help=what)
+
+
 def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Reject what the grammar alone lets through: no target named, or names with --all."""
     if args.action == "history" and args.function and args.workgroup:
         parser.error("history takes a FUNCTION or a --workgroup, not both")
+    several = args.action in {"throttle", "history"} or (args.action == "restore" and not args.all)
+    if several and (len(getattr(args, "accounts", [])) > 1 or len(getattr(args, "regions", [])) > 1):
+        parser.error(f"{args.action} takes one --account and one --region (name others by ARN)")
     if args.action not in {"throttle", "restore"}:
         return
     named = bool(args.functions or args.workgroups)
@@ -138,16 +156,18 @@ def destructive(args: argparse.Namespace) -> str | None:
 
 def request_for(args: argparse.Namespace) -> dict[str, Any]:
     """The kill-switch request that the parsed arguments ask for (without its confirmation)."""
+    places = {key: value for key in ("accounts", "regions") if (value := getattr(args, key, None))}
+    one_place = {key.removesuffix("s"): value[0] for key, value in places.items()}
     if args.action in {"throttle", "restore"}:
         request: dict[str, Any] = {"action": args.action}
         if getattr(args, "all", False):
-            return {**request, "functions": "all", "workgroups": "all"}
+            return {**request, "functions": "all", "workgroups": "all", **places}
         request |= {key: getattr(args, key) for key in ("functions", "workgroups") if getattr(args, key)}
-        return request | ({"reason": args.reason} if args.action == "throttle" else {})
+        return request | one_place | ({"reason": args.reason} if args.action == "throttle" else {})
     if args.action == "panic":
-        return {"action": "panic", "reason": args.reason}
+        return {"action": "panic", "reason": args.reason, **places}
     if args.action == "history":
-        request = {"action": "history", "limit": args.limit}
+        request = {"action": "history", "limit": args.limit, **one_place}
         request |= {key: getattr(args, key) for key in ("function", "workgroup") if getattr(args, key)}
         return request | ({"since": args.since.isoformat()} if args.since else {})
     return {"action": "status"}
@@ -213,7 +233,11 @@ def render(answer: dict[str, Any], out: TextIO) -> None:
         counts.append(f"{sum('workgroup' in r for r in results)} workgroup(s)")
     print(f"{answer['action']} ({answer.get('mode', 'enforce')}): {', '.join(counts)}", file=out)
     width = max((len(_label(r)) for r in results), default=0)
-    for result in results:
+    shown_place = None
+    for result in sorted(results, key=_place) if any("account" in r for r in results) else results:
+        if "account" in result and _place(result) != shown_place:
+            shown_place = _place(result)
+            print(f" account {shown_place[0]}, region {shown_place[1]}:", file=out)
         extra = []
         for key in ("prior_reservation", "prior_state"):
             if key in result:
@@ -242,6 +266,10 @@ def render_history(answer: dict[str, Any], out: TextIO) -> None:
     for row in [header, *rows]:
         cells = [f"{cell:<{width}}" for cell, width in zip(row[:5], widths, strict=True)]
         print("  " + "  ".join([*cells, row[5]]), file=out)
+
+
+def _place(result: dict[str, Any]) -> tuple[str, str]:
+    return str(result.get("account", "")), str(result.get("region", ""))
 
 
 def _label(result: dict[str, Any]) -> str:

@@ -25,20 +25,39 @@ class TargetKind(StrEnum):
 
 @dataclass(frozen=True, order=True)
 class Target:
-    """One thing the guardrail acts on: a Lambda function, an Athena workgroup."""
+    """One thing the guardrail acts on: a Lambda function, an Athena workgroup, in an account and region.
+
+    An empty `account` or `region` stands for the guardrail's own (`located` fills them in); every
+    record, result and alert the Enforcer writes names both.
+    """
 
     kind: TargetKind
     name: str
+    account: str = ""
+    region: str = ""
 
     @classmethod
-    def function(cls, name: str) -> Target:
-        """A Lambda function, by name."""
-        return cls(TargetKind.FUNCTION, name)
+    def function(cls, name: str, account: str = "", region: str = "") -> Target:
+        """A Lambda function, by name (and where it runs)."""
+        return cls(TargetKind.FUNCTION, name, account, region)
 
     @classmethod
-    def workgroup(cls, name: str) -> Target:
-        """An Athena workgroup, by name."""
-        return cls(TargetKind.WORKGROUP, name)
+    def workgroup(cls, name: str, account: str = "", region: str = "") -> Target:
+        """An Athena workgroup, by name (and where it is)."""
+        return cls(TargetKind.WORKGROUP, name, account, region)
+
+    def located(self, account: str, region: str) -> Target:
+        """The same target, its blank account and region filled with these."""
+        return replace(self, account=self.account or account, region=self.region or region)
+
+    @property
+    def where(self) -> str:
+        """`account 123456789012, region us-west-2` (what is known of it)."""
+        parts = [
+            f"account {self.account}" if self.account else "",
+            f"region {self.region}" if self.region else "",
+        ]
+        return ", ".join(part for part in parts if part)
 
     def __str__(self) -> str:
         return f"{self.kind.value} {self.name}"
@@ -97,6 +116,8 @@ class Notice:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     dedupe_key: str | None = None
     doubt: str = ""  # set: an unverified signal, alerted as such (the headline says so)
+    account: str = ""  # where the subject is, when known
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -273,6 +294,7 @@ class Outcome:
         """Render for the kill switch's JSON answer: `{"function": ..., "result": ...}` and so on."""
         words = VOCABULARY[self.target.kind]
         out: dict[str, Any] = {self.target.kind.value: self.target.name, "result": self.result.value}
+        out |= {key: value for key in ("account", "region") if (value := getattr(self.target, key))}
         if self.detail:
             out["detail"] = self.detail
         if self.result in (words.applied, words.would, Result.RESTORED, Result.CLEARED, Result.DRIFT):

@@ -79,17 +79,31 @@ def function_name(ref: str, scope: Scope | None = None) -> str:
     Raises `InvalidFunctionRef` for anything else, and its subclass `ForeignFunctionRef` for the ARN
     of a function outside `scope` (never read as the local function of the same name).
     """
+    return function_place(ref, scope)[0]
+
+
+def function_place(ref: str, scope: Scope | None = None) -> tuple[str, str | None, str | None]:
+    """(name, account, region) of a function reference; what the reference does not say is None.
+
+    Raises as `function_name` does.
+    """
     text = ref.strip() if isinstance(ref, str) else ""
     if _NAME.fullmatch(text):
-        return text
+        return text, None, None
     match = _ARN.fullmatch(text) or _PARTIAL_ARN.fullmatch(text)
     if not match:
         raise InvalidFunctionRef(f"{_shown(ref)} is not a Lambda function name or ARN")
     found = match.groupdict()
-    if scope is not None and not scope.admits(account=found["account"], region=found.get("region")):
-        where = f"account {found['account']}" + (f", region {found['region']}" if found.get("region") else "")
+    account, region = found["account"], found.get("region")
+    if scope is not None and not scope.admits(account=account, region=region):
+        where = f"account {account}" + (f", region {region}" if region else "")
         raise ForeignFunctionRef(f"{_shown(ref)} is a function of {where}; this guardrail acts in {scope}")
-    return found["name"]
+    return found["name"], account, region
+
+
+def function_arn(partition: str, account: str, region: str, name: str) -> str:
+    """The unqualified ARN of a function."""
+    return f"arn:{partition}:lambda:{region}:{account}:function:{name}"
 
 
 def _shown(ref: object) -> str:

@@ -8,6 +8,9 @@ Add the whole guardrail to a stack of your own::
     RunawayGuardrail(stack, "Guardrail", config=config)
     add_checks(app)  # optional: cdk-nag's AwsSolutions checks, with the guardrail's acknowledgements
 
+With `regions` or `organization` in the configuration, `runaway_guardrail_cdk.app.build_stacks` adds the
+stacks of the other watched regions and the organization's StackSet (docs/fleet.md).
+
 The Lambda code and the recursion guard's layer are built from the `guardrail` package installed with
 this one (the runtime, less its `cli.py`); nothing is downloaded at synthesis but the Powertools layer's
 wheels (or set `powertoolsLayerArn`).
@@ -18,7 +21,10 @@ from importlib import metadata
 from guardrail.config import GuardrailConfig
 
 from .guardrail import GuardrailFunctions, RunawayGuardrail
+from .member import GuardrailMemberStack
 from .nag import add_checks
+from .organization import GuardrailOrganizationStack
+from .regional import GuardrailRegionStack
 from .stacks import GuardrailServiceStack, GuardrailStateStack
 from .state import GuardrailState
 
@@ -26,6 +32,9 @@ __version__ = metadata.version("runaway-guardrail")
 __all__ = [
     "GuardrailConfig",
     "GuardrailFunctions",
+    "GuardrailMemberStack",
+    "GuardrailOrganizationStack",
+    "GuardrailRegionStack",
     "GuardrailServiceStack",
     "GuardrailState",
     "GuardrailStateStack",

@@ -17,6 +17,7 @@ from guardrail.config import GuardrailConfig
 from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE, TERMINAL_STATES
 from guardrail.handlers.observability import ATHENA_WATCH
 
+from .arns import acknowledge_wildcards, in_regions, watched_regions
 from .dead_letters import DeadLetters
 from .function import GuardrailFunction
 from .state import GuardrailState
@@ -36,6 +37,7 @@ class AthenaWatchFunction(Construct):
         dead_letters: DeadLetters,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._config = config
         self.function = GuardrailFunction(
             self,
             "Function",
@@ -83,44 +85,32 @@ class AthenaWatchFunction(Construct):
                 resources=[state.table.table_arn],
             )
         )
-        workgroups = stack.format_arn(service="athena", resource="workgroup", resource_name="*")
-        role.add_to_policy(
-            iam.PolicyStatement(actions=list(AthenaQueries.PERMISSIONS), resources=[workgroups])
-        )
+        regions = watched_regions(stack, self._config)
+        workgroups = in_regions(stack, regions, service="athena", resource="workgroup", resource_name="*")
+        role.add_to_policy(iam.PolicyStatement(actions=list(AthenaQueries.PERMISSIONS), resources=workgroups))
         glue = [a for a in DataLocations.PERMISSIONS if a.startswith("glue:")]
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=glue,
-                resources=[
-                    stack.format_arn(service="glue", resource="catalog"),
-                    stack.format_arn(service="glue", resource="database", resource_name="*"),
-                    stack.format_arn(service="glue", resource="table", resource_name="*/*"),
-                ],
-            )
-        )
+        databases = in_regions(stack, regions, service="glue", resource="database", resource_name="*")
+        tables = in_regions(stack, regions, service="glue", resource="table", resource_name="*/*")
+        catalogs = in_regions(stack, regions, service="glue", resource="catalog")
+        role.add_to_policy(iam.PolicyStatement(actions=glue, resources=[*catalogs, *databases, *tables]))
         buckets = [a for a in DataLocations.PERMISSIONS if a.startswith("s3:")]
-        role.add_to_policy(iam.PolicyStatement(actions=buckets, resources=[f"arn:{stack.partition}:s3:::*"]))
-        Validations.of(self.function).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:athena:<AWS::Region>:"
-                "<AWS::AccountId>:workgroup/*]",
-                reason="The watch reads the statistics of queries in any workgroup, known only at run time.",
-            ),
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"
-                "<AWS::AccountId>:database/*]",
-                reason="glue:GetTable (read-only) finds where any table a query reads keeps its data.",
-            ),
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"
-                "<AWS::AccountId>:table/*/*]",
-                reason="glue:GetTable (read-only) finds where any table a query reads keeps its data.",
-            ),
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::*]",
-                reason="s3:GetBucketLocation (metadata only, no object access) finds the region of any "
-                "bucket a table points at.",
-            ),
+        every_bucket = f"arn:{stack.partition}:s3:::*"
+        role.add_to_policy(iam.PolicyStatement(actions=buckets, resources=[every_bucket]))
+        acknowledge_wildcards(
+            self.function,
+            workgroups,
+            "The watch reads the statistics of queries in any workgroup, known only at run time.",
+        )
+        acknowledge_wildcards(
+            self.function,
+            [*databases, *tables],
+            "glue:GetTable (read-only) finds where any table a query reads keeps its data.",
+        )
+        acknowledge_wildcards(
+            self.function,
+            [every_bucket],
+            "s3:GetBucketLocation (metadata only, no object access) finds the region of any bucket a "
+            "table points at.",
         )
 
     def _trail(self) -> cloudtrail.Trail:

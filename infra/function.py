@@ -18,6 +18,7 @@ from guardrail.domain import TargetKind
 from guardrail.enforcement.actions import ACTIONS, ThrottleFunction
 from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT
 
+from .arns import acknowledge_wildcards, in_regions, watched_regions
 from .powertools import ARCHITECTURE, RUNTIME, powertools_layer
 from .state import GuardrailState
 
@@ -66,6 +67,7 @@ class GuardrailFunction(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            path=config.role_path,  # member accounts' enforcement roles trust the roles under it
             description=f"Runs {name}: throttles functions, disables workgroups, writes the ledger",
         )
         self.log_group.grant_write(self.role)
@@ -104,24 +106,25 @@ class GuardrailFunction(Construct):
     def _grant_enforcement(self, config: GuardrailConfig, state: GuardrailState) -> None:
         """Every registered action's permissions on its kind of resource; the ledger; the topic."""
         stack = Stack.of(self)
-        resources = {
-            TargetKind.FUNCTION: _function_arn(stack, "*"),
-            TargetKind.WORKGROUP: stack.format_arn(service="athena", resource="workgroup", resource_name="*"),
-        }
-        mappings = stack.format_arn(
-            service="lambda",
-            resource="event-source-mapping",
-            resource_name="*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        regions = watched_regions(stack, config)
+        functions = in_regions(
+            stack, regions, service="lambda", resource="function", resource_name="*", colon=True
+        )
+        workgroups = in_regions(stack, regions, service="athena", resource="workgroup", resource_name="*")
+        resources = {TargetKind.FUNCTION: functions, TargetKind.WORKGROUP: workgroups}
+        mappings = in_regions(
+            stack, regions, service="lambda", resource="event-source-mapping", resource_name="*", colon=True
         )
         # IAM actions whose resource is not the target itself
-        elsewhere = {"lambda:ListEventSourceMappings": "*", "lambda:UpdateEventSourceMapping": mappings}
+        elsewhere = {"lambda:ListEventSourceMappings": ["*"], "lambda:UpdateEventSourceMapping": mappings}
         for kind, action in ACTIONS.items():
-            by_resource: dict[str, list[str]] = {}
+            by_resource: dict[tuple[str, ...], list[str]] = {}
             for permission in action.permissions:
-                by_resource.setdefault(elsewhere.get(permission, resources[kind]), []).append(permission)
-            for resource, permissions in by_resource.items():
-                self.role.add_to_policy(iam.PolicyStatement(actions=permissions, resources=[resource]))
+                by_resource.setdefault(tuple(elsewhere.get(permission, resources[kind])), []).append(
+                    permission
+                )
+            for arns, permissions in by_resource.items():
+                self.role.add_to_policy(iam.PolicyStatement(actions=permissions, resources=list(arns)))
         listing = [a for a in LambdaControl.PERMISSIONS if a.startswith("lambda:List")]
         self.role.add_to_policy(iam.PolicyStatement(actions=listing, resources=["*"]))
         change = [a for a in ThrottleFunction.permissions if a not in elsewhere and ":Get" not in a]
@@ -135,7 +138,7 @@ class GuardrailFunction(Construct):
             iam.PolicyStatement(
                 effect=iam.Effect.DENY,
                 actions=["lambda:UpdateEventSourceMapping"],
-                resources=[mappings],
+                resources=[mappings[0]],  # the home region's, where the guardrail's functions run
                 conditions={"ArnLike": {"lambda:FunctionArn": own_functions}},
             )
         )
@@ -149,33 +152,29 @@ class GuardrailFunction(Construct):
             iam.PolicyStatement(actions=list(SnsAlerts.PERMISSIONS), resources=[state.topic.topic_arn])
         )
         state.key.grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
-        arn = "arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:*"
-        workgroups = "arn:<AWS::Partition>:athena:<AWS::Region>:<AWS::AccountId>:workgroup/*"
-        mapping_arns = "arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:event-source-mapping:*"
+        if config.organization.enabled:
+            self._grant_member_roles(config)
+        acknowledge_wildcards(
+            self,
+            functions,
+            "The guardrail must read and change the reserved concurrency of any function in its account "
+            "and watched regions, which it cannot know at deploy time; an explicit Deny keeps it off its "
+            "own functions.",
+        )
+        acknowledge_wildcards(
+            self,
+            workgroups,
+            "The guardrail disables (and re-enables) the Athena workgroup a runaway runs in, which it "
+            "knows only at run time.",
+        )
+        acknowledge_wildcards(
+            self,
+            mappings,
+            "A throttle pauses the event source mappings that feed the throttled function and the restore "
+            "resumes them; their UUIDs are known only at run time. An explicit Deny (condition "
+            "lambda:FunctionArn) keeps it off the mappings of its own functions.",
+        )
         Validations.of(self).acknowledge(
-            Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{arn}]",
-                reason=(
-                    "The guardrail must read and change the reserved concurrency of any function in its "
-                    "account and region, which it cannot know at deploy time; an explicit Deny keeps it "
-                    "off its own functions."
-                ),
-            ),
-            Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{workgroups}]",
-                reason=(
-                    "The guardrail disables (and re-enables) the Athena workgroup a runaway runs in, "
-                    "which it knows only at run time."
-                ),
-            ),
-            Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{mapping_arns}]",
-                reason=(
-                    "A throttle pauses the event source mappings that feed the throttled function and "
-                    "the restore resumes them; their UUIDs are known only at run time. An explicit Deny "
-                    "(condition lambda:FunctionArn) keeps it off the mappings of its own functions."
-                ),
-            ),
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason=(
@@ -190,6 +189,24 @@ class GuardrailFunction(Construct):
                     "(infra/powertools.py, python3.13); both move together."
                 ),
             ),
+        )
+
+    def _grant_member_roles(self, config: GuardrailConfig) -> None:
+        """Organization mode: assume the enforcement role of any account of the organization."""
+        organization_id = config.organization.organization_id
+        member_roles = f"arn:{Stack.of(self).partition}:iam::*:role/{config.member_role_name}"
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sts:AssumeRole"],
+                resources=[member_roles],
+                conditions={"StringEquals": {"aws:ResourceOrgID": organization_id}},
+            )
+        )
+        acknowledge_wildcards(
+            self,
+            [member_roles],
+            "The enforcement role has one name in every member account, and the accounts are the "
+            "organization's (aws:ResourceOrgID), which change without a deploy.",
         )
 
 

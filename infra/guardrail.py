@@ -13,6 +13,7 @@ from guardrail.handlers.observability import KILL_SWITCH
 from .athena_watch import AthenaWatchFunction
 from .chat import GuardrailChat
 from .dead_letters import DeadLetters
+from .forwarding import ForwardedSignals, forwards_to_home
 from .function import GuardrailFunction, function_code
 from .health import GuardrailHealth
 from .recursion_watch import RecursionWatch
@@ -60,6 +61,20 @@ class GuardrailFunctions(Construct):
         ]
         for function in functions:
             self.dead_letters.catch_failures(function.function)
+        #: The detector rules on the home signal bus, for signals other regions and accounts forward.
+        self.forwarded = (
+            ForwardedSignals(
+                self,
+                "Forwarded",
+                signal_bus=self.recursion_watch.signal_bus,
+                signal_bus_name=config.signal_bus_name,
+                athena_watch=self.athena_watch.function.function,
+                recursion_watch=self.recursion_watch.watch.function,
+                dead_letters=self.dead_letters,
+            )
+            if forwards_to_home(config)
+            else None
+        )
         #: The chat channels on the alert topic (None when cdk.json names none).
         self.chat = (
             GuardrailChat(

@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-from pathlib import Path
-from typing import Any, cast
-
-import jsii
-from aws_cdk import (
-    Acknowledgment,
-    AssetHashType,
-    BundlingOptions,
-    CfnOutput,
-    DockerImage,
-    Duration,
-    ILocalBundling,
-    Stack,
-    Validations,
-)
+from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -26,44 +10,14 @@ from constructs import Construct
 
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.config import GuardrailConfig
-from guardrail.detectors.recursion_signals import (
-    ALARM_DETAIL_TYPE,
-    ALARM_SOURCE,
-    DROPPED_METRIC,
-    HEALTH_DETAIL_TYPE,
-    HEALTH_EVENT_CODES,
-    HEALTH_SOURCE,
-    LAMBDA_NAMESPACE,
-)
 from guardrail.handlers.observability import INVOCATION_SCAN, RECURSION_WATCH
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
-from guardrail.recursion.refusal import DEPLOYMENT_FILE
 
 from .dead_letters import DeadLetters
-from .function import PROJECT_ROOT, GuardrailFunction
-from .powertools import ARCHITECTURE
+from .forwarding import recursion_patterns
+from .function import GuardrailFunction
+from .signal_bus import guard_layer, signal_bus
 from .state import GuardrailState
-
-GUARD_PACKAGE = PROJECT_ROOT / "guardrail" / "recursion"
-LAYER_OUTPUT = "RecursionGuardLayerArn"
-SIGNAL_BUS_OUTPUT = "SignalBusName"
-#: Python runtimes the guard supports (it is pure Python and needs only boto3 from the runtime).
-LAYER_RUNTIMES = [lambda_.Runtime.PYTHON_3_11, lambda_.Runtime.PYTHON_3_12, lambda_.Runtime.PYTHON_3_13]
-
-
-@jsii.implements(ILocalBundling)
-class _GuardLayerFiles:
-    """Lays out `python/guardrail/recursion/` for the layer, without docker, naming the signal bus."""
-
-    def __init__(self, signal_bus: str) -> None:
-        self._signal_bus = signal_bus
-
-    def try_bundle(self, output_dir: str, options: Any) -> bool:
-        package = Path(output_dir, "python", "guardrail")
-        shutil.copytree(GUARD_PACKAGE, package / "recursion", ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copyfile(PROJECT_ROOT / "guardrail" / "__init__.py", package / "__init__.py")
-        (package / "recursion" / DEPLOYMENT_FILE.name).write_text(json.dumps({"signalBus": self._signal_bus}))
-        return True
 
 
 class RecursionWatch(Construct):
@@ -85,32 +39,8 @@ class RecursionWatch(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._signal_bus_name = config.signal_bus_name
-        self.signal_bus = self._signal_bus()
-        self.guard_layer = lambda_.LayerVersion(
-            self,
-            "RecursionGuardLayer",
-            layer_version_name=config.guard_layer_name,
-            description="Runaway Guardrail recursion guard: from guardrail.recursion import recursion_guard",
-            code=lambda_.Code.from_asset(
-                str(GUARD_PACKAGE),
-                asset_hash_type=AssetHashType.OUTPUT,
-                bundling=BundlingOptions(
-                    image=DockerImage.from_registry("unused"),  # required, never pulled: local bundling wins
-                    # jsii calls try_bundle(output_dir, options); the generated stub spells options as kwargs
-                    local=cast(ILocalBundling, _GuardLayerFiles(config.signal_bus_name)),
-                ),
-            ),
-            compatible_runtimes=LAYER_RUNTIMES,
-            compatible_architectures=[ARCHITECTURE, lambda_.Architecture.X86_64],
-            license="Apache-2.0",
-        )
-        output = CfnOutput(
-            self,
-            LAYER_OUTPUT,
-            value=self.guard_layer.layer_version_arn,
-            description="Attach to a function to use @recursion_guard",
-        )
-        output.override_logical_id(LAYER_OUTPUT)
+        self.signal_bus = signal_bus(self, config, central=True)
+        self.guard_layer = guard_layer(self, config)
         self.watch = GuardrailFunction(
             self,
             "Watch",
@@ -164,31 +94,6 @@ class RecursionWatch(Construct):
             statements=[iam.PolicyStatement(actions=["lambda:ListTags"], resources=[function.function_arn])],
         ).attach_to_role(function.role)
 
-    def _signal_bus(self) -> events.EventBus:
-        bus = events.EventBus(
-            self,
-            "SignalBus",
-            event_bus_name=self._signal_bus_name,
-            description="Runaway Guardrail: recursion guard refusals (PutEvents from this account only)",
-        )
-        bus.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="PutEventsFromThisAccountOnly",
-                principals=[iam.AccountRootPrincipal()],
-                actions=["events:PutEvents"],
-                resources=[bus.event_bus_arn],
-                conditions={"StringEquals": {"aws:PrincipalAccount": Stack.of(self).account}},
-            )
-        )
-        output = CfnOutput(
-            self,
-            SIGNAL_BUS_OUTPUT,
-            value=self._signal_bus_name,
-            description="Where @recursion_guard publishes refusals (guarded functions need events:PutEvents)",
-        )
-        output.override_logical_id(SIGNAL_BUS_OUTPUT)
-        return bus
-
     def _rules(self, dead_letters: DeadLetters) -> None:
         watch = dead_letters.target(self.watch.function, retry_attempts=4, max_event_age=Duration.hours(1))
         refusals = events.Rule(
@@ -201,40 +106,8 @@ class RecursionWatch(Construct):
             targets=[watch],
         )
         refusals.node.add_dependency(self.signal_bus)
-        events.Rule(
-            self,
-            "HealthRecursiveLoops",
-            description="AWS Health: Lambda stopped a recursive loop",
-            event_pattern=events.EventPattern(
-                source=[HEALTH_SOURCE],
-                detail_type=[HEALTH_DETAIL_TYPE],
-                detail={
-                    "service": ["LAMBDA"],
-                    "eventTypeCode": list(HEALTH_EVENT_CODES),
-                },
-            ),
-            targets=[watch],
-        )
-        events.Rule(
-            self,
-            "DroppedRecursionAlarms",
-            description=f"A CloudWatch alarm on {DROPPED_METRIC} went to ALARM",
-            event_pattern=events.EventPattern(
-                source=[ALARM_SOURCE],
-                detail_type=[ALARM_DETAIL_TYPE],
-                detail={
-                    "state": {"value": ["ALARM"]},
-                    "configuration": {
-                        "metrics": {
-                            "metricStat": {
-                                "metric": {"namespace": [LAMBDA_NAMESPACE], "name": [DROPPED_METRIC]}
-                            }
-                        }
-                    },
-                },
-            ),
-            targets=[watch],
-        )
+        for rule_id, (description, pattern) in recursion_patterns().items():
+            events.Rule(self, rule_id, description=description, event_pattern=pattern, targets=[watch])
         events.Rule(
             self,
             "EveryMinute",

@@ -22,7 +22,6 @@ from guardrail.adapters.ledger_items import (
     LedgerTable,
     audit_from_item,
     audit_item,
-    target_pk,
     to_item,
 )
 from guardrail.domain import AuditEntry, Target, TargetKind
@@ -39,7 +38,9 @@ class LedgerAudit(LedgerTable):
     def append_audit(self, entry: AuditEntry) -> None:
         """Add one entry to the audit trail."""
         with translated("PutItem"):
-            self._client.put_item(TableName=self._table, Item=audit_item(entry, uuid.uuid4().hex[:12]))
+            self._client.put_item(
+                TableName=self._table, Item=audit_item(entry, uuid.uuid4().hex[:12], self._keys)
+            )
 
     def audit_trail(self, target: Target) -> list[AuditEntry]:
         """The target's audit entries, oldest first."""
@@ -47,10 +48,10 @@ class LedgerAudit(LedgerTable):
             pages = self._client.get_paginator("query").paginate(
                 TableName=self._table,
                 KeyConditionExpression="pk = :pk AND begins_with(sk, :audit)",
-                ExpressionAttributeValues=to_item({":pk": target_pk(target), ":audit": AUDIT_PREFIX}),
+                ExpressionAttributeValues=to_item({":pk": self._keys.pk(target), ":audit": AUDIT_PREFIX}),
                 ConsistentRead=True,
             )
-            entries = [audit_from_item(item) for page in pages for item in page.get("Items", [])]
+            entries = [audit_from_item(item, self._keys) for page in pages for item in page.get("Items", [])]
         return sorted(entries, key=lambda e: e.at)
 
     def history(
@@ -76,7 +77,7 @@ class LedgerAudit(LedgerTable):
         return self._query(
             KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
             ExpressionAttributeValues=to_item(
-                {":pk": target_pk(target), ":low": low, ":high": AUDIT_PREFIX + "\uffff"}
+                {":pk": self._keys.pk(target), ":low": low, ":high": AUDIT_PREFIX + "\uffff"}
             ),
             ConsistentRead=True,
         )
@@ -101,4 +102,4 @@ class LedgerAudit(LedgerTable):
             **query,
         )
         for page in pages:
-            yield from (audit_from_item(item) for item in page.get("Items", []))
+            yield from (audit_from_item(item, self._keys) for item in page.get("Items", []))

@@ -1,5 +1,9 @@
 """The ledger table's item layout: keys, and records and audit entries to and from DynamoDB items.
 
+A target of the guardrail's own account and region keeps the key it always had (`FUNCTION#<name>`);
+a target elsewhere is keyed `FUNCTION#<account>#<region>#<name>` (names never hold `#`), so records
+of many accounts spread over as many partitions as there are targets.
+
 Items are (de)serialized with boto3's TypeSerializer/TypeDeserializer. Items written before workgroups
 joined the ledger (`FUNCTION#<name>` / `THROTTLE`, with `had_reservation` and `prior_reservation`)
 are read as they are: the target comes from `pk`, the prior state from the legacy attributes.
@@ -17,6 +21,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
 from guardrail.domain import ActionRecord, AuditEntry, Status, Target, TargetKind
+from guardrail.functions import Scope
 from guardrail.prior_state import PriorState
 
 if TYPE_CHECKING:
@@ -40,25 +45,52 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+class TargetKeys:
+    """Partition keys of targets, and targets of partition keys, as seen from the guardrail's home.
+
+    Without a home (a reader that only knows the table), keys are read as written: a home key gives a
+    target with a blank account and region.
+    """
+
+    def __init__(self, home: Scope | None = None) -> None:
+        self._home = home
+
+    def pk(self, target: Target) -> str:
+        """The partition key of everything about one target."""
+        kind = target.kind.value.upper()
+        if self._at_home(target):
+            return f"{kind}#{target.name}"
+        return f"{kind}#{target.account}#{target.region}#{target.name}"
+
+    def target(self, pk: str) -> Target:
+        """The target a partition key belongs to."""
+        kind, *place, name = pk.split("#")
+        if len(place) == 2:
+            return Target(TargetKind(kind.lower()), name, *place)
+        target = Target(TargetKind(kind.lower()), name)
+        return target if self._home is None else target.located(self._home.account, self._home.region)
+
+    def _at_home(self, target: Target) -> bool:
+        if not (target.account and target.region):
+            return True
+        home = self._home
+        return home is not None and (target.account, target.region) == (home.account, home.region)
+
+
 class LedgerTable(AwsAdapter["DynamoDBClient"]):
-    """The table and its client, built from an injected client, session or config (powertools style)."""
+    """The table and its client, built from an injected client, session or config (powertools style).
+
+    `home` is where the guardrail runs: its targets keep their unqualified keys (see `TargetKeys`).
+    """
 
     SERVICE = "dynamodb"
 
-    def __init__(self, table_name: str, **clients: Unpack[ClientOptions[DynamoDBClient]]) -> None:
+    def __init__(
+        self, table_name: str, *, home: Scope | None = None, **clients: Unpack[ClientOptions[DynamoDBClient]]
+    ) -> None:
         super().__init__(**clients)
         self._table = table_name
-
-
-def target_pk(target: Target) -> str:
-    """The partition key of everything about one target: `FUNCTION#<name>`, `WORKGROUP#<name>`."""
-    return f"{target.kind.value.upper()}#{target.name}"
-
-
-def target_of(pk: str) -> Target:
-    """The target a partition key belongs to."""
-    kind, _, name = pk.partition("#")
-    return Target(TargetKind(kind.lower()), name)
+        self._keys = TargetKeys(home)
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -71,9 +103,9 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
-def record_key(target: Target) -> dict[str, Any]:
+def record_key(target: Target, keys: TargetKeys) -> dict[str, Any]:
     """The key of a target's record."""
-    return to_item({"pk": target_pk(target), "sk": RECORD_SK})
+    return to_item({"pk": keys.pk(target), "sk": RECORD_SK})
 
 
 def ms(at: datetime) -> int:
@@ -81,10 +113,10 @@ def ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
-def record_item(record: ActionRecord) -> dict[str, Any]:
+def record_item(record: ActionRecord, keys: TargetKeys) -> dict[str, Any]:
     """The item of a record; `status` is left out once restored, which takes it out of the index."""
     values: dict[str, Any] = {
-        "pk": target_pk(record.target),
+        "pk": keys.pk(record.target),
         "sk": RECORD_SK,
         "kind": record.target.kind.value,
         "name": record.target.name,
@@ -103,12 +135,12 @@ def record_item(record: ActionRecord) -> dict[str, Any]:
     return to_item(values)
 
 
-def record_from_item(item: Mapping[str, Any]) -> ActionRecord:
+def record_from_item(item: Mapping[str, Any], keys: TargetKeys) -> ActionRecord:
     """A record from its item, whether written by this release or the one before."""
     values = from_item(item)
     restored, changed = values.get("restored_at"), values.get("changed_at")
     return ActionRecord(
-        target=target_of(values["pk"]),
+        target=keys.target(values["pk"]),
         status=Status(values.get("status", Status.RESTORED)),
         prior=_prior(values),
         record_id=values["throttle_id"],
@@ -121,10 +153,10 @@ def record_from_item(item: Mapping[str, Any]) -> ActionRecord:
     )
 
 
-def audit_item(entry: AuditEntry, suffix: str) -> dict[str, Any]:
+def audit_item(entry: AuditEntry, suffix: str, keys: TargetKeys) -> dict[str, Any]:
     """The item of an audit entry; `suffix` keeps two entries of the same instant apart."""
     values: dict[str, Any] = {
-        "pk": target_pk(entry.target),
+        "pk": keys.pk(entry.target),
         "sk": f"{AUDIT_PREFIX}{entry.at.isoformat()}#{suffix}",
         "kind": entry.target.kind.value,
         "name": entry.target.name,
@@ -138,11 +170,11 @@ def audit_item(entry: AuditEntry, suffix: str) -> dict[str, Any]:
     return to_item(values)
 
 
-def audit_from_item(item: Mapping[str, Any]) -> AuditEntry:
+def audit_from_item(item: Mapping[str, Any], keys: TargetKeys) -> AuditEntry:
     """An audit entry from its item."""
     values = from_item(item)
     return AuditEntry(
-        target=target_of(values["pk"]),
+        target=keys.target(values["pk"]),
         action=values["action"],
         result=values["result"],
         at=parse_time(values["at"]),

@@ -60,7 +60,9 @@ class LedgerRecords(LedgerTable):
             }
         try:
             with translated("PutItem"):
-                self._client.put_item(TableName=self._table, Item=record_item(record), **condition)
+                self._client.put_item(
+                    TableName=self._table, Item=record_item(record, self._keys), **condition
+                )
         except ConditionFailed:
             existing = self.get(record.target)
             if existing is None:  # deleted between the write and the read: report it as contended
@@ -74,7 +76,7 @@ class LedgerRecords(LedgerTable):
             with translated("DeleteItem"):
                 self._client.delete_item(
                     TableName=self._table,
-                    Key=record_key(record.target),
+                    Key=record_key(record.target, self._keys),
                     ConditionExpression=(
                         "throttle_id = :id AND #s = :applying AND attribute_not_exists(changed_at)"
                     ),
@@ -91,10 +93,10 @@ class LedgerRecords(LedgerTable):
         """Return the target's record, if it has one."""
         with translated("GetItem"):
             response = self._client.get_item(
-                TableName=self._table, Key=record_key(target), ConsistentRead=True
+                TableName=self._table, Key=record_key(target, self._keys), ConsistentRead=True
             )
         item = response.get("Item")
-        return None if item is None else record_from_item(item)
+        return None if item is None else record_from_item(item, self._keys)
 
     def transition(
         self, record: ActionRecord, to: Status, at: datetime, *, audit: AuditEntry | None = None
@@ -125,7 +127,7 @@ class LedgerRecords(LedgerTable):
             values[":since"] = record.changed_at.isoformat()
         change: dict[str, Any] = {
             "TableName": self._table,
-            "Key": record_key(record.target),
+            "Key": record_key(record.target, self._keys),
             "UpdateExpression": update,
             "ConditionExpression": condition,
             "ExpressionAttributeNames": _STATUS,
@@ -136,7 +138,10 @@ class LedgerRecords(LedgerTable):
                 with translated("UpdateItem"):
                     self._client.update_item(**change)
             else:
-                entry = {"TableName": self._table, "Item": audit_item(audit, uuid.uuid4().hex[:12])}
+                entry = {
+                    "TableName": self._table,
+                    "Item": audit_item(audit, uuid.uuid4().hex[:12], self._keys),
+                }
                 items: list[Any] = [{"Update": change}, {"Put": entry}]
                 with translated("TransactWriteItems"), _condition_as_failed():
                     self._client.transact_write_items(TransactItems=items)
@@ -150,7 +155,9 @@ class LedgerRecords(LedgerTable):
         Read from the sparse index, which is eventually consistent: a record written a moment ago
         may not show yet. Every restore reads the record itself again, consistently.
         """
-        records = [record_from_item(item) for status in _HELD for item in self._index_items(status)]
+        records = [
+            record_from_item(item, self._keys) for status in _HELD for item in self._index_items(status)
+        ]
         return sorted(
             (r for r in records if kind is None or r.target.kind is kind),
             key=lambda r: (r.acted_at, r.target),

@@ -115,7 +115,12 @@ def safe_event(event: AlertEvent) -> AlertEvent:
     """The event with every field that may come from outside cleaned and bounded."""
     return replace(
         event,
-        target=Target(event.target.kind, clean(event.target.name, MAX_NAME)),
+        target=Target(
+            event.target.kind,
+            clean(event.target.name, MAX_NAME),
+            clean(event.target.account, MAX_REGION),
+            clean(event.target.region, MAX_REGION),
+        ),
         detector=clean(event.detector, MAX_DETECTOR),
         reason=clean(event.reason, MAX_REASON),
         region=clean(event.region, MAX_REGION),
@@ -134,4 +139,5 @@ def safe_notice(notice: Notice) -> Notice:
         reason=clean(notice.reason, MAX_REASON),
         evidence=evidence(notice.evidence),
         doubt=clean(notice.doubt, MAX_REASON),
+        account=clean(notice.account, MAX_REGION),
     )

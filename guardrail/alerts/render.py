@@ -21,6 +21,7 @@ from guardrail.alerts.fields import (
     subject_line,
 )
 from guardrail.domain import VOCABULARY, Notice, Target, TargetKind
+from guardrail.functions import Scope, function_arn
 from guardrail.prior_state import ActionReport, FunctionPrior, PriorState
 
 SCHEMA_VERSION = "1"
@@ -81,12 +82,29 @@ class AlertEvent:
     detector: str
     reason: str
     at: datetime
-    region: str
+    region: str  # where the target is
     kill_switch_function: str
     prior: PriorState = None
     evidence: Mapping[str, Any] = field(default_factory=dict)
     error: str | None = None
     report: ActionReport = field(default_factory=ActionReport)
+    #: Where the kill switch runs (None: in `region`, the target's account).
+    home: Scope | None = None
+
+    @property
+    def kill_switch_region(self) -> str:
+        """The region the undo commands invoke the kill switch in."""
+        return self.home.region if self.home else self.region
+
+    @property
+    def target_ref(self) -> str:
+        """How the kill switch names the target: its name at home, else its ARN."""
+        target, home = self.target, self.home
+        if home is None or not target.account or (target.account, self.region) == (home.account, home.region):
+            return target.name
+        if target.kind is TargetKind.FUNCTION:
+            return function_arn(home.partition, target.account, self.region, target.name)
+        return f"arn:{home.partition}:athena:{self.region}:{target.account}:workgroup/{target.name}"
 
     @property
     def event_type(self) -> str:
@@ -145,24 +163,22 @@ def undo_command(event: AlertEvent) -> dict[str, Any] | None:
     if action is None:
         return None
     kind = event.target.kind
-    payload: dict[str, Any] = {"action": action, kind.plural: [event.target.name]}
+    payload: dict[str, Any] = {"action": action, kind.plural: [event.target_ref]}
     if action == "throttle":
         payload["reason"] = f"re-apply guardrail {VOCABULARY[kind].verb} ({event.detector})"
-    name = shlex.quote(event.target.name)
+    name = shlex.quote(event.target_ref)
     operand = name if kind is TargetKind.FUNCTION else f"--{kind.value} {name}"
     cli_reason = f" --reason {shlex.quote(payload['reason'])}" if "reason" in payload else ""
+    at = f"--region {event.kill_switch_region} --function-name {event.kill_switch_function}"
     return {
         "action": action,
         "payload": payload,
         "aws_cli": (
-            f"aws lambda invoke --region {event.region} --function-name {event.kill_switch_function}"
+            f"aws lambda invoke {at}"
             f" --cli-binary-format raw-in-base64-out"
             f" --payload {shlex.quote(json.dumps(payload, separators=(',', ':')))} /dev/stdout"
         ),
-        "guardrail_cli": (
-            f"guardrail --region {event.region} --function-name {event.kill_switch_function}"
-            f" {action} {operand}{cli_reason}"
-        ),
+        "guardrail_cli": (f"guardrail {at} {action} {operand}{cli_reason}"),
     }
 
 
@@ -191,6 +207,7 @@ def render(event: AlertEvent) -> Alert:
         "event_type": event.event_type,
         "target_kind": kind.value,
         kind.value: event.target.name,
+        **({"account": event.target.account} if event.target.account else {}),
         "region": event.region,
         "detector": event.detector,
         "reason": event.reason,
@@ -201,7 +218,7 @@ def render(event: AlertEvent) -> Alert:
         "undo": undo,
     }
     lines = [
-        f"{shown.label + ':':<20} {event.target.name} ({event.region})",
+        f"{shown.label + ':':<20} {event.target.name} ({_place(event.target.account, event.region)})",
         f"{'Detector:':<20} {event.detector}",
         f"{'Reason:':<20} {event.reason}",
         f"{'Time:':<20} {event.at.isoformat()}",
@@ -222,7 +239,7 @@ def render(event: AlertEvent) -> Alert:
 def render_notice(notice: Notice, *, region: str) -> Alert:
     """Render a notice (nothing was changed) as an SNS alert (fields from outside cleaned and bounded)."""
     notice = safe_notice(notice)
-    region = clean(region, MAX_REGION)
+    region = clean(notice.region or region, MAX_REGION)
     event_type = UNVERIFIED_EVENT_TYPE if notice.doubt else NOTICE_EVENT_TYPE
     if notice.doubt:
         headline = f"UNVERIFIED signal naming {notice.subject} ({notice.detector}; nothing was changed)"
@@ -231,6 +248,7 @@ def render_notice(notice: Notice, *, region: str) -> Alert:
     document: dict[str, Any] = {
         "event_type": event_type,
         "subject": notice.subject,
+        **({"account": notice.account} if notice.account else {}),
         "region": region,
         "detector": notice.detector,
         "reason": notice.reason,
@@ -240,7 +258,7 @@ def render_notice(notice: Notice, *, region: str) -> Alert:
         "undo": None,
     }
     lines = [
-        f"{'Subject:':<20} {notice.subject} ({region})",
+        f"{'Subject:':<20} {notice.subject} ({_place(notice.account, region)})",
         f"{'Detector:':<20} {notice.detector}",
         f"{'Reason:':<20} {notice.reason}",
         f"{'Time:':<20} {notice.observed_at.isoformat()}",
@@ -250,6 +268,10 @@ def render_notice(notice: Notice, *, region: str) -> Alert:
         lines.append(f"{'Unverified:':<20} {notice.doubt}")
     attributes = {"event_type": event_type, "subject": notice.subject, "detector": notice.detector}
     return _alert(headline, document, (lines, []), notice.evidence, None, attributes)
+
+
+def _place(account: str, region: str) -> str:
+    return f"account {account}, {region}" if account else region
 
 
 def _alert(  # noqa: PLR0917 - the parts of one message, in the order they read

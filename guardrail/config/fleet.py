@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import Field, model_validator
@@ -16,6 +17,15 @@ OrganizationalUnitId = Annotated[
     matching(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32}", "an OU or root id (ou-..., r-...)"),
 ]
 FunctionName = Annotated[Str, matching(r"[A-Za-z0-9_-]{1,64}", "a Lambda function name")]
+
+
+class CallAs(StrEnum):
+    """Whom the central stack's StackSet is created as (CloudFormation's `CallAs`)."""
+
+    #: The organization's management account deploys the central stack.
+    SELF = "SELF"
+    #: A delegated administrator of CloudFormation StackSets (a member account) deploys it.
+    DELEGATED_ADMIN = "DELEGATED_ADMIN"
 
 
 class MemberAccount(StrictModel):
@@ -37,6 +47,9 @@ class Organization(StrictModel):
     enabled: Bool = False
     organization_id: OrganizationId | None = None
     organizational_unit_ids: tuple[OrganizationalUnitId, ...] = ()
+    #: The account the central stack is deployed in: the management account (SELF) or a delegated
+    #: administrator of StackSets (DELEGATED_ADMIN).
+    call_as: CallAs = CallAs.SELF
     #: Per-account overrides, by account id.
     accounts: dict[AccountId, MemberAccount] = Field(default_factory=dict)
 

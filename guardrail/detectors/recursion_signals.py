@@ -7,14 +7,17 @@ Three signals end here (docs/trust-model.md):
 - AWS Health's notice that Lambda stopped a recursive loop (`AWS_LAMBDA_RUNAWAY_TERMINATION_NOTIFICATION`);
 - CloudWatch alarms on `AWS/Lambda` `RecursiveInvocationsDropped` with a `FunctionName` dimension going
   to ALARM (an alarm on any other namespace names no function).
-An event of another account or region, or a reference to a function outside the guardrail's scope,
-gives unverified findings: alerted as such, never acted on.
+A finding's target is in the event's own account and region (EventBridge sets both; a sender cannot
+choose them). An event of an account or region the guardrail does not watch, or a reference to a
+function of any other account or region than the event's, gives unverified findings: alerted as
+such, never acted on.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
@@ -127,22 +130,41 @@ def findings_from_event(event: Any, *, scope: Scope, guard_layer: str) -> list[F
     except ValidationError as exc:
         raise UnsupportedEvent(f"not an EventBridge event: {exc.error_count()} problems") from exc
     kind = (envelope.source, envelope.detail_type)
+    # the event's own place: what it may name, and where its findings' targets are
+    origin = Scope(envelope.account, envelope.region, scope.partition)
     try:
         if kind == (EVENT_SOURCE, DETAIL_TYPE):
-            findings = [_guard_finding(envelope, scope, guard_layer)]
+            findings = [_guard_finding(envelope, origin, _layer_in(guard_layer, origin))]
         elif kind == (HEALTH_SOURCE, HEALTH_DETAIL_TYPE):
-            findings = _health_findings(envelope, scope)
+            findings = _health_findings(envelope, origin)
         elif kind == (ALARM_SOURCE, ALARM_DETAIL_TYPE):
             findings = _alarm_findings(envelope)
         else:
             raise UnsupportedEvent(f"unexpected event {kind[0]!r} / {kind[1]!r}")
     except ValidationError as exc:
         raise UnsupportedEvent(f"{envelope.detail_type} {envelope.id}: malformed detail: {exc}") from exc
+    findings = [_located(finding, origin, home=scope) for finding in findings]
     if not scope.admits(account=envelope.account, region=envelope.region):
         doubt = f"the event is from account {envelope.account}, region {envelope.region}; "
         doubt += f"this guardrail acts in {scope}"
         return [finding.unverified(doubt) for finding in findings]
     return findings
+
+
+def _located(finding: Finding, origin: Scope, *, home: Scope) -> Finding:
+    """The finding's target in the event's account and region; its key apart from the home's keys."""
+    key = finding.dedupe_key
+    if key and (origin.account, origin.region) != (home.account, home.region):
+        key = f"{key}@{origin.account}:{origin.region}"
+    return replace(finding, target=finding.target.located(origin.account, origin.region), dedupe_key=key)
+
+
+def _layer_in(layer_arn: str, origin: Scope) -> str:
+    """The guard layer of the event's region: the guardrail publishes it, by the same name, in each one."""
+    parts = layer_arn.split(":")
+    if len(parts) < 7:
+        return layer_arn
+    return ":".join([*parts[:3], origin.region, *parts[4:]])
 
 
 def _guard_finding(envelope: EventBridgeModel, scope: Scope, guard_layer: str) -> Finding:

@@ -3,7 +3,8 @@
 Shaped after Cloud Custodian's actions: a docstring, the IAM `permissions` the action needs (the
 stack grants exactly these), `validate()` that rejects a bad name before anything runs, and the
 steps the Enforcer drives: `read` the state to put back, `apply`, `holds` (is it still applied?),
-`put_back`. They call AWS through a port only. A new kind of action is one more class
+`put_back`, each given the target (its account and region say where it is). They call AWS through
+a port only, the one for the target's place. A new kind of action is one more class
 here, registered with `@register`, plus its adapter and the kind's words in `guardrail.domain`.
 """
 
@@ -11,15 +12,20 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import replace
 from typing import ClassVar, TypeVar
 
 from guardrail.domain import Target, TargetFacts, TargetKind, WorkgroupState
 from guardrail.enforcement.ports import EventSourceControl, FunctionControl, WorkgroupControl
 from guardrail.errors import AwsCallFailed, InvalidTargetRef
-from guardrail.functions import Scope, function_name
+from guardrail.functions import Scope, function_place
 from guardrail.prior_state import FEEDING_STATES, ActionReport, FunctionPrior, PriorState
 
 _WORKGROUP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_WORKGROUP_ARN = re.compile(
+    r"arn:aws[a-zA-Z-]*:athena:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):workgroup/(?P<name>[A-Za-z0-9._-]{1,128})"
+)
 
 
 class TargetAction(ABC):
@@ -31,26 +37,29 @@ class TargetAction(ABC):
 
     @classmethod
     @abstractmethod
-    def validate(cls, ref: str, scope: Scope) -> str:
-        """The name of the target in `scope` that `ref` refers to; raises InvalidTargetRef."""
+    def validate(cls, ref: str, scope: Scope, *, account: str, region: str) -> Target:
+        """The target in `scope` that `ref` refers to; raises InvalidTargetRef.
+
+        A reference that does not say where the target is means `account` and `region`.
+        """
 
     @abstractmethod
-    def read(self, name: str) -> TargetFacts:
+    def read(self, target: Target) -> TargetFacts:
         """The target's state that `put_back` restores, and its tags; raises TargetNotFound."""
 
     @abstractmethod
-    def apply(self, name: str, prior: PriorState) -> ActionReport:
+    def apply(self, target: Target, prior: PriorState) -> ActionReport:
         """Stop the target, given what `read` recorded (raises TargetNotFound or AwsCallFailed).
 
         What could not be done beside the main change, which stands, is in the report.
         """
 
     @abstractmethod
-    def holds(self, name: str) -> bool:
+    def holds(self, target: Target) -> bool:
         """True when the target is stopped as `apply` left it (reconciliation reads this)."""
 
     @abstractmethod
-    def put_back(self, name: str, prior: PriorState) -> None:
+    def put_back(self, target: Target, prior: PriorState) -> None:
         """Put back exactly the state `read` found before the first action."""
 
 
@@ -86,70 +95,76 @@ class ThrottleFunction(TargetAction):
         "lambda:GetFunctionEventInvokeConfig",
     )
 
-    def __init__(self, functions: FunctionControl, event_sources: EventSourceControl) -> None:
+    def __init__(
+        self,
+        functions: Callable[[Target], FunctionControl],
+        event_sources: Callable[[Target], EventSourceControl],
+    ) -> None:
         self._functions = functions
         self._event_sources = event_sources
 
     @classmethod
-    def validate(cls, ref: str, scope: Scope) -> str:
-        """A function name, from a name or a full or partial ARN of a function in `scope`."""
-        return function_name(ref, scope)
+    def validate(cls, ref: str, scope: Scope, *, account: str, region: str) -> Target:
+        """A function, from a name or a full or partial ARN of a function in `scope`."""
+        name, named_account, named_region = function_place(ref, scope)
+        return Target.function(name, named_account or account, named_region or region)
 
-    def read(self, name: str) -> TargetFacts:
+    def read(self, target: Target) -> TargetFacts:
         """Its reservation (None: unreserved) and the mappings feeding it; its tags, role and layers."""
-        facts = self._functions.facts(name)
+        facts = self._functions(target).facts(target.name)
         try:
-            mappings = self._event_sources.mappings(facts.name)
+            mappings = self._event_sources(target).mappings(facts.name)
         except AwsCallFailed as exc:  # the throttle must not wait for this: reported by `apply`
             prior = FunctionPrior(facts.reserved_concurrency, unlisted=str(exc))
         else:
             feeding = tuple(m for m in mappings if m.state in FEEDING_STATES)
             prior = FunctionPrior(facts.reserved_concurrency, feeding)
         return TargetFacts(
-            Target.function(facts.name), prior.value(), facts.tags, facts.role_arn, facts.layers
+            replace(target, name=facts.name), prior.value(), facts.tags, facts.role_arn, facts.layers
         )
 
-    def apply(self, name: str, prior: PriorState) -> ActionReport:
+    def apply(self, target: Target, prior: PriorState) -> ActionReport:
         """Reserved concurrency 0 (no new invocation starts), then pause the recorded mappings.
 
         A mapping that cannot be paused is reported, not raised: the throttle stands.
         """
-        self._functions.set_reserved(name, 0)
+        name, sources = target.name, self._event_sources(target)
+        self._functions(target).set_reserved(name, 0)
         function = FunctionPrior.of(prior)
         failures = (
             [f"event sources not listed, none paused: {function.unlisted}"] if function.unlisted else []
         )
         for mapping in function.paused:
             try:
-                self._event_sources.set_enabled(mapping, False)
+                sources.set_enabled(mapping, False)
             except AwsCallFailed as exc:
                 failures.append(f"event source {mapping.source_arn} ({mapping.uuid}) not paused: {exc}")
         try:
-            facts = {"async_failure_targets": self._event_sources.async_failure_targets(name)}
+            facts = {"async_failure_targets": sources.async_failure_targets(name)}
         except AwsCallFailed as exc:
             failures.append(f"where failed async invocations go is unknown: {exc}")
             facts = {}
         return ActionReport(tuple(failures), facts)
 
-    def holds(self, name: str) -> bool:
+    def holds(self, target: Target) -> bool:
         """True when the function's reserved concurrency is 0."""
-        return self._functions.facts(name).reserved_concurrency == 0
+        return self._functions(target).facts(target.name).reserved_concurrency == 0
 
-    def put_back(self, name: str, prior: PriorState) -> None:
+    def put_back(self, target: Target, prior: PriorState) -> None:
         """The prior reservation (or none), then enable exactly the mappings the throttle paused.
 
         A mapping deleted since is skipped; one that cannot be enabled raises AwsCallFailed after
         every other was tried, so the restore is retried (every step is idempotent).
         """
-        function = FunctionPrior.of(prior)
+        function, control = FunctionPrior.of(prior), self._functions(target)
         if function.reservation is None:
-            self._functions.clear_reserved(name)
+            control.clear_reserved(target.name)
         else:
-            self._functions.set_reserved(name, function.reservation)
+            control.set_reserved(target.name, function.reservation)
         failed = []
         for mapping in function.paused:
             try:
-                self._event_sources.set_enabled(mapping, True)
+                self._event_sources(target).set_enabled(mapping, True)
             except AwsCallFailed as exc:
                 failed.append(f"{mapping.source_arn} ({mapping.uuid}): {exc}")
         if failed:
@@ -168,30 +183,36 @@ class DisableWorkgroup(TargetAction):
     kind = TargetKind.WORKGROUP
     permissions = ("athena:GetWorkGroup", "athena:UpdateWorkGroup")
 
-    def __init__(self, workgroups: WorkgroupControl) -> None:
+    def __init__(self, workgroups: Callable[[Target], WorkgroupControl]) -> None:
         self._workgroups = workgroups
 
     @classmethod
-    def validate(cls, ref: str, scope: Scope) -> str:
-        """A workgroup name: 1 to 128 letters, digits, `.`, `_` or `-` (names need no scope)."""
-        name = ref.strip()
-        if not _WORKGROUP_NAME.match(name):
+    def validate(cls, ref: str, scope: Scope, *, account: str, region: str) -> Target:
+        """A workgroup, by name (1 to 128 letters, digits, `.`, `_` or `-`) or ARN in `scope`."""
+        text = ref.strip()
+        match = _WORKGROUP_ARN.fullmatch(text)
+        if match:
+            text, account, region = match.group("name"), match.group("account"), match.group("region")
+            if not scope.admits(account=account, region=region):
+                where = f"account {account}, region {region}"
+                raise InvalidTargetRef(f"{ref!r} is a workgroup of {where}; this guardrail acts in {scope}")
+        if not _WORKGROUP_NAME.match(text):
             raise InvalidTargetRef(f"{ref!r} is not an Athena workgroup name")
-        return name
+        return Target.workgroup(text, account, region)
 
-    def read(self, name: str) -> TargetFacts:
+    def read(self, target: Target) -> TargetFacts:
         """The workgroup's state: ENABLED or DISABLED."""
-        return TargetFacts(Target.workgroup(name), self._workgroups.state(name).value)
+        return TargetFacts(target, self._workgroups(target).state(target.name).value)
 
-    def apply(self, name: str, prior: PriorState) -> ActionReport:
+    def apply(self, target: Target, prior: PriorState) -> ActionReport:
         """State DISABLED (queries already running carry on)."""
-        self._workgroups.set_state(name, WorkgroupState.DISABLED)
+        self._workgroups(target).set_state(target.name, WorkgroupState.DISABLED)
         return ActionReport()
 
-    def holds(self, name: str) -> bool:
+    def holds(self, target: Target) -> bool:
         """True when the workgroup is DISABLED."""
-        return self._workgroups.state(name) is WorkgroupState.DISABLED
+        return self._workgroups(target).state(target.name) is WorkgroupState.DISABLED
 
-    def put_back(self, name: str, prior: PriorState) -> None:
+    def put_back(self, target: Target, prior: PriorState) -> None:
         """The prior state, ENABLED or DISABLED."""
-        self._workgroups.set_state(name, WorkgroupState(str(prior)))
+        self._workgroups(target).set_state(target.name, WorkgroupState(str(prior)))

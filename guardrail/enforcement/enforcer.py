@@ -17,10 +17,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from guardrail.alerts.render import Phase, render_notice
+from guardrail.config.fleet import MemberAccount
 from guardrail.domain import (
     VOCABULARY,
     ActionRecord,
@@ -34,11 +36,12 @@ from guardrail.domain import (
 )
 from guardrail.enforcement.actions import TargetAction
 from guardrail.enforcement.breaker import CircuitBreaker
-from guardrail.enforcement.policy import Decision, Exemptions, decide, unmet
+from guardrail.enforcement.policy import Decision, Exemptions, decide_at, unmet
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
 from guardrail.enforcement.report import Reporter
 from guardrail.enforcement.steps import STALE_AFTER, Steps
 from guardrail.errors import AwsCallFailed, TargetNotFound
+from guardrail.functions import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +68,9 @@ class Enforcer:
         alerts: AlertPublisher,
         exemptions: Exemptions,
         notify_only: bool,
-        region: str,
+        home: Scope,
         kill_switch_function: str,
+        members: Callable[[str], MemberAccount] = lambda _account: MemberAccount(),
         clock: Callable[[], datetime] = utc_now,
         signal_ttl_seconds: int = 7 * 24 * 3600,
         breaker_max_actions_per_hour: int = 5,
@@ -77,13 +81,14 @@ class Enforcer:
         self._alerts = alerts
         self._exemptions = exemptions
         self._notify_only = notify_only
-        self._region = region
+        self._home = home
+        self._members = members
         self._clock = clock
         self._signal_ttl = signal_ttl_seconds
         self._report = Reporter(
             ledger=ledger,
             alerts=alerts,
-            region=region,
+            home=home,
             kill_switch_function=kill_switch_function,
             clock=clock,
         )
@@ -104,8 +109,10 @@ class Enforcer:
     def enforce(self, finding: Finding) -> Outcome:
         """Apply a finding: act on (or flag) its target once, however often it arrives.
 
-        An unverified finding (see `Finding`) is alerted as such and changes nothing.
+        An unverified finding (see `Finding`) is alerted as such and changes nothing. A target named
+        without account or region is the guardrail's own account's and region's.
         """
+        finding = replace(finding, target=self._located(finding.target))
         key = finding.dedupe_key
         if key and not self._ledger.claim_signal(key, now=self._clock(), ttl_seconds=self._signal_ttl):
             return Outcome(finding.target, Result.DUPLICATE, detail=f"signal {key} was already handled")
@@ -123,6 +130,7 @@ class Enforcer:
 
     def restore(self, target: Target, *, reason: str = "operator request") -> Outcome:
         """Put back exactly the state the target had before the guardrail's first action."""
+        target = self._located(target)
         action, words = self._actions[target.kind], VOCABULARY[target.kind]
         for _ in range(_ATTEMPTS):
             record = self._ledger.get(target)
@@ -162,7 +170,7 @@ class Enforcer:
         if key and not self._ledger.claim_signal(key, now=self._clock(), ttl_seconds=self._signal_ttl):
             return Result.ALREADY_ALERTED
         try:
-            self._alerts.publish(render_notice(notice, region=self._region))
+            self._alerts.publish(render_notice(notice, region=self._home.region))
         except BaseException as exc:
             if key:
                 self._ledger.release_signal(key)
@@ -181,15 +189,23 @@ class Enforcer:
                 return self._held(action, standing, finding)
             read_at = self._clock()
             try:
-                facts = action.read(target.name)
+                facts = action.read(target)
             except TargetNotFound:
                 self._report.audit(target, words.verb, Result.NOT_FOUND, finding.detector, finding.reason)
-                detail = f"no such {target.kind.value} in this account and region"
+                detail = f"no such {target.kind.value} in {target.where}"
                 return Outcome(target, Result.NOT_FOUND, detail=detail)
+            except AwsCallFailed as exc:  # for example a member account's role that is gone
+                return self._report.unreadable(finding, exc)
             doubt = unmet(finding.expect, facts)
             if doubt is not None:
                 return self._unverified(finding, doubt)
-            decision = decide(facts, exemptions=self._exemptions, notify_only=self._notify_only)
+            decision = decide_at(
+                facts,
+                exemptions=self._exemptions,
+                notify_only=self._notify_only,
+                member=self._members(target.account),
+                home=(self._home.account, self._home.region),
+            )
             if decision.exempt:
                 self._report.audit(
                     target, words.verb, Result.EXEMPT, finding.detector, finding.reason, decision.value
@@ -213,6 +229,9 @@ class Enforcer:
             # restored after we read the target: read it again before claiming
         return Outcome(target, Result.ERROR, error="ledger record kept changing; try again")
 
+    def _located(self, target: Target) -> Target:
+        return target.located(self._home.account, self._home.region)
+
     def _unverified(self, finding: Finding, doubt: str) -> Outcome:
         """Alert, marked unverified, that a finding may not act; change nothing, keep no record.
 
@@ -221,6 +240,7 @@ class Enforcer:
         """
         now, target = self._clock(), finding.target
         logger.warning("unverified %s finding about %s: %s", finding.detector, target, doubt)
+        where = f"{target.account}:{target.region}:" if target.account else ""
         sent = self.notify(
             Notice(
                 subject=str(target),
@@ -228,8 +248,10 @@ class Enforcer:
                 reason=finding.reason,
                 observed_at=finding.observed_at,
                 evidence=finding.evidence,
-                dedupe_key=f"unverified:{finding.detector}:{target.kind.value}:{target.name}:{now:%Y-%m-%dT%H}",
+                dedupe_key=f"unverified:{finding.detector}:{target.kind.value}:{where}{target.name}:{now:%Y-%m-%dT%H}",
                 doubt=doubt,
+                account=target.account,
+                region=target.region,
             )
         )
         error = "the unverified alert was not sent" if sent is Result.ERROR else None
@@ -284,9 +306,11 @@ class Enforcer:
 
     def _not_held(self, action: TargetAction, target: Target) -> Outcome:
         try:
-            action.read(target.name)
+            action.read(target)
         except TargetNotFound:
             return Outcome(
-                target, Result.NOT_FOUND, detail=f"no such {target.kind.value}; nothing to restore"
+                target,
+                Result.NOT_FOUND,
+                detail=f"no such {target.kind.value} in {target.where}; nothing to restore",
             )
         return Outcome(target, VOCABULARY[target.kind].not_held)

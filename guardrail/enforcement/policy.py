@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from guardrail.config.fleet import MemberAccount
 from guardrail.domain import Expectation, TargetFacts, TargetKind
 from guardrail.functions import TAG_EXEMPT, TAG_GUARDED
 
@@ -49,6 +50,29 @@ def decide(facts: TargetFacts, *, exemptions: Exemptions, notify_only: bool) -> 
     if facts.tags.get(TAG_EXEMPT, "").strip().lower() == "true":
         return Decision.EXEMPT_BY_TAG
     return Decision.NOTIFY_ONLY if notify_only else Decision.ENFORCE
+
+
+def decide_at(
+    facts: TargetFacts,
+    *,
+    exemptions: Exemptions,
+    notify_only: bool,
+    member: MemberAccount,
+    home: tuple[str, str],
+) -> Decision:
+    """`decide` with the target's account's own exemptions and notify-only (organization mode).
+
+    The guardrail's own resources are its own only in its home account and region.
+    """
+    target = facts.target
+    names = exemptions.names.get(target.kind, frozenset())
+    if target.kind is TargetKind.FUNCTION:
+        names |= frozenset(member.exempt_functions)
+    here = Exemptions(
+        own=exemptions.own if (target.account, target.region) == home else {},
+        names={**exemptions.names, target.kind: names},
+    )
+    return decide(facts, exemptions=here, notify_only=notify_only or member.notify_only)
 
 
 def unmet(expect: Expectation, facts: TargetFacts) -> str | None:

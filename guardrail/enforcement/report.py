@@ -7,9 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from guardrail.alerts.render import AlertEvent, Phase, render
-from guardrail.domain import ActionRecord, AuditEntry, Result, Target
+from guardrail.domain import VOCABULARY, ActionRecord, AuditEntry, Finding, Outcome, Result, Status, Target
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
 from guardrail.errors import AwsCallFailed
+from guardrail.functions import Scope
 from guardrail.prior_state import ActionReport
 
 logger = logging.getLogger(__name__)
@@ -23,13 +24,13 @@ class Reporter:
         *,
         ledger: LedgerStore,
         alerts: AlertPublisher,
-        region: str,
+        home: Scope,
         kill_switch_function: str,
         clock: Callable[[], datetime],
     ) -> None:
         self._ledger = ledger
         self._alerts = alerts
-        self.region = region
+        self.home = home
         self._kill_switch_function = kill_switch_function
         self._clock = clock
 
@@ -51,8 +52,9 @@ class Reporter:
                 detector=record.detector,
                 reason=reason,
                 at=at,
-                region=self.region,
+                region=record.target.region or self.home.region,
                 kill_switch_function=self._kill_switch_function,
+                home=self.home,
                 prior=record.prior,
                 evidence=record.evidence,
                 error=error,
@@ -67,6 +69,27 @@ class Reporter:
             self.audit(record.target, "alert", Result.ERROR, record.detector, reason, failure)
             return False, failure
         return True, None
+
+    def unreadable(self, finding: Finding, exc: AwsCallFailed) -> Outcome:
+        """A target that could not be read: nothing recorded or changed; audited and alerted as failed."""
+        target, now = finding.target, self._clock()
+        verb = VOCABULARY[target.kind].verb
+        logger.error("could not read %s (%s) before acting: %s", target, target.where, exc)
+        self.audit(target, verb, Result.ERROR, finding.detector, finding.reason, str(exc))
+        unrecorded = ActionRecord(
+            target=target,
+            status=Status.APPLYING,
+            prior=None,
+            record_id="-",
+            acted_at=now,
+            detector=finding.detector,
+            reason=finding.reason,
+            evidence=finding.evidence,
+        )
+        sent, _ = self.alert(Phase.APPLY_FAILED, unrecorded, finding.reason, now, error=str(exc))
+        return Outcome(
+            target, Result.ERROR, detail=f"{target.where}: not read", alert_sent=sent, error=str(exc)
+        )
 
     def entry(  # noqa: PLR0917 - one audit line's fields, in the order they read
         self, target: Target, action: str, result: Result, detector: str, reason: str, detail: str = ""

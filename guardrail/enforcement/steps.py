@@ -62,7 +62,7 @@ class Steps:
         """Apply a record in `applying` and move it to applied; `claimed`: this request wrote it."""
         target, words = record.target, VOCABULARY[record.target.kind]
         try:
-            report = action.apply(target.name, record.prior)
+            report = action.apply(target, record.prior)
         except TargetNotFound:
             if claimed:
                 self._release(record)
@@ -91,7 +91,7 @@ class Steps:
         """Apply a held record again if its target runs; None when it is held as recorded."""
         target = record.target
         try:
-            if action.holds(target.name):
+            if action.holds(target):
                 return None
         except TargetNotFound:
             detail = f"held, but the {target.kind.value} no longer exists; restore closes the record"
@@ -109,7 +109,7 @@ class Steps:
         """Put back the prior state of a record in `restoring` and close it."""
         target, words = record.target, VOCABULARY[record.target.kind]
         try:
-            action.put_back(target.name, record.prior)
+            action.put_back(target, record.prior)
         except TargetNotFound:
             detail = f"{target.kind.value} deleted"
             self.move(record, Status.RESTORED, self._entry(record, Result.NOT_FOUND, reason, detail))
@@ -133,7 +133,7 @@ class Steps:
     def _roll_back(self, action: TargetAction, record: ActionRecord) -> str:
         """Undo a failed apply (it may have landed) and delete the claim; what is left, in words."""
         try:
-            action.put_back(record.target.name, record.prior)
+            action.put_back(record.target, record.prior)
         except (TargetNotFound, AwsCallFailed) as exc:
             logger.error("roll-back of %s failed: %s", record.target, exc)
             return "the record stays applying: the next finding applies it again"

@@ -15,6 +15,7 @@ from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.adapters.event_sources import EventSources
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.adapters.ledger import Ledger
+from guardrail.adapters.places import PerPlace, Sessions
 from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.config import Settings
 from guardrail.detectors.athena.ports import QueryLookup
@@ -31,28 +32,35 @@ def session_for(settings: Settings) -> boto3.session.Session:
     return boto3.session.Session(region_name=settings.region)
 
 
+def sessions_for(settings: Settings, session: boto3.session.Session | None = None) -> Sessions:
+    """Sessions for every watched account and region: the home's own, members' through their role."""
+    return Sessions(settings.home, settings.config.member_role_name, base=session or session_for(settings))
+
+
 def build_enforcer(
     settings: Settings,
     *,
     session: boto3.session.Session | None = None,
     clock: Callable[[], datetime] = utc_now,
-) -> tuple[Enforcer, LambdaControl]:
-    """Build the enforcement path, with every kind of action, (and its Lambda adapter) for the settings."""
+) -> tuple[Enforcer, PerPlace[LambdaControl]]:
+    """Build the enforcement path, with every kind of action, (and its Lambda adapters) for the settings."""
     session = session or session_for(settings)
-    functions = LambdaControl(boto3_session=session)
+    places = sessions_for(settings, session)
+    functions = PerPlace(places, lambda at: LambdaControl(boto3_session=at))
     enforcer = Enforcer(
         actions=[
-            ThrottleFunction(functions, EventSources(boto3_session=session)),
-            DisableWorkgroup(AthenaWorkgroups(boto3_session=session)),
+            ThrottleFunction(functions, PerPlace(places, lambda at: EventSources(boto3_session=at))),
+            DisableWorkgroup(PerPlace(places, lambda at: AthenaWorkgroups(boto3_session=at))),
         ],
-        ledger=Ledger(settings.ledger_table, boto3_session=session),
+        ledger=Ledger(settings.ledger_table, home=settings.home, boto3_session=session),
         alerts=SnsAlerts(settings.alert_topic_arn, boto3_session=session),
         exemptions=Exemptions(
             own={TargetKind.FUNCTION: settings.own_functions},
             names={TargetKind.FUNCTION: settings.exempt_functions},
         ),
         notify_only=settings.notify_only,
-        region=settings.region,
+        home=settings.home,
+        members=settings.config.organization.member,
         kill_switch_function=settings.kill_switch_function,
         clock=clock,
         breaker_max_actions_per_hour=settings.config.breaker_max_actions_per_hour,
@@ -62,7 +70,7 @@ def build_enforcer(
 
 def build_audit(settings: Settings, *, session: boto3.session.Session | None = None) -> Ledger:
     """The ledger, for reading the audit trail (the kill switch's `history`)."""
-    return Ledger(settings.ledger_table, boto3_session=session or session_for(settings))
+    return Ledger(settings.ledger_table, home=settings.home, boto3_session=session or session_for(settings))
 
 
 def build_watch(
@@ -93,16 +101,37 @@ def build_watch(
 
 
 def build_scan(
-    settings: Settings, *, session: boto3.session.Session | None = None
-) -> tuple[InvocationScan, Enforcer]:
-    """Build the invocation scan and the enforcement path it feeds."""
+    settings: Settings,
+    *,
+    session: boto3.session.Session | None = None,
+    attach: Callable[[boto3.session.Session], object] = lambda _session: None,
+) -> tuple[list[InvocationScan], Enforcer]:
+    """Build one invocation scan per watched region of the home account, and the enforcement path.
+
+    The home region's scan keeps its cap and keys as they were; another region's are its own.
+    `attach` is given each region's session (the handler counts GetMetricData calls through it).
+    """
     session = session or session_for(settings)
-    enforcer, functions = build_enforcer(settings, session=session)
-    config = settings.config.detectors.invocation_scan
-    scan = InvocationScan(
-        metrics=CloudWatchMetrics(boto3_session=session),
-        functions=functions,
-        config=config,
-        cap=HourlyCap(Ledger(settings.ledger_table, boto3_session=session), config.max_drill_downs_per_hour),
+    enforcer, _ = build_enforcer(settings, session=session)
+    config, home, ledger = (
+        settings.config.detectors.invocation_scan,
+        settings.home,
+        Ledger(settings.ledger_table, home=settings.home, boto3_session=session),
     )
-    return scan, enforcer
+    places = sessions_for(settings, session)
+    scans = []
+    for region in settings.config.watched_regions(settings.region):
+        at_home = region == home.region
+        regional = session if at_home else places.session(home.account, region)
+        attach(regional)
+        scans.append(
+            InvocationScan(
+                metrics=CloudWatchMetrics(boto3_session=regional),
+                functions=LambdaControl(boto3_session=regional),
+                config=config,
+                cap=HourlyCap(ledger, config.max_drill_downs_per_hour, place="" if at_home else region),
+                account=home.account,
+                region=region,
+            )
+        )
+    return scans, enforcer

@@ -42,13 +42,13 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         logger.warning("rejected scan event", extra={"problems": problems})
         return {"ok": False, "error": "not a scheduled EventBridge event: " + "; ".join(problems)}
     settings = Settings.from_env()
-    session = session_for(settings)
-    usage = obs.MetricDataUsage().attach(session)
-    scan, enforcer = build_scan(settings, session=session)
-    report = scan.run(scheduled.time)
-    outcomes = [enforcer.enforce(finding) for finding in report.findings]
+    usage = obs.MetricDataUsage()
+    scans, enforcer = build_scan(settings, session=session_for(settings), attach=usage.attach)
+    reports = [scan.run(scheduled.time) for scan in scans]
+    findings = [finding for report in reports for finding in report.findings]
+    outcomes = [enforcer.enforce(finding) for finding in findings]
     obs.count_outcomes(
-        obs.INVOCATION_SCAN, [(f.detector, o.result) for f, o in zip(report.findings, outcomes, strict=True)]
+        obs.INVOCATION_SCAN, [(f.detector, o.result) for f, o in zip(findings, outcomes, strict=True)]
     )
     reconciled = reconcile(enforcer, scheduled.time)
     obs.count_outcomes(obs.INVOCATION_SCAN, [("reconcile", o.result) for o in reconciled])
@@ -57,8 +57,11 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     if scheduled.time.minute % obs.HELD_EVERY_MINUTES == 0:
         metrics.add_metric(name=obs.FUNCTIONS_HELD, unit=MetricUnit.Count, value=len(enforcer.active()))
     results = [outcome.to_dict() for outcome in [*outcomes, *reconciled]]
-    logger.info(
-        "invocation scan done",
-        extra={"why": report.why, "functions_scanned": report.functions_scanned, "results": results},
+    why = "; ".join(
+        f"{scan.region}: {report.why}" if len(scans) > 1 else report.why
+        for scan, report in zip(scans, reports, strict=True)
     )
-    return {"ok": True, "drilled_down": report.drilled_down, "why": report.why, "results": results}
+    scanned = sum(report.functions_scanned for report in reports)
+    logger.info("invocation scan done", extra={"why": why, "functions_scanned": scanned, "results": results})
+    drilled_down = any(report.drilled_down for report in reports)
+    return {"ok": True, "drilled_down": drilled_down, "why": why, "results": results}

@@ -8,7 +8,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from guardrail.config import Settings
 from guardrail.enforcement.enforcer import utc_now
-from guardrail.functions import Scope
 from guardrail.handlers import observability as obs
 from guardrail.handlers.composition import build_audit, build_enforcer
 from guardrail.kill_switch import KillSwitch, parse_request
@@ -23,14 +22,17 @@ logger = obs.function_logger()
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Validate the request, carry it out, answer one JSON object."""
     try:
-        request = parse_request(event, scope=Scope.of_function(context.invoked_function_arn))
+        settings = Settings.from_env()
+        request = parse_request(event, scope=settings.home)
     except InvalidRequest as exc:
         logger.warning("rejected kill-switch request", extra={"error": str(exc)})
         return {"ok": False, "error": {"type": "InvalidRequest", "message": str(exc)}}
     if isinstance(request, HistoryRequest):  # reads the audit trail, acts on nothing
-        return answer_history(request, build_audit(Settings.from_env()))
-    enforcer, functions = build_enforcer(Settings.from_env())
-    response = KillSwitch(enforcer=enforcer, functions=functions, clock=utc_now).handle(request)
+        return answer_history(request, build_audit(settings))
+    enforcer, functions = build_enforcer(settings)
+    response = KillSwitch(
+        enforcer=enforcer, functions=functions.at, scope=settings.home, clock=utc_now
+    ).handle(request)
     logger.info("kill-switch request done", extra={"action": request.action, "results": response["results"]})
     if request.action != "status":  # status acts on nothing
         detector = f"{DETECTOR}:panic" if request.action == "panic" else DETECTOR

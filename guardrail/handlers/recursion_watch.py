@@ -9,7 +9,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from guardrail.config import Settings
 from guardrail.detectors.recursion_signals import UnsupportedEvent, findings_from_event
-from guardrail.functions import Scope
 from guardrail.handlers import observability as obs
 from guardrail.handlers.composition import build_enforcer
 
@@ -26,7 +25,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """
     metrics.add_metric(name=obs.RECURSION_SIGNALS_RECEIVED, unit=MetricUnit.Count, value=1)
     settings = Settings.from_env()
-    scope = Scope.of_function(context.invoked_function_arn)
+    scope = settings.home
     try:
         findings = findings_from_event(
             event, scope=scope, guard_layer=scope.layer_arn(settings.config.guard_layer_name)

@@ -1,8 +1,10 @@
 """The kill switch's request contract, validated with pydantic.
 
-Function references are names or ARNs of functions in the kill switch's own account and region (the
-`scope` given to `parse_request`); an ARN of another account or region is refused, never read as the
-local function of the same name.
+Function references are names or ARNs of functions in the accounts and regions the guardrail watches
+(the `scope` given to `parse_request`); an ARN of any other account or region is refused, never read
+as the local function of the same name. A bare name is a function of the request's `account` and
+`region` (default: the kill switch's own). `panic` acts in the accounts and regions it names (default:
+the kill switch's own account and region only); a restore of `"all"` in those it names (default: all).
 
 Panic and a restore of `"all"` are destructive: they carry `"confirm": "<what>-<account id>"` (`panic-…`,
 `restore-all-…`) naming the account the kill switch runs in, so that a bare or copied request is refused.
@@ -10,7 +12,6 @@ Panic and a restore of `"all"` are destructive: they carry `"confirm": "<what>-<
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -26,45 +27,30 @@ from pydantic import (
 )
 
 from guardrail.domain import Target, TargetKind
-from guardrail.enforcement.actions import ACTIONS
-from guardrail.errors import GuardrailError, InvalidTargetRef
+from guardrail.errors import GuardrailError
 from guardrail.functions import Scope
+from guardrail.kill_switch.references import (
+    ACCOUNT_ID,
+    MAX_TARGETS,
+    REGION_NAME,
+    SCOPE,
+    names_or_all,
+    places_watched,
+    references,
+    watched,
+)
 
-MAX_TARGETS = 200
 #: The most audit entries one `history` answer holds (and how many it holds unless asked).
 MAX_HISTORY, DEFAULT_HISTORY = 1000, 100
 _Confirm = Annotated[str | None, Field(max_length=64)]
-_Names = Annotated[list[str], Field(min_length=1, max_length=MAX_TARGETS)]
+_Names = Annotated[list[Any], Field(min_length=1, max_length=MAX_TARGETS)]
+_Account = Annotated[str, Field(pattern=f"^{ACCOUNT_ID}$")]
+_Region = Annotated[str, Field(pattern=f"^{REGION_NAME}$")]
+_Places = Annotated[list[str], Field(min_length=1, max_length=MAX_TARGETS)]
 
 
 class InvalidRequest(GuardrailError):
     """A kill-switch request that does not follow the contract."""
-
-
-def _names(refs: list[str] | None, info: ValidationInfo) -> list[str] | None:
-    """Each reference validated by its kind's action in the request's scope, as names, duplicates dropped."""
-    if refs is None:
-        return None
-    scope = (info.context or {}).get(_SCOPE)
-    if not isinstance(scope, Scope):
-        raise TypeError("references are validated by parse_request(event, scope=...)")
-    validate = ACTIONS[TargetKind(str(info.field_name).removesuffix("s"))].validate
-    try:
-        return list(dict.fromkeys(validate(ref, scope) for ref in refs))
-    except InvalidTargetRef as exc:
-        raise ValueError(str(exc)) from exc
-
-
-def _names_or_all(value: Any, info: ValidationInfo) -> Any:
-    field = str(info.field_name)
-    if value is None or value == "all":
-        return value
-    if not isinstance(value, list) or not value or not all(isinstance(ref, str) for ref in value):
-        kind = field.removesuffix("s")
-        raise ValueError(f'must be "all" or a non-empty list of {kind} names, not {json.dumps(value)}')
-    if len(value) > MAX_TARGETS:
-        raise ValueError(f"at most {MAX_TARGETS} names, not {len(value)}")
-    return _names(value, info)
 
 
 class _Request(BaseModel):
@@ -75,7 +61,28 @@ class _Request(BaseModel):
         return None
 
 
-class _Targets(_Request):
+class _Placed(_Request):
+    """`account` and `region` say where targets named by bare name are (default: the kill switch's)."""
+
+    account: _Account | None = None
+    region: _Region | None = None
+
+    @field_validator("account")
+    @classmethod
+    def _account_watched(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            watched(info, account=value)
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region_watched(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            watched(info, region=value)
+        return value
+
+
+class _Targets(_Placed):
     """A request that names functions, workgroups, or both (one field per kind: `functions`, ...)."""
 
     @model_validator(mode="after")
@@ -87,10 +94,10 @@ class _Targets(_Request):
     def targets(self) -> list[Target]:
         """The targets named one by one, functions first (`"all"` is resolved from the ledger)."""
         return [
-            Target(kind, name)
+            target
             for kind in TargetKind
-            if isinstance(names := getattr(self, kind.plural, None), list)
-            for name in names
+            if isinstance(named := getattr(self, kind.plural, None), list)
+            for target in named
         ]
 
 
@@ -104,22 +111,30 @@ class ThrottleRequest(_Targets):
 
     @field_validator("functions", "workgroups")
     @classmethod
-    def _refs(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        return _names(value, info)
+    def _refs(cls, value: list[Any] | None, info: ValidationInfo) -> list[Target] | None:
+        return references(value, info)
 
 
 class RestoreRequest(_Targets):
     """Restore the named functions and workgroups, or `"all"` of a kind that the guardrail holds."""
 
     action: Literal["restore"]
-    functions: Literal["all"] | list[str] | None = None
-    workgroups: Literal["all"] | list[str] | None = None
+    functions: Literal["all"] | list[Target] | None = None
+    workgroups: Literal["all"] | list[Target] | None = None
+    #: With `"all"`: only the held targets of these accounts and regions (default: every one).
+    accounts: _Places | None = None
+    regions: _Places | None = None
     confirm: _Confirm = None
+
+    @field_validator("accounts", "regions")
+    @classmethod
+    def _places(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        return places_watched(value, info)
 
     @field_validator("functions", "workgroups", mode="before")
     @classmethod
     def _refs(cls, value: Any, info: ValidationInfo) -> Any:
-        return _names_or_all(value, info)
+        return names_or_all(value, info)
 
     def all_of(self) -> list[TargetKind]:
         """The kinds whose every held target is to be restored."""
@@ -129,6 +144,18 @@ class RestoreRequest(_Targets):
         """A restore of `"all"` (of any kind) must be confirmed."""
         return "restore-all" if self.all_of() else None
 
+    def covers(self, target: Target) -> bool:
+        """True when a held target is within the accounts and regions the request names (if any)."""
+        return (self.accounts is None or target.account in self.accounts) and (
+            self.regions is None or target.region in self.regions
+        )
+
+    @model_validator(mode="after")
+    def _places_with_all(self) -> Self:
+        if (self.accounts or self.regions) and not self.all_of():
+            raise ValueError('accounts and regions narrow a restore of "all"; name targets by ARN instead')
+        return self
+
 
 class StatusRequest(_Request):
     """List what the guardrail currently holds: throttled functions, disabled workgroups, flags."""
@@ -137,31 +164,46 @@ class StatusRequest(_Request):
 
 
 class PanicRequest(_Request):
-    """Throttle every function in the region that is neither exempt nor the guardrail's own."""
+    """Throttle every function of the named accounts and regions but the exempt and the guardrail's own.
+
+    Naming none means the kill switch's own account and region: never every account of an organization.
+    """
 
     action: Literal["panic"]
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    accounts: _Places | None = None
+    regions: _Places | None = None
     confirm: _Confirm = None
+
+    @field_validator("accounts", "regions")
+    @classmethod
+    def _places(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        return places_watched(value, info)
+
+    def places(self, scope: Scope) -> list[tuple[str, str]]:
+        """Every (account, region) the panic acts in."""
+        accounts = self.accounts or [scope.account]
+        return [(account, region) for account in accounts for region in self.regions or [scope.region]]
 
     def destructive(self) -> str | None:
         """Panic must always be confirmed."""
         return "panic"
 
 
-class HistoryRequest(_Request):
+class HistoryRequest(_Placed):
     """Read the audit trail newest first: of one function, one workgroup, or (naming none) every target."""
 
     action: Literal["history"]
-    function: str | None = None
-    workgroup: str | None = None
+    function: Target | None = None
+    workgroup: Target | None = None
     since: AwareDatetime | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_HISTORY)] = DEFAULT_HISTORY
 
-    @field_validator("function", "workgroup")
+    @field_validator("function", "workgroup", mode="before")
     @classmethod
-    def _ref(cls, value: str | None, info: ValidationInfo) -> str | None:
-        names = _names(None if value is None else [value], info)
-        return None if names is None else names[0]
+    def _ref(cls, value: Any, info: ValidationInfo) -> Target | None:
+        named = references(None if value is None else [value], info)
+        return None if named is None else named[0]
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
@@ -171,9 +213,7 @@ class HistoryRequest(_Request):
 
     def target(self) -> Target | None:
         """The one target whose trail is asked for, or None for every target's."""
-        if self.workgroup is not None:
-            return Target.workgroup(self.workgroup)
-        return None if self.function is None else Target.function(self.function)
+        return self.workgroup or self.function
 
 
 KillSwitchRequest = Annotated[
@@ -183,7 +223,6 @@ KillSwitchRequest = Annotated[
 _REQUESTS: TypeAdapter[ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest | HistoryRequest] = (
     TypeAdapter(KillSwitchRequest)
 )
-_SCOPE = "scope"
 
 
 def confirmation(what: str, account: str) -> str:
@@ -203,7 +242,7 @@ def parse_request(
     if "action" not in event:
         raise InvalidRequest("action: required (one of throttle, restore, status, panic, history)")
     try:
-        request = _REQUESTS.validate_python(event, context={_SCOPE: scope})
+        request = _REQUESTS.validate_python(event, context={SCOPE: scope})
     except ValidationError as exc:
         raise InvalidRequest(_explain(exc)) from exc
     _check_confirmation(request, scope.account)

@@ -21,6 +21,7 @@ from guardrail.domain import (
 from guardrail.enforcement.enforcer import Enforcer
 from guardrail.enforcement.ports import FunctionControl
 from guardrail.errors import GuardrailError
+from guardrail.functions import Scope
 from guardrail.kill_switch.requests import PanicRequest, RestoreRequest, StatusRequest, ThrottleRequest
 
 logger = logging.getLogger(__name__)
@@ -33,10 +34,16 @@ class KillSwitch:
     """Answers throttle, restore, status and panic requests with one result per target."""
 
     def __init__(
-        self, *, enforcer: Enforcer, functions: FunctionControl, clock: Callable[[], datetime]
+        self,
+        *,
+        enforcer: Enforcer,
+        functions: Callable[[str, str], FunctionControl],
+        scope: Scope,
+        clock: Callable[[], datetime],
     ) -> None:
         self._enforcer = enforcer
-        self._functions = functions
+        self._functions = functions  # the Lambda adapter of an (account, region)
+        self._scope = scope
         self._clock = clock
 
     def handle(
@@ -46,18 +53,39 @@ class KillSwitch:
         if isinstance(request, ThrottleRequest):
             outcomes = self._enforce(request.targets(), request.reason, DETECTOR)
         elif isinstance(request, RestoreRequest):
-            held = [record.target for kind in request.all_of() for record in self._enforcer.active(kind)]
+            held = [
+                record.target
+                for kind in request.all_of()
+                for record in self._enforcer.active(kind)
+                if request.covers(record.target)
+            ]
             outcomes = self._each(
                 [*request.targets(), *held],
                 lambda target: self._enforcer.restore(target, reason="kill switch restore"),
             )
         elif isinstance(request, PanicRequest):
-            functions = map(Target.function, self._functions.function_names())
-            outcomes = self._enforce(functions, request.reason, f"{DETECTOR}:panic")
+            functions, unlisted = self._every_function(request)
+            outcomes = unlisted + self._enforce(functions, request.reason, f"{DETECTOR}:panic")
         else:
-            answer = self._answer("status", [_held(record) for record in self._enforcer.active()])
+            holding = [_held(record) for record in self._enforcer.active()]
+            answer = self._answer("status", holding) | {"by_place": _by_place(holding)}
             return answer | {"breaker": self._enforcer.breaker()}
         return self._answer(request.action, [outcome.to_dict() for outcome in outcomes])
+
+    def _every_function(self, request: PanicRequest) -> tuple[list[Target], list[Outcome]]:
+        """Every function of the places the panic names; a place it cannot list is an error (`*`)."""
+        found: list[Target] = []
+        unlisted: list[Outcome] = []
+        for account, region in request.places(self._scope):
+            try:
+                names = list(self._functions(account, region).function_names())
+            except GuardrailError as exc:
+                logger.exception("panic could not list the functions of %s in %s", account, region)
+                every = Target.function("*", account, region)
+                unlisted.append(Outcome(every, Result.ERROR, "functions not listed", error=str(exc)))
+                continue
+            found += [Target.function(name, account, region) for name in names]
+        return found, unlisted
 
     def _answer(self, action: str, results: list[dict[str, Any]]) -> dict[str, Any]:
         mode = "notify-only" if self._enforcer.notify_only else "enforce"
@@ -85,10 +113,20 @@ class KillSwitch:
             return list(pool.map(safely, targets))
 
 
+def _by_place(held: list[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """`status` grouped: account -> region -> what is held there."""
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for entry in held:
+        grouped.setdefault(entry.get("account", ""), {}).setdefault(entry.get("region", ""), []).append(entry)
+    return grouped
+
+
 def _held(record: ActionRecord) -> dict[str, Any]:
     words = VOCABULARY[record.target.kind]
+    where = {key: value for key in ("account", "region") if (value := getattr(record.target, key))}
     return {
         record.target.kind.value: record.target.name,
+        **where,
         "result": words.applied.value if record.status is Status.ENFORCED else record.status.value,
         "since": record.acted_at.isoformat(),
         "detector": record.detector,

@@ -11,7 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from infra.app import build_app, cdk_json_context
+from infra.app import GuardrailStacks, build_app, build_stacks, cdk_json_context
 from infra.stacks import GuardrailServiceStack, GuardrailStateStack
 
 
@@ -47,3 +47,39 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     """The default app (cdk.json as committed), synthesized once per session."""
     os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
     yield synthesize(tmp_path_factory.mktemp("cdk.out"))
+
+
+#: The fleet app's configuration: two watched regions besides home, and an organization.
+HOME = cdk.Environment(account="111111111111", region="ap-northeast-1")
+FLEET = {
+    "regions": ["us-west-2", "eu-west-1"],
+    "organization": {
+        "enabled": True,
+        "organizationId": "o-abcdefghij",
+        "organizationalUnitIds": ["ou-ab12-cdefgh34", "ou-ab12-ijklmn56"],
+    },
+}
+
+
+@dataclass
+class Fleet:
+    """The app configured with `FLEET`, from home region ap-northeast-1, synthesized."""
+
+    stacks: GuardrailStacks
+    outdir: Path
+
+    def template(self, stack: cdk.Stack) -> Template:
+        """The stack's synthesized template."""
+        return Template.from_stack(stack)
+
+
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    """The fleet app (regions and organization), synthesized once per session."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+    outdir = tmp_path_factory.mktemp("cdk.out.fleet")
+    context = cdk_json_context()
+    app = cdk.App(outdir=str(outdir), context={**context, "guardrail": {**context["guardrail"], **FLEET}})
+    stacks = build_stacks(app, env=HOME)
+    app.synth()
+    yield Fleet(stacks=stacks, outdir=outdir)

@@ -21,7 +21,9 @@ def acted(guardrail_cli, deployed):  # noqa: F811 - the fixture imported above
     old = AuditEntry(
         Target.function("reports"), "throttle", "throttled", datetime(2026, 1, 2, tzinfo=UTC), "scan"
     )
-    Ledger(deployed.settings.ledger_table, boto3_session=deployed.session).append_audit(old)
+    Ledger(
+        deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session
+    ).append_audit(old)
     return guardrail_cli
 
 

@@ -34,9 +34,9 @@ def test_restore_puts_back_exactly_the_prior_reservation(deployed, make_function
     restored = enforcer.restore(fn("nightly-batch"))
     assert restored.result is Result.RESTORED
     assert deployed.reservation("nightly-batch") == prior
-    assert Ledger(deployed.settings.ledger_table, boto3_session=deployed.session).get(
-        fn("nightly-batch")
-    ).status is (Status.RESTORED)
+    assert Ledger(
+        deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session
+    ).get(fn("nightly-batch")).status is (Status.RESTORED)
 
 
 def test_second_throttle_never_overwrites_the_prior_reservation(deployed, make_function):
@@ -85,7 +85,12 @@ def test_exempt_functions_are_never_touched(deployed, make_function, name, tags,
 
     assert (outcome.result, outcome.detail) == (Result.EXEMPT, detail)
     assert deployed.reservation(name) == 5
-    assert Ledger(deployed.settings.ledger_table, boto3_session=deployed.session).get(fn(name)) is None
+    assert (
+        Ledger(
+            deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session
+        ).get(fn(name))
+        is None
+    )
     assert deployed.alerts() == []
 
 
@@ -114,7 +119,9 @@ def test_unknown_function_is_reported_and_nothing_is_recorded(deployed):
     outcome = deployed.enforcer().enforce(finding(deployed, "does-not-exist"))
 
     assert outcome.result is Result.NOT_FOUND
-    ledger = Ledger(deployed.settings.ledger_table, boto3_session=deployed.session)
+    ledger = Ledger(
+        deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session
+    )
     assert ledger.get(fn("does-not-exist")) is None
     assert [e.result for e in ledger.audit_trail(fn("does-not-exist"))] == ["not-found"]
 
@@ -164,7 +171,9 @@ def test_concurrent_findings_give_one_throttle_one_record_one_alert(deployed, ma
 
     assert results.count(Result.THROTTLED) == 1
     assert set(results) <= {Result.THROTTLED, Result.ALREADY_THROTTLED, Result.DUPLICATE}
-    ledger = Ledger(deployed.settings.ledger_table, boto3_session=deployed.session)
+    ledger = Ledger(
+        deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session
+    )
     assert ledger.get(fn("nightly-batch")).prior == 7
     assert [e.result for e in ledger.audit_trail(fn("nightly-batch"))].count("throttled") == 1
     assert len(deployed.alerts()) == 1
@@ -217,7 +226,9 @@ def test_sns_failure_neither_skips_nor_undoes_the_throttle(deployed, make_functi
     assert outcome.alert_sent is False
     assert "alert not sent: InternalError: Publish is down" in outcome.error
     assert deployed.reservation("nightly-batch") == 0
-    ledger = Ledger(deployed.settings.ledger_table, boto3_session=deployed.session)
+    ledger = Ledger(
+        deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session
+    )
     assert ledger.get(fn("nightly-batch")).status is Status.ENFORCED
     trail = [(e.action, e.result) for e in ledger.audit_trail(fn("nightly-batch"))]
     assert ("throttle", "throttled") in trail
@@ -235,7 +246,9 @@ def test_failed_throttle_releases_the_claim_so_a_retry_can_act(deployed, make_fu
     assert outcome.result is Result.ERROR
     assert "function left as it was" in outcome.error
     assert deployed.reservation("nightly-batch") == 7
-    ledger = Ledger(deployed.settings.ledger_table, boto3_session=deployed.session)
+    ledger = Ledger(
+        deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session
+    )
     assert ledger.get(fn("nightly-batch")) is None
     [alert] = deployed.alerts()
     assert alert["Document"]["event_type"] == "throttle-failed"
@@ -257,7 +270,9 @@ def test_failed_restore_keeps_the_function_throttled_and_the_record_open(deploye
 
     assert outcome.result is Result.ERROR
     assert deployed.reservation("nightly-batch") == 0
-    ledger = Ledger(deployed.settings.ledger_table, boto3_session=deployed.session)
+    ledger = Ledger(
+        deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session
+    )
     assert ledger.get(fn("nightly-batch")).status is Status.ENFORCED
     deployed.session.events.unregister("before-call.lambda.PutFunctionConcurrency", hook)
     assert deployed.enforcer().restore(fn("nightly-batch")).result is Result.RESTORED

@@ -175,9 +175,9 @@ def test_duplicate_throttles_neither_pause_again_nor_lose_the_list(deployed, aws
 
     assert again.result is Result.ALREADY_THROTTLED
     assert [m.uuid for m in FunctionPrior.of(again.prior).paused] == [orders]
-    record = Ledger(deployed.settings.ledger_table, boto3_session=deployed.session).get(
-        Target.function(CONSUMER)
-    )
+    record = Ledger(
+        deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session
+    ).get(Target.function(CONSUMER))
     assert [m.uuid for m in FunctionPrior.of(record.prior).paused] == [orders]
     assert restore(deployed).result is Result.RESTORED
     assert state(aws, orders) == "Enabled"

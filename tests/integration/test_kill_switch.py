@@ -199,7 +199,12 @@ def test_malformed_request_changes_nothing_and_names_the_problem(
     assert response["error"]["type"] == "InvalidRequest"
     assert message in response["error"]["message"]
     assert deployed.reservation("nightly-batch") == 7
-    assert Ledger(deployed.settings.ledger_table, boto3_session=deployed.session).active() == []
+    assert (
+        Ledger(
+            deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session
+        ).active()
+        == []
+    )
     assert deployed.alerts() == []
 
 
@@ -209,9 +214,16 @@ def test_one_request_restores_functions_and_workgroups(invoke, deployed, functio
     response = invoke(
         {"action": "throttle", "functions": ["nightly-batch"], "workgroups": ["primary"], "reason": "loop"}
     )
+    here = {"account": ACCOUNT, "region": "us-east-1"}  # every result names where its target is
     assert response["results"] == [
-        {"function": "nightly-batch", "result": "throttled", "prior_reservation": 7, "alert_sent": True},
-        {"workgroup": "primary", "result": "disabled", "prior_state": "ENABLED", "alert_sent": True},
+        {
+            "function": "nightly-batch",
+            **here,
+            "result": "throttled",
+            "prior_reservation": 7,
+            "alert_sent": True,
+        },
+        {"workgroup": "primary", **here, "result": "disabled", "prior_state": "ENABLED", "alert_sent": True},
     ]
     status = invoke({"action": "status"})["results"]
     # oldest first; these two were throttled at the same time, in parallel: either order

@@ -62,7 +62,9 @@ def test_enforcement_calls_only_declared_actions(deployed, make_function, workgr
     workgroups.expect_disable("primary")
     enforcer.enforce(Finding(primary, "t", "r", deployed.clock()))
     enforcer.active()
-    Ledger(deployed.settings.ledger_table, boto3_session=deployed.session).audit_trail(primary)
+    Ledger(
+        deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session
+    ).audit_trail(primary)
     enforcer.restore(function)
     enforcer.restore(spare)
     workgroups.expect_set("primary", "ENABLED")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from guardrail.adapters.ledger import Ledger
 from guardrail.domain import Finding, Result, Status, Target
+from tests.conftest import ACCOUNT, REGION
 
-PRIMARY = Target.workgroup("primary")
+PRIMARY = Target.workgroup("primary", ACCOUNT, REGION)  # the Enforcer places every target
 
 
 def finding(deployed, key: str | None = None) -> Finding:
@@ -17,7 +18,7 @@ def finding(deployed, key: str | None = None) -> Finding:
 
 
 def ledger(deployed) -> Ledger:
-    return Ledger(deployed.settings.ledger_table, boto3_session=deployed.session)
+    return Ledger(deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session)
 
 
 def test_disable_and_restore_are_ledgered_audited_alerted_and_exact(deployed, workgroups):
@@ -29,6 +30,8 @@ def test_disable_and_restore_are_ledgered_audited_alerted_and_exact(deployed, wo
     assert (disabled.result, disabled.prior) == (Result.DISABLED, "ENABLED")
     assert disabled.to_dict() == {
         "workgroup": "primary",
+        "account": ACCOUNT,
+        "region": REGION,
         "result": "disabled",
         "prior_state": "ENABLED",
         "alert_sent": True,

@@ -25,9 +25,9 @@ def test_history_names_one_function_one_workgroup_or_every_target():
     assert parse() == HistoryRequest(action="history", limit=DEFAULT_HISTORY)
     assert parse().target() is None
     arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:nightly-batch"
-    assert parse(function=arn).target() == Target.function("nightly-batch")
+    assert parse(function=arn).target() == Target.function("nightly-batch", ACCOUNT, "us-east-1")
     assert parse(workgroup="primary", since="2026-11-01T00:00:00+09:00").target() == Target.workgroup(
-        "primary"
+        "primary", ACCOUNT, "us-east-1"
     )
 
 

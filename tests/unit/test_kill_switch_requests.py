@@ -22,7 +22,11 @@ def test_valid_requests_parse_to_their_models():
         throttle={"reason": "loop", "functions": ["a", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:b", "a"]}
     )
     assert isinstance(throttle, ThrottleRequest)
-    assert throttle.functions == ["a", "b"]
+    # names are the kill switch's own account and region's; an ARN places itself
+    assert throttle.functions == [
+        Target.function("a", ACCOUNT, "us-east-1"),
+        Target.function("b", ACCOUNT, "us-east-1"),
+    ]
     assert parse(restore={"functions": "all", "confirm": f"restore-all-{ACCOUNT}"}) == RestoreRequest(
         action="restore", functions="all", confirm=f"restore-all-{ACCOUNT}"
     )
@@ -41,12 +45,13 @@ def test_every_problem_is_named_at_once():
 
 def test_workgroups_are_named_alone_or_with_functions_and_validated_by_their_action():
     restore = parse(restore={"workgroups": [" primary ", "primary", "etl.v2"]})
-    assert restore.targets() == [Target.workgroup("primary"), Target.workgroup("etl.v2")]
+    here = (ACCOUNT, "us-east-1")
+    assert restore.targets() == [Target.workgroup("primary", *here), Target.workgroup("etl.v2", *here)]
     assert restore.all_of() == []
     both = parse(restore={"functions": ["a"], "workgroups": "all", "confirm": f"restore-all-{ACCOUNT}"})
-    assert (both.targets(), both.all_of()) == ([Target.function("a")], [TargetKind.WORKGROUP])
+    assert (both.targets(), both.all_of()) == ([Target.function("a", *here)], [TargetKind.WORKGROUP])
     throttle = parse(throttle={"workgroups": ["primary"], "reason": "r"})
-    assert throttle.targets() == [Target.workgroup("primary")]
+    assert throttle.targets() == [Target.workgroup("primary", *here)]
 
 
 @pytest.mark.parametrize(
@@ -126,4 +131,4 @@ def test_an_arn_of_another_account_or_region_is_refused_never_read_as_the_local_
 def test_a_qualified_arn_of_this_scope_names_the_function():
     request = parse(restore={"functions": [f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:batch:prod"]})
     assert isinstance(request, RestoreRequest)
-    assert request.functions == ["batch"]
+    assert request.functions == [Target.function("batch", ACCOUNT, "us-east-1")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -56,18 +56,20 @@ class SignalClaims(Protocol):
 class HourlyCap:
     """At most `per_hour` drill-downs in one clock hour, counted in the ledger across every container."""
 
-    def __init__(self, claims: SignalClaims, per_hour: int) -> None:
+    def __init__(self, claims: SignalClaims, per_hour: int, *, place: str = "") -> None:
         self._claims = claims
         self._per_hour = per_hour
+        self._place = f"{place}:" if place else ""  # a region's cap apart from the home region's
 
     def take(self, at: datetime) -> bool:
         """Take one of the hour's drill-downs for the minute of `at`; False when the hour has none left.
 
         A minute that was given one keeps it: a redelivery of that minute (a retry) drills down again.
         """
-        hour, minute = f"{at:%Y-%m-%dT%H}", f"{DETECTOR}:drill-down-minute:{at:%Y-%m-%dT%H:%M}"
+        place = self._place
+        hour, minute = f"{at:%Y-%m-%dT%H}", f"{DETECTOR}:drill-down-minute:{place}{at:%Y-%m-%dT%H:%M}"
         for slot in range(self._per_hour):
-            if self._claim(f"{DETECTOR}:drill-down:{hour}:{slot}", at):
+            if self._claim(f"{DETECTOR}:drill-down:{place}{hour}:{slot}", at):
                 self._claim(minute, at)
                 return True
         if not self._claim(minute, at):
@@ -106,11 +108,20 @@ class InvocationScan:
         functions: FunctionLister,
         config: InvocationScanConfig,
         cap: HourlyCap,
+        account: str = "",
+        region: str = "",
     ):
         self._metrics = metrics
         self._functions = functions
         self._config = config
         self._cap = cap
+        self._account = account  # where the scanned functions are (blank: the guardrail's own)
+        self._region = region
+
+    @property
+    def region(self) -> str:
+        """The region this scan reads (blank: the guardrail's own)."""
+        return self._region
 
     def run(self, scheduled_at: datetime) -> ScanReport:
         """Scan the baseline window that ends with the minute of `scheduled_at` (the event's time)."""
@@ -143,6 +154,14 @@ class InvocationScan:
             {name: data.get(MetricQuery(RECURSIVE_INVOCATIONS_DROPPED, name), []) for name in names},
             self._config,
         )
+        findings = [
+            replace(
+                f,
+                target=f.target.located(self._account, self._region),
+                dedupe_key=f"{f.dedupe_key}@{self._region}" if self._region else f.dedupe_key,
+            )
+            for f in findings
+        ]
         return ScanReport(findings=findings, drilled_down=True, why=why, functions_scanned=len(names))
 
     def _sweep_due(self, scheduled_at: datetime) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import Stubber
 
 from guardrail.adapters.ledger import ACTIVE_INDEX, Ledger
-from guardrail.adapters.ledger_items import record_item
+from guardrail.adapters.ledger_items import TargetKeys, record_item
 from guardrail.domain import ActionRecord, AuditEntry, Result, Status, Target
 from guardrail.errors import AwsCallFailed
 from tests.conftest import offline_client
@@ -110,9 +110,9 @@ def test_audit_trail_is_the_targets_partition_only_oldest_first(deployed, no_sca
 def test_active_follows_every_page_of_the_index():
     """moto answers in one page, so the pages are stubbed."""
     client = offline_client("dynamodb")
-    first = record_item(ActionRecord(BATCH, Status.ENFORCED, 7, "a", T0, "d", "r"))
+    first = record_item(ActionRecord(BATCH, Status.ENFORCED, 7, "a", T0, "d", "r"), TargetKeys())
     second = record_item(
-        ActionRecord(Target.workgroup("primary"), Status.ENFORCED, "ENABLED", "b", T0, "d", "r")
+        ActionRecord(Target.workgroup("primary"), Status.ENFORCED, "ENABLED", "b", T0, "d", "r"), TargetKeys()
     )
     query = {
         "TableName": "ledger",

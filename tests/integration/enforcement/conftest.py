@@ -21,7 +21,7 @@ def faults(deployed) -> Faults:
 
 @pytest.fixture
 def ledger(deployed) -> Ledger:
-    return Ledger(deployed.settings.ledger_table, boto3_session=deployed.session)
+    return Ledger(deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session)
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ import pytest
 
 from guardrail.domain import Result, Status, Target
 from guardrail.enforcement.reconcile import reconcile
+from tests.conftest import ACCOUNT, REGION
 
-BATCH = Target.function("nightly-batch")
+BATCH = Target.function("nightly-batch", ACCOUNT, REGION)  # the Enforcer places every target
 pytestmark = pytest.mark.usefixtures("moto_patches")
 
 

@@ -9,9 +9,10 @@ from botocore.exceptions import ClientError
 from guardrail.domain import Result, Status, Target
 from guardrail.enforcement.reconcile import reconcile
 from guardrail.errors import GuardrailError
+from tests.conftest import ACCOUNT, REGION
 from tests.integration.enforcement.faults import Crash
 
-BATCH = Target.function("nightly-batch")
+BATCH = Target.function("nightly-batch", ACCOUNT, REGION)  # the Enforcer places every target
 
 
 def _events(deployed) -> list[str]:

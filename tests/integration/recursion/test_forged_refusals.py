@@ -44,7 +44,7 @@ def forge(aws: Any, function: str) -> None:
 
 
 def ledger(deployed: Any) -> Ledger:
-    return Ledger(deployed.settings.ledger_table, boto3_session=deployed.session)
+    return Ledger(deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session)
 
 
 def test_a_forged_refusal_naming_an_unguarded_function_changes_nothing_and_alerts_unverified(

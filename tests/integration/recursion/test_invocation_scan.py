@@ -162,7 +162,7 @@ def test_a_drop_every_minute_drills_down_at_most_the_cap_an_hour(aws, deployed):
         lambda params, **_: metrics.append(len(params["MetricDataQueries"])),
     )
     config = InvocationScanConfig(max_drill_downs_per_hour=2)
-    ledger = Ledger(deployed.settings.ledger_table, boto3_session=aws)
+    ledger = Ledger(deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=aws)
     reports = [
         InvocationScan(
             metrics=CloudWatchMetrics(boto3_client=client),

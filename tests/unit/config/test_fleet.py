@@ -69,3 +69,11 @@ def test_per_account_overrides_and_their_defaults():
 def test_bad_fleet_configuration_is_named(context, message):
     with pytest.raises(ConfigError, match=f"^{re.escape(message)}"):
         GuardrailConfig.from_context(context)
+
+
+def test_the_stackset_is_created_as_the_management_account_unless_told_otherwise():
+    assert GuardrailConfig.from_context({"organization": ORG}).organization.call_as == "SELF"
+    delegated = GuardrailConfig.from_context({"organization": {**ORG, "callAs": "DELEGATED_ADMIN"}})
+    assert delegated.organization.call_as == "DELEGATED_ADMIN"
+    with pytest.raises(ConfigError, match=r"^guardrail\.organization\.callAs: "):
+        GuardrailConfig.from_context({"organization": {**ORG, "callAs": "ADMIN"}})

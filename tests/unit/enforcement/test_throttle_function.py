@@ -7,10 +7,18 @@ from decimal import Decimal
 
 import pytest
 
-from guardrail.domain import FunctionFacts, TargetKind, prior_fields
+from guardrail.domain import FunctionFacts, Target, TargetKind, prior_fields
 from guardrail.enforcement.actions import ThrottleFunction
 from guardrail.errors import AwsCallFailed
 from guardrail.prior_state import EventSourceMapping, FunctionPrior
+
+F = Target.function("f", "123456789012", "us-east-1")
+
+
+def _action(functions: object, sources: object) -> ThrottleFunction:
+    """The action over one place's fakes, wherever a target is."""
+    return ThrottleFunction(lambda _target: functions, lambda _target: sources)  # type: ignore[arg-type,return-value]
+
 
 ARN = "arn:aws:sqs:us-east-1:123456789012:"
 
@@ -58,7 +66,7 @@ def test_read_records_the_mappings_that_feed_or_may_soon_feed_the_function():
     states = ["Enabled", "Enabling", "Creating", "Updating", "Disabled", "Disabling", "Deleting"]
     sources = FakeSources(*(EventSourceMapping(state.lower(), ARN + state, state) for state in states))
 
-    prior = FunctionPrior.of(ThrottleFunction(FakeFunctions(4), sources).read("f").prior)
+    prior = FunctionPrior.of(_action(FakeFunctions(4), sources).read(F).prior)
 
     assert prior.reservation == 4
     assert [m.uuid for m in prior.paused] == ["enabled", "enabling", "creating", "updating"]
@@ -66,10 +74,10 @@ def test_read_records_the_mappings_that_feed_or_may_soon_feed_the_function():
 
 def test_apply_pauses_the_recorded_mappings_and_reports_those_it_could_not():
     functions, sources = FakeFunctions(4), FakeSources(refuse="b")
-    action = ThrottleFunction(functions, sources)
+    action = _action(functions, sources)
     prior = FunctionPrior(4, (EventSourceMapping("a", ARN + "a"), EventSourceMapping("b", ARN + "b"))).value()
 
-    report = action.apply("f", prior)
+    report = action.apply(F, prior)
 
     assert functions.reserved == 0
     assert sources.calls == [("a", False)]
@@ -79,10 +87,10 @@ def test_apply_pauses_the_recorded_mappings_and_reports_those_it_could_not():
 
 def test_mappings_that_cannot_be_listed_do_not_stop_the_throttle_and_are_reported():
     functions, sources = FakeFunctions(4), FakeSources(unlisted=True)
-    action = ThrottleFunction(functions, sources)
+    action = _action(functions, sources)
 
-    prior = action.read("f").prior
-    report = action.apply("f", prior)
+    prior = action.read(F).prior
+    report = action.apply(F, prior)
 
     assert FunctionPrior.of(prior) == FunctionPrior(
         4, unlisted="AccessDeniedException: no lambda:ListEventSourceMappings"
@@ -91,7 +99,7 @@ def test_mappings_that_cannot_be_listed_do_not_stop_the_throttle_and_are_reporte
     assert report.failures[0] == (
         "event sources not listed, none paused: AccessDeniedException: no lambda:ListEventSourceMappings"
     )
-    action.put_back("f", prior)
+    action.put_back(F, prior)
     assert (functions.reserved, sources.calls) == (4, [])
 
 
@@ -100,7 +108,7 @@ def test_put_back_resumes_every_recorded_mapping_and_raises_when_one_stays_pause
     prior = FunctionPrior(None, (EventSourceMapping("a", ARN + "a"), EventSourceMapping("b", ARN + "b")))
 
     with pytest.raises(AwsCallFailed, match=r"EventSourceNotResumed: arn:.*:b \(b\): ResourceInUseException"):
-        ThrottleFunction(functions, sources).put_back("f", prior.value())
+        _action(functions, sources).put_back(F, prior.value())
 
     assert functions.reserved is None  # the reservation first: a retried restore repeats every step
     assert sources.calls == [("a", True)]

@@ -11,6 +11,7 @@ from guardrail.adapters.ledger import Ledger
 from guardrail.detectors.athena.model import caller_scope, workgroup_scope
 from guardrail.domain import Target
 from guardrail.handlers import kill_switch
+from tests.conftest import ACCOUNT, REGION
 
 #: The replay's batch, as counters know it: the candidate function under the role that issued its session.
 CALLER_KEY = "nightly-batch@arn:aws:iam::123456789012:role/nightly-batch-role"
@@ -91,10 +92,21 @@ def test_a_runaway_user_disables_the_workgroup_and_the_kill_switch_restores_it(w
     workgroups.expect_set("primary", "ENABLED")
     restored = kill_switch.handler({"action": "restore", "workgroups": ["primary"]}, KILL_SWITCH)
     assert restored["results"] == [
-        {"workgroup": "primary", "result": "restored", "prior_state": "ENABLED", "alert_sent": True}
+        {
+            "workgroup": "primary",
+            "account": ACCOUNT,
+            "region": REGION,
+            "result": "restored",
+            "prior_state": "ENABLED",
+            "alert_sent": True,
+        }
     ]
     assert kill_switch.handler({"action": "status"}, KILL_SWITCH)["results"] == []
-    ledger = Ledger(watched.deployed.settings.ledger_table, boto3_session=watched.deployed.session)
+    ledger = Ledger(
+        watched.deployed.settings.ledger_table,
+        home=watched.deployed.settings.home,
+        boto3_session=watched.deployed.session,
+    )
     trail = [(e.action, e.result, e.detector) for e in ledger.audit_trail(Target.workgroup("primary"))]
     assert trail == [("disable", "disabled", "athena-watch"), ("restore", "restored", "athena-watch")]
     assert [a["Document"]["event_type"] for a in watched.deployed.alerts()] == ["restored"]

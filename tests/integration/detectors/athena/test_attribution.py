@@ -31,7 +31,11 @@ def test_a_session_named_like_a_function_from_another_role_throttles_nothing(wat
     reports = [watched.deliver(as_analyst(event)) for event in starts]
 
     assert watched.deployed.reservation("nightly-batch") == 5  # as before: untouched
-    ledger = Ledger(watched.deployed.settings.ledger_table, boto3_session=watched.deployed.session)
+    ledger = Ledger(
+        watched.deployed.settings.ledger_table,
+        home=watched.deployed.settings.home,
+        boto3_session=watched.deployed.session,
+    )
     assert ledger.get(Target.function("nightly-batch")) is None
     actions = [a for r in reports for a in r["actions"]]
     assert [a["result"] for a in actions] == ["unverified", "unverified"]  # the 3rd and 4th queries

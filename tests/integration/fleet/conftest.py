@@ -1,0 +1,176 @@
+"""A fleet in moto: the home account in two regions, and two member accounts reached through their role.
+
+moto keeps accounts apart: credentials from `sts.assume_role` act in the role's account. The moto patches
+make `AssumeRole` of a role that does not exist fail, as AWS does (moto alone allows it).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+
+from devtools.inbox import drain_inbox
+from guardrail.config import GuardrailConfig, Settings
+from guardrail.handlers.composition import build_enforcer
+from tests.conftest import ACCOUNT, PREFIX, create_stateful_resources
+
+HOME, OREGON = "ap-northeast-1", "us-west-2"
+MEMBER, OTHER_MEMBER = "222222222222", "333333333333"
+ORGANIZATION = {
+    "enabled": True,
+    "organizationId": "o-abcdefghij",
+    "organizationalUnitIds": ["ou-ab12-cdefgh34"],
+    "accounts": {OTHER_MEMBER: {"exemptFunctions": ["ledger-sync"]}},
+}
+
+
+@dataclass
+class Fleet:
+    """The home session, the settings of a guardrail in ap-northeast-1 watching us-west-2 and members."""
+
+    session: boto3.session.Session
+    settings: Settings
+    queue_url: str
+    sessions: dict[str, boto3.session.Session] = field(default_factory=dict)
+
+    def account(self, account: str, region: str = OREGON) -> boto3.session.Session:
+        """A session acting in `account` (the home account's own, or an admin's in a member account)."""
+        if account == ACCOUNT:
+            return boto3.session.Session(region_name=region)
+        if account not in self.sessions:
+            _organization_access_role(account)
+            answer = self.session.client("sts").assume_role(
+                RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="admin"
+            )["Credentials"]
+            self.sessions[account] = boto3.session.Session(
+                aws_access_key_id=answer["AccessKeyId"],
+                aws_secret_access_key=answer["SecretAccessKey"],
+                aws_session_token=answer["SessionToken"],
+            )
+        given = self.sessions[account]
+        credentials = given.get_credentials()
+        assert credentials is not None
+        frozen = credentials.get_frozen_credentials()
+        return boto3.session.Session(
+            aws_access_key_id=frozen.access_key,
+            aws_secret_access_key=frozen.secret_key,
+            aws_session_token=frozen.token,
+            region_name=region,
+        )
+
+    def function(self, account: str, region: str, name: str, reserved: int | None = None) -> str:
+        """Create a function; return its ARN."""
+        session = self.account(account, region)
+        iam, client = session.client("iam"), session.client("lambda")
+        try:
+            role = iam.get_role(RoleName="app-role")["Role"]["Arn"]
+        except iam.exceptions.NoSuchEntityException:
+            role = iam.create_role(RoleName="app-role", AssumeRolePolicyDocument=json.dumps(_LAMBDA_TRUST))[
+                "Role"
+            ]["Arn"]
+        arn = client.create_function(
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": _zip()},
+        )["FunctionArn"]
+        if reserved is not None:
+            client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
+        return arn
+
+    def reservation(self, account: str, region: str, name: str) -> int | None:
+        """A function's reserved concurrency (None: unreserved)."""
+        answer = self.account(account, region).client("lambda").get_function_concurrency(FunctionName=name)
+        return answer.get("ReservedConcurrentExecutions")
+
+    def member_role(self, account: str) -> None:
+        """The member stack's enforcement role in `account` (trust as the StackSet's template gives it)."""
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        self.account(account, HOME).client("iam").create_role(
+            RoleName=self.settings.config.member_role_name, AssumeRolePolicyDocument=json.dumps(trust)
+        )
+
+    def enforcer(self) -> Any:
+        """The enforcement path the deployed functions build from these settings."""
+        return build_enforcer(self.settings, session=self.session)
+
+
+def _organization_access_role(account: str) -> None:
+    """The role AWS Organizations creates in every account it creates (moto's backend, not its API)."""
+    from moto.iam.models import iam_backends  # noqa: PLC0415 - moto's own state, as Organizations would
+
+    backend = iam_backends[account]["aws"]
+    if "OrganizationAccountAccessRole" not in {role.name for role in backend.roles.values()}:
+        backend.create_role(
+            role_name="OrganizationAccountAccessRole",
+            assume_role_policy_document=json.dumps(_TRUST_HOME),
+            path="/",
+            permissions_boundary=None,
+            description="",
+            tags=[],
+            max_session_duration=None,
+            linked_service=None,
+        )
+
+
+_TRUST_HOME = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+    ],
+}
+_LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def fleet(aws: boto3.session.Session, moto_patches: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fleet]:
+    """The guardrail's table and topic in ap-northeast-1, watching us-west-2 and the organization."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", HOME)
+    home = boto3.session.Session(region_name=HOME)
+    table, topic_arn, queue_url = create_stateful_resources(home)
+    config = GuardrailConfig.from_context(
+        {"namePrefix": PREFIX, "regions": [OREGON], "organization": ORGANIZATION}
+    )
+    settings = Settings(
+        config=config, ledger_table=table, alert_topic_arn=topic_arn, account=ACCOUNT, region=HOME
+    )
+    yield Fleet(session=home, settings=settings, queue_url=queue_url)
+
+
+@pytest.fixture
+def alerts(fleet: Fleet) -> Callable[[], list[dict[str, Any]]]:
+    """Every alert's JSON document delivered so far (SNS -> SQS)."""
+
+    def read() -> list[dict[str, Any]]:
+        return [json.loads(envelope["Message"]) for envelope in drain_inbox(fleet.session, fleet.queue_url)]
+
+    return read
