@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from guardrail.config.athena_watch import Baselines
 
 HOUR = timedelta(hours=1)
+ZERO = timedelta(0)
 DAY = timedelta(days=1)
 
 
@@ -114,13 +115,17 @@ def same_hours(baseline: Baseline, at: datetime, learning: Baselines) -> list[da
 
 
 def usual_queries_per_hour(baseline: Baseline, at: datetime, learning: Baselines) -> float:
-    """The most queries the scope ran in one of the hours `at` is compared with (0 if none)."""
-    return float(
-        max(
-            (baseline.hours.get(h, HourCount()).queries for h in same_hours(baseline, at, learning)),
-            default=0,
-        )
+    """The most queries the scope ran in an hour `at` is compared with, or an hour either side (0 if none).
+
+    A job's first and last clock hours are partial: the hour it ends in holds a few minutes of its
+    rate, so the same job started a little earlier, or run faster within the ratio, would read as
+    many times its usual there. The busier neighbour is its rate while it runs.
+    """
+    hours = same_hours(baseline, at, learning)
+    counts = (
+        baseline.hours.get(h + step, HourCount()).queries for h in hours for step in (-HOUR, ZERO, HOUR)
     )
+    return float(max(counts, default=0))
 
 
 def usual_hours_of_day(baseline: Baseline, at: datetime, learning: Baselines) -> frozenset[int]:
