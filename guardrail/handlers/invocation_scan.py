@@ -12,7 +12,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError, field_validator
 
 from guardrail.config import Settings
+from guardrail.detectors.invocation_scan import InvocationScan
+from guardrail.detectors.invocation_scan.scan import ScanReport
 from guardrail.enforcement.reconcile import reconcile
+from guardrail.errors import AwsCallFailed, GuardrailError
 from guardrail.handlers import observability as obs
 from guardrail.handlers.composition import build_scan, session_for
 
@@ -44,7 +47,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_env()
     usage = obs.MetricDataUsage()
     scans, enforcer = build_scan(settings, session=session_for(settings), attach=usage.attach)
-    reports = [scan.run(scheduled.time) for scan in scans]
+    reports, failed = _run_each(scans, scheduled.time)
     findings = [finding for report in reports for finding in report.findings]
     outcomes = [enforcer.enforce(finding) for finding in findings]
     obs.count_outcomes(
@@ -63,5 +66,24 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     )
     scanned = sum(report.functions_scanned for report in reports)
     logger.info("invocation scan done", extra={"why": why, "functions_scanned": scanned, "results": results})
+    if failed:  # after the other regions' findings were enforced: the function's errors alarm
+        raise ScanFailed("; ".join(failed))
     drilled_down = any(report.drilled_down for report in reports)
     return {"ok": True, "drilled_down": drilled_down, "why": why, "results": results}
+
+
+class ScanFailed(GuardrailError):
+    """A watched region could not be scanned (the others were)."""
+
+
+def _run_each(scans: list[InvocationScan], at: datetime) -> tuple[list[ScanReport], list[str]]:
+    """Every region's scan; one region's AWS failure is reported, and never stops the others."""
+    reports, failed = [], []
+    for scan in scans:
+        try:
+            reports.append(scan.run(at))
+        except AwsCallFailed as exc:
+            logger.exception("invocation scan of %s failed", scan.region)
+            failed.append(f"{scan.region}: {exc}")
+            reports.append(ScanReport([], drilled_down=False, why=f"not scanned: {exc}"))
+    return reports, failed

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from devtools.lambda_runtime import lambda_context
+from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.detectors.recursion_signals import findings_from_event
+from guardrail.errors import AwsCallFailed
 from guardrail.handlers import invocation_scan, kill_switch
 from guardrail.handlers.composition import build_audit
 from tests.conftest import ACCOUNT
@@ -258,3 +260,36 @@ def test_the_invocation_scan_covers_every_watched_region_of_the_home_account(fle
     ]
     assert answer["why"].startswith(f"{HOME}: account quiet; {OREGON}: ")
     assert fleet.reservation(ACCOUNT, OREGON, "nightly-batch") == 0
+
+
+def test_a_region_the_scan_cannot_read_fails_the_run_after_the_others_are_enforced(fleet, monkeypatch):
+    """CloudWatch in us-west-2 is made to fail at the adapter boundary (moto never fails on its own)."""
+    start = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+    fleet.function(ACCOUNT, HOME, "nightly-batch", reserved=7)
+    publish(fleet.account(ACCOUNT, HOME), "nightly-batch", {**steady(2), 59: 800, 60: 2400}, start)
+    samples = CloudWatchMetrics.samples
+
+    def down_in_oregon(self, *args, **kwargs):
+        if self._client.meta.region_name == OREGON:
+            raise AwsCallFailed("InternalFailure", "CloudWatch is down", operation="GetMetricData")
+        return samples(self, *args, **kwargs)
+
+    monkeypatch.setattr(CloudWatchMetrics, "samples", down_in_oregon)
+    for name, value in {**fleet.settings.to_env(), "AWS_REGION": HOME}.items():
+        monkeypatch.setenv(name, value)
+    scheduled = {
+        "version": "0",
+        "id": "c8f5f0b8-0000-0000-0000-000000000004",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": (start.replace(hour=3, second=20)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": HOME,
+        "resources": [f"arn:aws:events:{HOME}:{ACCOUNT}:rule/runaway-guardrail-invocation-scan"],
+        "detail": {},
+    }
+
+    with pytest.raises(invocation_scan.ScanFailed, match=f"{OREGON}: InternalFailure"):
+        invocation_scan.handler(scheduled, lambda_context("runaway-guardrail-invocation-scan"))
+
+    assert fleet.reservation(ACCOUNT, HOME, "nightly-batch") == 0  # the home region's runaway is stopped
