@@ -10,7 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from devtools import bench_custodian, bench_incident, bench_month, bench_own_cost, bench_recursion
+from devtools import (
+    bench_custodian,
+    bench_fleet,
+    bench_incident,
+    bench_month,
+    bench_own_cost,
+    bench_recursion,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -48,6 +55,7 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "own_cost": bench_own_cost.run,
     "month": bench_month.run,
     "custodian": bench_custodian.run,
+    "fleet": bench_fleet.run,
 }
 
 
@@ -57,6 +65,7 @@ def to_markdown(results: dict[str, Any]) -> str:
     lines += bench_incident.markdown(results["incident"])
     lines += bench_custodian.markdown(results["custodian"], results["incident"])
     lines += bench_month.markdown(results["month"])
+    lines += bench_fleet.markdown(results["fleet"])
     lines.append("")
     imports = results["cold_import"]
     lines += [

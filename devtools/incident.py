@@ -37,7 +37,7 @@ from guardrail.functions import TAG_GUARDED
 
 #: An empty zip archive: moto stores function code it never runs.
 EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
-_TRUST = {
+LAMBDA_TRUST = {  # a Lambda execution role's trust policy
     "Version": "2012-10-17",
     "Statement": [
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
@@ -87,7 +87,7 @@ def build_world(session: boto3.session.Session, scenario: Scenario) -> str:
     """Create the batch function, the Glue tables and their buckets; return the function's role."""
     replay = scenario.replay
     role = session.client("iam").create_role(
-        RoleName=f"{replay.function}-role", AssumeRolePolicyDocument=json.dumps(_TRUST)
+        RoleName=f"{replay.function}-role", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
     )["Role"]["Arn"]
     client = session.client("lambda")
     client.create_function(

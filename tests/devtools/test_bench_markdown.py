@@ -10,6 +10,7 @@ def test_bench_page_renders_every_section_from_its_json():
         "## The incident replay",
         "## Cloud Custodian",
         "## A month of legitimate traffic",
+        "## The central path of an organization",
         "## Cold import",
     )
     for heading in (*headings, "## Recursion guard", "## Invocation scan"):

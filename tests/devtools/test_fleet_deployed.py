@@ -1,126 +1,44 @@
 """Acceptance (#12): an organization on the stand-in, three accounts, two regions, all of it deployed.
 
-The central stacks are synthesized with `regions` and `organization` and deployed into moto's
-CloudFormation in ap-northeast-1 (home) and us-west-2; the member template goes into two member
-accounts in both regions, as the StackSet's stack instances would (moto cannot run a service-managed
-StackSet). Events put on a member's default bus travel by the deployed forwarding rules to the central
-bus, whose deployed rules run the deployed handlers; enforcement goes through the member's deployed
-role (the moto patches refuse AssumeRole of a role that does not exist, as AWS does).
+`devtools.fleet` deploys the central stacks (home ap-northeast-1, us-west-2 watched, organization mode)
+and the member template in two member accounts and both regions into moto; events put on a bus travel
+by the deployed forwarding rules to the central bus, whose deployed rules run the deployed handlers;
+enforcement goes through the member's deployed role (the moto patches refuse AssumeRole of a role that
+does not exist, as AWS does).
 """
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import boto3
 import pytest
 
-from devtools.deploy import deploy
-from devtools.event_bridge import Buses, EventBusBridge
-from devtools.inbox import drain_inbox, subscribe_inbox
-from devtools.lambda_runtime import LambdaRuntime
-from devtools.stand_in import stand_in_layer
-from infra.app import build_stacks, cdk_json_context
+from devtools.fleet import HOME, MEMBER, OREGON, OTHER, FleetDeployment, deploy_fleet
 from tests.conftest import ACCOUNT
-from tests.integration.fleet.conftest import Fleet, _organization_access_role
+from tests.integration.fleet.conftest import Fleet
 from tests.integration.fleet.test_regions_and_accounts import health_event
 
 pytestmark = [pytest.mark.infra, pytest.mark.usefixtures("moto_patches")]
-
-HOME, OREGON = "ap-northeast-1", "us-west-2"
-MEMBER, OTHER = "222222222222", "333333333333"
 BUS = "runaway-guardrail-signals"
-ORGANIZATION = {
-    "enabled": True,
-    "organizationId": "o-abcdefghij",
-    "organizationalUnitIds": ["ou-ab12-cdefgh34"],
-}
-MEMBER_STACK = "StackSet-runaway-guardrail-member"
-
-
-@dataclass
-class Organization:
-    """The deployed fleet: sessions per account, the bus network, the central functions' runtime."""
-
-    accounts: Fleet
-    buses: Buses
-    lambdas: LambdaRuntime
-    inbox: str  # a queue subscribed to the alert topic
-
-    def alerts(self) -> list[dict[str, Any]]:
-        """The JSON documents of the alerts sent since the last call."""
-        return [json.loads(e["Message"]) for e in drain_inbox(self.accounts.session, self.inbox)]
-
-    def put(self, account: str, region: str, event: dict[str, Any], bus: str = "default") -> list[Any]:
-        """Put an event on an account's bus in `region` (EventBridge stamps both)."""
-        return self.buses.deliver(f"arn:aws:events:{region}:{account}:event-bus/{bus}", event)
-
-    def kill_switch(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Invoke the deployed kill switch."""
-        answer: dict[str, Any] = json.loads(
-            json.dumps(self.lambdas.run("runaway-guardrail-kill-switch", request))
-        )
-        return answer
-
-
-def _synthesize(outdir: Path, layer: str) -> Any:
-    context = cdk_json_context()
-    context["guardrail"] = {
-        **context["guardrail"],
-        "powertoolsLayerArn": layer,
-        "regions": [OREGON],
-        "organization": ORGANIZATION,
-    }
-    app = cdk.App(outdir=str(outdir), context=context)
-    stacks = build_stacks(app, env=cdk.Environment(account=ACCOUNT, region=HOME))
-    app.synth()
-    return stacks
 
 
 @pytest.fixture
 def organization(
     aws: boto3.session.Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Organization]:
+) -> Iterator[FleetDeployment]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", HOME)
-    home = boto3.session.Session(region_name=HOME)
-    stacks = _synthesize(tmp_path / "cdk.out", stand_in_layer(home))
-    outputs = deploy(
-        home, tmp_path / "cdk.out", [stacks.state.stack_name, stacks.service.stack_name], ACCOUNT, HOME
-    )
-    inbox = subscribe_inbox(home, outputs[stacks.state.stack_name]["AlertTopicArn"])
-    oregon = boto3.session.Session(region_name=OREGON)
-    deploy(oregon, tmp_path / "cdk.out", [stacks.regions[OREGON].stack_name], ACCOUNT, OREGON)
-    accounts = Fleet(session=home, settings=None, queue_url="")  # type: ignore[arg-type]
-    template = json.dumps(stacks.organization.member_template)
-    for account in (MEMBER, OTHER):
-        _organization_access_role(account)
-        for region in (HOME, OREGON):  # the StackSet's stack instances
-            accounts.account(account, region).client("cloudformation").create_stack(
-                StackName=MEMBER_STACK,
-                TemplateBody=template,
-                Parameters=[
-                    {"ParameterKey": "CentralAccount", "ParameterValue": ACCOUNT},
-                    {"ParameterKey": "HomeRegion", "ParameterValue": HOME},
-                ],
-                Capabilities=["CAPABILITY_NAMED_IAM"],
-            )
-    lambdas = LambdaRuntime(home, logs=io.StringIO())
-    lambdas.attach()
-    buses = Buses()
-    for account in (ACCOUNT, MEMBER, OTHER):
-        for region in (HOME, OREGON):
-            session = accounts.account(account, region)
-            for bus in ("default", BUS):  # every account's and region's signal bus forwards to home's
-                bridge = EventBusBridge(session, lambdas, bus=bus, account=account)
-                buses.add(f"arn:aws:events:{region}:{account}:event-bus/{bus}", bridge)
-    yield Organization(accounts, buses, lambdas, inbox)
-    lambdas.detach()
+    deployed = deploy_fleet(tmp_path)
+    yield deployed
+    deployed.lambdas.detach()
+
+
+@pytest.fixture
+def fleet(organization: FleetDeployment) -> Fleet:
+    """Functions and reservations in any account of the deployed organization."""
+    return Fleet(session=organization.accounts.home, settings=None, queue_url="")  # type: ignore[arg-type]
 
 
 def results(deliveries: list[Any]) -> list[dict[str, Any]]:
@@ -130,9 +48,8 @@ def results(deliveries: list[Any]) -> list[dict[str, Any]]:
     return [result for delivery in deliveries for result in delivery.result.get("results", [])]
 
 
-def test_from_tokyo_a_loop_in_oregon_is_stopped_named_by_its_region_and_restored_exactly(organization):
+def test_from_tokyo_a_loop_in_oregon_is_stopped_named_by_its_region_and_restored_exactly(organization, fleet):
     """The recursion guard in Oregon publishes on Oregon's signal bus; the regional stack forwards it."""
-    fleet = organization.accounts
     arn = fleet.function(ACCOUNT, OREGON, "nightly-batch", reserved=7)
     fleet.account(ACCOUNT, OREGON).client("lambda").tag_resource(
         Resource=arn, Tags={"guardrail:guarded": "true"}
@@ -163,8 +80,9 @@ def test_from_tokyo_a_loop_in_oregon_is_stopped_named_by_its_region_and_restored
     assert fleet.reservation(ACCOUNT, HOME, "nightly-batch") == 3
 
 
-def test_a_runaway_in_a_member_account_in_oregon_is_stopped_through_its_role_and_restored(organization):
-    fleet = organization.accounts
+def test_a_runaway_in_a_member_account_in_oregon_is_stopped_through_its_role_and_restored(
+    organization, fleet
+):
     fleet.function(MEMBER, OREGON, "nightly-batch", reserved=7)
     fleet.function(OTHER, OREGON, "nightly-batch", reserved=4)
 
@@ -182,8 +100,7 @@ def test_a_runaway_in_a_member_account_in_oregon_is_stopped_through_its_role_and
     assert fleet.reservation(MEMBER, OREGON, "nightly-batch") == 7
 
 
-def test_a_forged_event_claiming_another_account_changes_nothing(organization):
-    fleet = organization.accounts
+def test_a_forged_event_claiming_another_account_changes_nothing(organization, fleet):
     fleet.function(OTHER, OREGON, "payments", reserved=9)
     victim = f"arn:aws:lambda:{OREGON}:{OTHER}:function:payments"
 
@@ -193,8 +110,7 @@ def test_a_forged_event_claiming_another_account_changes_nothing(organization):
     assert fleet.reservation(OTHER, OREGON, "payments") == 9
 
 
-def test_a_panic_scoped_to_one_account_leaves_the_others_untouched(organization):
-    fleet = organization.accounts
+def test_a_panic_scoped_to_one_account_leaves_the_others_untouched(organization, fleet):
     fleet.function(MEMBER, OREGON, "etl", reserved=3)
     fleet.function(OTHER, OREGON, "etl", reserved=5)
     fleet.function(ACCOUNT, OREGON, "etl", reserved=6)

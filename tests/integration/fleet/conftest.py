@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
+from devtools.fleet import organization_access_role
 from devtools.inbox import drain_inbox
 from guardrail.config import GuardrailConfig, Settings
 from guardrail.handlers.composition import build_enforcer
@@ -45,7 +46,7 @@ class Fleet:
         if account == ACCOUNT:
             return boto3.session.Session(region_name=region)
         if account not in self.sessions:
-            _organization_access_role(account)
+            organization_access_role(account)
             answer = self.session.client("sts").assume_role(
                 RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="admin"
             )["Credentials"]
@@ -110,24 +111,6 @@ class Fleet:
     def enforcer(self) -> Any:
         """The enforcement path the deployed functions build from these settings."""
         return build_enforcer(self.settings, session=self.session)
-
-
-def _organization_access_role(account: str) -> None:
-    """The role AWS Organizations creates in every account it creates (moto's backend, not its API)."""
-    from moto.iam.models import iam_backends  # noqa: PLC0415 - moto's own state, as Organizations would
-
-    backend = iam_backends[account]["aws"]
-    if "OrganizationAccountAccessRole" not in {role.name for role in backend.roles.values()}:
-        backend.create_role(
-            role_name="OrganizationAccountAccessRole",
-            assume_role_policy_document=json.dumps(_TRUST_HOME),
-            path="/",
-            permissions_boundary=None,
-            description="",
-            tags=[],
-            max_session_duration=None,
-            linked_service=None,
-        )
 
 
 _TRUST_HOME = {
