@@ -34,6 +34,13 @@ ORGANIZATION = {
     "organizationalUnitIds": ["ou-ab12-cdefgh34"],
 }
 MEMBER_STACK = "StackSet-runaway-guardrail-member"
+#: A role's trust in the central (home) account.
+CENTRAL_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+    ],
+}
 ADMIN_ROLE = "OrganizationAccountAccessRole"
 
 
@@ -43,19 +50,9 @@ def organization_access_role(account: str) -> None:
 
     backend = iam_backends[account]["aws"]
     if ADMIN_ROLE not in {role.name for role in backend.roles.values()}:
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
         backend.create_role(
             role_name=ADMIN_ROLE,
-            assume_role_policy_document=json.dumps(trust),
+            assume_role_policy_document=json.dumps(CENTRAL_TRUST),
             path="/",
             permissions_boundary=None,
             description="",

@@ -16,20 +16,16 @@ from typing import Any
 import boto3
 import pytest
 
-from devtools.fleet import organization_access_role
+from devtools.fleet import CENTRAL_TRUST, HOME, OREGON, OTHER, organization_access_role
+from devtools.fleet import ORGANIZATION as FLEET_ORGANIZATION
 from devtools.inbox import drain_inbox
 from guardrail.config import GuardrailConfig, Settings
 from guardrail.handlers.composition import build_enforcer
 from tests.conftest import ACCOUNT, PREFIX, create_stateful_resources
 
-HOME, OREGON = "ap-northeast-1", "us-west-2"
-MEMBER, OTHER_MEMBER = "222222222222", "333333333333"
-ORGANIZATION = {
-    "enabled": True,
-    "organizationId": "o-abcdefghij",
-    "organizationalUnitIds": ["ou-ab12-cdefgh34"],
-    "accounts": {OTHER_MEMBER: {"exemptFunctions": ["ledger-sync"]}},
-}
+OTHER_MEMBER = OTHER
+#: The stand-in's organization, with one member's own exemption.
+ORGANIZATION = {**FLEET_ORGANIZATION, "accounts": {OTHER_MEMBER: {"exemptFunctions": ["ledger-sync"]}}}
 
 
 @dataclass
@@ -93,19 +89,9 @@ class Fleet:
         return answer.get("ReservedConcurrentExecutions")
 
     def member_role(self, account: str) -> None:
-        """The member stack's enforcement role in `account` (trust as the StackSet's template gives it)."""
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
+        """The member stack's enforcement role in `account`, trusting the central account."""
         self.account(account, HOME).client("iam").create_role(
-            RoleName=self.settings.config.member_role_name, AssumeRolePolicyDocument=json.dumps(trust)
+            RoleName=self.settings.config.member_role_name, AssumeRolePolicyDocument=json.dumps(CENTRAL_TRUST)
         )
 
     def enforcer(self) -> Any:
@@ -113,12 +99,6 @@ class Fleet:
         return build_enforcer(self.settings, session=self.session)
 
 
-_TRUST_HOME = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
-    ],
-}
 _LAMBDA_TRUST = {
     "Version": "2012-10-17",
     "Statement": [

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from devtools.fleet import MEMBER
 from devtools.lambda_runtime import lambda_context
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.detectors.recursion_signals import findings_from_event
@@ -17,7 +18,7 @@ from guardrail.handlers.composition import build_audit
 from tests.conftest import ACCOUNT
 from tests.integration.recursion.test_invocation_scan import publish, steady
 
-from .conftest import HOME, MEMBER, OREGON, OTHER_MEMBER, Fleet
+from .conftest import HOME, OREGON, OTHER_MEMBER, Fleet
 
 LAYER = f"arn:aws:lambda:{HOME}:{ACCOUNT}:layer:runaway-guardrail-recursion-guard"
 
@@ -39,6 +40,21 @@ def health_event(account: str, region: str, *functions: str, event_id: str = "e-
             "eventArn": f"arn:aws:health:{region}::event/LAMBDA/{event_id}",
             "affectedEntities": [{"entityValue": name} for name in functions],
         },
+    }
+
+
+def scheduled_event(event_id: str, start: datetime) -> dict[str, Any]:
+    """The scan's schedule firing an hour after `start` (the minute it scans)."""
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": start.replace(hour=start.hour + 1, second=20).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": HOME,
+        "resources": [f"arn:aws:events:{HOME}:{ACCOUNT}:rule/runaway-guardrail-invocation-scan"],
+        "detail": {},
     }
 
 
@@ -241,17 +257,7 @@ def test_the_invocation_scan_covers_every_watched_region_of_the_home_account(fle
     publish(fleet.account(ACCOUNT, HOME), "orders-api", steady(40, minutes=61), start)
     for name, value in {**fleet.settings.to_env(), "AWS_REGION": HOME}.items():
         monkeypatch.setenv(name, value)
-    scheduled = {
-        "version": "0",
-        "id": "c8f5f0b8-0000-0000-0000-000000000003",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": (start.replace(hour=3, second=20)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": HOME,
-        "resources": [f"arn:aws:events:{HOME}:{ACCOUNT}:rule/runaway-guardrail-invocation-scan"],
-        "detail": {},
-    }
+    scheduled = scheduled_event("c8f5f0b8-0000-0000-0000-000000000003", start)
 
     answer = invocation_scan.handler(scheduled, lambda_context("runaway-guardrail-invocation-scan"))
 
@@ -277,17 +283,7 @@ def test_a_region_the_scan_cannot_read_fails_the_run_after_the_others_are_enforc
     monkeypatch.setattr(CloudWatchMetrics, "samples", down_in_oregon)
     for name, value in {**fleet.settings.to_env(), "AWS_REGION": HOME}.items():
         monkeypatch.setenv(name, value)
-    scheduled = {
-        "version": "0",
-        "id": "c8f5f0b8-0000-0000-0000-000000000004",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": (start.replace(hour=3, second=20)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": HOME,
-        "resources": [f"arn:aws:events:{HOME}:{ACCOUNT}:rule/runaway-guardrail-invocation-scan"],
-        "detail": {},
-    }
+    scheduled = scheduled_event("c8f5f0b8-0000-0000-0000-000000000004", start)
 
     with pytest.raises(invocation_scan.ScanFailed, match=f"{OREGON}: InternalFailure"):
         invocation_scan.handler(scheduled, lambda_context("runaway-guardrail-invocation-scan"))

@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from devtools.fleet import MEMBER
 from guardrail.adapters.places import PerPlace, Sessions
 from guardrail.errors import AwsCallFailed
 from tests.conftest import ACCOUNT, Clock
 
-from .conftest import HOME, MEMBER, OREGON, OTHER_MEMBER, Fleet
+from .conftest import HOME, OREGON, OTHER_MEMBER, Fleet
 
 
 def test_home_regions_use_the_guardrails_own_credentials(fleet: Fleet):
