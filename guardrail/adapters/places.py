@@ -42,18 +42,28 @@ class Sessions:
         self._base = base or boto3.session.Session(region_name=home.region)
         self._clock = clock
         self._assumed: dict[str, tuple[dict[str, str], datetime]] = {}
+        self._made: dict[tuple[str, str], tuple[str, boto3.session.Session]] = {}
         self._lock = threading.Lock()
 
     def session(self, account: str, region: str) -> boto3.session.Session:
-        """A session acting in `account` and `region` (blank: the home's)."""
+        """A session acting in `account` and `region` (blank: the home's).
+
+        The same session while its credentials hold; a new one once a member's are renewed.
+        """
         account, region = account or self.home.account, region or self.home.region
         if not self.home.admits(account=account, region=region):
             raise AwsCallFailed("NotWatched", f"account {account}, region {region} is outside {self.home}")
-        if account == self.home.account:
-            if region == self._base.region_name:
-                return self._base
-            return boto3.session.Session(region_name=region, **self._own_credentials())
-        return boto3.session.Session(region_name=region, **self._credentials(account))
+        if account == self.home.account and region == self._base.region_name:
+            return self._base
+        credentials = self._own_credentials() if account == self.home.account else self._credentials(account)
+        with self._lock:
+            held = self._made.get((account, region))
+            if held is not None and held[0] == credentials["aws_access_key_id"]:
+                return held[1]
+        made = boto3.session.Session(region_name=region, **credentials)
+        with self._lock:
+            self._made[(account, region)] = (credentials["aws_access_key_id"], made)
+        return made
 
     def _own_credentials(self) -> dict[str, str]:
         credentials = self._base.get_credentials()
@@ -97,23 +107,26 @@ class Sessions:
 
 
 class PerPlace(Generic[T]):
-    """One adapter per (account, region), built on first use from that place's session."""
+    """One adapter per (account, region), built from that place's session, again when the session is new."""
 
     def __init__(self, sessions: Sessions, build: Callable[[boto3.session.Session], T]) -> None:
         self._sessions = sessions
         self._build = build
-        self._built: dict[tuple[str, str], T] = {}
+        self._built: dict[tuple[str, str], tuple[boto3.session.Session, T]] = {}
         self._lock = threading.Lock()
 
     def at(self, account: str, region: str) -> T:
         """The adapter acting in `account` and `region` (blank: the home's)."""
         key = (account or self._sessions.home.account, region or self._sessions.home.region)
+        session = self._sessions.session(*key)
         with self._lock:
-            if key in self._built:
-                return self._built[key]
-        adapter = self._build(self._sessions.session(*key))
+            held = self._built.get(key)
+            if held is not None and held[0] is session:
+                return held[1]
+        adapter = self._build(session)
         with self._lock:
-            return self._built.setdefault(key, adapter)
+            self._built[key] = (session, adapter)
+        return adapter
 
     def __call__(self, target: Target) -> T:
         """The adapter acting where `target` is."""

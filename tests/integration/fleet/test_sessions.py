@@ -30,8 +30,12 @@ def test_a_member_is_reached_through_its_role_once_until_the_credentials_near_ex
     assert "assumed-role/runaway-guardrail-enforcement/runaway-guardrail" in identity["Arn"]
     first = sessions.session(MEMBER, HOME).get_credentials().access_key
     assert sessions.session(MEMBER, OREGON).get_credentials().access_key == first  # cached
+    adapters = PerPlace(sessions, lambda session: session.client("lambda"))
+    before = adapters.at(MEMBER, OREGON)
+    assert adapters.at(MEMBER, OREGON) is before  # one client while the credentials hold
     clock.advance(minutes=56)  # within 5 minutes of moto's one-hour expiry: assumed again
     assert sessions.session(MEMBER, OREGON).get_credentials().access_key != first
+    assert adapters.at(MEMBER, OREGON) is not before  # and a client on the new credentials
 
 
 def test_a_missing_role_or_an_unwatched_place_fails_that_place_only(fleet: Fleet):
