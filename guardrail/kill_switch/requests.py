@@ -67,18 +67,11 @@ class _Placed(_Request):
     account: _Account | None = None
     region: _Region | None = None
 
-    @field_validator("account")
+    @field_validator("account", "region")
     @classmethod
-    def _account_watched(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _watched(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None:
-            watched(info, account=value)
-        return value
-
-    @field_validator("region")
-    @classmethod
-    def _region_watched(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None:
-            watched(info, region=value)
+            watched(info, **{str(info.field_name): value})
         return value
 
 

@@ -6,19 +6,18 @@ make `AssumeRole` of a role that does not exist fail, as AWS does (moto alone al
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
 
-from devtools.fleet import CENTRAL_TRUST, HOME, OREGON, OTHER, organization_access_role
+from devtools.fleet import CENTRAL_TRUST, HOME, OREGON, OTHER, AccountSessions
 from devtools.fleet import ORGANIZATION as FLEET_ORGANIZATION
 from devtools.inbox import drain_inbox
+from devtools.incident import EMPTY_ZIP, LAMBDA_TRUST
 from guardrail.config import GuardrailConfig, Settings
 from guardrail.handlers.composition import build_enforcer
 from tests.conftest import ACCOUNT, PREFIX, create_stateful_resources
@@ -35,32 +34,13 @@ class Fleet:
     session: boto3.session.Session
     settings: Settings
     queue_url: str
-    sessions: dict[str, boto3.session.Session] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._accounts = AccountSessions(self.session)
 
     def account(self, account: str, region: str = OREGON) -> boto3.session.Session:
         """A session acting in `account` (the home account's own, or an admin's in a member account)."""
-        if account == ACCOUNT:
-            return boto3.session.Session(region_name=region)
-        if account not in self.sessions:
-            organization_access_role(account)
-            answer = self.session.client("sts").assume_role(
-                RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="admin"
-            )["Credentials"]
-            self.sessions[account] = boto3.session.Session(
-                aws_access_key_id=answer["AccessKeyId"],
-                aws_secret_access_key=answer["SecretAccessKey"],
-                aws_session_token=answer["SessionToken"],
-            )
-        given = self.sessions[account]
-        credentials = given.get_credentials()
-        assert credentials is not None
-        frozen = credentials.get_frozen_credentials()
-        return boto3.session.Session(
-            aws_access_key_id=frozen.access_key,
-            aws_secret_access_key=frozen.secret_key,
-            aws_session_token=frozen.token,
-            region_name=region,
-        )
+        return self._accounts.session(account, region)
 
     def function(self, account: str, region: str, name: str, reserved: int | None = None) -> str:
         """Create a function; return its ARN."""
@@ -69,7 +49,7 @@ class Fleet:
         try:
             role = iam.get_role(RoleName="app-role")["Role"]["Arn"]
         except iam.exceptions.NoSuchEntityException:
-            role = iam.create_role(RoleName="app-role", AssumeRolePolicyDocument=json.dumps(_LAMBDA_TRUST))[
+            role = iam.create_role(RoleName="app-role", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))[
                 "Role"
             ]["Arn"]
         arn = client.create_function(
@@ -77,7 +57,7 @@ class Fleet:
             Runtime="python3.13",
             Role=role,
             Handler="app.handler",
-            Code={"ZipFile": _zip()},
+            Code={"ZipFile": EMPTY_ZIP},
         )["FunctionArn"]
         if reserved is not None:
             client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
@@ -97,21 +77,6 @@ class Fleet:
     def enforcer(self) -> Any:
         """The enforcement path the deployed functions build from these settings."""
         return build_enforcer(self.settings, session=self.session)
-
-
-_LAMBDA_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
 
 
 @pytest.fixture
