@@ -57,6 +57,10 @@ class Scope:
         """The regions the guardrail acts in: its home region and `regions`."""
         return self.regions | {self.region}
 
+    def is_home(self, account: str, region: str) -> bool:
+        """True for the guardrail's own account and region (a blank account or region is the home's)."""
+        return account in ("", self.account) and region in ("", self.region)
+
     def admits(self, *, account: str | None = None, region: str | None = None) -> bool:
         """True when the account and region (each where known) are watched by the guardrail."""
         account_ok = account is None or account == self.account or self.organization

@@ -74,7 +74,7 @@ class TargetKeys:
         if not (target.account and target.region):
             return True
         home = self._home
-        return home is not None and (target.account, target.region) == (home.account, home.region)
+        return home is not None and home.is_home(target.account, target.region)
 
 
 class LedgerTable(AwsAdapter["DynamoDBClient"]):

@@ -100,7 +100,7 @@ class AlertEvent:
     def target_ref(self) -> str:
         """How the kill switch names the target: its name at home, else its ARN."""
         target, home = self.target, self.home
-        if home is None or not target.account or (target.account, self.region) == (home.account, home.region):
+        if home is None or not target.account or home.is_home(target.account, self.region):
             return target.name
         if target.kind is TargetKind.FUNCTION:
             return function_arn(home.partition, target.account, self.region, target.name)

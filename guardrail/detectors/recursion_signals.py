@@ -154,7 +154,7 @@ def findings_from_event(event: Any, *, scope: Scope, guard_layer: str) -> list[F
 def _located(finding: Finding, origin: Scope, *, home: Scope) -> Finding:
     """The finding's target in the event's account and region; its key apart from the home's keys."""
     key = finding.dedupe_key
-    if key and (origin.account, origin.region) != (home.account, home.region):
+    if key and not home.is_home(origin.account, origin.region):
         key = f"{key}@{origin.account}:{origin.region}"
     return replace(finding, target=finding.target.located(origin.account, origin.region), dedupe_key=key)
 

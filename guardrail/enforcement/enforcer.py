@@ -204,7 +204,7 @@ class Enforcer:
                 exemptions=self._exemptions,
                 notify_only=self._notify_only,
                 member=self._members(target.account),
-                home=(self._home.account, self._home.region),
+                home=self._home,
             )
             if decision.exempt:
                 self._report.audit(

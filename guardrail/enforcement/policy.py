@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from guardrail.config.fleet import MemberAccount
 from guardrail.domain import Expectation, TargetFacts, TargetKind
-from guardrail.functions import TAG_EXEMPT, TAG_GUARDED
+from guardrail.functions import TAG_EXEMPT, TAG_GUARDED, Scope
 
 _LAYER_ARN_PARTS = 7  # arn:partition:lambda:region:account:layer:name[:version]
 
@@ -58,7 +58,7 @@ def decide_at(
     exemptions: Exemptions,
     notify_only: bool,
     member: MemberAccount,
-    home: tuple[str, str],
+    home: Scope,
 ) -> Decision:
     """`decide` with the target's account's own exemptions and notify-only (organization mode).
 
@@ -69,7 +69,7 @@ def decide_at(
     if target.kind is TargetKind.FUNCTION:
         names |= frozenset(member.exempt_functions)
     here = Exemptions(
-        own=exemptions.own if (target.account, target.region) == home else {},
+        own=exemptions.own if home.is_home(target.account, target.region) else {},
         names={**exemptions.names, target.kind: names},
     )
     return decide(facts, exemptions=here, notify_only=notify_only or member.notify_only)

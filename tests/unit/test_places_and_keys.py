@@ -138,3 +138,10 @@ def test_restore_all_narrowed_to_one_account_covers_only_its_targets():
     assert isinstance(request, RestoreRequest)
     assert request.covers(Target.function("a", "222222222222", "us-west-2"))
     assert not request.covers(Target.function("a", "111111111111", "us-west-2"))
+
+
+def test_home_is_the_scopes_own_account_and_region_a_blank_standing_for_either():
+    assert HOME.is_home("111111111111", "ap-northeast-1")
+    assert HOME.is_home("", "ap-northeast-1") and HOME.is_home("111111111111", "")
+    assert not HOME.is_home("111111111111", "us-west-2")
+    assert not HOME.is_home("222222222222", "ap-northeast-1")

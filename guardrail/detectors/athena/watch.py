@@ -193,8 +193,7 @@ class AthenaWatch:
         return event.account or (self._home.account if self._home else ""), event.region
 
     def _at_home(self, place: tuple[str, str]) -> bool:
-        home = self._home
-        return home is None or place in ((home.account, home.region), ("", home.region))
+        return self._home is None or self._home.is_home(*place)
 
     def _scoped(self, name: str, place: tuple[str, str]) -> str:
         """A caller's or workgroup's counter name: as it always was at home, else with its place."""
