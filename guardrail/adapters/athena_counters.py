@@ -75,10 +75,13 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
         return None if item is None else _record(_deserialized(item))
 
     @translated("TransactWriteItems")
-    def record_start(self, started: QueryStarted) -> bool:
-        """Book a query start once; False when it was already booked (a duplicate delivery)."""
+    def record_start(self, started: QueryStarted, *, away: tuple[str, str] | None = None) -> bool:
+        """Book a query start once; False when it was already booked (a duplicate delivery).
+
+        `away`: where the query ran, when not in the guardrail's home (see `booking.book_start`).
+        """
         for _ in range(ATTEMPTS):
-            entry = book_start(self.query(started.query_id) or QueryRecord(), started)
+            entry = book_start(self.query(started.query_id) or QueryRecord(), started, away=away)
             if entry is None:
                 return False
             if self._write(entry):
@@ -87,12 +90,18 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
 
     @translated("TransactWriteItems")
     def record_finish(
-        self, finished: QueryFinished, cost: QueryCost, remote_regions: frozenset[str], sql: str = ""
+        self,
+        finished: QueryFinished,
+        cost: QueryCost,
+        remote_regions: frozenset[str],
+        sql: str = "",
+        *,
+        away: tuple[str, str] | None = None,
     ) -> Booking:
         """Book a finished query once: query, statement, bytes to its workgroup; bytes to its caller."""
         for _ in range(ATTEMPTS):
             record = self.query(finished.query_id) or QueryRecord()
-            entry = book_finish(record, finished, cost, remote_regions, sql)
+            entry = book_finish(record, finished, cost, remote_regions, sql, away=away)
             if entry is None:
                 return Booking(counted=False, caller=record.caller)
             if self._write(entry):

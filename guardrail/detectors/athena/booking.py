@@ -23,7 +23,7 @@ from datetime import datetime
 from guardrail.detectors.athena.cost import QueryCost
 from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarted
 from guardrail.detectors.athena.fingerprint import fingerprint
-from guardrail.detectors.athena.model import QueryRecord, Spend, caller_scope, workgroup_scope
+from guardrail.detectors.athena.model import QueryRecord, Spend, caller_scope, placed, workgroup_scope
 from guardrail.detectors.athena.windows import Counts, fingerprint_bucket, hour_bucket, minute_bucket
 
 
@@ -72,11 +72,16 @@ class Entry:
     billed: Caller | None = None
 
 
-def book_start(record: QueryRecord, started: QueryStarted) -> Entry | None:
-    """Count the query for its caller; if it finished already, also book its bytes to the caller."""
+def book_start(
+    record: QueryRecord, started: QueryStarted, *, away: tuple[str, str] | None = None
+) -> Entry | None:
+    """Count the query for its caller; if it finished already, also book its bytes to the caller.
+
+    `away`: the query's account and region when it ran outside the guardrail's home (its counters apart).
+    """
     if record.started:
         return None
-    scope = caller_scope(started.caller.key)
+    scope = caller_scope(placed(started.caller.key, away))
     bumps = [_query(scope, started.at, started.query_id), _statement(scope, started.at, started.query)]
     if record.spend is not None:
         bumps.append(_bytes(scope, record.spend))
@@ -97,19 +102,21 @@ def book_finish(
     cost: QueryCost,
     remote_regions: frozenset[str],
     sql: str = "",
+    *,
+    away: tuple[str, str] | None = None,
 ) -> Entry | None:
     """Count the query, its statement and its bytes for its workgroup; the bytes for a known caller too."""
     if record.spend is not None:
         return None
     spend = Spend(at=finished.at, cost=cost, remote_regions=remote_regions)
-    scope = workgroup_scope(finished.workgroup)
+    scope = workgroup_scope(placed(finished.workgroup, away))
     bumps = [
         _query(scope, finished.at, finished.query_id),
         _bytes(scope, spend),
         _statement(scope, finished.at, sql),
     ]
     if record.caller is not None:
-        bumps.append(_bytes(caller_scope(record.caller.key), spend))
+        bumps.append(_bytes(caller_scope(placed(record.caller.key, away)), spend))
     return Entry(
         query_id=finished.query_id,
         started_before=record.started,

@@ -72,6 +72,11 @@ class QueryRecord:
         return None if self.spend is None else self.spend.at
 
 
+def placed(name: str, away: tuple[str, str] | None) -> str:
+    """A caller's key or a workgroup as counters name it: as ever at home (None), else `name@acct:region`."""
+    return name if away is None else f"{name}@{away[0]}:{away[1]}"
+
+
 def caller_scope(caller_key: str) -> str:
     """The partition key of a caller's counters."""
     return f"ATHENA#CALLER#{caller_key}"

@@ -47,6 +47,7 @@ from guardrail.detectors.athena.model import (
     Booking,
     QueryFacts,
     caller_scope,
+    placed,
     workgroup_scope,
 )
 from guardrail.detectors.athena.notices import caller_finding, claim_finding, notice, workgroup_finding
@@ -137,7 +138,7 @@ class AthenaWatch:
         return Report("unverified", claim.query_id, doubt, done)
 
     def _started(self, started: QueryStarted, *, guard_layer: str | None = None) -> Report:
-        booked = self._counters.record_start(started)
+        booked = self._counters.record_start(started, away=self._away(self._place(started)))
         if not booked and self._decided(started.query_id, START):
             return Report("duplicate", started.query_id, "start already counted")
         quiet = quiet_hours_breach(self._config.caller_rules(started.caller.name), started.at)
@@ -195,9 +196,13 @@ class AthenaWatch:
     def _at_home(self, place: tuple[str, str]) -> bool:
         return self._home is None or self._home.is_home(*place)
 
+    def _away(self, place: tuple[str, str]) -> tuple[str, str] | None:
+        """The place, when it is not the guardrail's home (its counters are kept apart)."""
+        return None if self._at_home(place) else place
+
     def _scoped(self, name: str, place: tuple[str, str]) -> str:
         """A caller's or workgroup's counter name: as it always was at home, else with its place."""
-        return name if self._at_home(place) else f"{name}@{place[0]}:{place[1]}"
+        return placed(name, self._away(place))
 
     def _lookups(self, event: QueryFinished) -> tuple[QueryLookup, LocationLookup]:
         """Athena's and the data catalog's answers where the query ran."""
@@ -239,7 +244,10 @@ class AthenaWatch:
             state=facts.state,
             statement_type=facts.statement_type,
         )
-        return self._counters.record_finish(finished, cost, frozenset(remote.values()), facts.query)
+        away = self._away(self._place(finished))
+        return self._counters.record_finish(
+            finished, cost, frozenset(remote.values()), facts.query, away=away
+        )
 
     def _caller_actions(
         self,

@@ -117,3 +117,15 @@ def test_bumps_of_different_items_do_not_add():
     with pytest.raises(ValueError, match="cannot add"):
         one + Bump(WORKGROUP_SCOPE, MINUTE, Counts(queries=1), AT)
     assert (one + one).counts == Counts(queries=2)
+
+
+def test_a_query_away_from_home_is_booked_under_its_place_both_halves_alike():
+    away = ("222222222222", "us-west-2")
+    start = book_start(QueryRecord(), started(), away=away)
+    finish = book_finish(QueryRecord(caller=CALLER, started_at=AT), finished(), COST, REGIONS, away=away)
+    assert start is not None and finish is not None
+    assert {b.scope for b in start.bumps} == {f"{CALLER_SCOPE}@222222222222:us-west-2"}
+    assert {b.scope for b in finish.bumps} == {
+        f"{WORKGROUP_SCOPE}@222222222222:us-west-2",
+        f"{CALLER_SCOPE}@222222222222:us-west-2",
+    }
