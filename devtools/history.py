@@ -36,15 +36,21 @@ from guardrail.detectors.athena.baseline import HOUR, Baseline, HourCount, due, 
 from guardrail.detectors.athena.booking import Bump, book_finish, book_start
 from guardrail.detectors.athena.cost import estimate
 from guardrail.detectors.athena.events import QueryFinished, QueryStarted, parse_event
-from guardrail.detectors.athena.model import QueryRecord, caller_scope, workgroup_scope
+from guardrail.detectors.athena.model import QueryRecord, caller_scope, placed, workgroup_scope
 from guardrail.detectors.athena.windows import FINGERPRINT_PREFIX, REGIONS
 
 _BATCH = 25  # BatchWriteItem's limit
 _HOUR_KEY = "%Y-%m-%dT%H"
 
 
-def learned_items(replay: IncidentReplay, config: AthenaWatchConfig) -> list[dict[str, Any]]:
-    """The items the replay's learning nights leave that the incident's night reads (plain values)."""
+def learned_items(
+    replay: IncidentReplay, config: AthenaWatchConfig, *, away: bool = False
+) -> list[dict[str, Any]]:
+    """The items the replay's learning nights leave that the incident's night reads (plain values).
+
+    `away`: the batch runs outside the guardrail's home, so its counters are keyed with its place.
+    """
+    place = (replay.account, replay.athena_region) if away else None
     bumps: dict[tuple[str, str], Bump] = {}
     seen: dict[str, list[datetime]] = defaultdict(list)  # when the watch reads each scope's baseline
     remote = frozenset({replay.data_region} - {replay.athena_region})
@@ -58,13 +64,16 @@ def learned_items(replay: IncidentReplay, config: AthenaWatchConfig) -> list[dic
             transfer_usd_per_gb=config.transfer_usd_per_gb,
         )
         after_start = QueryRecord(caller=start.caller, started_at=start.at)
-        booked = [book_start(QueryRecord(), start), book_finish(after_start, finish, cost, remote, query.sql)]
+        booked = [
+            book_start(QueryRecord(), start, away=place),
+            book_finish(after_start, finish, cost, remote, query.sql, away=place),
+        ]
         for entry in booked:
             for bump in entry.bumps if entry is not None else ():
                 key = (bump.scope, bump.bucket)
                 bumps[key] = bumps[key] + bump if key in bumps else bump
-        seen[caller_scope(start.caller.key)] += [start.at, finish.at]
-        seen[workgroup_scope(finish.workgroup)].append(finish.at)
+        seen[caller_scope(placed(start.caller.key, place))] += [start.at, finish.at]
+        seen[workgroup_scope(placed(finish.workgroup, place))].append(finish.at)
     ttl = timedelta(hours=config.counter_ttl_hours)
     items = [_bucket_item(bump, ttl) for bump in bumps.values() if bump.bucket.startswith("H#")]
     for scope, moments in seen.items():

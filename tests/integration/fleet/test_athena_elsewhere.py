@@ -1,12 +1,19 @@
-"""The Athena watch in ap-northeast-1 counting and stopping a query loop that runs in us-west-2."""
+"""The Athena watch in ap-northeast-1 counting, learning and stopping query loops that run in us-west-2."""
 
 from __future__ import annotations
 
-from devtools.incident import QueryStatistics, build_world
+from dataclasses import replace
+
+from devtools.history import learned_items, write_items
+from devtools.incident import QueryStatistics, build_world, store_tables
 from devtools.replay import SIGNALS
 from devtools.scenario import Scenario
 from guardrail.adapters.athena_lookups import AthenaQueries
+from guardrail.config import AthenaWatchConfig
+from guardrail.detectors.athena.model import caller_scope, placed
 from guardrail.handlers.composition import build_watch
+from tests.conftest import Clock
+from tests.integration.detectors.athena.test_learned_history import CALLER, NIGHTS, empty, reads
 
 from .conftest import HOME, OREGON, Fleet
 
@@ -48,3 +55,25 @@ def test_a_query_loop_in_oregon_is_counted_in_its_place_and_throttled_from_tokyo
         "nightly-batch",
     )
     assert alert["prior_reserved_concurrency"] == 7
+
+
+def test_learning_nights_in_oregon_written_in_a_batch_read_as_if_replayed_from_tokyo(fleet: Fleet):
+    nights = replace(NIGHTS, athena_region=OREGON, data_region=HOME)
+    store_tables(fleet.account(fleet.settings.account, OREGON), nights)
+    clock = Clock(nights.start)
+    queries = AthenaQueries(boto3_client=QueryStatistics(nights))
+    watch = build_watch(fleet.settings, session=fleet.session, clock=clock, queries=queries)
+    for delivery in nights.deliveries():
+        if delivery.bus != SIGNALS and delivery.query.started_at < nights.start:
+            clock.now = delivery.deliver_at
+            assert watch.handle(delivery.event).status in {"counted", "duplicate"}
+    away = (fleet.settings.account, OREGON)
+    replayed = reads(fleet, nights, away)
+    assert replayed[f"{caller_scope(placed(CALLER, away))} totals 90"].day_queries > 0
+    assert reads(fleet, nights)[f"{caller_scope(CALLER)} totals 90"].day_queries == 0  # not Tokyo's
+
+    empty(fleet)
+    write_items(
+        fleet.session, fleet.settings.ledger_table, learned_items(nights, AthenaWatchConfig(), away=True)
+    )
+    assert reads(fleet, nights, away) == replayed

@@ -15,18 +15,21 @@ from devtools.replay import IncidentReplay
 from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.config import AthenaWatchConfig
-from guardrail.detectors.athena.model import caller_scope, workgroup_scope
+from guardrail.detectors.athena.model import caller_scope, placed, workgroup_scope
 
 NIGHTS = IncidentReplay(batch_queries=40, batch_interval_seconds=200, history_nights=2, loop_minutes=0)
 CALLER = "nightly-batch@arn:aws:iam::123456789012:role/nightly-batch-role"
 
 
-def reads(deployed, replay: IncidentReplay) -> dict[str, object]:
-    """What the incident's night reads of the learning nights, at a few moments of it."""
+def reads(deployed, replay: IncidentReplay, away: tuple[str, str] | None = None) -> dict[str, object]:
+    """What the incident's night reads of the learning nights, at a few moments of it.
+
+    `away`: the nights ran outside the guardrail's home, so their counters carry their place.
+    """
     table, config = deployed.settings.ledger_table, AthenaWatchConfig()
     counters = AthenaCounters(table, ttl_hours=config.counter_ttl_hours, boto3_session=deployed.session)
     seen: dict[str, object] = {}
-    for scope in (caller_scope(CALLER), workgroup_scope(replay.workgroup)):
+    for scope in (caller_scope(placed(CALLER, away)), workgroup_scope(placed(replay.workgroup, away))):
         for minutes in (0, 45, 90):
             at = replay.start + timedelta(minutes=minutes)
             # a new adapter for each read: no baseline cached from an earlier one
