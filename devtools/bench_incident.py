@@ -1,8 +1,8 @@
 """The incident replay, measured: the guardrail against the alternatives on the same traffic.
 
-The guardrail's row is measured: the default scenario is replayed through the stack deployed into
-moto (in-process) and its real handlers. The other rows are modelled on the same replay's queries
-(see `devtools.alternatives`).
+The guardrail's row is measured: the default scenario is replayed through the stacks deployed into
+moto (in-process) in the scenario's shape and their real handlers. The other rows are modelled on
+the same replay's queries (see `devtools.alternatives`).
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import boto3
 from moto import mock_aws
 
 from devtools.alternatives import compare
+from devtools.fleet import FleetShape, deploy_fleet
 from devtools.incident import QueryStatistics, build_world, replay_incident
 from devtools.moto_patches import patched
 from devtools.scenario import DEFAULT, Scenario
-from devtools.stand_in import deploy_guardrail
 
 
 def run(path: Path = DEFAULT) -> dict[str, Any]:
@@ -29,13 +28,16 @@ def run(path: Path = DEFAULT) -> dict[str, Any]:
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with patched(), mock_aws(), tempfile.TemporaryDirectory() as scratch, open(os.devnull, "w") as logs:
-        session = boto3.session.Session(region_name=scenario.replay.athena_region)
-        _, deployment = deploy_guardrail(
-            session, Path(scratch), {"athena-watch": scenario.athena_watch}, logs
+        fleet = deploy_fleet(
+            Path(scratch),
+            FleetShape.of(scenario),
+            detectors={"athena-watch": scenario.athena_watch},
+            logs=logs,
         )
-        build_world(session, scenario)
+        build_world(fleet.accounts.session(scenario.account, scenario.athena_region), scenario)
         with QueryStatistics(scenario.replay):
-            timeline = replay_incident(scenario, deployment.bus)
+            timeline = replay_incident(scenario, fleet)
+        fleet.lambdas.detach()
     rows = []
     for alternative in compare(scenario, timeline):
         row = asdict(alternative)

@@ -1,11 +1,15 @@
 """`make demo`: the incident replayed against the guardrail deployed on the local AWS stand-in.
 
-1. Start moto's server on 127.0.0.1; synthesize the app (cdk-nag included) and deploy both stacks
-   with CloudFormation, assets uploaded as `cdk deploy` does.
-2. Build the incident's world: the batch function (reserved concurrency 7), its Glue tables, one of
-   them over a bucket in another region; two bystanders (no reservation, and one tagged exempt).
-3. Replay the night on the events' own clock: every event goes through the rules the stack deployed
-   to the deployed handler. Show progress, then the timeline, the spend, the alert, a PNG chart.
+1. Start moto's server on 127.0.0.1; synthesize the app (cdk-nag included) for the scenario's shape
+   and deploy it with CloudFormation, assets uploaded as `cdk deploy` does: by default the guardrail's
+   home in ap-northeast-1 and its regional stack in us-west-2, where Athena and the batch run (a
+   scenario with `memberAccounts` also deploys the member stack in each member account).
+2. Build the incident's world where the batch runs: the batch function (reserved concurrency 7), its
+   Glue tables, one of them over a bucket in another region; two bystanders (no reservation, and one
+   tagged exempt).
+3. Replay the night on the events' own clock: every event is put on the bus of the batch's account
+   and region and travels by the deployed rules (forwarded home) to the deployed handlers. Show
+   progress, then the timeline, the spend, the alert, a PNG chart.
 4. Act as the operator with the `guardrail` command: status, a manual throttle, restore everything,
    the batch function's history, and check that every reservation came back exactly. Stop the server.
 """
@@ -23,16 +27,17 @@ from collections.abc import Callable, Sequence
 from contextlib import redirect_stdout
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import boto3
 
 from devtools.alternatives import query_usd
 from devtools.chart import write_chart
+from devtools.fleet import FleetShape, deploy_fleet
 from devtools.incident import EMPTY_ZIP, QueryStatistics, Timeline, build_world, replay_incident
-from devtools.moto_server import moto_server
+from devtools.moto_server import ACCOUNT, moto_server
 from devtools.replay import ReplayQuery
 from devtools.scenario import DEFAULT, Scenario
-from devtools.stand_in import deploy_guardrail
 from guardrail import cli
 from guardrail.detectors.athena.cost import TB
 
@@ -144,54 +149,66 @@ def _since_limits(timeline: Timeline) -> str:
 
 def run(endpoint: str, workdir: Path, out: Path, scenario: Scenario, narrator: Narrator) -> list[str]:
     """Deploy, replay and operate; return the problems found (none is success)."""
-    session = boto3.session.Session(region_name=scenario.replay.athena_region)
+    replay = scenario.replay
     workdir.mkdir(parents=True, exist_ok=True)
     logs = (workdir / "handlers.log").open("w")  # what CloudWatch Logs would hold
-    stacks, deployment = deploy_guardrail(session, workdir, {"athena-watch": scenario.athena_watch}, logs)
-    narrator.step(f"synthesized and deployed {', '.join(stacks)} with CloudFormation; outputs:")
-    for key in ("KillSwitchFunctionName", "AlertTopicArn", "LedgerTableName"):
-        print(f"         {key} = {deployment.outputs[key]}")
-    create_bystanders(session, build_world(session, scenario))
-    names = [scenario.replay.function, *BYSTANDERS]
-    before = reservations(session, names)
+    shape = FleetShape.of(scenario)
+    fleet = deploy_fleet(workdir, shape, detectors={"athena-watch": scenario.athena_watch}, logs=logs)
     narrator.step(
-        f"the world: {before}; data in {scenario.replay.data_region}, Athena in "
-        f"{scenario.replay.athena_region}"
+        f"synthesized and deployed {', '.join(fleet.stacks)} with CloudFormation, home {shape.home}; outputs:"
+    )
+    for key in ("KillSwitchFunctionName", "AlertTopicArn", "LedgerTableName"):
+        print(f"         {key} = {fleet.outputs[key]}")
+    if shape.members:
+        places = ", ".join(sorted({region for _, region in shape.places}))
+        narrator.step(f"the member stack deployed in accounts {', '.join(shape.members)} ({places})")
+    batch = fleet.accounts.session(replay.account, replay.athena_region)
+    create_bystanders(batch, build_world(batch, scenario))
+    names = [replay.function, *BYSTANDERS]
+    before = reservations(batch, names)
+    narrator.step(
+        f"the world in account {replay.account}, {replay.athena_region}: {before}; data in "
+        f"{replay.data_region}, Athena in {replay.athena_region}, the guardrail in {shape.home}"
     )
     narrator.step(f"replaying '{scenario.name}' through the deployed rules and handlers:")
-    with QueryStatistics(scenario.replay):
+    with QueryStatistics(replay):
         timeline = replay_incident(
-            scenario, deployment.bus, progress=show_progress(scenario), progress_every=timedelta(hours=2)
+            scenario, fleet, progress=show_progress(scenario), progress_every=timedelta(hours=2)
         )
     narrator.step(f"replay done: {timeline.deliveries:,} events delivered")
     show_timeline(scenario, timeline)
-    alerts = deployment.alerts()
-    throttle_alerts = [a for a in alerts if json.loads(a["Message"]).get("event_type") == "throttled"]
-    if throttle_alerts:
-        print(f"\nThe alert, as an e-mail reader receives it ({len(alerts)} alerts in all):")
-        print(f"    Subject: {throttle_alerts[0]['Subject']}")
-        print(
-            "\n".join(
-                f"    | {line}" for line in json.loads(throttle_alerts[0]["Message"])["text"].splitlines()
-            )
-        )
+    show_alert(fleet.envelopes())
     chart = write_chart(scenario, timeline, out / "incident-replay.png")
     narrator.step(f"chart written to {chart}")
 
-    operator(session, endpoint, "status")
+    home = fleet.accounts.home
+    operator(home, endpoint, "status")
+    place = ["--region", replay.athena_region]
+    if replay.account != ACCOUNT:
+        place += ["--account", replay.account]
     manual = operator(
-        session, endpoint, "throttle", *BYSTANDERS, "--reason", "operator: contain the blast radius"
+        home, endpoint, "throttle", *BYSTANDERS, "--reason", "operator: contain the blast radius", *place
     )
-    throttled = reservations(session, names)
-    operator(session, endpoint, "restore", "--all", "--yes")
-    after = reservations(session, names)
-    operator(session, endpoint, "history", scenario.replay.function)
+    throttled = reservations(batch, names)
+    operator(home, endpoint, "restore", "--all", "--yes")
+    after = reservations(batch, names)
+    operator(home, endpoint, "history", replay.function, *place)
     logs.close()
     print("\nReservations")
     print(f"  before the night:   {before}")
     print(f"  while throttled:    {throttled}  (payments-api is tagged guardrail:exempt)")
     print(f"  after restore --all: {after}  {'= before, exactly' if after == before else '!= before'}")
     return problems(timeline, manual, throttled, before, after)
+
+
+def show_alert(envelopes: list[dict[str, Any]]) -> None:
+    """The throttle's alert as an e-mail reader receives it."""
+    throttles = [e for e in envelopes if json.loads(e["Message"]).get("event_type") == "throttled"]
+    if throttles:
+        print(f"\nThe alert, as an e-mail reader receives it ({len(envelopes)} alerts in all):")
+        print(f"    Subject: {throttles[0]['Subject']}")
+        text = json.loads(throttles[0]["Message"])["text"]
+        print("\n".join(f"    | {line}" for line in text.splitlines()))
 
 
 def problems(

@@ -1,19 +1,22 @@
 """An organization on the stand-in: the central stacks and the member template deployed into moto.
 
-Home is ap-northeast-1 and us-west-2 is watched; two member accounts get the member template in both
-regions, as the StackSet's stack instances would (moto cannot run a service-managed StackSet). Every
+By default home is ap-northeast-1 and us-west-2 is watched; two member accounts get the member
+template in both regions, as the StackSet's stack instances would (moto cannot run a service-managed
+StackSet). A `FleetShape` chooses other regions and members (none: organization mode off). Every
 account's and region's buses are bridged (`Buses`): an event put on a member's bus travels by the
 deployed forwarding rules to the central bus, whose deployed rules run the deployed handlers.
-Needs moto running in-process (`mock_aws`) with the moto patches.
+Needs moto (in-process `mock_aws` or its server) with the moto patches.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import aws_cdk as cdk
 import boto3
@@ -23,6 +26,7 @@ from devtools.event_bridge import Buses, Delivery, EventBusBridge
 from devtools.inbox import drain_inbox, subscribe_inbox
 from devtools.lambda_runtime import LambdaRuntime
 from devtools.moto_server import ACCOUNT
+from devtools.scenario import Scenario
 from devtools.stand_in import stand_in_layer
 from infra.app import build_stacks, cdk_json_context
 
@@ -44,22 +48,20 @@ CENTRAL_TRUST = {
 ADMIN_ROLE = "OrganizationAccountAccessRole"
 
 
-def organization_access_role(account: str) -> None:
-    """The role AWS Organizations creates in every account it creates (moto's backend, not its API)."""
-    from moto.iam.models import iam_backends  # noqa: PLC0415 - moto's own state, as Organizations would
+def organization_access_role(session: boto3.session.Session, account: str) -> None:
+    """The role AWS Organizations creates in every account it creates, trusting the central account.
 
-    backend = iam_backends[account]["aws"]
-    if ADMIN_ROLE not in {role.name for role in backend.roles.values()}:
-        backend.create_role(
-            role_name=ADMIN_ROLE,
-            assume_role_policy_document=json.dumps(CENTRAL_TRUST),
-            path="/",
-            permissions_boundary=None,
-            description="",
-            tags=[],
-            max_session_duration=None,
-            linked_service=None,
-        )
+    Created in `account` through moto's `x-moto-account-id` header (in-process or on moto's server),
+    as Organizations does when it creates the account.
+    """
+    iam = session.client("iam")
+
+    def in_account(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account
+
+    iam.meta.events.register("before-sign.iam.*", in_account)
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=ADMIN_ROLE, AssumeRolePolicyDocument=json.dumps(CENTRAL_TRUST))
 
 
 @dataclass
@@ -74,7 +76,7 @@ class AccountSessions:
         if account == ACCOUNT:
             return boto3.session.Session(region_name=region)
         if account not in self._admins:
-            organization_access_role(account)
+            organization_access_role(self.home, account)
             self._admins[account] = self.home.client("sts").assume_role(
                 RoleArn=f"arn:aws:iam::{account}:role/{ADMIN_ROLE}", RoleSessionName="admin"
             )["Credentials"]
@@ -87,6 +89,27 @@ class AccountSessions:
         )
 
 
+@dataclass(frozen=True)
+class FleetShape:
+    """Where the guardrail is deployed and what it watches: its home region, other regions, members."""
+
+    home: str = HOME
+    regions: tuple[str, ...] = (OREGON,)  # watched besides home
+    members: tuple[str, ...] = (MEMBER, OTHER)  # organization mode when any
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> FleetShape:
+        """The shape a replay scenario names: its home region, Athena's region, its member accounts."""
+        return cls(
+            home=scenario.home_region, regions=scenario.watched_regions, members=scenario.member_accounts
+        )
+
+    @property
+    def places(self) -> list[tuple[str, str]]:
+        """Every (account, region) with a deployed bus: the central account's and the members'."""
+        return [(a, r) for a in (ACCOUNT, *self.members) for r in (self.home, *self.regions)]
+
+
 @dataclass
 class FleetDeployment:
     """The deployed organization: its account sessions, the bus network, the central functions' runtime."""
@@ -95,6 +118,8 @@ class FleetDeployment:
     buses: Buses
     lambdas: LambdaRuntime
     inbox: str  # a queue subscribed to the alert topic
+    outputs: dict[str, str] = field(default_factory=dict)  # the central stacks' outputs
+    stacks: list[str] = field(default_factory=list)  # every stack deployed in the central account
 
     def put(self, account: str, region: str, event: dict[str, Any], bus: str = "default") -> list[Delivery]:
         """Put an event on an account's bus in `region` (EventBridge stamps both)."""
@@ -103,63 +128,82 @@ class FleetDeployment:
     def kill_switch(self, request: dict[str, Any]) -> dict[str, Any]:
         """Invoke the deployed kill switch."""
         answer: dict[str, Any] = json.loads(
-            json.dumps(self.lambdas.run("runaway-guardrail-kill-switch", request))
+            json.dumps(self.lambdas.run(self.outputs["KillSwitchFunctionName"], request))
         )
         return answer
 
+    def envelopes(self) -> list[dict[str, Any]]:
+        """The SNS envelopes of the alerts sent since the last call (subject and message)."""
+        return drain_inbox(self.accounts.home, self.inbox)
+
     def alerts(self) -> list[dict[str, Any]]:
         """The JSON documents of the alerts sent since the last call."""
-        return [json.loads(e["Message"]) for e in drain_inbox(self.accounts.home, self.inbox)]
+        return [json.loads(e["Message"]) for e in self.envelopes()]
 
 
-def deploy_fleet(workdir: Path) -> FleetDeployment:
-    """Synthesize the app in organization mode and deploy it, home, region and members, into moto."""
-    home = boto3.session.Session(region_name=HOME)
+def deploy_fleet(
+    workdir: Path,
+    shape: FleetShape = FleetShape(),
+    *,
+    detectors: Mapping[str, Any] | None = None,
+    logs: TextIO | None = None,
+) -> FleetDeployment:
+    """Synthesize the app for `shape` and deploy it, home, regions and members, into the stand-in.
+
+    `detectors` overrides cdk.json's detector sections (a replay's `athena-watch`).
+    """
+    home = boto3.session.Session(region_name=shape.home)
     outdir = workdir / "cdk.out"
     context = cdk_json_context()
+    merged = dict(context["guardrail"]["detectors"])
+    for name, section in (detectors or {}).items():
+        merged[name] = {**merged.get(name, {}), **section}
     context["guardrail"] = {
         **context["guardrail"],
         "powertoolsLayerArn": stand_in_layer(home),
-        "regions": [OREGON],
-        "organization": ORGANIZATION,
+        "detectors": merged,
+        "regions": list(shape.regions),
+        "organization": ORGANIZATION if shape.members else {"enabled": False},
     }
     app = cdk.App(outdir=str(outdir), context=context)
-    stacks = build_stacks(app, env=cdk.Environment(account=ACCOUNT, region=HOME))
+    stacks = build_stacks(app, env=cdk.Environment(account=ACCOUNT, region=shape.home))
     app.synth()
-    state, service = stacks.state.stack_name, stacks.service.stack_name
-    outputs = deploy(home, outdir, [state, service], ACCOUNT, HOME)
-    deploy(
-        boto3.session.Session(region_name=OREGON),
-        outdir,
-        [stacks.regions[OREGON].stack_name],
-        ACCOUNT,
-        OREGON,
-    )
-    assert stacks.organization is not None  # noqa: S101 - organization mode is on above
+    central = [stacks.state.stack_name, stacks.service.stack_name]
+    outputs: dict[str, str] = {}
+    for values in deploy(home, outdir, central, ACCOUNT, shape.home).values():
+        outputs.update(values)
+    for region in shape.regions:
+        regional = stacks.regions[region].stack_name
+        deploy(boto3.session.Session(region_name=region), outdir, [regional], ACCOUNT, region)
+        central.append(regional)
     accounts = AccountSessions(home)
-    template = json.dumps(stacks.organization.member_template)
-    for account in (MEMBER, OTHER):
-        for region in (HOME, OREGON):  # the StackSet's stack instances
-            accounts.session(account, region).client("cloudformation").create_stack(
-                StackName=MEMBER_STACK,
-                TemplateBody=template,
-                Parameters=[
-                    {"ParameterKey": "CentralAccount", "ParameterValue": ACCOUNT},
-                    {"ParameterKey": "HomeRegion", "ParameterValue": HOME},
-                ],
-                Capabilities=["CAPABILITY_NAMED_IAM"],
-            )
-    lambdas = LambdaRuntime(home, logs=io.StringIO())
+    if stacks.organization is not None:
+        template = json.dumps(stacks.organization.member_template)
+        for account, region in shape.places:  # the StackSet's stack instances
+            if account != ACCOUNT:
+                _create_member_stack(accounts.session(account, region), template, shape.home)
+    lambdas = LambdaRuntime(home, logs=logs or io.StringIO())
     lambdas.attach()
     buses = Buses()
-    bus_names = ("default", f"{context['guardrail']['namePrefix']}-signals")
-    for account in (ACCOUNT, MEMBER, OTHER):
-        for region in (HOME, OREGON):
-            session = accounts.session(account, region)
-            for bus in bus_names:
-                buses.add(
-                    f"arn:aws:events:{region}:{account}:event-bus/{bus}",
-                    EventBusBridge(session, lambdas, bus=bus, account=account),
-                )
-    inbox = subscribe_inbox(home, outputs[state]["AlertTopicArn"])
-    return FleetDeployment(accounts, buses, lambdas, inbox)
+    for account, region in shape.places:
+        session = accounts.session(account, region)
+        for bus in ("default", outputs["SignalBusName"]):
+            buses.add(
+                f"arn:aws:events:{region}:{account}:event-bus/{bus}",
+                EventBusBridge(session, lambdas, bus=bus, account=account),
+            )
+    inbox = subscribe_inbox(home, outputs["AlertTopicArn"])
+    return FleetDeployment(accounts, buses, lambdas, inbox, outputs, central)
+
+
+def _create_member_stack(session: boto3.session.Session, template: str, home: str) -> None:
+    """Create the member template in a member account and region, as a StackSet instance."""
+    session.client("cloudformation").create_stack(
+        StackName=MEMBER_STACK,
+        TemplateBody=template,
+        Parameters=[
+            {"ParameterKey": "CentralAccount", "ParameterValue": ACCOUNT},
+            {"ParameterKey": "HomeRegion", "ParameterValue": home},
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )

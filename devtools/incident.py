@@ -1,9 +1,11 @@
 """Replays an incident through the deployed guardrail on the local stand-in, on the events' own clock.
 
-The world: the batch function (with its prior reservation; tagged `guardrail:guarded` when it runs
-the guard), the Glue tables and the S3 buckets in their regions. The traffic: the scenario's
-EventBridge events, delivered in the order and with the lags EventBridge has, through the rules the
-stack deployed (`EventBusBridge`): AWS's on the default bus, the guard's on the signal bus. A throttled
+The world: the batch function in its account and region (with its prior reservation; tagged
+`guardrail:guarded` when it runs the guard), the Glue tables and the S3 buckets in their regions. The
+traffic: the scenario's EventBridge events, delivered in the order and with the lags EventBridge has,
+on the buses of the batch's account and region (AWS's on the default bus, the guard's on the signal
+bus), and from there by the deployed rules: forwarded to the guardrail's home, then to its handlers
+(`devtools.fleet`, `devtools.event_bridge`). A throttled
 function issues no more queries: every query that would start after the throttle is never delivered.
 The learning nights before the incident's are not delivered event by event: what they leave in the
 table is written in one batch first (`devtools.history`).
@@ -20,7 +22,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.handlers
@@ -28,12 +30,15 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from devtools.deploy import create_bucket
-from devtools.event_bridge import EventBusBridge
 from devtools.history import learned_items, write_items
+from devtools.moto_server import ACCOUNT
 from devtools.replay import SIGNALS, IncidentReplay, ReplayQuery
 from devtools.scenario import Scenario
 from guardrail.config import AthenaWatchConfig
 from guardrail.functions import TAG_GUARDED
+
+if TYPE_CHECKING:
+    from devtools.fleet import FleetDeployment
 
 #: An empty zip archive: moto stores function code it never runs.
 EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
@@ -156,20 +161,22 @@ class QueryStatistics:
 
 def replay_incident(
     scenario: Scenario,
-    bus: EventBusBridge,
+    fleet: FleetDeployment,
     *,
     progress: Callable[[datetime, int, list[ReplayQuery]], None] | None = None,
     progress_every: timedelta = timedelta(minutes=30),
 ) -> Timeline:
-    """Learn the nights before the incident's, then deliver its night's events through the deployed rules."""
+    """Learn the nights before the incident's, then deliver its night's events through the deployed rules.
+
+    The events are put on the buses of the batch's own account and region; the deployed forwarding
+    rules carry them to the guardrail's home when it is elsewhere.
+    """
     replay = scenario.replay
     if replay.history_nights:
-        items = learned_items(replay, scenario.watch_config)
-        write_items(bus.session, stack_output(bus.session, "LedgerTableName"), items)
-    buses = {"default": bus}
-    if replay.guarded:
-        name = stack_output(bus.session, "SignalBusName")
-        buses[SIGNALS] = EventBusBridge(bus.session, bus.lambdas, bus=name, account=bus.account)
+        away = (replay.account, replay.athena_region) != (ACCOUNT, scenario.home_region)
+        items = learned_items(replay, scenario.watch_config, away=away)
+        write_items(fleet.accounts.home, fleet.outputs["LedgerTableName"], items)
+    buses = {"default": "default", SIGNALS: fleet.outputs["SignalBusName"]}
     planned = replay.night_queries()
     looping = [q for q in planned if q.looping]
     timeline = Timeline(
@@ -190,7 +197,7 @@ def replay_incident(
         if progress and delivery.deliver_at >= next_report:
             progress(delivery.deliver_at, timeline.deliveries, list(issued.values()))
             next_report += progress_every
-        results = buses[delivery.bus].put(delivery.event)
+        results = fleet.put(replay.account, replay.athena_region, delivery.event, buses[delivery.bus])
         timeline.deliveries += 1
         throttled = any(
             action.get("result") == "throttled"
@@ -202,12 +209,3 @@ def replay_incident(
             timeline.throttled_at = delivery.deliver_at
     timeline.issued = sorted(issued.values(), key=lambda q: q.started_at)
     return timeline
-
-
-def stack_output(session: boto3.session.Session, key: str) -> str:
-    """The value of the deployed stacks' output `key` (`LedgerTableName`, `SignalBusName`)."""
-    for stack in session.client("cloudformation").describe_stacks()["Stacks"]:
-        for output in stack.get("Outputs", []):
-            if output["OutputKey"] == key:
-                return str(output["OutputValue"])
-    raise LookupError(f"no deployed stack has the output {key}")

@@ -10,11 +10,12 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, model_validator
 
 from devtools.replay import IncidentReplay
 from guardrail.config import AthenaWatchConfig
 from guardrail.config.base import Bool, Float, Int, Str, StrictModel
+from guardrail.config.fleet import AccountId
 from guardrail.detectors.athena.cost import GB
 from guardrail.errors import ConfigError
 
@@ -54,6 +55,12 @@ class Scenario(StrictModel):
 
     name: Str = "unnamed scenario"
     description: Str = ""
+    #: Where the guardrail is deployed (its home region); Athena's region is watched besides it.
+    home_region: Str = "ap-northeast-1"
+    #: The batch's account: the guardrail's own, or one of `memberAccounts`.
+    account: AccountId = _INCIDENT.account
+    #: Member accounts of an organization (organization mode when any), each given the member stack.
+    member_accounts: tuple[AccountId, ...] = ()
     function: Str = _INCIDENT.function
     #: The function's reservation before the night (null: none).
     reserved_concurrency: Annotated[Int, Field(ge=0)] | None = None
@@ -81,11 +88,25 @@ class Scenario(StrictModel):
     watch_config: AthenaWatchConfig = Field(default_factory=AthenaWatchConfig, alias="athenaWatch")
     compare: Comparison = Field(default_factory=Comparison)
 
+    @model_validator(mode="after")
+    def _placed(self) -> Scenario:
+        if _INCIDENT.account in self.member_accounts:
+            raise ValueError(f"memberAccounts: {_INCIDENT.account} is the guardrail's own account")
+        if self.account not in (_INCIDENT.account, *self.member_accounts):
+            raise ValueError(f"account: {self.account} is neither the guardrail's own nor in memberAccounts")
+        return self
+
+    @property
+    def watched_regions(self) -> tuple[str, ...]:
+        """The regions watched besides home: Athena's, when it is not home."""
+        return () if self.athena_region == self.home_region else (self.athena_region,)
+
     @property
     def replay(self) -> IncidentReplay:
         """The traffic the scenario describes."""
         return IncidentReplay(
             function=self.function,
+            account=self.account,
             athena_region=self.athena_region,
             data_region=self.data_region,
             start=self.start,

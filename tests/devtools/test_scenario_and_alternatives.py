@@ -26,12 +26,32 @@ def test_the_default_scenario_is_the_incident():
     assert replay.start == datetime(2026, 11, 28, tzinfo=UTC)
     assert scenario.reserved_concurrency == 7
     assert scenario.watch_config.caller.max_queries_per_window == 60
+    # the incident's shape: the guardrail at home in Tokyo, Athena and the batch in Oregon
+    assert (scenario.home_region, scenario.watched_regions, replay.account) == (
+        "ap-northeast-1",
+        ("us-west-2",),
+        "123456789012",
+    )
+    assert scenario.member_accounts == ()
+
+
+def test_a_scenario_places_the_batch_in_a_member_account():
+    scenario = Scenario.load(DEFAULT.parent / "member-account.json")
+    assert scenario.replay.account == "222222222222"
+    assert scenario.member_accounts == ("222222222222", "333333333333")
+    assert Scenario.parse({"homeRegion": "us-west-2"}).watched_regions == ()
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         ({"batchQueries": "many"}, "batchQueries: expected a whole number, got 'many'"),
+        ({"account": "2222"}, "account: '2222' is not a 12-digit AWS account id"),
+        (
+            {"account": "222222222222"},
+            "account: 222222222222 is neither the guardrail's own nor in memberAccounts",
+        ),
+        ({"memberAccounts": ["123456789012"]}, "memberAccounts: 123456789012 is the guardrail's own account"),
         ({"batchQueries": -1}, "batchQueries: Input should be greater than or equal to 0"),
         ({"loopMinutes": True}, "loopMinutes: expected a number, got True"),
         ({"loopIntervalSeconds": 0}, "loopIntervalSeconds: Input should be greater than 0"),
@@ -41,7 +61,7 @@ def test_the_default_scenario_is_the_incident():
         ({"stateLagSeconds": [0, "5"]}, "stateLagSeconds[1]: expected a number, got '5'"),
         ({"start": "yesterday"}, "start: "),
         ({"start": "2026-11-28T00:00:00"}, "start: Input should have timezone info"),
-        ({"surprise": 1}, "unknown keys surprise (known: athenaRegion, athenaWatch, "),
+        ({"surprise": 1}, "unknown keys surprise (known: account, athenaRegion, athenaWatch, "),
         (
             {"athenaWatch": {"windowMinutes": 0}},
             "athenaWatch.windowMinutes: Input should be greater than or equal",
@@ -127,10 +147,12 @@ def test_chart_is_a_png(tmp_path):
 
 def test_every_shipped_scenario_loads_and_replays_learned_nights_first():
     scenarios = {path.stem: Scenario.load(path) for path in DEFAULT.parent.glob("*.json")}
-    assert set(scenarios) == {"incident", "trail-only", "slow-loop"}
+    assert set(scenarios) == {"incident", "trail-only", "slow-loop", "member-account"}
     nights = {name: scenario.replay.history_nights for name, scenario in scenarios.items()}
-    assert nights == {"incident": 2, "trail-only": 2, "slow-loop": 2}  # written in one batch: cheap
+    assert set(nights.values()) == {2}  # written in one batch: cheap
     guarded = {name: scenario.replay.guarded for name, scenario in scenarios.items()}
-    assert guarded == {"incident": True, "trail-only": False, "slow-loop": True}
+    assert guarded == {"incident": True, "trail-only": False, "slow-loop": True, "member-account": True}
     incident, trail_only = scenarios["incident"].replay, scenarios["trail-only"].replay
     assert replace(trail_only, guarded=True) == incident  # the same night, told by CloudTrail only
+    member = scenarios["member-account"].replay
+    assert replace(member, account=incident.account) == incident  # the same night, in a member account

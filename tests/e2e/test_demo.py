@@ -35,13 +35,20 @@ def test_demo_replays_the_incident_and_restores_exactly(tmp_path):
     assert after_loop is not None and int(after_loop.group(1)) <= 60
     loop_cost = re.search(r"of which the loop: +[\d,]+ queries, [\d.]+ TB scanned, \$([\d,.]+)", out)
     assert loop_cost is not None and float(loop_cost.group(1).replace(",", "")) < 1
+    # issue 12's shape: the guardrail at home in Tokyo stops the batch that runs in Oregon
+    deployed = re.search(r"deployed (.+) with CloudFormation, home ap-northeast-1", out)
+    assert deployed is not None
+    assert deployed.group(1) == "RunawayGuardrailState, RunawayGuardrailService, RunawayGuardrailUsWest2"
+    assert "Function:            nightly-batch (account 123456789012, us-west-2)" in out
+    undo = "guardrail --region ap-northeast-1 --function-name runaway-guardrail-kill-switch restore"
+    assert f"{undo} arn:aws:lambda:us-west-2:123456789012:function:nightly-batch" in out
     assert "Detector:            athena-watch" in out
     assert '"data_regions": ["ap-northeast-1"]' in out
     assert (
         "after restore --all: {'nightly-batch': 7, 'report-builder': None, 'payments-api': None}  = before"
         in out
     )
-    history = out[out.index("$ guardrail history nightly-batch") :].splitlines()
+    history = out[out.index("$ guardrail history nightly-batch --region us-west-2") :].splitlines()
     assert [row.split()[2:6] for row in history[3:5]] == [
         ["nightly-batch", "restore", "restored", "athena-watch"],  # the record's detector
         ["nightly-batch", "throttle", "throttled", "athena-watch"],
