@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
+from devtools.fleet import MEMBER
 from devtools.history import learned_items, write_items
 from devtools.incident import QueryStatistics, build_world, store_tables
 from devtools.replay import SIGNALS
@@ -12,7 +15,7 @@ from guardrail.adapters.athena_lookups import AthenaQueries
 from guardrail.config import AthenaWatchConfig
 from guardrail.detectors.athena.model import caller_scope, placed
 from guardrail.handlers.composition import build_watch
-from tests.conftest import Clock
+from tests.conftest import ACCOUNT, Clock
 from tests.integration.detectors.athena.test_learned_history import CALLER, NIGHTS, empty, reads
 
 from .conftest import HOME, OREGON, Fleet
@@ -28,14 +31,18 @@ SCENARIO = Scenario(
 )
 
 
-def test_a_query_loop_in_oregon_is_counted_in_its_place_and_throttled_from_tokyo(fleet: Fleet, alerts):
-    replay = SCENARIO.replay
-    oregon = fleet.account(fleet.settings.account, OREGON)
-    build_world(oregon, SCENARIO)
-    settings = fleet.settings
-    watch = build_watch(
-        settings, session=fleet.session, queries=AthenaQueries(boto3_client=QueryStatistics(replay))
-    )
+@pytest.mark.parametrize("account", [ACCOUNT, MEMBER], ids=["home-account", "member-account"])
+def test_a_query_loop_in_oregon_is_counted_in_its_place_and_throttled_from_tokyo(
+    fleet: Fleet, alerts, account
+):
+    scenario = SCENARIO.model_copy(update={"account": account, "member_accounts": (MEMBER,)})
+    replay = scenario.replay
+    oregon = fleet.account(account, OREGON)
+    build_world(oregon, scenario)
+    if account == MEMBER:
+        fleet.member_role(MEMBER)  # the member stack's enforcement role: the throttle goes through it
+    queries = AthenaQueries(boto3_client=QueryStatistics(replay))
+    watch = build_watch(fleet.settings, session=fleet.session, queries=queries)
     counted, throttled = 0, []
     for delivery in replay.deliveries():
         if delivery.bus == SIGNALS:
@@ -47,13 +54,9 @@ def test_a_query_loop_in_oregon_is_counted_in_its_place_and_throttled_from_tokyo
             break
     assert throttled, f"no throttle after {counted} bookings"
     assert [a["rules"] for a in throttled] == ["query-rate"]
-    assert fleet.reservation(settings.account, OREGON, "nightly-batch") == 0
+    assert fleet.reservation(account, OREGON, "nightly-batch") == 0
     [alert] = [a for a in alerts() if a["event_type"] == "throttled"]
-    assert (alert["account"], alert["region"], alert["function"]) == (
-        settings.account,
-        OREGON,
-        "nightly-batch",
-    )
+    assert (alert["account"], alert["region"], alert["function"]) == (account, OREGON, "nightly-batch")
     assert alert["prior_reserved_concurrency"] == 7
 
 
