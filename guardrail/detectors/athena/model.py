@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from guardrail.detectors.athena.cost import QueryCost
 from guardrail.detectors.athena.events import Caller
@@ -70,6 +71,20 @@ class QueryRecord:
     def finished_at(self) -> datetime | None:
         """When the query finished, once its finish half (the state change) is booked."""
         return None if self.spend is None else self.spend.at
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one event led to: `counted`, `duplicate`, `retried`, `ignored`, `unknown-query`, `unverified`.
+
+    `retried`: an earlier delivery booked the event but failed before its decision was carried out;
+    the decision is made now.
+    """
+
+    status: str
+    query_id: str = ""
+    detail: str = ""
+    actions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def placed(name: str, away: tuple[str, str] | None) -> str:

@@ -14,7 +14,7 @@ start, as CloudTrail's StartQueryExecution is, seconds earlier; an unverified on
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -46,31 +46,17 @@ from guardrail.detectors.athena.model import (
     ActionsFailed,
     Booking,
     QueryFacts,
+    Report,
     caller_scope,
-    placed,
     workgroup_scope,
 )
 from guardrail.detectors.athena.notices import caller_finding, claim_finding, notice, workgroup_finding
+from guardrail.detectors.athena.places import Place, Places
 from guardrail.detectors.athena.ports import BaselineStore, CounterStore, LocationLookup, QueryLookup
 from guardrail.domain import Outcome, Result, TargetKind
 from guardrail.enforcement.enforcer import Enforcer
 from guardrail.functions import Scope
 from guardrail.recursion.query_started import QUERY_STARTED
-
-
-@dataclass(frozen=True)
-class Report:
-    """What one event led to: `counted`, `duplicate`, `retried`, `ignored`, `unknown-query`, `unverified`.
-
-    `retried`: an earlier delivery booked the event but failed before its decision was carried out;
-    the decision is made now.
-    """
-
-    status: str
-    query_id: str = ""
-    detail: str = ""
-    actions: list[dict[str, Any]] = field(default_factory=list)
-
 
 START, FINISH = "start", "finish"  # a query's halves, as noted in its record's `decided`
 
@@ -94,10 +80,8 @@ class AthenaWatch:
         self._config = config
         self._region = region
         self._home = home  # where the guardrail runs and what it watches (None: this region alone)
-        self._elsewhere = elsewhere  # the lookups of another account or region
+        self._places = Places(home, queries, locations, elsewhere)
         self._counters = counters
-        self._queries = queries
-        self._locations = locations
         self._enforcer = enforcer
         self._baselines = baselines
         self._claims = ClaimCheck(enforcer.action(TargetKind.FUNCTION).read)
@@ -138,7 +122,7 @@ class AthenaWatch:
         return Report("unverified", claim.query_id, doubt, done)
 
     def _started(self, started: QueryStarted, *, guard_layer: str | None = None) -> Report:
-        booked = self._counters.record_start(started, away=self._away(self._place(started)))
+        booked = self._counters.record_start(started, away=self._places.away(self._places.of(started)))
         if not booked and self._decided(started.query_id, START):
             return Report("duplicate", started.query_id, "start already counted")
         quiet = quiet_hours_breach(self._config.caller_rules(started.caller.name), started.at)
@@ -148,7 +132,7 @@ class AthenaWatch:
             started.at,
             started.query_id,
             [quiet] if quiet else [],
-            place=self._place(started),
+            place=self._places.of(started),
             sql=started.query,
         )
         return self._carry_out(actions, booked, started, START, guard_layer)
@@ -160,15 +144,15 @@ class AthenaWatch:
                 return Report("duplicate", finished.query_id, "finish already counted")
             booking, sql = Booking(counted=False, caller=known.caller), ""
         else:
-            facts = self._lookups(finished)[0].get(finished.query_id)
+            facts = self._places.lookups(self._places.of(finished))[0].get(finished.query_id)
             if facts is None:
                 return Report("unknown-query", finished.query_id, "Athena does not know this query id")
             booking, sql = self._book_finish(finished, facts), facts.query
             if not booking.counted and self._decided(finished.query_id, FINISH):
                 return Report("duplicate", finished.query_id, "finish already counted")
         window = self._config.window_minutes
-        place = self._place(finished)
-        scope = workgroup_scope(self._scoped(finished.workgroup, place))
+        place = self._places.of(finished)
+        scope = workgroup_scope(self._places.scoped(finished.workgroup, place))
         totals = self._counters.totals(scope, finished.at, window_minutes=window)
         breaches = limit_breaches(
             self._config.workgroup_rules(finished.workgroup), totals, window_minutes=window
@@ -189,28 +173,6 @@ class AthenaWatch:
             )
         return self._carry_out(actions, booking.counted, finished, FINISH)
 
-    def _place(self, event: QueryStarted | QueryFinished) -> tuple[str, str]:
-        """The event's account and region (a blank account is the guardrail's own)."""
-        return event.account or (self._home.account if self._home else ""), event.region
-
-    def _at_home(self, place: tuple[str, str]) -> bool:
-        return self._home is None or self._home.is_home(*place)
-
-    def _away(self, place: tuple[str, str]) -> tuple[str, str] | None:
-        """The place, when it is not the guardrail's home (its counters are kept apart)."""
-        return None if self._at_home(place) else place
-
-    def _scoped(self, name: str, place: tuple[str, str]) -> str:
-        """A caller's or workgroup's counter name: as it always was at home, else with its place."""
-        return placed(name, self._away(place))
-
-    def _lookups(self, event: QueryFinished) -> tuple[QueryLookup, LocationLookup]:
-        """Athena's and the data catalog's answers where the query ran."""
-        place = self._place(event)
-        if self._at_home(place) or self._elsewhere is None:
-            return self._queries, self._locations
-        return self._elsewhere(*place)
-
     def _decided(self, query_id: str, half: str) -> bool:
         record = self._counters.query(query_id)
         return record is not None and half in record.decided
@@ -227,7 +189,7 @@ class AthenaWatch:
 
         `guard_layer`: the start came from the guard's claim; a throttle expects the function to run it.
         """
-        done = self._apply(actions, event.event_id, event.at, guard_layer, self._place(event))
+        done = self._apply(actions, event.event_id, event.at, guard_layer, self._places.of(event))
         self._counters.mark_decided(event.query_id, half)
         if booked:
             return Report("counted", event.query_id, actions=done)
@@ -235,7 +197,8 @@ class AthenaWatch:
 
     def _book_finish(self, finished: QueryFinished, facts: QueryFacts) -> Booking:
         """Estimate what the query cost, where its data came from, and book it (once)."""
-        remote = self._lookups(finished)[1].remote_tables(facts, finished.region)
+        place = self._places.of(finished)
+        remote = self._places.lookups(place)[1].remote_tables(facts, finished.region)
         cost = estimate(
             facts.scanned_bytes,
             cross_region=bool(remote),
@@ -244,7 +207,7 @@ class AthenaWatch:
             state=facts.state,
             statement_type=facts.statement_type,
         )
-        away = self._away(self._place(finished))
+        away = self._places.away(place)
         return self._counters.record_finish(
             finished, cost, frozenset(remote.values()), facts.query, away=away
         )
@@ -257,11 +220,11 @@ class AthenaWatch:
         query_id: str,
         breaches: list[Breach],
         *,
-        place: tuple[str, str],
+        place: Place,
         sql: str = "",
     ) -> list[Action]:
         window = self._config.window_minutes
-        scope = caller_scope(self._scoped(caller.key, place))
+        scope = caller_scope(self._places.scoped(caller.key, place))
         totals = self._counters.totals(scope, at, window_minutes=window)
         breaches = breaches + limit_breaches(
             self._config.caller_rules(caller.name), totals, window_minutes=window
@@ -298,7 +261,7 @@ class AthenaWatch:
         event_id: str,
         at: datetime,
         guard_layer: str | None,
-        place: tuple[str, str],
+        place: Place,
     ) -> list[dict[str, Any]]:
         """Apply every action, then raise ActionsFailed if any failed (its dedupe key is released).
 
@@ -323,7 +286,7 @@ class AthenaWatch:
         return done
 
     def _without_function(
-        self, action: Action, event_id: str, at: datetime, refused: Outcome | None, place: tuple[str, str]
+        self, action: Action, event_id: str, at: datetime, refused: Outcome | None, place: Place
     ) -> tuple[Result, str | None]:
         """Disable the workgroup where configured; otherwise (or if it cannot be) send a notice.
 
