@@ -28,6 +28,7 @@ from typing import Any
 import boto3
 
 from devtools.alternatives import loop_queries, query_usd
+from devtools.bench_incident import duration
 from devtools.incident import EMPTY_ZIP
 from devtools.moto_server import moto_server
 from devtools.scenario import Scenario
@@ -280,7 +281,7 @@ def markdown(custodian: dict[str, Any], incident: dict[str, Any]) -> list[str]:
         )
     seconds = guardrail["stops_after_s"]
     lines += [
-        f"| Runaway Guardrail (measured above) | events | 5 min | {seconds / 60:.1f} min | "
+        f"| Runaway Guardrail (measured above) | events | 5 min | {duration(seconds)} | "
         f"{guardrail['queries']:,} | ${guardrail['usd']:,.2f} |",
         "",
         "c7n's window ends at its run, and CloudWatch shows a minute only after it: a window as long as the "

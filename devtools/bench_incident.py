@@ -48,6 +48,8 @@ def run(path: Path = DEFAULT) -> dict[str, Any]:
         rows.append(row)
     return {
         "scenario": scenario.name,
+        "home_region": scenario.home_region,
+        "batch_place": f"account {scenario.account}, {scenario.athena_region}",
         "loop_started_at": _iso(timeline.loop_started_at),
         "limits_left_at": _iso(timeline.limits_left_at),
         "throttled_at": _iso(timeline.throttled_at),
@@ -68,14 +70,16 @@ def markdown(results: dict[str, Any]) -> list[str]:
         "",
         f"The loop starts at {results['loop_started_at']}; its query rate leaves the limits at "
         f"{results['limits_left_at']}; the guardrail throttles it at {results['throttled_at']} "
-        f"({results['events_delivered']:,} events delivered through the deployed rules).",
+        f"({results['events_delivered']:,} events delivered through the deployed rules). The guardrail's"
+        f" home is {results['home_region']}; the batch and Athena run in {results['batch_place']}, whose"
+        " events the deployed rules forward home.",
         "",
         "| protection | loop stopped after | loop queries | TB scanned | cost of the loop | how |",
         "| --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in results["alternatives"]:
         seconds = row["stops_after_s"]
-        stopped = "never" if seconds is None else _duration(seconds)
+        stopped = "never" if seconds is None else duration(seconds)
         lines.append(
             f"| {row['name']} | {stopped} | {row['queries']:,} | {row['scanned_bytes'] / 2**40:,.2f} "
             f"| ${row['usd']:,.2f} | {row['note']} |"
@@ -83,7 +87,10 @@ def markdown(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A stop time as people read it: seconds under two minutes, then minutes, then hours."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
     if seconds < 3600:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
