@@ -10,6 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from guardrail.account_pause import AccountPause
+from guardrail.alerts.commands import account_call, kill_switch_call
 from guardrail.alerts.event_sources import paused, reservation_text
 from guardrail.alerts.fields import (
     MAX_REGION,
@@ -41,6 +43,8 @@ class Phase(StrEnum):
     RESTORE_FAILED = "restore-failed"
     DRIFT = "drift"  # a held target found running again, stopped again (prior state kept)
     BREAKER_OPEN = "breaker-open"  # too many automatic actions this hour: automatic ones notify-only
+    ACCOUNT_PAUSED = "account-paused"  # an operator paused an account's automatic enforcement
+    ACCOUNT_RESUMED = "account-resumed"  # ... and resumed it (`guardrail.alerts.pause`)
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,8 @@ class AlertEvent:
     report: ActionReport = field(default_factory=ActionReport)
     #: Where the kill switch runs (None: in `region`, the target's account).
     home: Scope | None = None
+    #: Set: a finding in this paused account, alerted and not applied (phase `WOULD_APPLY`).
+    pause: AccountPause | None = None
 
     @property
     def kill_switch_region(self) -> str:
@@ -153,15 +159,12 @@ class Alert:
 
 def undo_command(event: AlertEvent) -> dict[str, Any] | None:
     """The exact commands that undo this action, or None when there is nothing to undo."""
-    action = {
-        Phase.APPLIED: "restore",
-        Phase.WOULD_APPLY: "restore",
-        Phase.DRIFT: "restore",
-        Phase.RESTORED: "throttle",
-        Phase.CLEARED: "throttle",
-    }.get(event.phase)
+    undo = {Phase.APPLIED: "restore", Phase.WOULD_APPLY: "restore", Phase.DRIFT: "restore"}
+    action = {**undo, Phase.RESTORED: "throttle", Phase.CLEARED: "throttle"}.get(event.phase)
     if action is None:
         return None
+    if event.pause is not None:  # nothing was recorded: what to do is to act by hand
+        action = "throttle"
     kind = event.target.kind
     payload: dict[str, Any] = {"action": action, kind.plural: [event.target_ref]}
     if action == "throttle":
@@ -169,17 +172,12 @@ def undo_command(event: AlertEvent) -> dict[str, Any] | None:
     name = shlex.quote(event.target_ref)
     operand = name if kind is TargetKind.FUNCTION else f"--{kind.value} {name}"
     cli_reason = f" --reason {shlex.quote(payload['reason'])}" if "reason" in payload else ""
-    at = f"--region {event.kill_switch_region} --function-name {event.kill_switch_function}"
-    return {
-        "action": action,
-        "payload": payload,
-        "aws_cli": (
-            f"aws lambda invoke {at}"
-            f" --cli-binary-format raw-in-base64-out"
-            f" --payload {shlex.quote(json.dumps(payload, separators=(',', ':')))} /dev/stdout"
-        ),
-        "guardrail_cli": (f"guardrail {at} {action} {operand}{cli_reason}"),
-    }
+    return kill_switch_call(
+        payload,
+        f"{action} {operand}{cli_reason}",
+        region=event.kill_switch_region,
+        function=event.kill_switch_function,
+    )
 
 
 def render(event: AlertEvent) -> Alert:
@@ -202,6 +200,8 @@ def render(event: AlertEvent) -> Alert:
             f" (would {verb} {noun})"
         ),
     }[event.phase]
+    if event.pause is not None:
+        headline = f"would {verb} {noun} (account {event.pause.account} is paused: nothing was changed)"
     undo = undo_command(event)
     document: dict[str, Any] = {
         "event_type": event.event_type,
@@ -216,6 +216,7 @@ def render(event: AlertEvent) -> Alert:
         shown.prior_key: event.prior,
         "evidence": dict(event.evidence),
         "undo": undo,
+        **({"account_paused": event.pause.to_dict()} if event.pause else {}),
     }
     lines = [
         f"{shown.label + ':':<20} {event.target.name} ({_place(event.target.account, event.region)})",
@@ -232,8 +233,17 @@ def render(event: AlertEvent) -> Alert:
     how = []
     if undo is not None:
         how = ["", f"To {undo['action']} it:", f"  {undo['guardrail_cli']}", "or", f"  {undo['aws_cli']}"]
+    if event.pause is not None:
+        lines.append(f"{'Account paused:':<20} {event.pause.describe()}")
+        resume = account_call(
+            "resume",
+            event.pause.account,
+            region=event.kill_switch_region,
+            function=event.kill_switch_function,
+        )
+        how += ["", "To enforce in the account again:", f"  {resume['guardrail_cli']}"]
     attributes = {"event_type": event.event_type, kind.value: event.target.name, "detector": event.detector}
-    return _alert(headline, document, (lines, how), event.evidence, event.error, attributes)
+    return compose_alert(headline, document, (lines, how), event.evidence, event.error, attributes)
 
 
 def render_notice(notice: Notice, *, region: str) -> Alert:
@@ -267,14 +277,14 @@ def render_notice(notice: Notice, *, region: str) -> Alert:
         document["unverified"] = notice.doubt
         lines.append(f"{'Unverified:':<20} {notice.doubt}")
     attributes = {"event_type": event_type, "subject": notice.subject, "detector": notice.detector}
-    return _alert(headline, document, (lines, []), notice.evidence, None, attributes)
+    return compose_alert(headline, document, (lines, []), notice.evidence, None, attributes)
 
 
 def _place(account: str, region: str) -> str:
     return f"account {account}, {region}" if account else region
 
 
-def _alert(  # noqa: PLR0917 - the parts of one message, in the order they read
+def compose_alert(  # noqa: PLR0917 - the parts of one message, in the order they read
     headline: str,
     document: dict[str, Any],
     sections: tuple[list[str], list[str]],

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from guardrail.account_pause import AccountPause
 from guardrail.alerts.render import AlertEvent, Phase, render
 from guardrail.domain import VOCABULARY, ActionRecord, AuditEntry, Finding, Outcome, Result, Status, Target
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
@@ -43,8 +44,9 @@ class Reporter:
         error: str | None = None,
         *,
         report: ActionReport | None = None,
+        pause: AccountPause | None = None,
     ) -> tuple[bool, str | None]:
-        """Send the alert of one step on a record; (sent, why not)."""
+        """Send the alert of one step on a record (or of a finding `pause` held back); (sent, why not)."""
         alert = render(
             AlertEvent(
                 phase=phase,
@@ -59,6 +61,7 @@ class Reporter:
                 evidence=record.evidence,
                 error=error,
                 report=report or ActionReport(),
+                pause=pause,
             )
         )
         try:
