@@ -18,7 +18,7 @@ from guardrail.account_pause import AccountPause
 from guardrail.domain import Notice, Target
 
 if TYPE_CHECKING:
-    from guardrail.alerts.render import AlertEvent
+    from guardrail.alerts.events import AlertEvent
 
 #: Bounds, in characters after escaping. Valid function names (64), ARNs (~140) and workgroup names (128)
 #: fit MAX_NAME untouched; MAX_SUBJECT is below SNS's limit on subjects (100).

@@ -7,8 +7,9 @@ from typing import Any
 
 from guardrail.account_pause import AccountPause
 from guardrail.alerts.commands import account_call
+from guardrail.alerts.events import Phase
 from guardrail.alerts.fields import MAX_NAME, clean, safe_pause
-from guardrail.alerts.render import Alert, Phase, compose_alert
+from guardrail.alerts.render import Alert, compose_alert
 from guardrail.functions import Scope
 
 _UNDO = {Phase.ACCOUNT_PAUSED: "resume", Phase.ACCOUNT_RESUMED: "pause"}

@@ -21,7 +21,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from guardrail.alerts.render import Phase, render_notice
+from guardrail.alerts.events import Phase
+from guardrail.alerts.render import render_notice
 from guardrail.config.fleet import MemberAccount
 from guardrail.domain import (
     VOCABULARY,

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from guardrail.account_pause import AccountPause
-from guardrail.alerts.render import Phase
+from guardrail.alerts.events import Phase
 from guardrail.domain import VOCABULARY, ActionRecord, Finding, Outcome, Result, Status, TargetFacts
 from guardrail.enforcement.breaker import is_operator
 from guardrail.enforcement.ports import LedgerStore

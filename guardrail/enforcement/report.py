@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from guardrail.account_pause import AccountPause
-from guardrail.alerts.render import AlertEvent, Phase, render
+from guardrail.alerts.events import AlertEvent, Phase
+from guardrail.alerts.render import render
 from guardrail.domain import VOCABULARY, ActionRecord, AuditEntry, Finding, Outcome, Result, Status, Target
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
 from guardrail.errors import AwsCallFailed

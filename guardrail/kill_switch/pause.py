@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from guardrail.account_pause import AccountPause, PauseResult
+from guardrail.alerts.events import Phase
 from guardrail.alerts.pause import render_pause
-from guardrail.alerts.render import Phase
 from guardrail.enforcement.ports import AlertPublisher
 from guardrail.errors import AwsCallFailed
 from guardrail.functions import Scope
