@@ -65,9 +65,8 @@ class AccountSwitch:
         self._clock = clock
 
     def handle(self, request: PauseRequest | ResumeRequest) -> dict[str, Any]:
-        """Carry out one pause or resume; answer as the kill switch does, one result (the account's)."""
-        result = self._pause(request) if isinstance(request, PauseRequest) else self._resume(request)
-        return {"ok": True, "action": request.action, "results": [result]}
+        """Carry out one pause or resume; its one result, the account's."""
+        return self._pause(request) if isinstance(request, PauseRequest) else self._resume(request)
 
     def paused(self) -> list[dict[str, str]]:
         """The paused accounts, for `status`: account, by, since, reason."""

@@ -191,7 +191,7 @@ class _AccountRequest(_Request):
     account: _Account
     #: Who asks, in their own words (the `guardrail` command sends the caller's ARN); CloudTrail's
     #: record of the invocation names the caller for certain.
-    by: Annotated[str, Field(min_length=1, max_length=200)] = UNNAMED_OPERATOR
+    by: Annotated[str, Field(min_length=1, max_length=1000)] = UNNAMED_OPERATOR
 
     @field_validator("account")
     @classmethod

@@ -67,7 +67,7 @@ class KillSwitch:
     ) -> dict[str, Any]:
         """Carry out one request and answer it as a JSON-ready dict."""
         if isinstance(request, PauseRequest | ResumeRequest):
-            return self._accounts.handle(request)
+            return self._answer(request.action, [self._accounts.handle(request)])
         if isinstance(request, ThrottleRequest):
             outcomes = self._enforce(request.targets(), request.reason, DETECTOR)
         elif isinstance(request, RestoreRequest):

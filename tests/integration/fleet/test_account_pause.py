@@ -56,6 +56,7 @@ def test_a_paused_account_is_alerted_not_throttled_the_others_are_and_resume_enf
     paused = invoke(DRILL)
 
     [result] = paused["results"]
+    assert (paused["ok"], paused["action"], paused["mode"]) == (True, "pause", "enforce")
     assert (result["account"], result["result"], result["by"], result["alert_sent"]) == (
         MEMBER,
         "paused",
