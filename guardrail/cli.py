@@ -1,6 +1,8 @@
 """`guardrail`: call the deployed kill switch from a terminal, with readable output and exit codes.
 
 `history` reads the audit trail through the kill switch too (operators need no access to the ledger).
+`pause` and `resume` switch an account's automatic enforcement off and on (cli_accounts.py), sending
+the caller's ARN as who asks.
 
 Exit codes: 0 done; 1 done, but some functions or workgroups were not found or failed; 2 the
 request was rejected (bad arguments, not confirmed, or the kill switch answered an error); 3 the kill
@@ -15,15 +17,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from guardrail.cli_accounts import (
+    ACCOUNT_ACTIONS,
+    account_request,
+    add_account_commands,
+    caller,
+    render_accounts,
+    render_paused,
+)
+from guardrail.cli_history import label, render_history, since_time
 
 DEFAULT_STACK = "RunawayGuardrailService"
 #: The kill switch's Lambda timeout (infra/guardrail.py; a test keeps the two equal).
@@ -90,22 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     _place_options(history, "where the FUNCTION named by name is (default: the kill switch's)")
     history.add_argument("--since", type=since_time, help="7d, 24h, 30m, or an ISO date or time (UTC)")
     history.add_argument("--limit", type=int, default=100, help="at most this many entries (100)")
+    add_account_commands(commands)
     return parser
-
-
-_AGO = re.compile(r"(\d+)([dhm])")
-
-
-def since_time(value: str, now: datetime | None = None) -> datetime:
-    """`--since`: `7d`, `24h`, `30m` before `now`, or an ISO date or time (UTC unless it names a zone)."""
-    if match := _AGO.fullmatch(value.strip()):
-        unit = {"d": "days", "h": "hours", "m": "minutes"}[match[2]]
-        return (now or datetime.now(UTC)) - timedelta(**{unit: int(match[1])})
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not 7d, 24h, 30m or an ISO date: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _workgroup_option(command: argparse.ArgumentParser) -> None:
@@ -156,6 +152,8 @@ def destructive(args: argparse.Namespace) -> str | None:
 
 def request_for(args: argparse.Namespace) -> dict[str, Any]:
     """The kill-switch request that the parsed arguments ask for (without its confirmation)."""
+    if args.action in ACCOUNT_ACTIONS:
+        return account_request(args)
     places = {key: value for key in ("accounts", "regions") if (value := getattr(args, key, None))}
     one_place = {key.removesuffix("s"): value[0] for key, value in places.items()}
     if args.action in {"throttle", "restore"}:
@@ -181,6 +179,8 @@ def invoke(
         name = args.function_name or _kill_switch_from_stack(session, args)
         if what := destructive(args):
             request = {**request, "confirm": f"{what}-{_account(session, args, name)}"}
+        if args.action in ACCOUNT_ACTIONS:
+            request = {**request, "by": caller(session, args.endpoint_url)}
         client = session.client("lambda", endpoint_url=args.endpoint_url, config=LAMBDA_CLIENT_CONFIG)
         response = client.invoke(
             FunctionName=name, InvocationType="RequestResponse", Payload=json.dumps(request).encode()
@@ -227,12 +227,15 @@ def render(answer: dict[str, Any], out: TextIO) -> None:
     if answer.get("action") == "history":
         render_history(answer, out)
         return
+    if answer.get("action") in ACCOUNT_ACTIONS:
+        render_accounts(answer, out)
+        return
     results = answer.get("results", [])
     counts = [f"{sum('function' in r for r in results)} function(s)"]
     if any("workgroup" in r for r in results):
         counts.append(f"{sum('workgroup' in r for r in results)} workgroup(s)")
     print(f"{answer['action']} ({answer.get('mode', 'enforce')}): {', '.join(counts)}", file=out)
-    width = max((len(_label(r)) for r in results), default=0)
+    width = max((len(label(r)) for r in results), default=0)
     shown_place = None
     for result in sorted(results, key=_place) if any("account" in r for r in results) else results:
         if "account" in result and _place(result) != shown_place:
@@ -248,34 +251,12 @@ def render(answer: dict[str, Any], out: TextIO) -> None:
                 extra.append(f"{key} {result[key]}")
         if result.get("alert_sent") is False:
             extra.append("ALERT NOT SENT")
-        print(f"  {_label(result):<{width}}  {result['result']:<17} {'; '.join(extra)}".rstrip(), file=out)
-
-
-def render_history(answer: dict[str, Any], out: TextIO) -> None:
-    """Print the audit trail as a table, newest first."""
-    entries = answer.get("entries", [])
-    more = " (older entries left out: use --since or --limit)" if answer.get("truncated") else ""
-    print(f"history: {len(entries)} entries, newest first{more}", file=out)
-    rows = [
-        (e["at"][:19].replace("T", " "), _label(e), e["action"], e["result"], e.get("detector") or "-", why)
-        for e in entries
-        if (why := "; ".join(filter(None, (e.get("reason"), e.get("detail")))) or "-")
-    ]
-    header = ("time (UTC)", "target", "action", "result", "detector", "reason")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
-    for row in [header, *rows]:
-        cells = [f"{cell:<{width}}" for cell, width in zip(row[:5], widths, strict=True)]
-        print("  " + "  ".join([*cells, row[5]]), file=out)
+        print(f"  {label(result):<{width}}  {result['result']:<17} {'; '.join(extra)}".rstrip(), file=out)
+    render_paused(answer, out)
 
 
 def _place(result: dict[str, Any]) -> tuple[str, str]:
     return str(result.get("account", "")), str(result.get("region", ""))
-
-
-def _label(result: dict[str, Any]) -> str:
-    if "workgroup" in result:
-        return f"workgroup {result['workgroup']}"
-    return str(result.get("function", "?"))
 
 
 def main(argv: Sequence[str] | None = None, *, session: boto3.session.Session | None = None) -> int:

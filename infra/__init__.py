@@ -12,7 +12,7 @@ With `regions` or `organization` in the configuration, `runaway_guardrail_cdk.ap
 stacks of the other watched regions and the organization's StackSet (docs/fleet.md).
 
 The Lambda code and the recursion guard's layer are built from the `guardrail` package installed with
-this one (the runtime, less its `cli.py`); nothing is downloaded at synthesis but the Powertools layer's
+this one (the runtime, less its `cli*.py`); nothing is downloaded at synthesis but the Powertools layer's
 wheels (or set `powertoolsLayerArn`).
 """
 

@@ -11,6 +11,8 @@ One table, keyed by `pk`/`sk`, read by key and by index (never scanned):
   `history` of every target reads newest first.
 - `SIGNAL#<key>` / `SIGNAL`: marks a signal as handled until `expires_at` (TTL).
 - `BREAKER#<hour>` / `BREAKER`: the circuit breaker's count of automatic actions in that hour (TTL).
+- `PAUSE#<account>` / `PAUSE`: an operator's run-time pause of the account's automatic enforcement
+  (see `guardrail.adapters.ledger_pauses`), and its audit lines.
 - The sparse global secondary index `ActiveRecords` (`status`, `throttled_at`) holds only the records
   that are applied or flagged: `status` reads two of its partitions.
 
@@ -33,6 +35,7 @@ from guardrail.adapters.ledger_items import (
     AUDIT_INDEX_PARTITION_KEY,
     AUDIT_INDEX_SORT_KEY,
 )
+from guardrail.adapters.ledger_pauses import LedgerPauses
 from guardrail.adapters.ledger_records import LedgerRecords
 from guardrail.adapters.ledger_signals import LedgerSignals
 
@@ -47,8 +50,8 @@ __all__ = [
 ]
 
 
-class Ledger(LedgerRecords, LedgerAudit, LedgerSignals, LedgerBreaker):
-    """Adapter over the guardrail's DynamoDB table: records, audit trail, signal marks, breaker count."""
+class Ledger(LedgerRecords, LedgerAudit, LedgerSignals, LedgerBreaker, LedgerPauses):
+    """Adapter over the guardrail's DynamoDB table: records, audit trail, signal marks, breaker, pauses."""
 
     #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = tuple(
@@ -57,5 +60,6 @@ class Ledger(LedgerRecords, LedgerAudit, LedgerSignals, LedgerBreaker):
             + LedgerAudit.PERMISSIONS
             + LedgerSignals.PERMISSIONS
             + LedgerBreaker.PERMISSIONS
+            + LedgerPauses.PERMISSIONS
         )
     )

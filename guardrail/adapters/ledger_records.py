@@ -143,7 +143,7 @@ class LedgerRecords(LedgerTable):
                     "Item": audit_item(audit, uuid.uuid4().hex[:12], self._keys),
                 }
                 items: list[Any] = [{"Update": change}, {"Put": entry}]
-                with translated("TransactWriteItems"), _condition_as_failed():
+                with translated("TransactWriteItems"), condition_as_failed():
                     self._client.transact_write_items(TransactItems=items)
         except ConditionFailed:
             return False
@@ -177,7 +177,7 @@ class LedgerRecords(LedgerTable):
 
 
 @contextmanager
-def _condition_as_failed() -> Iterator[None]:
+def condition_as_failed() -> Iterator[None]:
     """A transaction cancelled by its record's condition reads as ConditionFailed."""
     try:
         yield

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from guardrail.account_pause import AccountPause
 from guardrail.domain import Notice, Target
 
 if TYPE_CHECKING:
-    from guardrail.alerts.render import AlertEvent
+    from guardrail.alerts.events import AlertEvent
 
 #: Bounds, in characters after escaping. Valid function names (64), ARNs (~140) and workgroup names (128)
 #: fit MAX_NAME untouched; MAX_SUBJECT is below SNS's limit on subjects (100).
@@ -127,7 +128,13 @@ def safe_event(event: AlertEvent) -> AlertEvent:
         kill_switch_function=clean(event.kill_switch_function, MAX_NAME),
         evidence=evidence(event.evidence),
         error=None if event.error is None else clean(event.error, MAX_ERROR),
+        pause=None if event.pause is None else safe_pause(event.pause),
     )
+
+
+def safe_pause(pause: AccountPause) -> AccountPause:
+    """The pause with the operator's words (who, why) cleaned and bounded."""
+    return replace(pause, by=clean(pause.by, MAX_NAME), reason=clean(pause.reason, MAX_REASON))
 
 
 def safe_notice(notice: Notice) -> Notice:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from typing import Any
 
+from guardrail.alerts.commands import account_call, kill_switch_call
 from guardrail.alerts.event_sources import paused, reservation_text
+from guardrail.alerts.events import AlertEvent, Phase
 from guardrail.alerts.fields import (
     MAX_REGION,
     MESSAGE_BUDGET_BYTES,
@@ -20,27 +20,13 @@ from guardrail.alerts.fields import (
     safe_notice,
     subject_line,
 )
-from guardrail.domain import VOCABULARY, Notice, Target, TargetKind
-from guardrail.functions import Scope, function_arn
-from guardrail.prior_state import ActionReport, FunctionPrior, PriorState
+from guardrail.domain import VOCABULARY, Notice, TargetKind
+from guardrail.prior_state import FunctionPrior, PriorState
 
 SCHEMA_VERSION = "1"
 NOTICE_EVENT_TYPE = "alerted"
 #: A notice about a signal that may not act on its own (docs/trust-model.md).
 UNVERIFIED_EVENT_TYPE = "unverified"
-
-
-class Phase(StrEnum):
-    """Where an action stands; with the target's kind it gives the alert's `event_type`."""
-
-    APPLIED = "applied"  # throttled, disabled
-    WOULD_APPLY = "would-apply"  # would-throttle, would-disable (notify-only)
-    RESTORED = "restored"
-    CLEARED = "cleared"
-    APPLY_FAILED = "apply-failed"  # throttle-failed, disable-failed
-    RESTORE_FAILED = "restore-failed"
-    DRIFT = "drift"  # a held target found running again, stopped again (prior state kept)
-    BREAKER_OPEN = "breaker-open"  # too many automatic actions this hour: automatic ones notify-only
 
 
 @dataclass(frozen=True)
@@ -71,50 +57,6 @@ _PRESENTATION: Mapping[TargetKind, _Presentation] = {
         str,
     ),
 }
-
-
-@dataclass(frozen=True)
-class AlertEvent:
-    """An action the guardrail took (or would have taken) on one target."""
-
-    phase: Phase
-    target: Target
-    detector: str
-    reason: str
-    at: datetime
-    region: str  # where the target is
-    kill_switch_function: str
-    prior: PriorState = None
-    evidence: Mapping[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    report: ActionReport = field(default_factory=ActionReport)
-    #: Where the kill switch runs (None: in `region`, the target's account).
-    home: Scope | None = None
-
-    @property
-    def kill_switch_region(self) -> str:
-        """The region the undo commands invoke the kill switch in."""
-        return self.home.region if self.home else self.region
-
-    @property
-    def target_ref(self) -> str:
-        """How the kill switch names the target: its name at home, else its ARN."""
-        target, home = self.target, self.home
-        if home is None or not target.account or home.is_home(target.account, self.region):
-            return target.name
-        if target.kind is TargetKind.FUNCTION:
-            return function_arn(home.partition, target.account, self.region, target.name)
-        return f"arn:{home.partition}:athena:{self.region}:{target.account}:workgroup/{target.name}"
-
-    @property
-    def event_type(self) -> str:
-        """The `event_type` of the alert: `throttled`, `disable-failed`, `restored`, ..."""
-        words = VOCABULARY[self.target.kind]
-        return {
-            Phase.APPLIED: words.applied.value,
-            Phase.WOULD_APPLY: words.would.value,
-            Phase.APPLY_FAILED: f"{words.verb}-failed",
-        }.get(self.phase, self.phase.value)
 
 
 @dataclass(frozen=True)
@@ -153,15 +95,12 @@ class Alert:
 
 def undo_command(event: AlertEvent) -> dict[str, Any] | None:
     """The exact commands that undo this action, or None when there is nothing to undo."""
-    action = {
-        Phase.APPLIED: "restore",
-        Phase.WOULD_APPLY: "restore",
-        Phase.DRIFT: "restore",
-        Phase.RESTORED: "throttle",
-        Phase.CLEARED: "throttle",
-    }.get(event.phase)
+    undo = {Phase.APPLIED: "restore", Phase.WOULD_APPLY: "restore", Phase.DRIFT: "restore"}
+    action = {**undo, Phase.RESTORED: "throttle", Phase.CLEARED: "throttle"}.get(event.phase)
     if action is None:
         return None
+    if event.pause is not None:  # nothing was recorded: what to do is to act by hand
+        action = "throttle"
     kind = event.target.kind
     payload: dict[str, Any] = {"action": action, kind.plural: [event.target_ref]}
     if action == "throttle":
@@ -169,17 +108,12 @@ def undo_command(event: AlertEvent) -> dict[str, Any] | None:
     name = shlex.quote(event.target_ref)
     operand = name if kind is TargetKind.FUNCTION else f"--{kind.value} {name}"
     cli_reason = f" --reason {shlex.quote(payload['reason'])}" if "reason" in payload else ""
-    at = f"--region {event.kill_switch_region} --function-name {event.kill_switch_function}"
-    return {
-        "action": action,
-        "payload": payload,
-        "aws_cli": (
-            f"aws lambda invoke {at}"
-            f" --cli-binary-format raw-in-base64-out"
-            f" --payload {shlex.quote(json.dumps(payload, separators=(',', ':')))} /dev/stdout"
-        ),
-        "guardrail_cli": (f"guardrail {at} {action} {operand}{cli_reason}"),
-    }
+    return kill_switch_call(
+        payload,
+        f"{action} {operand}{cli_reason}",
+        region=event.kill_switch_region,
+        function=event.kill_switch_function,
+    )
 
 
 def render(event: AlertEvent) -> Alert:
@@ -202,6 +136,8 @@ def render(event: AlertEvent) -> Alert:
             f" (would {verb} {noun})"
         ),
     }[event.phase]
+    if event.pause is not None:
+        headline = f"would {verb} {noun} (account {event.pause.account} is paused: nothing was changed)"
     undo = undo_command(event)
     document: dict[str, Any] = {
         "event_type": event.event_type,
@@ -216,6 +152,7 @@ def render(event: AlertEvent) -> Alert:
         shown.prior_key: event.prior,
         "evidence": dict(event.evidence),
         "undo": undo,
+        **({"account_paused": event.pause.to_dict()} if event.pause else {}),
     }
     lines = [
         f"{shown.label + ':':<20} {event.target.name} ({_place(event.target.account, event.region)})",
@@ -232,8 +169,17 @@ def render(event: AlertEvent) -> Alert:
     how = []
     if undo is not None:
         how = ["", f"To {undo['action']} it:", f"  {undo['guardrail_cli']}", "or", f"  {undo['aws_cli']}"]
+    if event.pause is not None:
+        lines.append(f"{'Account paused:':<20} {event.pause.describe()}")
+        resume = account_call(
+            "resume",
+            event.pause.account,
+            region=event.kill_switch_region,
+            function=event.kill_switch_function,
+        )
+        how += ["", "To enforce in the account again:", f"  {resume['guardrail_cli']}"]
     attributes = {"event_type": event.event_type, kind.value: event.target.name, "detector": event.detector}
-    return _alert(headline, document, (lines, how), event.evidence, event.error, attributes)
+    return compose_alert(headline, document, (lines, how), event.evidence, event.error, attributes)
 
 
 def render_notice(notice: Notice, *, region: str) -> Alert:
@@ -267,14 +213,14 @@ def render_notice(notice: Notice, *, region: str) -> Alert:
         document["unverified"] = notice.doubt
         lines.append(f"{'Unverified:':<20} {notice.doubt}")
     attributes = {"event_type": event_type, "subject": notice.subject, "detector": notice.detector}
-    return _alert(headline, document, (lines, []), notice.evidence, None, attributes)
+    return compose_alert(headline, document, (lines, []), notice.evidence, None, attributes)
 
 
 def _place(account: str, region: str) -> str:
     return f"account {account}, {region}" if account else region
 
 
-def _alert(  # noqa: PLR0917 - the parts of one message, in the order they read
+def compose_alert(  # noqa: PLR0917 - the parts of one message, in the order they read
     headline: str,
     document: dict[str, Any],
     sections: tuple[list[str], list[str]],

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from guardrail.alerts.render import Phase
+from guardrail.alerts.events import Phase
 from guardrail.domain import ActionRecord
 from guardrail.enforcement.ports import LedgerStore
 from guardrail.enforcement.report import Reporter

@@ -21,7 +21,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from guardrail.alerts.render import Phase, render_notice
+from guardrail.alerts.events import Phase
+from guardrail.alerts.render import render_notice
 from guardrail.config.fleet import MemberAccount
 from guardrail.domain import (
     VOCABULARY,
@@ -36,6 +37,7 @@ from guardrail.domain import (
 )
 from guardrail.enforcement.actions import TargetAction
 from guardrail.enforcement.breaker import CircuitBreaker
+from guardrail.enforcement.pause import PauseReader, Pauses
 from guardrail.enforcement.policy import Decision, Exemptions, decide_at, unmet
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
 from guardrail.enforcement.report import Reporter
@@ -75,6 +77,7 @@ class Enforcer:
         signal_ttl_seconds: int = 7 * 24 * 3600,
         breaker_max_actions_per_hour: int = 5,
         stale_after: timedelta = STALE_AFTER,
+        pauses: PauseReader | None = None,
     ) -> None:
         self._actions = {action.kind: action for action in actions}
         self._ledger = ledger
@@ -86,16 +89,13 @@ class Enforcer:
         self._clock = clock
         self._signal_ttl = signal_ttl_seconds
         self._report = Reporter(
-            ledger=ledger,
-            alerts=alerts,
-            home=home,
-            kill_switch_function=kill_switch_function,
-            clock=clock,
+            ledger=ledger, alerts=alerts, home=home, kill_switch_function=kill_switch_function, clock=clock
         )
         self.steps = Steps(ledger=ledger, report=self._report, clock=clock, stale_after=stale_after)
         self._breaker = CircuitBreaker(
             ledger=ledger, report=self._report, limit=breaker_max_actions_per_hour, clock=clock
         )
+        self.pauses = Pauses(pauses, ledger=ledger, report=self._report, clock=clock, ttl=signal_ttl_seconds)
 
     @property
     def notify_only(self) -> bool:
@@ -211,6 +211,8 @@ class Enforcer:
                     target, words.verb, Result.EXEMPT, finding.detector, finding.reason, decision.value
                 )
                 return Outcome(target, Result.EXEMPT, detail=decision.value)
+            if decision is Decision.ENFORCE and (pause := self.pauses.of(finding)) is not None:
+                return self.pauses.hold_back(finding, facts, pause)
             record = ActionRecord(
                 target=target,
                 status=Status.FLAGGED if decision is Decision.NOTIFY_ONLY else Status.APPLYING,
@@ -308,9 +310,6 @@ class Enforcer:
         try:
             action.read(target)
         except TargetNotFound:
-            return Outcome(
-                target,
-                Result.NOT_FOUND,
-                detail=f"no such {target.kind.value} in {target.where}; nothing to restore",
-            )
+            detail = f"no such {target.kind.value} in {target.where}; nothing to restore"
+            return Outcome(target, Result.NOT_FOUND, detail=detail)
         return Outcome(target, VOCABULARY[target.kind].not_held)

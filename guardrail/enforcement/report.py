@@ -6,7 +6,9 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from guardrail.alerts.render import AlertEvent, Phase, render
+from guardrail.account_pause import AccountPause
+from guardrail.alerts.events import AlertEvent, Phase
+from guardrail.alerts.render import render
 from guardrail.domain import VOCABULARY, ActionRecord, AuditEntry, Finding, Outcome, Result, Status, Target
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
 from guardrail.errors import AwsCallFailed
@@ -43,8 +45,9 @@ class Reporter:
         error: str | None = None,
         *,
         report: ActionReport | None = None,
+        pause: AccountPause | None = None,
     ) -> tuple[bool, str | None]:
-        """Send the alert of one step on a record; (sent, why not)."""
+        """Send the alert of one step on a record (or of a finding `pause` held back); (sent, why not)."""
         alert = render(
             AlertEvent(
                 phase=phase,
@@ -59,6 +62,7 @@ class Reporter:
                 evidence=record.evidence,
                 error=error,
                 report=report or ActionReport(),
+                pause=pause,
             )
         )
         try:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from guardrail.alerts.render import Phase
+from guardrail.alerts.events import Phase
 from guardrail.domain import VOCABULARY, ActionRecord, AuditEntry, Outcome, Result, Status
 from guardrail.enforcement.actions import TargetAction
 from guardrail.enforcement.ports import LedgerStore

@@ -25,6 +25,7 @@ from guardrail.domain import TargetKind
 from guardrail.enforcement.actions import DisableWorkgroup, ThrottleFunction
 from guardrail.enforcement.enforcer import Enforcer, utc_now
 from guardrail.enforcement.policy import Exemptions
+from guardrail.kill_switch.pause import AccountSwitch
 
 
 def session_for(settings: Settings) -> boto3.session.Session:
@@ -47,12 +48,13 @@ def build_enforcer(
     session = session or session_for(settings)
     places = sessions_for(settings, session)
     functions = PerPlace(places, lambda at: LambdaControl(boto3_session=at))
+    ledger = Ledger(settings.ledger_table, home=settings.home, boto3_session=session)
     enforcer = Enforcer(
         actions=[
             ThrottleFunction(functions, PerPlace(places, lambda at: EventSources(boto3_session=at))),
             DisableWorkgroup(PerPlace(places, lambda at: AthenaWorkgroups(boto3_session=at))),
         ],
-        ledger=Ledger(settings.ledger_table, home=settings.home, boto3_session=session),
+        ledger=ledger,
         alerts=SnsAlerts(settings.alert_topic_arn, boto3_session=session),
         exemptions=Exemptions(
             own={TargetKind.FUNCTION: settings.own_functions},
@@ -64,8 +66,26 @@ def build_enforcer(
         kill_switch_function=settings.kill_switch_function,
         clock=clock,
         breaker_max_actions_per_hour=settings.config.breaker_max_actions_per_hour,
+        pauses=ledger,
     )
     return enforcer, functions
+
+
+def build_account_switch(
+    settings: Settings,
+    *,
+    session: boto3.session.Session | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> AccountSwitch:
+    """The kill switch's `pause` and `resume` of accounts: the ledger's pauses and the alert topic."""
+    session = session or session_for(settings)
+    return AccountSwitch(
+        store=Ledger(settings.ledger_table, home=settings.home, boto3_session=session),
+        alerts=SnsAlerts(settings.alert_topic_arn, boto3_session=session),
+        home=settings.home,
+        kill_switch_function=settings.kill_switch_function,
+        clock=clock,
+    )
 
 
 def build_audit(settings: Settings, *, session: boto3.session.Session | None = None) -> Ledger:

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from guardrail.config import Settings
 from guardrail.enforcement.enforcer import utc_now
 from guardrail.handlers import observability as obs
-from guardrail.handlers.composition import build_audit, build_enforcer
+from guardrail.handlers.composition import build_account_switch, build_audit, build_enforcer
 from guardrail.kill_switch import KillSwitch, parse_request
 from guardrail.kill_switch.history import answer_history
 from guardrail.kill_switch.requests import HistoryRequest, InvalidRequest
@@ -30,8 +30,9 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     if isinstance(request, HistoryRequest):  # reads the audit trail, acts on nothing
         return answer_history(request, build_audit(settings))
     enforcer, functions = build_enforcer(settings)
+    accounts = build_account_switch(settings)
     response = KillSwitch(
-        enforcer=enforcer, functions=functions.at, scope=settings.home, clock=utc_now
+        enforcer=enforcer, functions=functions.at, scope=settings.home, clock=utc_now, accounts=accounts
     ).handle(request)
     logger.info("kill-switch request done", extra={"action": request.action, "results": response["results"]})
     if request.action != "status":  # status acts on nothing

@@ -1,10 +1,12 @@
-"""The operator's kill switch: throttle, restore, status, panic and history on request."""
+"""The operator's kill switch: throttle, restore, status, panic, history, pause and resume on request."""
 
 from guardrail.kill_switch.requests import (
     HistoryRequest,
     KillSwitchRequest,
     PanicRequest,
+    PauseRequest,
     RestoreRequest,
+    ResumeRequest,
     StatusRequest,
     ThrottleRequest,
     confirmation,
@@ -17,7 +19,9 @@ __all__ = [
     "KillSwitch",
     "KillSwitchRequest",
     "PanicRequest",
+    "PauseRequest",
     "RestoreRequest",
+    "ResumeRequest",
     "StatusRequest",
     "ThrottleRequest",
     "confirmation",

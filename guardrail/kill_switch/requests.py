@@ -5,6 +5,7 @@ Function references are names or ARNs of functions in the accounts and regions t
 as the local function of the same name. A bare name is a function of the request's `account` and
 `region` (default: the kill switch's own). `panic` acts in the accounts and regions it names (default:
 the kill switch's own account and region only); a restore of `"all"` in those it names (default: all).
+`pause` and `resume` name one `account` the guardrail watches, as a bare name's `account` must be.
 
 Panic and a restore of `"all"` are destructive: they carry `"confirm": "<what>-<account id>"` (`panic-…`,
 `restore-all-…`) naming the account the kill switch runs in, so that a bare or copied request is refused.
@@ -26,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from guardrail.account_pause import UNNAMED_OPERATOR
 from guardrail.domain import Target, TargetKind
 from guardrail.errors import GuardrailError
 from guardrail.functions import Scope
@@ -183,6 +185,34 @@ class PanicRequest(_Request):
         return "panic"
 
 
+class _AccountRequest(_Request):
+    """A request about one account the guardrail watches (its own; in organization mode, any member)."""
+
+    account: _Account
+    #: Who asks, in their own words (the `guardrail` command sends the caller's ARN); CloudTrail's
+    #: record of the invocation names the caller for certain.
+    by: Annotated[str, Field(min_length=1, max_length=1000)] = UNNAMED_OPERATOR
+
+    @field_validator("account")
+    @classmethod
+    def _watched(cls, value: str, info: ValidationInfo) -> str:
+        watched(info, account=value)
+        return value
+
+
+class PauseRequest(_AccountRequest):
+    """Pause the account's automatic enforcement: its findings are alerted, not applied, until resumed."""
+
+    action: Literal["pause"]
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class ResumeRequest(_AccountRequest):
+    """Resume a paused account's automatic enforcement."""
+
+    action: Literal["resume"]
+
+
 class HistoryRequest(_Placed):
     """Read the audit trail newest first: of one function, one workgroup, or (naming none) every target."""
 
@@ -209,13 +239,17 @@ class HistoryRequest(_Placed):
         return self.workgroup or self.function
 
 
-KillSwitchRequest = Annotated[
-    ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest | HistoryRequest,
-    Field(discriminator="action"),
-]
-_REQUESTS: TypeAdapter[ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest | HistoryRequest] = (
-    TypeAdapter(KillSwitchRequest)
+AnyRequest = (
+    ThrottleRequest
+    | RestoreRequest
+    | StatusRequest
+    | PanicRequest
+    | HistoryRequest
+    | PauseRequest
+    | ResumeRequest
 )
+KillSwitchRequest = Annotated[AnyRequest, Field(discriminator="action")]
+_REQUESTS: TypeAdapter[AnyRequest] = TypeAdapter(KillSwitchRequest)
 
 
 def confirmation(what: str, account: str) -> str:
@@ -223,9 +257,7 @@ def confirmation(what: str, account: str) -> str:
     return f"{what}-{account}"
 
 
-def parse_request(
-    event: Any, *, scope: Scope
-) -> ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest | HistoryRequest:
+def parse_request(event: Any, *, scope: Scope) -> AnyRequest:
     """Validate a payload for the kill switch acting in `scope`; raise InvalidRequest naming every problem.
 
     Panic and a restore of `"all"` are refused unless `confirm` is `confirmation(..., scope.account)`.
@@ -233,7 +265,9 @@ def parse_request(
     if not isinstance(event, dict):
         raise InvalidRequest(f"the request must be one JSON object, not {type(event).__name__}")
     if "action" not in event:
-        raise InvalidRequest("action: required (one of throttle, restore, status, panic, history)")
+        raise InvalidRequest(
+            "action: required (one of throttle, restore, status, panic, history, pause, resume)"
+        )
     try:
         request = _REQUESTS.validate_python(event, context={SCOPE: scope})
     except ValidationError as exc:
@@ -242,9 +276,7 @@ def parse_request(
     return request
 
 
-def _check_confirmation(
-    request: ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest | HistoryRequest, account: str
-) -> None:
+def _check_confirmation(request: AnyRequest, account: str) -> None:
     what, given = request.destructive(), getattr(request, "confirm", None)
     if what is None:
         if given is not None:
@@ -264,6 +296,5 @@ def _explain(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors(include_url=False):
         location = ".".join(str(part) for part in error["loc"][1:]) or "request"  # [0] is the action
-        message = error["msg"].removeprefix("Value error, ")
-        problems.append(f"{location}: {message}")
+        problems.append(f"{location}: {error['msg'].removeprefix('Value error, ')}")
     return "; ".join(dict.fromkeys(problems))

@@ -22,7 +22,15 @@ from guardrail.enforcement.enforcer import Enforcer
 from guardrail.enforcement.ports import FunctionControl
 from guardrail.errors import GuardrailError
 from guardrail.functions import Scope
-from guardrail.kill_switch.requests import PanicRequest, RestoreRequest, StatusRequest, ThrottleRequest
+from guardrail.kill_switch.pause import AccountSwitch
+from guardrail.kill_switch.requests import (
+    PanicRequest,
+    PauseRequest,
+    RestoreRequest,
+    ResumeRequest,
+    StatusRequest,
+    ThrottleRequest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +39,7 @@ _WORKERS = 8
 
 
 class KillSwitch:
-    """Answers throttle, restore, status and panic requests with one result per target."""
+    """Answers throttle, restore, status and panic requests with one result per target; pause and resume."""
 
     def __init__(
         self,
@@ -40,16 +48,26 @@ class KillSwitch:
         functions: Callable[[str, str], FunctionControl],
         scope: Scope,
         clock: Callable[[], datetime],
+        accounts: AccountSwitch,
     ) -> None:
         self._enforcer = enforcer
         self._functions = functions  # the Lambda adapter of an (account, region)
         self._scope = scope
         self._clock = clock
+        self._accounts = accounts
 
     def handle(
-        self, request: ThrottleRequest | RestoreRequest | StatusRequest | PanicRequest
+        self,
+        request: ThrottleRequest
+        | RestoreRequest
+        | StatusRequest
+        | PanicRequest
+        | PauseRequest
+        | ResumeRequest,
     ) -> dict[str, Any]:
         """Carry out one request and answer it as a JSON-ready dict."""
+        if isinstance(request, PauseRequest | ResumeRequest):
+            return self._answer(request.action, [self._accounts.handle(request)])
         if isinstance(request, ThrottleRequest):
             outcomes = self._enforce(request.targets(), request.reason, DETECTOR)
         elif isinstance(request, RestoreRequest):
@@ -69,7 +87,7 @@ class KillSwitch:
         else:
             holding = [_held(record) for record in self._enforcer.active()]
             answer = self._answer("status", holding) | {"by_place": _by_place(holding)}
-            return answer | {"breaker": self._enforcer.breaker()}
+            return answer | {"breaker": self._enforcer.breaker(), "paused_accounts": self._accounts.paused()}
         return self._answer(request.action, [outcome.to_dict() for outcome in outcomes])
 
     def _every_function(self, request: PanicRequest) -> tuple[list[Target], list[Outcome]]:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from guardrail.adapters.ledger_items import TargetKeys
-from guardrail.alerts.render import AlertEvent, Phase, render
+from guardrail.alerts.events import AlertEvent, Phase
+from guardrail.alerts.render import render
 from guardrail.domain import Target
 from guardrail.functions import Scope
 from guardrail.kill_switch.requests import InvalidRequest, PanicRequest, RestoreRequest, parse_request

@@ -97,6 +97,7 @@ class AthenaWatch:
         is never repeated, and the decision is made again until one delivery has carried it out.
         """
         scope = scope or self._home
+        self._enforcer.pauses.forget()  # one event, one invocation: accounts' pauses are read afresh
         if isinstance(event, dict) and event.get("detail-type") == QUERY_STARTED:
             where = scope or Scope(account or "", self._region)
             return self._claimed(parse_claim(event), where, guard_layer)

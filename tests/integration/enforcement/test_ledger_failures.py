@@ -139,7 +139,7 @@ def test_crashed_requests_left_in_progress_are_finished_by_the_schedule_once_sta
     world.make_function("half-throttled", reserved=4)
     world.make_function("half-restored", reserved=9)
     enforcer = deployed.enforcer()
-    with faults.armed(crash_after=4), suppress(Crash, GuardrailError):  # after the claim
+    with faults.armed(crash_after=5), suppress(Crash, GuardrailError):  # after the claim (the 6th call)
         enforcer.enforce(world.finding("half-throttled"))
     enforcer.enforce(world.finding("half-restored"))
     with faults.armed(crash_after=1), suppress(Crash, GuardrailError):
