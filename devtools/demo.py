@@ -6,7 +6,7 @@
    scenario with `memberAccounts` also deploys the member stack in each member account).
 2. Build the incident's world where the batch runs: the batch function (reserved concurrency 7), its
    Glue tables, one of them over a bucket in another region; two bystanders (no reservation, and one
-   tagged exempt).
+   tagged exempt), in the first member account when there is an organization.
 3. Replay the night on the events' own clock: every event is put on the bus of the batch's account
    and region and travels by the deployed rules (forwarded home) to the deployed handlers. Show
    progress, then the timeline, the spend, the alert, a PNG chart.
@@ -34,7 +34,7 @@ import boto3
 from devtools.alternatives import query_usd
 from devtools.chart import write_chart
 from devtools.fleet import FleetShape, deploy_fleet
-from devtools.incident import EMPTY_ZIP, QueryStatistics, Timeline, build_world, replay_incident
+from devtools.incident import EMPTY_ZIP, LAMBDA_TRUST, QueryStatistics, Timeline, build_world, replay_incident
 from devtools.moto_server import ACCOUNT, moto_server
 from devtools.replay import ReplayQuery
 from devtools.scenario import DEFAULT, Scenario
@@ -56,8 +56,11 @@ class Narrator:
         print(f"[{time.monotonic() - self.start:5.1f}s] {text}", flush=True)
 
 
-def create_bystanders(session: boto3.session.Session, role: str) -> None:
-    """Functions the operator will act on by hand (the batch function is the scenario's)."""
+def create_bystanders(session: boto3.session.Session) -> None:
+    """Functions the operator will act on by hand (the batch function is the scenario's), with their role."""
+    role = session.client("iam").create_role(
+        RoleName="bystander-role", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
+    )["Role"]["Arn"]
     client = session.client("lambda")
     for name, tags in BYSTANDERS.items():
         client.create_function(
@@ -163,12 +166,20 @@ def run(endpoint: str, workdir: Path, out: Path, scenario: Scenario, narrator: N
         places = ", ".join(sorted({region for _, region in shape.places}))
         narrator.step(f"the member stack deployed in accounts {', '.join(shape.members)} ({places})")
     batch = fleet.accounts.session(replay.account, replay.athena_region)
-    create_bystanders(batch, build_world(batch, scenario))
-    names = [replay.function, *BYSTANDERS]
-    before = reservations(batch, names)
+    build_world(batch, scenario)
+    # in an organization the bystanders are a member's: the operator acts on them through its role
+    aside = shape.members[0] if shape.members else replay.account
+    side = fleet.accounts.session(aside, replay.athena_region)
+    create_bystanders(side)
+
+    def now() -> dict[str, int | None]:
+        return {**reservations(batch, [replay.function]), **reservations(side, list(BYSTANDERS))}
+
+    before = now()
     narrator.step(
-        f"the world in account {replay.account}, {replay.athena_region}: {before}; data in "
-        f"{replay.data_region}, Athena in {replay.athena_region}, the guardrail in {shape.home}"
+        f"the world in {replay.athena_region}: {replay.function} in account {replay.account}, the"
+        f" bystanders in account {aside}: {before}; data in {replay.data_region}, Athena in"
+        f" {replay.athena_region}, the guardrail in {shape.home}"
     )
     narrator.step(f"replaying '{scenario.name}' through the deployed rules and handlers:")
     with QueryStatistics(replay):
@@ -183,22 +194,30 @@ def run(endpoint: str, workdir: Path, out: Path, scenario: Scenario, narrator: N
 
     home = fleet.accounts.home
     operator(home, endpoint, "status")
-    place = ["--region", replay.athena_region]
-    if replay.account != ACCOUNT:
-        place += ["--account", replay.account]
     manual = operator(
-        home, endpoint, "throttle", *BYSTANDERS, "--reason", "operator: contain the blast radius", *place
+        home,
+        endpoint,
+        "throttle",
+        *BYSTANDERS,
+        "--reason",
+        "operator: contain the blast radius",
+        *place_options(aside, replay.athena_region),
     )
-    throttled = reservations(batch, names)
+    throttled = now()
     operator(home, endpoint, "restore", "--all", "--yes")
-    after = reservations(batch, names)
-    operator(home, endpoint, "history", replay.function, *place)
+    after = now()
+    operator(home, endpoint, "history", replay.function, *place_options(replay.account, replay.athena_region))
     logs.close()
     print("\nReservations")
     print(f"  before the night:   {before}")
     print(f"  while throttled:    {throttled}  (payments-api is tagged guardrail:exempt)")
     print(f"  after restore --all: {after}  {'= before, exactly' if after == before else '!= before'}")
     return problems(timeline, manual, throttled, before, after)
+
+
+def place_options(account: str, region: str) -> list[str]:
+    """The `guardrail` command's options naming where functions named by name are."""
+    return ["--region", region] + ([] if account == ACCOUNT else ["--account", account])
 
 
 def show_alert(envelopes: list[dict[str, Any]]) -> None:

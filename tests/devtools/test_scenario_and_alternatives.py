@@ -32,7 +32,7 @@ def test_the_default_scenario_is_the_incident():
         ("us-west-2",),
         "123456789012",
     )
-    assert scenario.member_accounts == ()
+    assert scenario.member_accounts == ("222222222222", "333333333333")  # three accounts on the stand-in
 
 
 def test_a_scenario_places_the_batch_in_a_member_account():
@@ -48,8 +48,8 @@ def test_a_scenario_places_the_batch_in_a_member_account():
         ({"batchQueries": "many"}, "batchQueries: expected a whole number, got 'many'"),
         ({"account": "2222"}, "account: '2222' is not a 12-digit AWS account id"),
         (
-            {"account": "222222222222"},
-            "account: 222222222222 is neither the guardrail's own nor in memberAccounts",
+            {"account": "444444444444"},
+            "account: 444444444444 is neither the guardrail's own nor in memberAccounts",
         ),
         ({"memberAccounts": ["123456789012"]}, "memberAccounts: 123456789012 is the guardrail's own account"),
         ({"batchQueries": -1}, "batchQueries: Input should be greater than or equal to 0"),
