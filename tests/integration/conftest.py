@@ -9,13 +9,15 @@ that every expected call was made.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 from botocore.stub import Stubber
 
+from devtools.lambda_runtime import lambda_context
 from guardrail.adapters.athena_workgroups import AthenaWorkgroups
-from guardrail.handlers import composition
+from guardrail.handlers import composition, kill_switch
 from tests.conftest import offline_client
 
 
@@ -62,3 +64,17 @@ def workgroups(monkeypatch: pytest.MonkeyPatch) -> Iterator[StubbedWorkgroups]:
     )
     yield stubbed
     stubbed.stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def invoke(deployed, monkeypatch):
+    """The deployed kill switch's handler: `invoke(request)` answers as Lambda would (JSON)."""
+    for name, value in {**deployed.settings.to_env(), "AWS_REGION": deployed.settings.region}.items():
+        monkeypatch.setenv(name, value)
+
+    def call(payload):
+        return json.loads(
+            json.dumps(kill_switch.handler(payload, lambda_context("runaway-guardrail-kill-switch")))
+        )
+
+    return call

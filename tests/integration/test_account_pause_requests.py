@@ -6,32 +6,16 @@ and transactions atomic (`moto_patches`).
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from devtools.lambda_runtime import lambda_context
 from devtools.moto_server import ACCOUNT
 from guardrail.account_pause import UNNAMED_OPERATOR
-from guardrail.handlers import kill_switch
 from guardrail.handlers.composition import build_account_switch
 from guardrail.kill_switch.requests import PauseRequest, parse_request
 
 pytestmark = pytest.mark.usefixtures("moto_patches")
-
-
-@pytest.fixture
-def invoke(deployed, monkeypatch):
-    for name, value in {**deployed.settings.to_env(), "AWS_REGION": deployed.settings.region}.items():
-        monkeypatch.setenv(name, value)
-
-    def call(payload):
-        return json.loads(
-            json.dumps(kill_switch.handler(payload, lambda_context("runaway-guardrail-kill-switch")))
-        )
-
-    return call
 
 
 def ledger_items(deployed):

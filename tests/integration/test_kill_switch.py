@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from botocore.exceptions import ClientError
 
-from devtools.lambda_runtime import lambda_context
 from devtools.moto_server import ACCOUNT
 from guardrail.adapters.ledger import Ledger
 from guardrail.handlers import kill_switch
@@ -19,19 +16,6 @@ from guardrail.handlers.composition import build_enforcer
 pytestmark = pytest.mark.usefixtures("moto_patches")
 
 PANIC, RESTORE_ALL = f"panic-{ACCOUNT}", f"restore-all-{ACCOUNT}"
-
-
-@pytest.fixture
-def invoke(deployed, monkeypatch):
-    for name, value in {**deployed.settings.to_env(), "AWS_REGION": deployed.settings.region}.items():
-        monkeypatch.setenv(name, value)
-
-    def call(payload):
-        return json.loads(
-            json.dumps(kill_switch.handler(payload, lambda_context("runaway-guardrail-kill-switch")))
-        )
-
-    return call
 
 
 @pytest.fixture

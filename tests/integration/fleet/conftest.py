@@ -18,7 +18,9 @@ from devtools.fleet import CENTRAL_TRUST, HOME, OREGON, OTHER, AccountSessions
 from devtools.fleet import ORGANIZATION as FLEET_ORGANIZATION
 from devtools.inbox import drain_inbox
 from devtools.incident import EMPTY_ZIP, LAMBDA_TRUST
+from devtools.lambda_runtime import lambda_context
 from guardrail.config import GuardrailConfig, Settings
+from guardrail.handlers import kill_switch
 from guardrail.handlers.composition import build_enforcer
 from tests.conftest import ACCOUNT, PREFIX, create_stateful_resources
 
@@ -102,3 +104,16 @@ def alerts(fleet: Fleet) -> Callable[[], list[dict[str, Any]]]:
         return [json.loads(envelope["Message"]) for envelope in drain_inbox(fleet.session, fleet.queue_url)]
 
     return read
+
+
+@pytest.fixture
+def invoke(fleet: Fleet, monkeypatch: pytest.MonkeyPatch):
+    """The kill switch's handler, deployed in ap-northeast-1."""
+    for name, value in {**fleet.settings.to_env(), "AWS_REGION": HOME}.items():
+        monkeypatch.setenv(name, value)
+
+    def call(payload: dict[str, Any]) -> dict[str, Any]:
+        context = lambda_context("runaway-guardrail-kill-switch")
+        return json.loads(json.dumps(kill_switch.handler(payload, context)))
+
+    return call

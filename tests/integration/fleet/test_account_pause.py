@@ -6,33 +6,17 @@ enforcer the deployed functions build); operators act through the kill switch's 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from devtools.fleet import MEMBER
-from devtools.lambda_runtime import lambda_context
-from guardrail.handlers import kill_switch
 from tests.conftest import ACCOUNT
 
-from .conftest import HOME, OREGON, OTHER_MEMBER, Fleet
+from .conftest import OREGON, OTHER_MEMBER, Fleet
 from .test_regions_and_accounts import enforce, health_event
 
 DRILL = {"action": "pause", "account": MEMBER, "reason": "migration drill", "by": "alice"}
-
-
-@pytest.fixture
-def invoke(fleet: Fleet, monkeypatch: pytest.MonkeyPatch):
-    """The kill switch's handler, deployed in ap-northeast-1."""
-    for name, value in {**fleet.settings.to_env(), "AWS_REGION": HOME}.items():
-        monkeypatch.setenv(name, value)
-
-    def call(payload: dict[str, Any]) -> dict[str, Any]:
-        context = lambda_context("runaway-guardrail-kill-switch")
-        return json.loads(json.dumps(kill_switch.handler(payload, context)))
-
-    return call
 
 
 @pytest.fixture

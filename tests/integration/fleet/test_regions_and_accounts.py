@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from devtools.lambda_runtime import lambda_context
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.detectors.recursion_signals import findings_from_event
 from guardrail.errors import AwsCallFailed
-from guardrail.handlers import invocation_scan, kill_switch
+from guardrail.handlers import invocation_scan
 from guardrail.handlers.composition import build_audit
 from tests.conftest import ACCOUNT
 from tests.integration.recursion.test_invocation_scan import publish, steady
@@ -63,19 +62,6 @@ def enforce(fleet: Fleet, event: dict[str, Any]) -> list[dict[str, Any]]:
     enforcer, _ = fleet.enforcer()
     findings = findings_from_event(event, scope=fleet.settings.home, guard_layer=LAYER)
     return [enforcer.enforce(finding).to_dict() for finding in findings]
-
-
-@pytest.fixture
-def invoke(fleet: Fleet, monkeypatch: pytest.MonkeyPatch):
-    """The kill switch's handler, deployed in ap-northeast-1."""
-    for name, value in {**fleet.settings.to_env(), "AWS_REGION": HOME}.items():
-        monkeypatch.setenv(name, value)
-
-    def call(payload: dict[str, Any]) -> dict[str, Any]:
-        context = lambda_context("runaway-guardrail-kill-switch")
-        return json.loads(json.dumps(kill_switch.handler(payload, context)))
-
-    return call
 
 
 def test_a_loop_in_oregon_is_throttled_from_tokyo_named_by_its_region_and_restored_exactly(
