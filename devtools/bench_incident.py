@@ -18,6 +18,7 @@ from moto import mock_aws
 from devtools.alternatives import compare
 from devtools.fleet import FleetShape, deploy_fleet
 from devtools.incident import QueryStatistics, build_world, replay_incident
+from devtools.lambda_runtime import discarded
 from devtools.moto_patches import patched
 from devtools.scenario import DEFAULT, Scenario
 
@@ -27,12 +28,12 @@ def run(path: Path = DEFAULT) -> dict[str, Any]:
     scenario = Scenario.load(path)
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
     os.environ.pop("AWS_ENDPOINT_URL", None)
-    with patched(), mock_aws(), tempfile.TemporaryDirectory() as scratch, open(os.devnull, "w") as logs:
+    with patched(), mock_aws(), tempfile.TemporaryDirectory() as scratch:
         fleet = deploy_fleet(
             Path(scratch),
             FleetShape.of(scenario),
             detectors={"athena-watch": scenario.athena_watch},
-            logs=logs,
+            logs=discarded(),
         )
         build_world(fleet.accounts.session(scenario.account, scenario.athena_region), scenario)
         with QueryStatistics(scenario.replay):

@@ -33,6 +33,7 @@ from moto import mock_aws
 from devtools.bench_table import expire, plain_json_responses, range_prefiltered
 from devtools.deploy import create_bucket
 from devtools.incident import EMPTY_ZIP, store_tables
+from devtools.lambda_runtime import discarded
 from devtools.month_ceilings import ceilings_at_scale
 from devtools.month_traffic import MonthQuery, MonthTraffic
 from devtools.moto_patches import patched
@@ -87,9 +88,8 @@ def run(traffic: MonthTraffic | None = None) -> dict[str, Any]:
         mock_aws(),
         tempfile.TemporaryDirectory() as scratch,
     ):
-        with open(os.devnull, "w") as logs:
-            session = boto3.session.Session(region_name=region)
-            _, deployment = deploy_guardrail(session, Path(scratch), {}, logs)
+        session = boto3.session.Session(region_name=region)
+        _, deployment = deploy_guardrail(session, Path(scratch), {}, discarded())
         build_month_world(session, traffic)
         month = feed(traffic, deployment)
     return {**month, "at_incident_scale": ceilings_at_scale()}

@@ -17,6 +17,7 @@ Every invocation and every error a handler raised are recorded, in order.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import json
@@ -100,6 +101,16 @@ def function_environment(variables: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@functools.cache
+def discarded() -> TextIO:
+    """A sink for handlers' logs nobody reads, open for the life of the process.
+
+    A handler module's loggers keep the stream they were imported with, for every later run in the
+    process: a sink closed after one run would make each later log line fail.
+    """
+    return open(os.devnull, "w")
 
 
 class LambdaRuntime:
