@@ -58,19 +58,24 @@ class DeadLetters(Construct):
         return {"undelivered-events": self.events, "failed-invocations": self.invocations}
 
     def _queue(self, construct_id: str) -> sqs.Queue:
-        queue = sqs.Queue(
-            self,
-            construct_id,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=RETENTION,
-            removal_policy=RemovalPolicy.RETAIN,
+        return dead_letter_queue(self, construct_id)
+
+
+def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
+    """An encrypted, TLS-only queue kept 14 days and retained with the stack, to dead-letter into."""
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=RETENTION,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    Validations.of(queue).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions::AwsSolutions-SQS3",
+            reason="This queue is itself a dead-letter queue (of EventBridge targets or of Lambda's "
+            "asynchronous invocations); a message that reaches it stays until an operator acts.",
         )
-        Validations.of(queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-SQS3",
-                reason="This queue is itself a dead-letter queue (of EventBridge targets or of Lambda's "
-                "asynchronous invocations); a message that reaches it stays until an operator acts.",
-            )
-        )
-        return queue
+    )
+    return queue

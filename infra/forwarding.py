@@ -30,7 +30,7 @@ from guardrail.detectors.recursion_signals import (
 )
 from guardrail.recursion import EVENT_SOURCE
 
-from .dead_letters import DeadLetters
+from .dead_letters import DeadLetters, dead_letter_queue
 
 
 def forwards_to_home(config: GuardrailConfig) -> bool:
@@ -116,7 +116,9 @@ class Forwarding(Construct):
             assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
             description="EventBridge forwards the guardrail's signals to the home region's bus",
         )
-        home = targets.EventBus(home_bus, role=self.role)
+        #: Events EventBridge could not forward within its retry policy (24 h, 185 attempts).
+        self.dead_letters = dead_letter_queue(self, "UndeliveredForwards")
+        home = targets.EventBus(home_bus, role=self.role, dead_letter_queue=self.dead_letters)
         #: Every forwarding rule, by id.
         self.rules: dict[str, events.Rule] = {}
         for rule_id, (description, pattern) in {**athena_patterns(), **recursion_patterns()}.items():

@@ -96,9 +96,11 @@ def test_member_forwards_the_home_rules_signals_and_the_guards_to_the_central_bu
         "runaway-guardrail-signals",
         {"source": ["guardrail"]},
     )
+    [queue_id] = member.find_resources("AWS::SQS::Queue")
     for rule in rules:
         [target] = rule["Targets"]
         assert target["Arn"] == CENTRAL_BUS
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
     member.has_resource_properties("AWS::Events::EventBus", {"Name": "runaway-guardrail-signals"})
     [policy] = member.find_resources("AWS::Events::EventBusPolicy").values()
     assert policy["Properties"]["Statement"]["Condition"] == {

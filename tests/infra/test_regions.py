@@ -61,10 +61,15 @@ def test_each_region_forwards_what_the_home_rules_read_to_the_home_bus(fleet):
         [guard] = _rules(template, on_signal_bus=True).values()
         assert guard["EventBusName"] == BUS
         assert guard["EventPattern"] == {"source": [EVENT_SOURCE]}  # every detail type the guard publishes
+        [(queue_id, queue)] = template.find_resources("AWS::SQS::Queue").items()
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+        assert queue["DeletionPolicy"] == "Retain"
         for rule in [*forwarded.values(), guard]:
             [target] = rule["Targets"]
             assert target["Arn"] == HOME_BUS
             assert "RoleArn" in target
+            # what EventBridge cannot forward within its retries is kept, not dropped
+            assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
         [policy] = template.find_resources("AWS::IAM::Policy").values()
         assert policy["Properties"]["PolicyDocument"]["Statement"] == [
             {"Action": "events:PutEvents", "Effect": "Allow", "Resource": HOME_BUS}
@@ -212,4 +217,8 @@ def test_cdk_nag_checked_every_fleet_stack_and_the_member_stack(fleet):
         }
         for report in reports
     ]
-    assert checked == [{"RunawayGuardrailService"}, {"RunawayGuardrailMember"}]  # acknowledged, with reasons
+    # acknowledged, with reasons: the home service's, and each forwarding stack's dead-letter queue (SQS3)
+    assert checked == [
+        {"RunawayGuardrailService", "RunawayGuardrailUsWest2", "RunawayGuardrailEuWest1"},
+        {"RunawayGuardrailMember"},
+    ]
