@@ -27,8 +27,8 @@ from devtools.inbox import drain_inbox, subscribe_inbox
 from devtools.lambda_runtime import LambdaRuntime
 from devtools.moto_server import ACCOUNT
 from devtools.scenario import Scenario
-from devtools.stand_in import stand_in_layer
-from infra.app import build_stacks, cdk_json_context
+from devtools.stand_in import guardrail_context, stand_in_layer
+from infra.app import build_stacks
 
 HOME, OREGON = "ap-northeast-1", "us-west-2"
 MEMBER, OTHER = "222222222222", "333333333333"
@@ -154,17 +154,12 @@ def deploy_fleet(
     """
     home = boto3.session.Session(region_name=shape.home)
     outdir = workdir / "cdk.out"
-    context = cdk_json_context()
-    merged = dict(context["guardrail"]["detectors"])
-    for name, section in (detectors or {}).items():
-        merged[name] = {**merged.get(name, {}), **section}
-    context["guardrail"] = {
-        **context["guardrail"],
+    overrides = {
         "powertoolsLayerArn": stand_in_layer(home),
-        "detectors": merged,
         "regions": list(shape.regions),
         "organization": ORGANIZATION if shape.members else {"enabled": False},
     }
+    context = guardrail_context(overrides, detectors)
     app = cdk.App(outdir=str(outdir), context=context)
     stacks = build_stacks(app, env=cdk.Environment(account=ACCOUNT, region=shape.home))
     app.synth()

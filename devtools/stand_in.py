@@ -50,11 +50,21 @@ def stand_in_layer(session: boto3.session.Session) -> str:
     return str(response["LayerVersionArn"])
 
 
-def synthesize(outdir: Path, overrides: Mapping[str, Any]) -> list[str]:
-    """Synthesize the app from cdk.json with `overrides` on the `guardrail` context; return stack names."""
+def guardrail_context(
+    overrides: Mapping[str, Any], detectors: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """cdk.json's context, `overrides` on its `guardrail` key and `detectors` merged section by section."""
     context = cdk_json_context()
-    context["guardrail"] = {**context["guardrail"], **overrides}
-    app = cdk.App(outdir=str(outdir), context=context)
+    merged = dict(context["guardrail"]["detectors"])
+    for name, section in (detectors or {}).items():
+        merged[name] = {**merged.get(name, {}), **section}
+    context["guardrail"] = {**context["guardrail"], **overrides, "detectors": merged}
+    return context
+
+
+def synthesize(outdir: Path, overrides: Mapping[str, Any], detectors: Mapping[str, Any]) -> list[str]:
+    """Synthesize the app from cdk.json with `overrides` and `detectors`; return the stacks' names."""
+    app = cdk.App(outdir=str(outdir), context=guardrail_context(overrides, detectors))
     stacks = build_app(app)
     app.synth()
     return [stack.stack_name for stack in stacks]
@@ -65,10 +75,7 @@ def deploy_guardrail(
 ) -> tuple[list[str], Deployment]:
     """Synthesize, deploy, subscribe a queue to the alerts, attach the Lambda runtime and event bridge."""
     layer = stand_in_layer(session)
-    merged = {**cdk_json_context()["guardrail"]["detectors"]}
-    for name, section in detectors.items():
-        merged[name] = {**merged.get(name, {}), **section}
-    stacks = synthesize(workdir / "cdk.out", {"powertoolsLayerArn": layer, "detectors": merged})
+    stacks = synthesize(workdir / "cdk.out", {"powertoolsLayerArn": layer}, detectors)
     outputs: dict[str, str] = {}
     for values in deploy(session, workdir / "cdk.out", stacks, ACCOUNT, session.region_name or "").values():
         outputs.update(values)
