@@ -15,7 +15,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, mode
 from devtools.replay import IncidentReplay
 from guardrail.config import AthenaWatchConfig
 from guardrail.config.base import Bool, Float, Int, Str, StrictModel
-from guardrail.config.fleet import AccountId
+from guardrail.config.fleet import AccountId, Region
 from guardrail.detectors.athena.cost import GB
 from guardrail.errors import ConfigError
 
@@ -56,7 +56,7 @@ class Scenario(StrictModel):
     name: Str = "unnamed scenario"
     description: Str = ""
     #: Where the guardrail is deployed (its home region); Athena's region is watched besides it.
-    home_region: Str = "ap-northeast-1"
+    home_region: Region = "ap-northeast-1"
     #: The batch's account: the guardrail's own, or one of `memberAccounts`.
     account: AccountId = _INCIDENT.account
     #: Member accounts of an organization (organization mode when any), each given the member stack.
@@ -64,8 +64,8 @@ class Scenario(StrictModel):
     function: Str = _INCIDENT.function
     #: The function's reservation before the night (null: none).
     reserved_concurrency: Annotated[Int, Field(ge=0)] | None = None
-    athena_region: Str = _INCIDENT.athena_region
-    data_region: Str = _INCIDENT.data_region
+    athena_region: Region = _INCIDENT.athena_region
+    data_region: Region = _INCIDENT.data_region
     start: AwareDatetime = _INCIDENT.start
     batch_queries: Annotated[Int, Field(ge=0)] = _INCIDENT.batch_queries
     batch_interval_seconds: Positive = _INCIDENT.batch_interval_seconds

@@ -47,6 +47,7 @@ def test_a_scenario_places_the_batch_in_a_member_account():
     [
         ({"batchQueries": "many"}, "batchQueries: expected a whole number, got 'many'"),
         ({"account": "2222"}, "account: '2222' is not a 12-digit AWS account id"),
+        ({"homeRegion": "tokyo"}, "homeRegion: 'tokyo' is not an AWS region name (us-west-2)"),
         (
             {"account": "444444444444"},
             "account: 444444444444 is neither the guardrail's own nor in memberAccounts",
