@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,19 @@ class Synthesized:
     state_template: Template
     service_template: Template
     outdir: Path
+
+
+def cfn_lint(templates: Sequence[str]) -> tuple[set[str], str]:
+    """Run cfn-lint on `templates`: the rule ids it reports, and its output (for a failure's message)."""
+    result = subprocess.run(  # cfnlint has no __main__: `python -m cfnlint` never linted anything
+        [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", *templates],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode in {0, 4}, result.stderr  # 4: warnings only
+    # parseable: path:line:col:end-line:end-col:rule:message
+    return {line.split(":")[5] for line in result.stdout.splitlines() if line.strip()}, result.stdout
 
 
 def synthesize(outdir: Path, context: dict[str, object] | None = None) -> Synthesized:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from guardrail.errors import ConfigError
 from infra.app import cdk_json_context
 from infra.chat import READ_ONLY_ACTIONS
-from tests.infra.conftest import synthesize
+from tests.infra.conftest import cfn_lint, synthesize
 
 pytestmark = pytest.mark.infra
 
@@ -75,14 +72,8 @@ def test_chat_is_read_only_unless_a_channel_may_invoke_the_kill_switch(with_chat
 def test_cfn_lint_and_cdk_nag_are_clean_with_chat(with_chat):
     """cdk-nag ran at synthesis (an unacknowledged finding fails it); cfn-lint checks the Chatbot types."""
     templates = sorted(str(p) for p in with_chat.outdir.glob("*.template.json"))
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", *templates],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    rules = {line.split(":")[5] for line in result.stdout.splitlines() if line.strip()}
-    assert rules <= {"W3005"}, result.stdout
+    rules, output = cfn_lint(templates)
+    assert rules <= {"W3005"}, output
 
 
 def test_no_chat_channel_no_chatbot_resource(synthesized):
