@@ -29,7 +29,7 @@ import boto3
 
 from devtools.alternatives import loop_queries, query_usd
 from devtools.bench_incident import duration
-from devtools.incident import EMPTY_ZIP
+from devtools.incident import EMPTY_ZIP, LAMBDA_TRUST
 from devtools.moto_server import moto_server
 from devtools.scenario import Scenario
 
@@ -192,14 +192,8 @@ def outcome(
 def _create_function(endpoint: str, region: str, name: str, reserved: int | None) -> None:
     keys = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}  # the stand-in's
     session = boto3.session.Session(region_name=region, **keys)
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
-        ],
-    }
     role = session.client("iam", endpoint_url=endpoint).create_role(
-        RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(trust)
+        RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
     )["Role"]["Arn"]
     lam = session.client("lambda", endpoint_url=endpoint)
     lam.create_function(

@@ -10,7 +10,6 @@ The figure is moto's, on this machine: a floor for AWS, where the path is the sa
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from moto import mock_aws
 
 from devtools import moto_patches
 from devtools.fleet import MEMBER, OREGON, FleetDeployment, deploy_fleet
-from devtools.incident import EMPTY_ZIP, LAMBDA_TRUST
+from devtools.incident import create_function
 from devtools.replay import IncidentReplay
 
 EVENTS = 300
@@ -66,18 +65,8 @@ def run(events: int = EVENTS, notices: int = NOTICES) -> dict[str, Any]:
         fleet = deploy_fleet(Path(workdir))
         try:
             session = fleet.accounts.session(MEMBER, OREGON)
-            trust = json.dumps(LAMBDA_TRUST)
-            role = session.client("iam").create_role(RoleName="app", AssumeRolePolicyDocument=trust)["Role"][
-                "Arn"
-            ]
             for index in range(notices):
-                session.client("lambda").create_function(
-                    FunctionName=f"loop-{index}",
-                    Runtime="python3.13",
-                    Role=role,
-                    Handler="app.handler",
-                    Code={"ZipFile": EMPTY_ZIP},
-                )
+                create_function(session, f"loop-{index}", role="app")
             athena_seconds, athena = _timed(fleet, starts)
             health_seconds, health = _timed(fleet, [_health(index) for index in range(notices)])
         finally:

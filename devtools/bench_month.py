@@ -32,7 +32,7 @@ from moto import mock_aws
 
 from devtools.bench_table import expire, plain_json_responses, range_prefiltered
 from devtools.deploy import create_bucket
-from devtools.incident import EMPTY_ZIP, store_tables
+from devtools.incident import create_function, store_tables
 from devtools.lambda_runtime import discarded
 from devtools.month_ceilings import ceilings_at_scale
 from devtools.month_traffic import MonthQuery, MonthTraffic
@@ -46,10 +46,6 @@ from guardrail.handlers.composition import build_enforcer, build_watch
 
 #: The tables the month's queries read besides the batch's (all in Athena's region).
 LOCAL_TABLES = ("events_raw", "events_hourly_0", "events_hourly_1", "invoices")
-_ROLE_TRUST = (
-    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", '
-    '"Principal": {"Service": "lambda.amazonaws.com"}}]}'
-)
 
 
 class Clock:
@@ -97,18 +93,8 @@ def run(traffic: MonthTraffic | None = None) -> dict[str, Any]:
 
 def build_month_world(session: boto3.session.Session, traffic: MonthTraffic) -> None:
     """The two functions (each with the role its sessions are issued by) and the tables their queries read."""
-    iam, lam = session.client("iam"), session.client("lambda")
     for function in (traffic.batch_function, traffic.etl_function):
-        role = iam.create_role(RoleName=f"{function}-role", AssumeRolePolicyDocument=_ROLE_TRUST)["Role"][
-            "Arn"
-        ]
-        lam.create_function(
-            FunctionName=function,
-            Runtime="python3.13",
-            Role=role,
-            Handler="job.handler",
-            Code={"ZipFile": EMPTY_ZIP},
-        )
+        create_function(session, function, role=f"{function}-role", handler="job.handler")
     base = traffic.base
     store_tables(session, base)
     bucket = f"{base.local_bucket}-month"

@@ -34,7 +34,7 @@ import boto3
 from devtools.alternatives import query_usd
 from devtools.chart import write_chart
 from devtools.fleet import FleetShape, deploy_fleet
-from devtools.incident import EMPTY_ZIP, LAMBDA_TRUST, QueryStatistics, Timeline, build_world, replay_incident
+from devtools.incident import QueryStatistics, Timeline, build_world, create_function, replay_incident
 from devtools.moto_server import ACCOUNT, moto_server
 from devtools.replay import ReplayQuery
 from devtools.scenario import DEFAULT, Scenario
@@ -58,19 +58,8 @@ class Narrator:
 
 def create_bystanders(session: boto3.session.Session) -> None:
     """Functions the operator will act on by hand (the batch function is the scenario's), with their role."""
-    role = session.client("iam").create_role(
-        RoleName="bystander-role", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
-    )["Role"]["Arn"]
-    client = session.client("lambda")
     for name, tags in BYSTANDERS.items():
-        client.create_function(
-            FunctionName=name,
-            Runtime="python3.13",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": EMPTY_ZIP},
-            Tags=tags,
-        )
+        create_function(session, name, role="bystander-role", tags=tags)
 
 
 def reservations(session: boto3.session.Session, names: Sequence[str]) -> dict[str, int | None]:

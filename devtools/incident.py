@@ -88,27 +88,52 @@ def first_breach(replay: IncidentReplay, config: AthenaWatchConfig) -> datetime 
     return None
 
 
-def build_world(session: boto3.session.Session, scenario: Scenario) -> str:
-    """Create the batch function, the Glue tables and their buckets; return the function's role."""
-    replay = scenario.replay
-    role = session.client("iam").create_role(
-        RoleName=f"{replay.function}-role", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
-    )["Role"]["Arn"]
+def create_function(
+    session: boto3.session.Session,
+    name: str,
+    *,
+    role: str,
+    handler: str = "app.handler",
+    tags: dict[str, str] | None = None,
+    reserved: int | None = None,
+) -> str:
+    """Create a function (empty code: moto never runs it) under the role `role`; return its ARN.
+
+    The role (a Lambda execution role) is created if missing; `reserved` is its reserved concurrency.
+    """
+    iam = session.client("iam")
+    try:
+        role_arn = iam.get_role(RoleName=role)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"][
+            "Arn"
+        ]
     client = session.client("lambda")
-    client.create_function(
-        FunctionName=replay.function,
+    arn = client.create_function(
+        FunctionName=name,
         Runtime="python3.13",
-        Role=role,
-        Handler="batch.handler",
+        Role=role_arn,
+        Handler=handler,
         Code={"ZipFile": EMPTY_ZIP},
-        Tags={TAG_GUARDED: "true"} if replay.guarded else {},
+        Tags=tags or {},
+    )["FunctionArn"]
+    if reserved is not None:
+        client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
+    return str(arn)
+
+
+def build_world(session: boto3.session.Session, scenario: Scenario) -> None:
+    """Create the batch function (under the role its sessions name), the Glue tables and buckets."""
+    replay = scenario.replay
+    create_function(
+        session,
+        replay.function,
+        role=f"{replay.function}-role",
+        handler="batch.handler",
+        tags={TAG_GUARDED: "true"} if replay.guarded else {},
+        reserved=scenario.reserved_concurrency,
     )
-    if scenario.reserved_concurrency is not None:
-        client.put_function_concurrency(
-            FunctionName=replay.function, ReservedConcurrentExecutions=scenario.reserved_concurrency
-        )
     store_tables(session, replay)
-    return str(role)
 
 
 def store_tables(session: boto3.session.Session, replay: IncidentReplay) -> None:

@@ -17,7 +17,7 @@ import pytest
 from devtools.fleet import CENTRAL_TRUST, HOME, OREGON, OTHER, AccountSessions
 from devtools.fleet import ORGANIZATION as FLEET_ORGANIZATION
 from devtools.inbox import drain_inbox
-from devtools.incident import EMPTY_ZIP, LAMBDA_TRUST
+from devtools.incident import create_function
 from devtools.lambda_runtime import lambda_context
 from guardrail.config import GuardrailConfig, Settings
 from guardrail.handlers import kill_switch
@@ -46,24 +46,7 @@ class Fleet:
 
     def function(self, account: str, region: str, name: str, reserved: int | None = None) -> str:
         """Create a function; return its ARN."""
-        session = self.account(account, region)
-        iam, client = session.client("iam"), session.client("lambda")
-        try:
-            role = iam.get_role(RoleName="app-role")["Role"]["Arn"]
-        except iam.exceptions.NoSuchEntityException:
-            role = iam.create_role(RoleName="app-role", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))[
-                "Role"
-            ]["Arn"]
-        arn = client.create_function(
-            FunctionName=name,
-            Runtime="python3.13",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": EMPTY_ZIP},
-        )["FunctionArn"]
-        if reserved is not None:
-            client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
-        return arn
+        return create_function(self.account(account, region), name, role="app-role", reserved=reserved)
 
     def reservation(self, account: str, region: str, name: str) -> int | None:
         """A function's reserved concurrency (None: unreserved)."""
