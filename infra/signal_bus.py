@@ -75,13 +75,7 @@ def guard_layer(scope: Construct, config: GuardrailConfig) -> lambda_.LayerVersi
         layer.add_permission(
             "OrganizationMembers", account_id="*", organization_id=organization.organization_id
         )
-    output = CfnOutput(
-        scope,
-        LAYER_OUTPUT,
-        value=layer.layer_version_arn,
-        description="Attach to a function to use @recursion_guard",
-    )
-    output.override_logical_id(LAYER_OUTPUT)
+    _output(scope, LAYER_OUTPUT, layer.layer_version_arn, "Attach to a function to use @recursion_guard")
     return layer
 
 
@@ -119,11 +113,16 @@ def signal_bus(scope: Construct, config: GuardrailConfig, *, central: bool = Fal
                 conditions={"StringEquals": {"aws:PrincipalOrgID": organization.organization_id}},
             )
         )
-    output = CfnOutput(
+    _output(
         scope,
         SIGNAL_BUS_OUTPUT,
-        value=config.signal_bus_name,
-        description="Where @recursion_guard publishes refusals (guarded functions need events:PutEvents)",
+        config.signal_bus_name,
+        "Where @recursion_guard publishes refusals (guarded functions need events:PutEvents)",
     )
-    output.override_logical_id(SIGNAL_BUS_OUTPUT)
     return bus
+
+
+def _output(scope: Construct, name: str, value: str, description: str) -> None:
+    """A stack output named `name` exactly, wherever the construct sits (callers read it by that name)."""
+    output = CfnOutput(scope, name, value=value, description=description)
+    output.override_logical_id(name)
