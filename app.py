@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """CDK app: the guardrail's stacks, configured from the `guardrail` context in cdk.json.
 
-It uses the construct library this repository publishes (`runaway_guardrail_cdk`, the `infra/` directory
-installed under that name), as any other CDK app would.
+It uses the construct library this repository publishes (`runaway_guardrail_cdk`), as any other CDK app
+would.
 """
 
 import os

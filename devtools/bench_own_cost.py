@@ -18,7 +18,7 @@ from aws_cdk.assertions import Template
 from devtools.bench_recursion import MINUTES_PER_MONTH, scan_cost
 from guardrail.detectors.invocation_scan import InvocationScanConfig
 from guardrail.handlers import observability as obs
-from infra.app import build_app, cdk_json_context
+from runaway_guardrail_cdk.app import build_app, cdk_json_context
 
 #: us-east-1 list prices in USD (on-demand, past the free tiers).
 PRICES = {

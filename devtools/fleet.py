@@ -28,7 +28,7 @@ from devtools.lambda_runtime import LambdaRuntime
 from devtools.moto_server import ACCOUNT
 from devtools.scenario import Scenario
 from devtools.stand_in import guardrail_context, stand_in_layer
-from infra.app import build_stacks
+from runaway_guardrail_cdk.app import build_stacks
 
 HOME, OREGON = "ap-northeast-1", "us-west-2"
 MEMBER, OTHER = "222222222222", "333333333333"

@@ -17,7 +17,7 @@ from devtools.event_bridge import EventBusBridge
 from devtools.inbox import drain_inbox, subscribe_inbox
 from devtools.lambda_runtime import LambdaRuntime
 from devtools.moto_server import ACCOUNT
-from infra.app import build_app, cdk_json_context
+from runaway_guardrail_cdk.app import build_app, cdk_json_context
 
 
 @dataclass

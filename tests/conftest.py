@@ -122,7 +122,7 @@ def create_stateful_resources(session: boto3.session.Session, prefix: str = PREF
             {"AttributeName": name, "AttributeType": "S"}
             for name in ("pk", "sk", *_INDEXES[ACTIVE_INDEX], *_INDEXES[AUDIT_INDEX])
         ],
-        GlobalSecondaryIndexes=[  # as infra/state.py declares them
+        GlobalSecondaryIndexes=[  # as runaway_guardrail_cdk/state.py declares them
             {
                 "IndexName": index,
                 "KeySchema": [

@@ -1,6 +1,7 @@
 """The layout's boundaries, read from every import statement (AST; nothing is imported).
 
-- Nothing in the product (`guardrail/`, `infra/`) imports the development tooling, `app.py` or the tests.
+- Nothing in the product (`guardrail/`, `runaway_guardrail_cdk/`) imports the development tooling,
+  `app.py` or the tests.
 - The core (detectors, enforcement, domain) imports no adapter and no AWS SDK: AWS I/O lives in
   `guardrail/adapters/`, behind the ports.
 """
@@ -14,7 +15,7 @@ import pytest
 from tests.imports import imported_names, within
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT = sorted([*ROOT.glob("guardrail/**/*.py"), *ROOT.glob("infra/**/*.py")])
+PRODUCT = sorted([*ROOT.glob("guardrail/**/*.py"), *ROOT.glob("runaway_guardrail_cdk/**/*.py")])
 NOT_PRODUCT = ("devtools", "app", "tests")
 CORE = sorted(
     [
@@ -38,7 +39,7 @@ def _id(path: Path) -> str:
 def test_the_scan_sees_the_whole_product():
     assert len(PRODUCT) > 50
     assert ROOT / "guardrail" / "handlers" / "composition.py" in PRODUCT
-    assert ROOT / "infra" / "function.py" in PRODUCT
+    assert ROOT / "runaway_guardrail_cdk" / "function.py" in PRODUCT
 
 
 @pytest.mark.parametrize("path", PRODUCT, ids=_id)

@@ -3,7 +3,7 @@
 Metrics are CloudWatch embedded-metric-format (EMF) lines on stdout, written by powertools, in the
 `RunawayGuardrail` namespace. Each carries a `service` dimension: the role of the function that
 published it (its name after the prefix). The stack names its functions and builds its dashboard
-(`infra/health.py`) from these same constants.
+(`runaway_guardrail_cdk/health.py`) from these same constants.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from infra.app import GuardrailStacks, build_app, build_stacks, cdk_json_context
-from infra.stacks import GuardrailServiceStack, GuardrailStateStack
+from runaway_guardrail_cdk.app import GuardrailStacks, build_app, build_stacks, cdk_json_context
+from runaway_guardrail_cdk.stacks import GuardrailServiceStack, GuardrailStateStack
 
 
 @dataclass

@@ -5,7 +5,7 @@ from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.adapters.athena_workgroups import AthenaWorkgroups
 from guardrail.errors import ConfigError
-from infra.app import cdk_json_context
+from runaway_guardrail_cdk.app import cdk_json_context
 from tests.infra.conftest import synthesize
 
 pytestmark = pytest.mark.infra

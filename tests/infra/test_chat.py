@@ -7,8 +7,8 @@ import json
 import pytest
 
 from guardrail.errors import ConfigError
-from infra.app import cdk_json_context
-from infra.chat import READ_ONLY_ACTIONS
+from runaway_guardrail_cdk.app import cdk_json_context
+from runaway_guardrail_cdk.chat import READ_ONLY_ACTIONS
 from tests.infra.conftest import cfn_lint, synthesize
 
 pytestmark = pytest.mark.infra

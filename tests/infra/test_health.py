@@ -9,8 +9,8 @@ from aws_cdk.assertions import Match
 
 from guardrail.config.guardrail import ReservedConcurrency
 from guardrail.handlers import observability as obs
-from infra.dead_letters import ASYNC_MAX_AGE, ASYNC_RETRIES, RETENTION
-from infra.health import DURATION_SHARE
+from runaway_guardrail_cdk.dead_letters import ASYNC_MAX_AGE, ASYNC_RETRIES, RETENTION
+from runaway_guardrail_cdk.health import DURATION_SHARE
 
 pytestmark = pytest.mark.infra
 PREFIX = "runaway-guardrail"

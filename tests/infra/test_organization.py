@@ -13,8 +13,8 @@ from guardrail.adapters.event_sources import EventSources
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.config import GuardrailConfig
 from guardrail.enforcement import ACTIONS
-from infra.member import TEMPLATE_BODY_LIMIT
-from infra.organization import GuardrailOrganizationStack
+from runaway_guardrail_cdk.member import TEMPLATE_BODY_LIMIT
+from runaway_guardrail_cdk.organization import GuardrailOrganizationStack
 
 from .conftest import FLEET, HOME
 

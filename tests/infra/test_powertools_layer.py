@@ -9,7 +9,7 @@ import pytest
 
 from guardrail.config import GuardrailConfig
 from guardrail.errors import ConfigError
-from infra.powertools import LAYER_ID, build_layer_files, pinned_requirement
+from runaway_guardrail_cdk.powertools import LAYER_ID, build_layer_files, pinned_requirement
 
 pytestmark = pytest.mark.infra
 

@@ -13,7 +13,7 @@ from aws_cdk.assertions import Match, Template
 from guardrail.config import GuardrailConfig
 from guardrail.errors import ConfigError
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
-from infra.guardrail import RunawayGuardrail
+from runaway_guardrail_cdk.guardrail import RunawayGuardrail
 from tests.infra.conftest import synthesize
 
 pytestmark = pytest.mark.infra

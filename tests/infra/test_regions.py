@@ -10,7 +10,7 @@ import pytest
 from guardrail.config import GuardrailConfig
 from guardrail.errors import ConfigError
 from guardrail.recursion import EVENT_SOURCE
-from infra.app import build_stacks, cdk_json_context
+from runaway_guardrail_cdk.app import build_stacks, cdk_json_context
 from tests.infra.conftest import cfn_lint
 
 pytestmark = pytest.mark.infra

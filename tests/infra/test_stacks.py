@@ -26,9 +26,9 @@ from guardrail.adapters.ledger import (
 from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.config import GuardrailConfig
 from guardrail.enforcement import ACTIONS
-from infra.app import cdk_json_context
-from infra.nag import add_checks
-from infra.state import GuardrailState
+from runaway_guardrail_cdk.app import cdk_json_context
+from runaway_guardrail_cdk.nag import add_checks
+from runaway_guardrail_cdk.state import GuardrailState
 from tests.infra.conftest import cfn_lint
 
 pytestmark = pytest.mark.infra

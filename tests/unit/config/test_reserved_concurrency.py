@@ -5,7 +5,7 @@ import pytest
 from guardrail.config import GuardrailConfig
 from guardrail.config.guardrail import ReservedConcurrency
 from guardrail.errors import ConfigError
-from infra.app import cdk_json_context
+from runaway_guardrail_cdk.app import cdk_json_context
 
 DEFAULTS = {"kill-switch": 5, "recursion-watch": 10, "invocation-scan": 2, "athena-watch": 20}
 

@@ -17,7 +17,7 @@ ENV = {
     "GUARDRAIL_PARTITION": "aws",
     "AWS_REGION": "us-east-1",
 }
-#: What infra/function.py adds next to the settings.
+#: What runaway_guardrail_cdk/function.py adds next to the settings.
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME": "runaway-guardrail", "POWERTOOLS_LOG_LEVEL": "INFO"}
 
 

@@ -186,7 +186,7 @@ class GuardrailFunction(Construct):
                 id="AwsSolutions::AwsSolutions-L1",
                 reason=(
                     "The runtime is pinned to the Python version the Powertools layer is built for "
-                    "(infra/powertools.py, python3.13); both move together."
+                    "(runaway_guardrail_cdk/powertools.py, python3.13); both move together."
                 ),
             ),
         )
