@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from guardrail.alerts import AlertEvent, Phase, render
+from guardrail.alerts import Alert, AlertEvent, Phase, render
+from guardrail.alerts.chat import chat_notification
 from guardrail.domain import Target
 from guardrail.functions import Scope
 from guardrail.kill_switch import confirmation, parse_request
@@ -100,8 +101,9 @@ def test_each_raw_kill_switch_request_shown_is_accepted(page, payload):
     parse_request(request, scope=scope)  # raises InvalidRequest, naming the problem
 
 
-def test_the_readmes_example_alert_is_the_renderers():
-    alert = render(
+def example_alert() -> Alert:
+    """The alert the README and docs/alerts.md show: the replay's throttle, rendered for real."""
+    return render(
         AlertEvent(
             phase=Phase.APPLIED,
             target=Target.function("nightly-batch"),
@@ -120,8 +122,21 @@ def test_the_readmes_example_alert_is_the_renderers():
             },
         )
     )
-    readme = (ROOT / "README.md").read_text()
-    assert f"```text\n{alert.text.rstrip()}\n```" in readme
+
+
+def chat_picture(alert: Alert) -> str:
+    """The alert's Chatbot notification as a chat client shows it: a quoted Markdown block."""
+    content = chat_notification(alert)["content"]
+    lines = [f"**{content['title']}**", "", *content["description"].splitlines(), "", *content["nextSteps"]]
+    return "\n".join(f"> {line}".rstrip() + ("  " if line else "") for line in lines)
+
+
+def test_the_example_alert_shown_is_the_renderers():
+    alert = example_alert()
+    assert f"```text\n{alert.text.rstrip()}\n```" in (ROOT / "README.md").read_text()
+    alerts_page = (ROOT / "docs" / "alerts.md").read_text()
+    assert f"```text\n{alert.text.rstrip()}\n```" in alerts_page
+    assert chat_picture(alert) in alerts_page
 
 
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -155,3 +170,11 @@ def test_every_relative_link_and_anchor_resolves(page):
         if not target.exists() or (anchor and target.suffix == ".md" and anchor not in anchors(target)):
             broken.append(link)
     assert broken == []
+
+
+def test_the_readme_fits_on_a_screen_or_two_in_the_order_a_newcomer_needs():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.encode()) <= 10 * 1024
+    firsts = ["```mermaid", "make demo", "make test", '"notifyOnly": true', "guardrail throttle", "--payload"]
+    firsts += ["@recursion_guard", "Runaway Guardrail throttled nightly-batch", "## More"]
+    assert [readme.index(marker) for marker in firsts] == sorted(readme.index(marker) for marker in firsts)
