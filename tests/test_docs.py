@@ -175,6 +175,12 @@ def test_every_relative_link_and_anchor_resolves(page):
 def test_the_readme_fits_on_a_screen_or_two_in_the_order_a_newcomer_needs():
     readme = (ROOT / "README.md").read_text()
     assert len(readme.encode()) <= 10 * 1024
-    firsts = ["```mermaid", "make demo", "make test", '"notifyOnly": true', "guardrail throttle", "--payload"]
-    firsts += ["@recursion_guard", "Runaway Guardrail throttled nightly-batch", "## More"]
+    firsts = ["```mermaid", "make demo", "make test", '"notifyOnly": true']
+    firsts += [
+        "guardrail throttle nightly-batch --",
+        "--payload",
+        "@recursion_guard",
+        "Runaway Guardrail throttled nightly-batch",
+        "## More",
+    ]
     assert [readme.index(marker) for marker in firsts] == sorted(readme.index(marker) for marker in firsts)
