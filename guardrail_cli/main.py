@@ -85,4 +85,8 @@ def _confirmed(args: argparse.Namespace, what: str, target: KillSwitch, account:
         say(f"guardrail: {what} needs confirmation: pass --yes to confirm", sys.stderr)
         return False
     answer = "panic" if what == "panic" else "restore all"
-    return input(prompt(args, what, target, account)).strip() == answer
+    try:
+        return input(prompt(args, what, target, account)).strip() == answer
+    except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C at the prompt: cancelled, not a traceback
+        print(file=sys.stderr)
+        return False

@@ -221,3 +221,14 @@ def test_bad_workgroup_requests_are_rejected_or_reported(guardrail_cli, deployed
             guardrail_cli(*argv)
         assert exit_.value.code == grammar.EXIT_REJECTED
     assert "needs a FUNCTION, a --workgroup" in capsys.readouterr().err
+
+
+def test_ctrl_c_at_the_prompt_cancels_without_a_traceback(guardrail_cli, deployed, monkeypatch):
+    def interrupted(prompt):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", interrupted)
+    code, _, err = guardrail_cli("panic", "--reason", "bill")
+    assert (code, err.strip()) == (grammar.EXIT_REJECTED, "panic cancelled")
+    assert deployed.reservation("nightly-batch") == 7
