@@ -22,6 +22,7 @@ from guardrail_cli.grammar import (
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_REJECTED,
+    EXIT_UNREACHABLE,
     destructive,
     parse,
     request_for,
@@ -50,6 +51,9 @@ def main(argv: Sequence[str] | None = None, *, session: boto3.session.Session | 
     except CliError as exc:
         say(f"guardrail: {exc}", sys.stderr)
         return exc.code
+    except KeyboardInterrupt:  # the request may be running: never send it again blindly
+        say("guardrail: interrupted; the kill switch may still be acting: see `guardrail status`", sys.stderr)
+        return EXIT_UNREACHABLE
     if args.json:
         print_json(answer, sys.stdout)
     else:

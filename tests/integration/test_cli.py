@@ -232,3 +232,16 @@ def test_ctrl_c_at_the_prompt_cancels_without_a_traceback(guardrail_cli, deploye
     code, _, err = guardrail_cli("panic", "--reason", "bill")
     assert (code, err.strip()) == (grammar.EXIT_REJECTED, "panic cancelled")
     assert deployed.reservation("nightly-batch") == 7
+
+
+def test_ctrl_c_while_the_kill_switch_runs_says_what_to_check(deployed, capsys):
+    def interrupted(**_):
+        raise KeyboardInterrupt
+
+    deployed.session.events.register("before-send.lambda.Invoke", interrupted)
+    code = main(["--function-name", KILL_SWITCH, "status"], session=deployed.session)
+    err = capsys.readouterr().err
+    assert code == grammar.EXIT_UNREACHABLE
+    assert err.startswith(
+        "guardrail: interrupted; the kill switch may still be acting: see `guardrail status`"
+    )
