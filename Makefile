@@ -35,7 +35,7 @@ install: $(STAMP) $(CDK_MODULES)  ## the virtualenv (requirement files) and the 
 lint: $(STAMP)  ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy guardrail runaway_guardrail_cdk devtools app.py
+	$(BIN)/mypy guardrail guardrail_cli runaway_guardrail_cdk devtools app.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

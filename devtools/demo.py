@@ -38,8 +38,9 @@ from devtools.incident import QueryStatistics, Timeline, build_world, create_fun
 from devtools.moto_server import ACCOUNT, moto_server
 from devtools.replay import ReplayQuery
 from devtools.scenario import DEFAULT, Scenario
-from guardrail import cli
 from guardrail.detectors.athena.cost import TB
+from guardrail_cli import grammar
+from guardrail_cli.main import main as guardrail_command
 
 ROOT = Path(__file__).resolve().parents[1]
 BYSTANDERS = {"report-builder": {}, "payments-api": {"guardrail:exempt": "true"}}
@@ -75,7 +76,7 @@ def operator(session: boto3.session.Session, endpoint: str, *args: str) -> int:
     print(f"\n$ guardrail {' '.join(args)}")
     output = io.StringIO()
     with redirect_stdout(output):
-        code = cli.main(
+        code = guardrail_command(
             ["--endpoint-url", endpoint, "--region", session.region_name or "", *args], session=session
         )
     print("\n".join(f"  {line}" for line in output.getvalue().splitlines()))
@@ -206,7 +207,7 @@ def run(endpoint: str, workdir: Path, out: Path, scenario: Scenario, narrator: N
 
 def place_options(account: str, region: str) -> list[str]:
     """The `guardrail` command's options naming where functions named by name are."""
-    return ["--region", region] + ([] if account == ACCOUNT else ["--account", account])
+    return ["--target-region", region] + ([] if account == ACCOUNT else ["--account", account])
 
 
 def show_alert(envelopes: list[dict[str, Any]]) -> None:
@@ -232,7 +233,7 @@ def problems(
         found.append("the guardrail never throttled the looping function")
     elif timeline.detection_delay is not None and timeline.detection_delay.total_seconds() > 120:
         found.append(f"the throttle came {timeline.detection_delay} after the rate left the limits (> 2 min)")
-    if manual != cli.EXIT_OK:
+    if manual != grammar.EXIT_OK:
         found.append(f"the manual throttle exited {manual}")
     if [v for k, v in throttled.items() if k != "payments-api"] != [0, 0] or throttled[
         "payments-api"

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None, *, session: boto3.session.Session | None
     if readiness.problems:
         for problem in readiness.problems:
             print(f"deploy prerequisites: {problem}", file=sys.stderr)
-        print("nothing was deployed (see README, Deploying to an account)", file=sys.stderr)
+        print("nothing was deployed (see docs/deploy.md)", file=sys.stderr)
         return 1
     print(f"deploy prerequisites: account {readiness.account} in {readiness.region}, bootstrapped")
     return 0

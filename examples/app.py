@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A team's own CDK app that adds Runaway Guardrail to its service's stack.
 
-`pip install "runaway-guardrail[cdk]"` (the guardrail's runtime, its CDK constructs, aws-cdk-lib), then
+Install the wheel built from the guardrail's repository with its `cdk` extra (docs/construct.md), then
 `cdk synth`: cdk.json runs this file, and its `guardrail` key configures the guardrail.
 """
 

@@ -1,4 +1,4 @@
-"""Runaway Guardrail's CDK constructs: `runaway_guardrail_cdk` (`pip install "runaway-guardrail[cdk]"`).
+"""Runaway Guardrail's CDK constructs: `runaway_guardrail_cdk` (the wheel's `cdk` extra: docs/construct.md).
 
 Add the whole guardrail to a stack of your own::
 
@@ -12,7 +12,7 @@ With `regions` or `organization` in the configuration, `runaway_guardrail_cdk.ap
 stacks of the other watched regions and the organization's StackSet (docs/fleet.md).
 
 The Lambda code and the recursion guard's layer are built from the `guardrail` package installed with
-this one (the runtime, less its `cli*.py`); nothing is downloaded at synthesis but the Powertools layer's
+this one (the runtime); nothing is downloaded at synthesis but the Powertools layer's
 wheels (or set `powertoolsLayerArn`).
 """
 

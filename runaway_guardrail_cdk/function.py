@@ -23,8 +23,8 @@ from .powertools import ARCHITECTURE, RUNTIME, powertools_layer
 from .state import GuardrailState
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-#: The function asset holds the `guardrail` package's runtime code: not the operator's command (cli*.py).
-ASSET_EXCLUDES = ["*", ".*", "!guardrail", "!guardrail/**", "guardrail/cli*.py", "**/__pycache__", "**/*.pyc"]
+#: The function asset holds the `guardrail` package (the runtime) and nothing else.
+ASSET_EXCLUDES = ["*", ".*", "!guardrail", "!guardrail/**", "**/__pycache__", "**/*.pyc"]
 
 
 def function_code() -> lambda_.Code:

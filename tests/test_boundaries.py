@@ -1,7 +1,7 @@
 """The layout's boundaries, read from every import statement (AST; nothing is imported).
 
-- Nothing in the product (`guardrail/`, `runaway_guardrail_cdk/`) imports the development tooling,
-  `app.py` or the tests.
+- Nothing in the product (`guardrail/`, `guardrail_cli/`, `runaway_guardrail_cdk/`) imports the development tooling,
+  `app.py` or the tests; nothing deployed (`guardrail/`, `runaway_guardrail_cdk/`) imports the operator's command.
 - The core (detectors, enforcement, domain) imports no adapter and no AWS SDK: AWS I/O lives in
   `guardrail/adapters/`, behind the ports.
 """
@@ -15,7 +15,11 @@ import pytest
 from tests.imports import imported_names, within
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT = sorted([*ROOT.glob("guardrail/**/*.py"), *ROOT.glob("runaway_guardrail_cdk/**/*.py")])
+PRODUCT = sorted(
+    [*ROOT.glob("guardrail/**/*.py"), *ROOT.glob("guardrail_cli/*.py"), *ROOT.glob("runaway_guardrail_cdk/**/*.py")]
+)
+#: The deployed runtime and the CDK code never need the operator's command (it is not in the asset).
+DEPLOYED = [path for path in PRODUCT if not path.is_relative_to(ROOT / "guardrail_cli")]
 NOT_PRODUCT = ("devtools", "app", "tests")
 CORE = sorted(
     [
@@ -45,6 +49,11 @@ def test_the_scan_sees_the_whole_product():
 @pytest.mark.parametrize("path", PRODUCT, ids=_id)
 def test_the_product_imports_no_tooling_no_app_no_tests(path):
     assert _crossings(path, NOT_PRODUCT) == set()
+
+
+@pytest.mark.parametrize("path", DEPLOYED, ids=_id)
+def test_nothing_deployed_imports_the_operators_command(path):
+    assert _crossings(path, ("guardrail_cli",)) == set()
 
 
 @pytest.mark.parametrize("path", CORE, ids=_id)

@@ -53,7 +53,7 @@ def test_demo_replays_the_incident_and_restores_exactly(tmp_path):
         "after restore --all: {'nightly-batch': 7, 'report-builder': None, 'payments-api': None}  = before"
         in out
     )
-    history = out[out.index("$ guardrail history nightly-batch --region us-west-2") :].splitlines()
+    history = out[out.index("$ guardrail history nightly-batch --target-region us-west-2") :].splitlines()
     assert [row.split()[2:6] for row in history[3:5]] == [
         ["nightly-batch", "restore", "restored", "athena-watch"],  # the record's detector
         ["nightly-batch", "throttle", "throttled", "athena-watch"],

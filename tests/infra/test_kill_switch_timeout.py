@@ -1,6 +1,6 @@
 """Issue 9, finding 7: the CLI waits for the kill switch as long as the deployed function may run."""
 
-from guardrail import cli
+from guardrail_cli import aws as cli
 
 
 def test_the_cli_waits_longer_than_the_kill_switch_may_run_and_only_once(synthesized):

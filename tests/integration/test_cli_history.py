@@ -7,17 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from guardrail import cli
 from guardrail.adapters.ledger import Ledger
 from guardrail.domain import AuditEntry, Target
+from guardrail_cli import grammar
 from tests.integration.test_cli import guardrail_cli  # noqa: F401 - the shared fixture
 
 
 @pytest.fixture
 def acted(guardrail_cli, deployed):  # noqa: F811 - the fixture imported above
     """A throttle and a restore of nightly-batch by the kill switch, and an older entry of another one."""
-    assert guardrail_cli("throttle", "nightly-batch", "--reason", "loop")[0] == cli.EXIT_OK
-    assert guardrail_cli("restore", "nightly-batch")[0] == cli.EXIT_OK
+    assert guardrail_cli("throttle", "nightly-batch", "--reason", "loop")[0] == grammar.EXIT_OK
+    assert guardrail_cli("restore", "nightly-batch")[0] == grammar.EXIT_OK
     old = AuditEntry(
         Target.function("reports"), "throttle", "throttled", datetime(2026, 1, 2, tzinfo=UTC), "scan"
     )
@@ -30,7 +30,7 @@ def acted(guardrail_cli, deployed):  # noqa: F811 - the fixture imported above
 def test_a_functions_history_lists_the_throttle_and_the_restore_newest_first(acted):
     code, out, _ = acted("history", "nightly-batch")
     lines = out.splitlines()
-    assert (code, lines[0]) == (cli.EXIT_OK, "history: 2 entries, newest first")
+    assert (code, lines[0]) == (grammar.EXIT_OK, "history: 2 entries, newest first")
     assert lines[1].split() == ["time", "(UTC)", "target", "action", "result", "detector", "reason"]
     restore, throttle = lines[2].split(), lines[3].split()
     assert restore[2:6] == ["nightly-batch", "restore", "restored", "kill-switch"]
@@ -43,7 +43,7 @@ def test_a_functions_history_lists_the_throttle_and_the_restore_newest_first(act
 def test_the_accounts_history_with_since_and_json(acted):
     code, out, _ = acted("--json", "history")
     answer = json.loads(out)
-    assert (code, answer["action"], answer["truncated"]) == (cli.EXIT_OK, "history", False)
+    assert (code, answer["action"], answer["truncated"]) == (grammar.EXIT_OK, "history", False)
     assert [(e["function"], e["action"]) for e in answer["entries"]] == [
         ("nightly-batch", "restore"),
         ("nightly-batch", "throttle"),
@@ -56,19 +56,48 @@ def test_the_accounts_history_with_since_and_json(acted):
     assert json.loads(out)["truncated"] is True
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     code, out, _ = acted("history", "--since", tomorrow)
-    assert (code, out.splitlines()[0]) == (cli.EXIT_OK, "history: 0 entries, newest first")
+    assert (code, out.splitlines()[0]) == (grammar.EXIT_OK, "history: 0 entries, newest first")
 
 
 def test_bad_history_requests_are_rejected_with_exit_code_2(acted, capsys):
     code, out, _ = acted("history", "not a name")
-    assert (code, out.startswith("rejected: function:")) == (cli.EXIT_REJECTED, True)
+    assert (code, out.startswith("rejected: function:")) == (grammar.EXIT_REJECTED, True)
     code, out, _ = acted("history", "--workgroup", "primary", "--limit", "5000")
-    assert code == cli.EXIT_REJECTED
+    assert code == grammar.EXIT_REJECTED
     assert "limit: Input should be less than or equal to 1000" in out
     with pytest.raises(SystemExit) as exited:
         acted("history", "nightly-batch", "--workgroup", "primary")
-    assert exited.value.code == cli.EXIT_REJECTED
+    assert exited.value.code == grammar.EXIT_REJECTED
     with pytest.raises(SystemExit) as exited:
         acted("history", "--since", "last week")
-    assert exited.value.code == cli.EXIT_REJECTED
+    assert exited.value.code == grammar.EXIT_REJECTED
     assert "not 7d, 24h, 30m or an ISO date: 'last week'" in capsys.readouterr().err
+
+
+def test_history_prints_a_refusals_escape_sequences_as_text(guardrail_cli, deployed):  # noqa: F811
+    """Issue 20, item 9: a refusal's `operation` with ESC sequences reached the terminal raw.
+
+    The recursion watch writes the refusal's operation into the audit entry's reason; an OSC 52 write
+    would set the operator's clipboard, a CSI sequence recolour or rewrite the screen.
+    """
+    osc52 = "\x1b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\x07"
+    operation = f"{osc52}lambda:Invoke\x1b[2K\x1b[1A\r\u202e"
+    refusal = AuditEntry(
+        Target.function("nightly-batch"),
+        "throttle",
+        "throttled",
+        datetime.now(UTC),
+        "recursion-watch",
+        f"the recursion guard refused {operation} at chain depth 17, past its limit of 16",
+        "detail\x1b[31m",
+    )
+    Ledger(
+        deployed.settings.ledger_table, home=deployed.settings.home, boto3_session=deployed.session
+    ).append_audit(refusal)
+
+    code, out, err = guardrail_cli("history", "nightly-batch")
+
+    assert code == grammar.EXIT_OK
+    assert not [c for c in out + err if (ord(c) < 0x20 and c != "\n") or c in {"\x7f", "\u202e"}]
+    assert "refused \\x1b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\\x07lambda:Invoke\\x1b[2K" in out
+    assert "\\u202e" in out

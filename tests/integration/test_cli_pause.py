@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from devtools.moto_server import ACCOUNT
-from guardrail import cli
+from guardrail_cli import grammar
 from tests.integration.test_cli import guardrail_cli  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.usefixtures("moto_patches")
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.usefixtures("moto_patches")
 
 def test_pause_status_resume_from_the_terminal_name_the_caller(guardrail_cli, deployed):  # noqa: F811
     code, out, _ = guardrail_cli("pause", "--account", ACCOUNT, "--reason", "quarter close")
-    assert code == cli.EXIT_OK
+    assert code == grammar.EXIT_OK
     caller = deployed.session.client("sts").get_caller_identity()["Arn"]
     line = out.splitlines()[-1]  # after the handler's own metrics line, which shares stdout here
     assert line.startswith(f"pause: account {ACCOUNT}  paused  by {caller} since ")
@@ -23,10 +23,10 @@ def test_pause_status_resume_from_the_terminal_name_the_caller(guardrail_cli, de
     assert f" PAUSED account {ACCOUNT} (automatic findings alerted, not applied) by {caller}" in out
 
     code, out, _ = guardrail_cli("pause", "--account", ACCOUNT, "--reason", "again")
-    assert (code, "already-paused" in out, "quarter close" in out) == (cli.EXIT_OK, True, True)
+    assert (code, "already-paused" in out, "quarter close" in out) == (grammar.EXIT_OK, True, True)
 
     code, out, _ = guardrail_cli("resume", "--account", ACCOUNT)
-    assert code == cli.EXIT_OK
+    assert code == grammar.EXIT_OK
     assert f"resume: account {ACCOUNT}  resumed  was account {ACCOUNT} paused by {caller}" in out
     code, out, _ = guardrail_cli("resume", "--account", ACCOUNT)
     assert f"resume: account {ACCOUNT}  not-paused" in out
@@ -34,5 +34,5 @@ def test_pause_status_resume_from_the_terminal_name_the_caller(guardrail_cli, de
 
 def test_an_unwatched_account_is_rejected(guardrail_cli):  # noqa: F811
     code, out, _ = guardrail_cli("pause", "--account", "999999999999", "--reason", "typo")
-    assert code == cli.EXIT_REJECTED
+    assert code == grammar.EXIT_REJECTED
     assert "rejected: account: account 999999999999 is not watched" in out

@@ -6,7 +6,9 @@ import io
 
 import pytest
 
-from guardrail.cli import build_parser, check, exit_code, render, request_for
+from guardrail_cli.grammar import build_parser, check, request_for
+from guardrail_cli.main import exit_code
+from guardrail_cli.output import render
 
 
 def request(*argv: str) -> dict:

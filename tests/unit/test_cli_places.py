@@ -1,4 +1,4 @@
-"""The CLI's `--account` / `--region` after a command: where its targets are, not where the kill switch is."""
+"""The CLI's `--account` / `--target-region`: where a command's targets are; `--region`: the kill switch's."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from guardrail.cli import build_parser, check, render, request_for
+from guardrail_cli.grammar import build_parser, check, request_for
+from guardrail_cli.output import render
 
 
 def request(*argv: str) -> dict:
@@ -18,21 +19,19 @@ def request(*argv: str) -> dict:
 
 def test_names_with_one_account_and_region_and_the_kill_switchs_own_region_apart():
     parser = build_parser()
-    args = parser.parse_args(
-        [
-            "--region",
-            "ap-northeast-1",
-            "throttle",
-            "batch",
-            "--account",
-            "222222222222",
-            "--region",
-            "us-west-2",
-            "--reason",
-            "loop",
-        ]
-    )
+    argv = [
+        "throttle",
+        "batch",
+        "--account",
+        "222222222222",
+        "--target-region",
+        "us-west-2",
+        "--reason",
+        "loop",
+    ]
+    args = parser.parse_args(["--region", "ap-northeast-1", *argv])
     assert args.region == "ap-northeast-1"  # where the kill switch is invoked
+    assert parser.parse_args([*argv, "--region", "ap-northeast-1"]) == args  # the same after the command
     assert request_for(args) == {
         "action": "throttle",
         "functions": ["batch"],
@@ -51,7 +50,7 @@ def test_panic_and_restore_all_take_every_account_and_region_named():
         "222222222222",
         "--account",
         "333333333333",
-        "--region",
+        "--target-region",
         "us-west-2",
     ) == {
         "action": "panic",
@@ -69,7 +68,16 @@ def test_panic_and_restore_all_take_every_account_and_region_named():
 
 def test_names_take_one_place_only():
     with pytest.raises(SystemExit):
-        request("throttle", "batch", "--region", "us-west-2", "--region", "eu-west-1", "--reason", "r")
+        request(
+            "throttle",
+            "batch",
+            "--target-region",
+            "us-west-2",
+            "--target-region",
+            "eu-west-1",
+            "--reason",
+            "r",
+        )
 
 
 def test_status_is_printed_under_each_account_and_region():

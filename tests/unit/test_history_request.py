@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from guardrail.cli import since_time
 from guardrail.domain import AuditEntry, Target
 from guardrail.functions import Scope
 from guardrail.kill_switch import HistoryRequest, parse_request
 from guardrail.kill_switch.history import answer_history
 from guardrail.kill_switch.requests import DEFAULT_HISTORY, InvalidRequest
+from guardrail_cli.grammar import since_time
 
 ACCOUNT = "123456789012"
 T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
