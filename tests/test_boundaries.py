@@ -1,7 +1,8 @@
 """The layout's boundaries, read from every import statement (AST; nothing is imported).
 
-- Nothing in the product (`guardrail/`, `guardrail_cli/`, `runaway_guardrail_cdk/`) imports the development tooling,
-  `app.py` or the tests; nothing deployed (`guardrail/`, `runaway_guardrail_cdk/`) imports the operator's command.
+- Nothing in the product (`guardrail/`, `guardrail_cli/`, `runaway_guardrail_cdk/`) imports the
+  development tooling, `app.py` or the tests; nothing deployed (`guardrail/`, `runaway_guardrail_cdk/`)
+  imports the operator's command.
 - The core (detectors, enforcement, domain) imports no adapter and no AWS SDK: AWS I/O lives in
   `guardrail/adapters/`, behind the ports.
 """
@@ -16,7 +17,11 @@ from tests.imports import imported_names, within
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = sorted(
-    [*ROOT.glob("guardrail/**/*.py"), *ROOT.glob("guardrail_cli/*.py"), *ROOT.glob("runaway_guardrail_cdk/**/*.py")]
+    [
+        *ROOT.glob("guardrail/**/*.py"),
+        *ROOT.glob("guardrail_cli/*.py"),
+        *ROOT.glob("runaway_guardrail_cdk/**/*.py"),
+    ]
 )
 #: The deployed runtime and the CDK code never need the operator's command (it is not in the asset).
 DEPLOYED = [path for path in PRODUCT if not path.is_relative_to(ROOT / "guardrail_cli")]

@@ -188,9 +188,14 @@ def test_the_readme_fits_on_a_screen_or_two_in_the_order_a_newcomer_needs():
 
 def test_where_things_are_names_every_package_and_top_module_of_the_product():
     """docs/architecture.md matches the tree: every package, and every module of guardrail/'s top level,
-    of guardrail_cli/ and of runaway_guardrail_cdk/, is named there (modules inside a package are the package's to list)."""
+    of guardrail_cli/ and of runaway_guardrail_cdk/, is named there (modules inside a package are the
+    package's to list)."""
     architecture = (ROOT / "docs" / "architecture.md").read_text()
     packages = {f"{path.parent.name}/" for path in ROOT.glob("guardrail/**/__init__.py")}
-    modules = [*ROOT.glob("guardrail/*.py"), *ROOT.glob("guardrail_cli/*.py"), *ROOT.glob("runaway_guardrail_cdk/*.py")]
+    modules = [
+        *ROOT.glob("guardrail/*.py"),
+        *ROOT.glob("guardrail_cli/*.py"),
+        *ROOT.glob("runaway_guardrail_cdk/*.py"),
+    ]
     names = packages | {path.name for path in modules if path.name != "__init__.py"}
     assert sorted(name for name in names if name not in architecture) == []
