@@ -150,19 +150,14 @@ class TargetFacts:
 
 
 class Status(StrEnum):
-    r"""State of a target's ledger record; every move between states is a conditional write.
+    """State of a target's ledger record; every move between states is a conditional write.
 
-    ```
-    (none|restored) --claim--> applying --applied--> throttled --begin restore--> restoring --> restored
-                                  |  \--apply failed, rolled back--> (record deleted)
-                                  \--stale, rolled back by restore--> restoring
-    (none|restored) --claim (notify-only)--> flagged --restore--> restored
-    applying --circuit breaker open--> flagged
-    restoring --put back failed--> throttled
-    ```
-    The stored values date from when every record was a throttle: `throttled` means the action
-    is applied, whatever the kind (a function throttled, a workgroup disabled). `applying` and
-    `restoring` are in progress (or crashed): the prior state they hold is already the truth.
+    The states, the events that move a record and every allowed move are written once, in
+    `guardrail.enforcement.lifecycle` (`TRANSITIONS`). The stored values date from when every record
+    was a throttle: `throttled` means the action is applied, whatever the kind (a function throttled,
+    a workgroup disabled). `applying` and `restoring` are in progress (or crashed): the prior state
+    they hold is already the truth. `flagged`: recorded and alerted, the target untouched (notify-only,
+    or held back by the circuit breaker); re-evaluated until it is applied or cleared.
     """
 
     APPLYING = "applying"
@@ -201,6 +196,38 @@ class ActionRecord:
     def active(self) -> bool:
         """True while the action is applied or flagged."""
         return self.status is not Status.RESTORED
+
+
+@dataclass(frozen=True)
+class Takeover:
+    """Who a record belongs to from a transition on: written with it, atomically.
+
+    An operator's request (or a finding that enforces a flagged record) takes the record over:
+    its detector, reason and evidence become the taker's. The prior state is written only when
+    nothing was applied before (`prior_read`: a flagged record, whose target was never touched);
+    a held record's prior state is never overwritten.
+    """
+
+    detector: str
+    reason: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    prior: PriorState = None
+    prior_read: bool = False
+
+
+#: How a record held back by the circuit breaker says so: its evidence's `held_back` starts with this.
+HELD_BY_BREAKER = "circuit breaker open"
+
+
+@dataclass(frozen=True)
+class BreakerSlot:
+    """One automatic action counted by the circuit breaker of an account and region, for one window."""
+
+    account: str
+    region: str
+    slot: int
+    taken_at: datetime
+    target: str = ""  # what took it, for the breaker's alert and `status`
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from guardrail.alerts.fields import (
     safe_notice,
     subject_line,
 )
-from guardrail.domain import VOCABULARY, Notice, TargetKind
+from guardrail.domain import HELD_BY_BREAKER, VOCABULARY, Notice, TargetKind
 from guardrail.prior_state import FunctionPrior, PriorState
 
 SCHEMA_VERSION = "1"
@@ -96,10 +96,11 @@ class Alert:
 def undo_command(event: AlertEvent) -> dict[str, Any] | None:
     """The exact commands that undo this action, or None when there is nothing to undo."""
     undo = {Phase.APPLIED: "restore", Phase.WOULD_APPLY: "restore", Phase.DRIFT: "restore"}
-    action = {**undo, Phase.RESTORED: "throttle", Phase.CLEARED: "throttle"}.get(event.phase)
+    act = {Phase.RESTORED: "throttle", Phase.CLEARED: "throttle", Phase.BREAKER_OPEN: "throttle"}
+    action = {**undo, **act}.get(event.phase)
     if action is None:
         return None
-    if event.pause is not None:  # nothing was recorded: what to do is to act by hand
+    if event.pause is not None or held_by_breaker(event):  # held back: what to do is to act by hand
         action = "throttle"
     kind = event.target.kind
     payload: dict[str, Any] = {"action": action, kind.plural: [event.target_ref]}
@@ -114,6 +115,11 @@ def undo_command(event: AlertEvent) -> dict[str, Any] | None:
         region=event.kill_switch_region,
         function=event.kill_switch_function,
     )
+
+
+def held_by_breaker(event: AlertEvent) -> bool:
+    """True for a finding the circuit breaker held back (its record's evidence says so)."""
+    return str(event.evidence.get("held_back", "")).startswith(HELD_BY_BREAKER)
 
 
 def render(event: AlertEvent) -> Alert:
@@ -132,10 +138,12 @@ def render(event: AlertEvent) -> Alert:
         Phase.RESTORE_FAILED: f"FAILED to restore {noun}",
         Phase.DRIFT: f"found {noun} running although held, and {verb}d it again (drift; prior kept)",
         Phase.BREAKER_OPEN: (
-            f"circuit breaker OPEN: automatic enforcement is notify-only for the rest of the hour"
-            f" (would {verb} {noun})"
+            f"circuit breaker OPEN in {_place(event.target.account, event.region)}: automatic enforcement"
+            f" there only alerts until a slot frees (would {verb} {noun})"
         ),
     }[event.phase]
+    if event.phase is Phase.WOULD_APPLY and held_by_breaker(event):
+        headline = f"would {verb} {noun} (held back by the circuit breaker: nothing was changed)"
     if event.pause is not None:
         headline = f"would {verb} {noun} (account {event.pause.account} is paused: nothing was changed)"
     undo = undo_command(event)

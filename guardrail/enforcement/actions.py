@@ -59,8 +59,11 @@ class TargetAction(ABC):
         """True when the target is stopped as `apply` left it (reconciliation reads this)."""
 
     @abstractmethod
-    def put_back(self, target: Target, prior: PriorState) -> None:
-        """Put back exactly the state `read` found before the first action."""
+    def put_back(self, target: Target, prior: PriorState) -> ActionReport:
+        """Put back exactly the state `read` found before the first action.
+
+        What was left as it is (changed by someone else meanwhile) is in the report, never raised.
+        """
 
 
 #: Every kind of action, by the kind of target it acts on.
@@ -91,6 +94,7 @@ class ThrottleFunction(TargetAction):
         "lambda:PutFunctionConcurrency",
         "lambda:DeleteFunctionConcurrency",
         "lambda:ListEventSourceMappings",
+        "lambda:GetEventSourceMapping",
         "lambda:UpdateEventSourceMapping",
         "lambda:GetFunctionEventInvokeConfig",
     )
@@ -150,27 +154,39 @@ class ThrottleFunction(TargetAction):
         """True when the function's reserved concurrency is 0."""
         return self._functions(target).facts(target.name).reserved_concurrency == 0
 
-    def put_back(self, target: Target, prior: PriorState) -> None:
-        """The prior reservation (or none), then enable exactly the mappings the throttle paused.
+    def put_back(self, target: Target, prior: PriorState) -> ActionReport:
+        """The prior reservation (or none), then enable the mappings the throttle paused, if still its.
 
-        A mapping deleted since is skipped; one that cannot be enabled raises AwsCallFailed after
-        every other was tried, so the restore is retried (every step is idempotent).
+        A mapping is enabled only while it still feeds this function from the same source: one
+        repointed meanwhile (to another function, or from another source) is left as it is and
+        reported, as is one deleted since. One that cannot be checked or enabled raises
+        AwsCallFailed after every other was tried, so the restore is retried (every step is idempotent).
         """
         function, control = FunctionPrior.of(prior), self._functions(target)
         if function.reservation is None:
             control.clear_reserved(target.name)
         else:
             control.set_reserved(target.name, function.reservation)
-        failed = []
+        sources, failed, left = self._event_sources(target), [], []
         for mapping in function.paused:
             try:
-                self._event_sources(target).set_enabled(mapping, True)
+                now = sources.feeds(mapping)
+                if now is None:
+                    left.append(f"event source mapping {mapping.uuid} was deleted meanwhile")
+                elif now != (target.name, mapping.source_arn):
+                    left.append(
+                        f"event source mapping {mapping.uuid} now feeds {now[0]} from {now[1]}"
+                        f" (it fed {target.name} from {mapping.source_arn}): left as it is"
+                    )
+                else:
+                    sources.set_enabled(mapping, True)
             except AwsCallFailed as exc:
                 failed.append(f"{mapping.source_arn} ({mapping.uuid}): {exc}")
         if failed:
             raise AwsCallFailed(
                 "EventSourceNotResumed", "; ".join(failed), operation="UpdateEventSourceMapping"
             )
+        return ActionReport(tuple(left), {"left_as_is": left} if left else {})
 
 
 @register
@@ -213,6 +229,7 @@ class DisableWorkgroup(TargetAction):
         """True when the workgroup is DISABLED."""
         return self._workgroups(target).state(target.name) is WorkgroupState.DISABLED
 
-    def put_back(self, target: Target, prior: PriorState) -> None:
+    def put_back(self, target: Target, prior: PriorState) -> ActionReport:
         """The prior state, ENABLED or DISABLED."""
         self._workgroups(target).set_state(target.name, WorkgroupState(str(prior)))
+        return ActionReport()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from guardrail.alerts.render import Alert
 from guardrail.domain import (
     ActionRecord,
     AuditEntry,
+    BreakerSlot,
     FunctionFacts,
     Status,
+    Takeover,
     Target,
     TargetKind,
     WorkgroupState,
@@ -32,6 +34,7 @@ class EventSourceControl(Protocol):
     """What enforcement needs from event source mappings (`guardrail.adapters.event_sources.EventSources`)."""
 
     def mappings(self, function: str) -> list[EventSourceMapping]: ...
+    def feeds(self, mapping: EventSourceMapping) -> tuple[str, str] | None: ...
     def set_enabled(self, mapping: EventSourceMapping, enabled: bool) -> bool: ...
     def async_failure_targets(self, function: str) -> dict[str, str]: ...
 
@@ -50,14 +53,20 @@ class LedgerStore(Protocol):
     def release(self, record: ActionRecord) -> bool: ...
     def get(self, target: Target) -> ActionRecord | None: ...
     def transition(
-        self, record: ActionRecord, to: Status, at: datetime, *, audit: AuditEntry | None = None
+        self,
+        record: ActionRecord,
+        to: Status,
+        at: datetime,
+        *,
+        audit: AuditEntry | None = None,
+        takeover: Takeover | None = None,
     ) -> bool: ...
     def active(self, kind: TargetKind | None = None) -> list[ActionRecord]: ...
     def append_audit(self, entry: AuditEntry) -> None: ...
     def claim_signal(self, key: str, *, now: datetime, ttl_seconds: int) -> bool: ...
     def release_signal(self, key: str) -> None: ...
-    def count_action(self, hour: datetime, *, limit: int) -> bool: ...
-    def actions_counted(self, hour: datetime) -> int: ...
+    def take_breaker_slot(self, slot: BreakerSlot, *, window: timedelta) -> bool: ...
+    def breaker_slots(self, *, since: datetime) -> list[BreakerSlot]: ...
 
 
 class AlertPublisher(Protocol):
