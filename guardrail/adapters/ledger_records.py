@@ -120,7 +120,7 @@ class LedgerRecords(LedgerTable):
             ":id": record.record_id,
             ":at": at.isoformat(),
         }
-        sets, remove = ["changed_at = :at"], ""
+        sets, remove, names = ["changed_at = :at"], "", dict(_STATUS)
         if to is Status.RESTORED:
             sets, remove = ["restored_at = :at", "restored_ms = :ms"], " REMOVE #s"
             values[":ms"] = ms(at)
@@ -128,14 +128,16 @@ class LedgerRecords(LedgerTable):
             sets.append("#s = :to")
             values[":to"] = to.value
         if takeover is not None:
-            sets += ["detector = :detector", "reason = :reason", "evidence = :evidence"]
+            sets += ["#detector = :detector", "#reason = :reason", "#evidence = :evidence"]
+            names |= {"#detector": "detector", "#reason": "reason", "#evidence": "evidence"}
             values |= {
                 ":detector": takeover.detector,
                 ":reason": takeover.reason or "-",
                 ":evidence": json.dumps(takeover.evidence, sort_keys=True, default=str),
             }
             if takeover.prior_read:
-                sets.append("prior = :prior")
+                sets.append("#prior = :prior")
+                names["#prior"] = "prior"
                 values[":prior"] = takeover.prior
         update = f"SET {', '.join(sets)}{remove}"
         condition = "#s = :from AND throttle_id = :id AND "
@@ -149,7 +151,7 @@ class LedgerRecords(LedgerTable):
             "Key": record_key(record.target, self._keys),
             "UpdateExpression": update,
             "ConditionExpression": condition,
-            "ExpressionAttributeNames": _STATUS,
+            "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": to_item(values),
         }
         try:

@@ -10,10 +10,10 @@ from guardrail.adapters.ledger import Ledger
 from guardrail.handlers import kill_switch
 from guardrail.handlers.composition import build_enforcer
 
-#: Panic and restore-all act on functions in parallel threads: moto's DynamoDB needs the patches that
-#: make its writes atomic and its transactions copy only their items (a transaction deep-copying the
-#: table beside another thread's write failed with "dictionary changed size during iteration").
-pytestmark = pytest.mark.usefixtures("moto_patches")
+#: Panic and restore-all act on functions in parallel threads, and moto is not thread-safe (a transaction
+#: deep-copying the table beside another thread's write failed with "dictionary changed size during
+#: iteration"): each AWS call runs alone (`atomic_calls`), and the patches keep transactions cheap.
+pytestmark = pytest.mark.usefixtures("moto_patches", "atomic_calls")
 
 PANIC, RESTORE_ALL = f"panic-{ACCOUNT}", f"restore-all-{ACCOUNT}"
 

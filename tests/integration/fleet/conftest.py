@@ -65,7 +65,9 @@ class Fleet:
 
 
 @pytest.fixture
-def fleet(aws: boto3.session.Session, moto_patches: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fleet]:
+def fleet(
+    aws: boto3.session.Session, moto_patches: None, atomic_calls: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Fleet]:
     """The guardrail's table and topic in ap-northeast-1, watching us-west-2 and the organization."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", HOME)
     home = boto3.session.Session(region_name=HOME)
