@@ -167,13 +167,15 @@ class ThrottleFunction(TargetAction):
             control.clear_reserved(target.name)
         else:
             control.set_reserved(target.name, function.reservation)
-        sources, failed, left = self._event_sources(target), [], []
+        sources, failed, left, uuids = self._event_sources(target), [], [], []
         for mapping in function.paused:
             try:
                 now = sources.feeds(mapping)
                 if now is None:
                     left.append(f"event source mapping {mapping.uuid} was deleted meanwhile")
+                    uuids.append(mapping.uuid)
                 elif now != (target.name, mapping.source_arn):
+                    uuids.append(mapping.uuid)
                     left.append(
                         f"event source mapping {mapping.uuid} now feeds {now[0]} from {now[1]}"
                         f" (it fed {target.name} from {mapping.source_arn}): left as it is"
@@ -186,7 +188,7 @@ class ThrottleFunction(TargetAction):
             raise AwsCallFailed(
                 "EventSourceNotResumed", "; ".join(failed), operation="UpdateEventSourceMapping"
             )
-        return ActionReport(tuple(left), {"left_as_is": left} if left else {})
+        return ActionReport(tuple(left), {"left_as_is": uuids} if uuids else {})
 
 
 @register
