@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from guardrail.prior_state import FunctionPrior, PriorState
+from guardrail.prior_state import FunctionPrior, PriorState, WorkgroupPrior
 
 
 class TargetKind(StrEnum):
@@ -266,6 +266,9 @@ class Result(StrEnum):
     IN_PROGRESS = "in-progress"
     # a held target found running again was stopped again, its prior state kept
     DRIFT = "drift"
+    # a restore let go of a target changed while held (a workgroup's configuration) without putting
+    # it back: the record is closed, the target left as it is for an operator to check
+    LEFT_AS_IS = "left-as-is"
     # a signal that may not act on its own (docs/trust-model.md): alerted as unverified, nothing changed
     UNVERIFIED = "unverified"
     ERROR = "error"
@@ -324,7 +327,8 @@ class Outcome:
         out |= {key: value for key in ("account", "region") if (value := getattr(self.target, key))}
         if self.detail:
             out["detail"] = self.detail
-        if self.result in (words.applied, words.would, Result.RESTORED, Result.CLEARED, Result.DRIFT):
+        shown = (words.applied, words.would, Result.RESTORED, Result.CLEARED, Result.DRIFT, Result.LEFT_AS_IS)
+        if self.result in shown:
             out |= prior_fields(self.target.kind, self.prior)
             out["alert_sent"] = self.alert_sent
         elif self.result is Result.UNVERIFIED:
@@ -338,7 +342,7 @@ def prior_fields(kind: TargetKind, prior: PriorState) -> dict[str, Any]:
     """The answer's fields for a prior state: `prior_reservation` (and `paused_event_sources`)."""
     words = VOCABULARY[kind]
     if kind is not TargetKind.FUNCTION:
-        return {words.prior_field: prior}
+        return {words.prior_field: WorkgroupPrior.of(prior).state}
     function = FunctionPrior.of(prior)
     out: dict[str, Any] = {words.prior_field: function.reservation}
     if function.paused:

@@ -21,7 +21,7 @@ from guardrail.alerts.fields import (
     subject_line,
 )
 from guardrail.domain import HELD_BY_BREAKER, VOCABULARY, Notice, TargetKind
-from guardrail.prior_state import FunctionPrior, PriorState
+from guardrail.prior_state import FunctionPrior, PriorState, WorkgroupPrior
 
 SCHEMA_VERSION = "1"
 NOTICE_EVENT_TYPE = "alerted"
@@ -54,7 +54,7 @@ _PRESENTATION: Mapping[TargetKind, _Presentation] = {
         "disabled Athena workgroup {name} (no new query can start in it)",
         "Prior state",
         "prior_state",
-        str,
+        lambda prior: WorkgroupPrior.of(prior).state,
     ),
 }
 
@@ -133,6 +133,7 @@ def render(event: AlertEvent) -> Alert:
         Phase.APPLIED: shown.applied.format(name=event.target.name),
         Phase.WOULD_APPLY: f"would {verb} {noun} (notify-only mode: nothing was changed)",
         Phase.RESTORED: f"restored {noun}",
+        Phase.LEFT_AS_IS: f"let go of {noun} without putting it back: it changed while held (left as it is)",
         Phase.CLEARED: f"cleared the notify-only flag on {noun}",
         Phase.APPLY_FAILED: f"FAILED to {verb} {noun}",
         Phase.RESTORE_FAILED: f"FAILED to restore {noun}",
@@ -157,7 +158,7 @@ def render(event: AlertEvent) -> Alert:
         "reason": event.reason,
         "time": event.at.isoformat(),
         "action": headline,
-        shown.prior_key: event.prior,
+        shown.prior_key: event.prior if kind is TargetKind.FUNCTION else shown.prior_text(event.prior),
         "evidence": dict(event.evidence),
         "undo": undo,
         **({"account_paused": event.pause.to_dict()} if event.pause else {}),

@@ -20,7 +20,7 @@ from guardrail.domain import Target, TargetFacts, TargetKind, WorkgroupState
 from guardrail.enforcement.ports import EventSourceControl, FunctionControl, WorkgroupControl
 from guardrail.errors import AwsCallFailed, InvalidTargetRef
 from guardrail.functions import Scope, function_place
-from guardrail.prior_state import FEEDING_STATES, ActionReport, FunctionPrior, PriorState
+from guardrail.prior_state import FEEDING_STATES, ActionReport, FunctionPrior, PriorState, WorkgroupPrior
 
 _WORKGROUP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _WORKGROUP_ARN = re.compile(
@@ -219,8 +219,9 @@ class DisableWorkgroup(TargetAction):
         return Target.workgroup(text, account, region)
 
     def read(self, target: Target) -> TargetFacts:
-        """The workgroup's state: ENABLED or DISABLED."""
-        return TargetFacts(target, self._workgroups(target).state(target.name).value)
+        """The workgroup's state (ENABLED or DISABLED) and its configuration's fingerprint."""
+        state, configuration = self._workgroups(target).view(target.name)
+        return TargetFacts(target, WorkgroupPrior(state.value, configuration).value())
 
     def apply(self, target: Target, prior: PriorState) -> ActionReport:
         """State DISABLED (queries already running carry on)."""
@@ -232,6 +233,20 @@ class DisableWorkgroup(TargetAction):
         return self._workgroups(target).state(target.name) is WorkgroupState.DISABLED
 
     def put_back(self, target: Target, prior: PriorState) -> ActionReport:
-        """The prior state, ENABLED or DISABLED."""
-        self._workgroups(target).set_state(target.name, WorkgroupState(str(prior)))
+        """The prior state, ENABLED or DISABLED, unless its configuration changed while it was disabled.
+
+        A workgroup whose configuration is not what it was when disabled (someone changed it meanwhile)
+        is left as it is, and reported: enabling it would start queries under settings nobody
+        checked. A record without a fingerprint (written before) is put back without the check.
+        """
+        workgroup, control = WorkgroupPrior.of(prior), self._workgroups(target)
+        if workgroup.configuration:
+            state, configuration = control.view(target.name)
+            if configuration != workgroup.configuration:
+                left = (
+                    f"workgroup {target.name}'s configuration changed while it was disabled: left"
+                    f" {state.value}; put it back by hand once checked"
+                )
+                return ActionReport((left,), kept=True)
+        control.set_state(target.name, WorkgroupState(workgroup.state))
         return ActionReport()

@@ -296,10 +296,12 @@ class Lifecycle:
             self._report.alert(Phase.RESTORE_FAILED, record, reason, self._clock(), error=str(exc))
             return Outcome(target, Result.ERROR, error=f"restore failed, still {words.applied.value}: {exc}")
         detail = "; ".join(report.failures)  # what was left as it is, and why
-        if self.move(record, Event.RESTORED, self._entry(record, Result.RESTORED, reason, detail)) is None:
+        result = Result.LEFT_AS_IS if report.kept else Result.RESTORED
+        if self.move(record, Event.RESTORED, self._entry(record, result, reason, detail)) is None:
             return self._restore_lost(action, record)
-        sent, alert_error = self._report.alert(Phase.RESTORED, record, reason, self._clock(), report=report)
-        return Outcome(target, Result.RESTORED, detail, record.prior, sent, alert_error)
+        phase, left = (Phase.LEFT_AS_IS, detail) if report.kept else (Phase.RESTORED, None)
+        sent, alert_error = self._report.alert(phase, record, reason, self._clock(), left, report=report)
+        return Outcome(target, result, detail, record.prior, sent, alert_error)
 
     # -- the scheduled reconciliation -----------------------------------------------------------
 

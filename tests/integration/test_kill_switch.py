@@ -223,7 +223,7 @@ def test_one_request_restores_functions_and_workgroups(invoke, deployed, functio
         ("primary", "disabled"),
     ]
 
-    workgroups.expect_set("primary", "ENABLED")
+    workgroups.expect_restore("primary", "ENABLED")
     restored = invoke(
         {"action": "restore", "functions": ["nightly-batch"], "workgroups": "all", "confirm": RESTORE_ALL}
     )
