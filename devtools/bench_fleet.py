@@ -103,7 +103,8 @@ def markdown(result: dict[str, Any]) -> list[str]:
         "",
         "The recursion watch builds its clients, and assumes the member's role, on every invocation (the",
         "Athena watch keeps its own per container): that, not the path, is what a notice costs here. After",
-        "five automatic throttles in an hour the circuit breaker turns the rest into `would-throttle`.",
+        "five automatic throttles in a rolling hour in one account and region the circuit breaker turns the",
+        "rest there into `would-throttle`.",
     ]
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from guardrail.prior_state import FunctionPrior, PriorState
+from guardrail.prior_state import FunctionPrior, PriorState, WorkgroupPrior
 
 
 class TargetKind(StrEnum):
@@ -150,19 +150,14 @@ class TargetFacts:
 
 
 class Status(StrEnum):
-    r"""State of a target's ledger record; every move between states is a conditional write.
+    """State of a target's ledger record; every move between states is a conditional write.
 
-    ```
-    (none|restored) --claim--> applying --applied--> throttled --begin restore--> restoring --> restored
-                                  |  \--apply failed, rolled back--> (record deleted)
-                                  \--stale, rolled back by restore--> restoring
-    (none|restored) --claim (notify-only)--> flagged --restore--> restored
-    applying --circuit breaker open--> flagged
-    restoring --put back failed--> throttled
-    ```
-    The stored values date from when every record was a throttle: `throttled` means the action
-    is applied, whatever the kind (a function throttled, a workgroup disabled). `applying` and
-    `restoring` are in progress (or crashed): the prior state they hold is already the truth.
+    The states, the events that move a record and every allowed move are written once, in
+    `guardrail.enforcement.lifecycle` (`TRANSITIONS`). The stored values date from when every record
+    was a throttle: `throttled` means the action is applied, whatever the kind (a function throttled,
+    a workgroup disabled). `applying` and `restoring` are in progress (or crashed): the prior state
+    they hold is already the truth. `flagged`: recorded and alerted, the target untouched (notify-only,
+    or held back by the circuit breaker); re-evaluated until it is applied or cleared.
     """
 
     APPLYING = "applying"
@@ -204,6 +199,38 @@ class ActionRecord:
 
 
 @dataclass(frozen=True)
+class Takeover:
+    """Who a record belongs to from a transition on: written with it, atomically.
+
+    An operator's request (or a finding that enforces a flagged record) takes the record over:
+    its detector, reason and evidence become the taker's. The prior state is written only when
+    nothing was applied before (`prior_read`: a flagged record, whose target was never touched);
+    a held record's prior state is never overwritten.
+    """
+
+    detector: str
+    reason: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    prior: PriorState = None
+    prior_read: bool = False
+
+
+#: How a record held back by the circuit breaker says so: its evidence's `held_back` starts with this.
+HELD_BY_BREAKER = "circuit breaker open"
+
+
+@dataclass(frozen=True)
+class BreakerSlot:
+    """One automatic action counted by the circuit breaker of an account and region, for one window."""
+
+    account: str
+    region: str
+    slot: int
+    taken_at: datetime
+    target: str = ""  # what took it, for the breaker's alert and `status`
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """One line of the audit trail."""
 
@@ -239,6 +266,9 @@ class Result(StrEnum):
     IN_PROGRESS = "in-progress"
     # a held target found running again was stopped again, its prior state kept
     DRIFT = "drift"
+    # a restore let go of a target changed while held (a workgroup's configuration) without putting
+    # it back: the record is closed, the target left as it is for an operator to check
+    LEFT_AS_IS = "left-as-is"
     # a signal that may not act on its own (docs/trust-model.md): alerted as unverified, nothing changed
     UNVERIFIED = "unverified"
     ERROR = "error"
@@ -297,7 +327,8 @@ class Outcome:
         out |= {key: value for key in ("account", "region") if (value := getattr(self.target, key))}
         if self.detail:
             out["detail"] = self.detail
-        if self.result in (words.applied, words.would, Result.RESTORED, Result.CLEARED, Result.DRIFT):
+        shown = (words.applied, words.would, Result.RESTORED, Result.CLEARED, Result.DRIFT, Result.LEFT_AS_IS)
+        if self.result in shown:
             out |= prior_fields(self.target.kind, self.prior)
             out["alert_sent"] = self.alert_sent
         elif self.result is Result.UNVERIFIED:
@@ -311,7 +342,7 @@ def prior_fields(kind: TargetKind, prior: PriorState) -> dict[str, Any]:
     """The answer's fields for a prior state: `prior_reservation` (and `paused_event_sources`)."""
     words = VOCABULARY[kind]
     if kind is not TargetKind.FUNCTION:
-        return {words.prior_field: prior}
+        return {words.prior_field: WorkgroupPrior.of(prior).state}
     function = FunctionPrior.of(prior)
     out: dict[str, Any] = {words.prior_field: function.reservation}
     if function.paused:

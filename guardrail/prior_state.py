@@ -62,8 +62,36 @@ class FunctionPrior:
 
 
 @dataclass(frozen=True)
+class WorkgroupPrior:
+    """What restoring a disabled workgroup puts back: its state, and what its configuration was.
+
+    `configuration`: a fingerprint of the workgroup's configuration when it was disabled; a restore
+    enables it only if the configuration is still the same. Stored as the bare state when there is
+    no fingerprint (as every record written before is, and restored without the check).
+    """
+
+    state: str
+    configuration: str = ""
+
+    def value(self) -> PriorState:
+        """The serialisable form kept in the ledger."""
+        if not self.configuration:
+            return self.state
+        return {"state": self.state, "configuration": self.configuration}
+
+    @classmethod
+    def of(cls, prior: PriorState) -> WorkgroupPrior:
+        """Read a ledger value: a bare state or `value()`'s mapping."""
+        if isinstance(prior, Mapping):
+            return cls(str(prior["state"]), str(prior.get("configuration", "")))
+        return cls(str(prior))
+
+
+@dataclass(frozen=True)
 class ActionReport:
     """Beside an action's main change (which stands): what could not be done, what the alert tells."""
 
     failures: tuple[str, ...] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)
+    #: A restore's: the target itself was left as it is (changed meanwhile), not put back.
+    kept: bool = False

@@ -116,7 +116,11 @@ class GuardrailFunction(Construct):
             stack, regions, service="lambda", resource="event-source-mapping", resource_name="*", colon=True
         )
         # IAM actions whose resource is not the target itself
-        elsewhere = {"lambda:ListEventSourceMappings": ["*"], "lambda:UpdateEventSourceMapping": mappings}
+        elsewhere = {
+            "lambda:ListEventSourceMappings": ["*"],
+            "lambda:GetEventSourceMapping": mappings,
+            "lambda:UpdateEventSourceMapping": mappings,
+        }
         for kind, action in ACTIONS.items():
             by_resource: dict[tuple[str, ...], list[str]] = {}
             for permission in action.permissions:

@@ -90,7 +90,7 @@ class EnforcementRole(Construct):
     def _resource_kind(self, permission: str) -> str:
         if permission in ON_ANY_RESOURCE:
             return "any"
-        if permission == "lambda:UpdateEventSourceMapping":
+        if permission in ("lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"):
             return "mapping"
         kind = {"lambda": "function", "athena": "workgroup", "glue": "table", "s3": "bucket"}.get(
             permission.split(":", maxsplit=1)[0]

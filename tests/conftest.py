@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.client import BaseClient
 from moto import mock_aws
 
 from devtools import moto_patches as patches
@@ -52,6 +54,20 @@ def offline_client(service: str) -> Any:
     """A real botocore client that reaches no account (for botocore's Stubber): fake keys, REGION."""
     keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     return boto3.client(service, region_name=REGION, **keys)
+
+
+@pytest.fixture
+def atomic_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every AWS call of the test runs alone: moto is not thread-safe, so a test that calls it from
+    several threads takes one lock around each botocore call (each call atomic, as AWS's are)."""
+    lock = threading.RLock()
+    original = BaseClient._make_api_call
+
+    def one_at_a_time(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        with lock:
+            return original(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", one_at_a_time)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -36,6 +38,14 @@ class AthenaWorkgroups(AwsAdapter["AthenaClient"]):
         with translated("GetWorkGroup", target=Target.workgroup(name), missing=_missing):
             workgroup = self._client.get_work_group(WorkGroup=name)["WorkGroup"]
         return WorkgroupState(workgroup.get("State", WorkgroupState.ENABLED))
+
+    def view(self, name: str) -> tuple[WorkgroupState, str]:
+        """The workgroup's state now, and a fingerprint of its configuration (one GetWorkGroup)."""
+        with translated("GetWorkGroup", target=Target.workgroup(name), missing=_missing):
+            workgroup = self._client.get_work_group(WorkGroup=name)["WorkGroup"]
+        configuration = json.dumps(workgroup.get("Configuration", {}), sort_keys=True, default=str)
+        fingerprint = hashlib.sha256(configuration.encode()).hexdigest()[:16]
+        return WorkgroupState(workgroup.get("State", WorkgroupState.ENABLED)), fingerprint
 
     def set_state(self, name: str, state: WorkgroupState) -> None:
         """Enable or disable the workgroup (queries already running carry on)."""

@@ -30,6 +30,7 @@ class EventSources(AwsAdapter["LambdaClient"]):
     RETRIES = adaptive_retries(8)
     PERMISSIONS = (
         "lambda:ListEventSourceMappings",
+        "lambda:GetEventSourceMapping",
         "lambda:UpdateEventSourceMapping",
         "lambda:GetFunction",
         "lambda:GetFunctionEventInvokeConfig",
@@ -45,6 +46,21 @@ class EventSources(AwsAdapter["LambdaClient"]):
                     source = mapping.get("EventSourceArn") or _self_managed(mapping)
                     found.append(EventSourceMapping(mapping["UUID"], source, mapping.get("State", "")))
         return found
+
+    def feeds(self, mapping: EventSourceMapping) -> tuple[str, str] | None:
+        """What the mapping feeds now: (function name, source), or None when it no longer exists.
+
+        The function is named without its qualifier: a mapping to an alias or version feeds the function.
+        """
+        try:
+            with translated("GetEventSourceMapping"):
+                found: Any = self._client.get_event_source_mapping(UUID=mapping.uuid)
+        except AwsCallFailed as exc:
+            if exc.code == _NOT_FOUND:
+                return None
+            raise
+        function = str(found.get("FunctionArn", "")).split(":function:")[-1].split(":")[0]
+        return function, found.get("EventSourceArn") or _self_managed(found)
 
     def set_enabled(self, mapping: EventSourceMapping, enabled: bool) -> bool:
         """Enable or disable the mapping; False when it no longer exists (deleted by its owner)."""

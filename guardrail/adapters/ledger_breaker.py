@@ -1,52 +1,87 @@
-"""The ledger's circuit-breaker counter: automatic actions per hour, one item per hour, with a TTL.
+"""The ledger's circuit-breaker slots: N per account and region, each taken for one rolling hour.
 
-`BREAKER#<hour>` / `BREAKER` holds `actions` (conditional increment: it never passes the limit)
-and `expires_at`. Being one item in the shared table, it counts across concurrent invocations.
+- `BREAKER#<account>#<region>#<slot>` / `BREAKER`: one automatic action counted against the account's
+  and region's breaker: `account`, `region`, `slot`, `taken_at` / `taken_ms`, `target` (what took it),
+  `expires_at` (TTL, a while after the window). A slot is taken by a conditional put that succeeds only
+  where no slot stands or the one that stands is older than the window, so N concurrent invocations
+  never take more than N slots of one window, and the window rolls: a slot frees one hour after it
+  was taken, not at the top of the clock hour.
+- The item also carries `status` = `breaker` and `throttled_at`, which put it in the sparse
+  `ActiveRecords` index's `breaker` partition (a partition `active` never reads): `breaker_slots` is
+  one Query, never a Scan.
+
+Items of the release before (`BREAKER#<hour>` / `BREAKER`, one counter per clock hour) are no longer
+read; their TTL removes them within three hours. Nothing to migrate.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from guardrail.adapters.aws_errors import ConditionFailed, translated
-from guardrail.adapters.ledger_items import LedgerTable, from_item, to_item
+from guardrail.adapters.ledger_items import ACTIVE_INDEX, LedgerTable, from_item, ms, parse_time, to_item
+from guardrail.domain import BreakerSlot
 
 BREAKER_SK = "BREAKER"
-_TTL_SECONDS = 3 * 3600
-
-
-def _key(hour: datetime) -> dict[str, Any]:
-    return to_item({"pk": f"BREAKER#{hour:%Y-%m-%dT%H}", "sk": BREAKER_SK})
+#: The `ActiveRecords` partition that holds the breaker's slots.
+BREAKER_STATUS = "breaker"
+#: How long after its window a slot's item is kept before DynamoDB's TTL may remove it.
+_KEEP_AFTER = timedelta(hours=1)
 
 
 class LedgerBreaker(LedgerTable):
-    """Counts automatic actions per hour; refuses a count past the limit."""
+    """Takes and lists the circuit breaker's slots, per account and region."""
 
     #: IAM actions this class calls; the stack's policy is built from them.
-    PERMISSIONS: ClassVar[tuple[str, ...]] = ("dynamodb:UpdateItem", "dynamodb:GetItem")
+    PERMISSIONS: ClassVar[tuple[str, ...]] = ("dynamodb:PutItem", "dynamodb:Query")
 
-    def count_action(self, hour: datetime, *, limit: int) -> bool:
-        """Count one automatic action in `hour`; False (nothing counted) when `limit` are counted already."""
+    def take_breaker_slot(self, slot: BreakerSlot, *, window: timedelta) -> bool:
+        """Take `slot` (its account, region and number) unless a slot taken within `window` stands."""
+        values = {
+            "pk": f"BREAKER#{slot.account}#{slot.region}#{slot.slot}",
+            "sk": BREAKER_SK,
+            "account": slot.account,
+            "region": slot.region,
+            "slot": slot.slot,
+            "taken_at": slot.taken_at.isoformat(),
+            "taken_ms": ms(slot.taken_at),
+            "target": slot.target,
+            "status": BREAKER_STATUS,
+            "throttled_at": slot.taken_at.isoformat(),
+            "expires_at": int((slot.taken_at + window + _KEEP_AFTER).timestamp()),
+        }
         try:
-            with translated("UpdateItem"):
-                self._client.update_item(
+            with translated("PutItem"):
+                self._client.put_item(
                     TableName=self._table,
-                    Key=_key(hour),
-                    UpdateExpression="ADD actions :one SET expires_at = :expires",
-                    ConditionExpression="attribute_not_exists(actions) OR actions < :limit",
-                    ExpressionAttributeValues=to_item(
-                        {":one": 1, ":limit": limit, ":expires": int(hour.timestamp()) + _TTL_SECONDS}
-                    ),
+                    Item=to_item(values),
+                    ConditionExpression="attribute_not_exists(pk) OR taken_ms <= :cutoff",
+                    ExpressionAttributeValues=to_item({":cutoff": ms(slot.taken_at - window)}),
                 )
         except ConditionFailed:
             return False
         return True
 
-    def actions_counted(self, hour: datetime) -> int:
-        """How many automatic actions `hour` has counted."""
-        with translated("GetItem"):
-            item = self._client.get_item(TableName=self._table, Key=_key(hour), ConsistentRead=True).get(
-                "Item"
+    def breaker_slots(self, *, since: datetime) -> list[BreakerSlot]:
+        """Every slot taken after `since`, in every account and region, oldest first (index: eventual)."""
+        with translated("Query"):
+            pages = self._client.get_paginator("query").paginate(
+                TableName=self._table,
+                IndexName=ACTIVE_INDEX,
+                KeyConditionExpression="#s = :breaker AND throttled_at > :since",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=to_item({":breaker": BREAKER_STATUS, ":since": since.isoformat()}),
             )
-        return 0 if item is None else int(from_item(item).get("actions", 0))
+            slots = [_slot(from_item(item)) for page in pages for item in page.get("Items", [])]
+        return sorted(slots, key=lambda slot: (slot.taken_at, slot.account, slot.region, slot.slot))
+
+
+def _slot(values: dict[str, Any]) -> BreakerSlot:
+    return BreakerSlot(
+        account=values["account"],
+        region=values["region"],
+        slot=int(values["slot"]),
+        taken_at=parse_time(values["taken_at"]),
+        target=values.get("target", ""),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from guardrail.adapters.ledger_items import (
     record_key,
     to_item,
 )
-from guardrail.domain import ActionRecord, AuditEntry, Status, Target, TargetKind
+from guardrail.domain import ActionRecord, AuditEntry, Status, Takeover, Target, TargetKind
 
 _STATUS = {"#s": "status"}
 _NO_STATUS = "(attribute_not_exists(#s) OR #s = :restored)"  # restored: new items drop it, old keep it
@@ -99,26 +100,46 @@ class LedgerRecords(LedgerTable):
         return None if item is None else record_from_item(item, self._keys)
 
     def transition(
-        self, record: ActionRecord, to: Status, at: datetime, *, audit: AuditEntry | None = None
+        self,
+        record: ActionRecord,
+        to: Status,
+        at: datetime,
+        *,
+        audit: AuditEntry | None = None,
+        takeover: Takeover | None = None,
     ) -> bool:
         """Move `record` to `to`, only if it is still as the caller read it: state, id and `since`.
 
         `audit` is written in the same transaction: the trail never misses a transition, nor holds
-        one that did not happen. The prior state is never written by a transition. Moving to restored
-        removes `status`, which takes the record out of the index. False when another caller moved
-        it first.
+        one that did not happen. `takeover` rewrites who the record belongs to (and the prior state
+        only when it says it was read afresh: see `Takeover`). Moving to restored removes `status`,
+        which takes the record out of the index. False when another caller moved it first.
         """
         values: dict[str, Any] = {
             ":from": record.status.value,
             ":id": record.record_id,
             ":at": at.isoformat(),
         }
+        sets, remove, names = ["changed_at = :at"], "", dict(_STATUS)
         if to is Status.RESTORED:
-            update = "SET restored_at = :at, restored_ms = :ms REMOVE #s"
+            sets, remove = ["restored_at = :at", "restored_ms = :ms"], " REMOVE #s"
             values[":ms"] = ms(at)
         else:
-            update = "SET #s = :to, changed_at = :at"
+            sets.append("#s = :to")
             values[":to"] = to.value
+        if takeover is not None:
+            sets += ["#detector = :detector", "#reason = :reason", "#evidence = :evidence"]
+            names |= {"#detector": "detector", "#reason": "reason", "#evidence": "evidence"}
+            values |= {
+                ":detector": takeover.detector,
+                ":reason": takeover.reason or "-",
+                ":evidence": json.dumps(takeover.evidence, sort_keys=True, default=str),
+            }
+            if takeover.prior_read:
+                sets.append("#prior = :prior")
+                names["#prior"] = "prior"
+                values[":prior"] = takeover.prior
+        update = f"SET {', '.join(sets)}{remove}"
         condition = "#s = :from AND throttle_id = :id AND "
         if record.changed_at is None:
             condition += "attribute_not_exists(changed_at)"
@@ -130,7 +151,7 @@ class LedgerRecords(LedgerTable):
             "Key": record_key(record.target, self._keys),
             "UpdateExpression": update,
             "ConditionExpression": condition,
-            "ExpressionAttributeNames": _STATUS,
+            "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": to_item(values),
         }
         try:

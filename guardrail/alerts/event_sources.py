@@ -20,7 +20,10 @@ _ASYNC_RISK = "Lambda retries them for up to 6 h, then"
 def paused(verb: str, prior_state: PriorState, report: ActionReport) -> tuple[dict[str, Any], list[str]]:
     """A function's event sources paused (or resumed), what could not be, and what async calls risk."""
     prior = FunctionPrior.of(prior_state)
-    lines = [f"{verb + ':':<20} event source {m.source_arn} ({m.uuid})" for m in prior.paused]
+    left = set(report.facts.get("left_as_is", ()))  # a restore's: changed meanwhile, not resumed
+    lines = [
+        f"{verb + ':':<20} event source {m.source_arn} ({m.uuid})" for m in prior.paused if m.uuid not in left
+    ]
     lines += [f"{'':<20} {m.source_arn}: {_STREAM_RISK}" for m in prior.paused if m.is_stream]
     lines += [f"{'Not done:':<20} {failure}" for failure in report.failures]
     document: dict[str, Any] = {

@@ -20,6 +20,7 @@ class Phase(StrEnum):
     APPLIED = "applied"  # throttled, disabled
     WOULD_APPLY = "would-apply"  # would-throttle, would-disable (notify-only)
     RESTORED = "restored"
+    LEFT_AS_IS = "left-as-is"  # a restore let go of a target changed while held, without putting it back
     CLEARED = "cleared"
     APPLY_FAILED = "apply-failed"  # throttle-failed, disable-failed
     RESTORE_FAILED = "restore-failed"

@@ -20,8 +20,8 @@ from guardrail.alerts.fields import (
     safe_notice,
     subject_line,
 )
-from guardrail.domain import VOCABULARY, Notice, TargetKind
-from guardrail.prior_state import FunctionPrior, PriorState
+from guardrail.domain import HELD_BY_BREAKER, VOCABULARY, Notice, TargetKind
+from guardrail.prior_state import FunctionPrior, PriorState, WorkgroupPrior
 
 SCHEMA_VERSION = "1"
 NOTICE_EVENT_TYPE = "alerted"
@@ -54,7 +54,7 @@ _PRESENTATION: Mapping[TargetKind, _Presentation] = {
         "disabled Athena workgroup {name} (no new query can start in it)",
         "Prior state",
         "prior_state",
-        str,
+        lambda prior: WorkgroupPrior.of(prior).state,
     ),
 }
 
@@ -96,10 +96,11 @@ class Alert:
 def undo_command(event: AlertEvent) -> dict[str, Any] | None:
     """The exact commands that undo this action, or None when there is nothing to undo."""
     undo = {Phase.APPLIED: "restore", Phase.WOULD_APPLY: "restore", Phase.DRIFT: "restore"}
-    action = {**undo, Phase.RESTORED: "throttle", Phase.CLEARED: "throttle"}.get(event.phase)
+    act = {Phase.RESTORED: "throttle", Phase.CLEARED: "throttle", Phase.BREAKER_OPEN: "throttle"}
+    action = {**undo, **act}.get(event.phase)
     if action is None:
         return None
-    if event.pause is not None:  # nothing was recorded: what to do is to act by hand
+    if event.pause is not None or held_by_breaker(event):  # held back: what to do is to act by hand
         action = "throttle"
     kind = event.target.kind
     payload: dict[str, Any] = {"action": action, kind.plural: [event.target_ref]}
@@ -116,6 +117,11 @@ def undo_command(event: AlertEvent) -> dict[str, Any] | None:
     )
 
 
+def held_by_breaker(event: AlertEvent) -> bool:
+    """True for a finding the circuit breaker held back (its record's evidence says so)."""
+    return str(event.evidence.get("held_back", "")).startswith(HELD_BY_BREAKER)
+
+
 def render(event: AlertEvent) -> Alert:
     """Render one action on a target as an SNS alert (fields from outside cleaned and bounded)."""
     event = safe_event(event)
@@ -127,15 +133,18 @@ def render(event: AlertEvent) -> Alert:
         Phase.APPLIED: shown.applied.format(name=event.target.name),
         Phase.WOULD_APPLY: f"would {verb} {noun} (notify-only mode: nothing was changed)",
         Phase.RESTORED: f"restored {noun}",
+        Phase.LEFT_AS_IS: f"let go of {noun} without putting it back: it changed while held (left as it is)",
         Phase.CLEARED: f"cleared the notify-only flag on {noun}",
         Phase.APPLY_FAILED: f"FAILED to {verb} {noun}",
         Phase.RESTORE_FAILED: f"FAILED to restore {noun}",
         Phase.DRIFT: f"found {noun} running although held, and {verb}d it again (drift; prior kept)",
         Phase.BREAKER_OPEN: (
-            f"circuit breaker OPEN: automatic enforcement is notify-only for the rest of the hour"
-            f" (would {verb} {noun})"
+            f"circuit breaker OPEN in {_place(event.target.account, event.region)}: automatic enforcement"
+            f" there only alerts until a slot frees (would {verb} {noun})"
         ),
     }[event.phase]
+    if event.phase is Phase.WOULD_APPLY and held_by_breaker(event):
+        headline = f"would {verb} {noun} (held back by the circuit breaker: nothing was changed)"
     if event.pause is not None:
         headline = f"would {verb} {noun} (account {event.pause.account} is paused: nothing was changed)"
     undo = undo_command(event)
@@ -149,7 +158,7 @@ def render(event: AlertEvent) -> Alert:
         "reason": event.reason,
         "time": event.at.isoformat(),
         "action": headline,
-        shown.prior_key: event.prior,
+        shown.prior_key: event.prior if kind is TargetKind.FUNCTION else shown.prior_text(event.prior),
         "evidence": dict(event.evidence),
         "undo": undo,
         **({"account_paused": event.pause.to_dict()} if event.pause else {}),

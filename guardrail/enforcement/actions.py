@@ -20,7 +20,7 @@ from guardrail.domain import Target, TargetFacts, TargetKind, WorkgroupState
 from guardrail.enforcement.ports import EventSourceControl, FunctionControl, WorkgroupControl
 from guardrail.errors import AwsCallFailed, InvalidTargetRef
 from guardrail.functions import Scope, function_place
-from guardrail.prior_state import FEEDING_STATES, ActionReport, FunctionPrior, PriorState
+from guardrail.prior_state import FEEDING_STATES, ActionReport, FunctionPrior, PriorState, WorkgroupPrior
 
 _WORKGROUP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _WORKGROUP_ARN = re.compile(
@@ -59,8 +59,11 @@ class TargetAction(ABC):
         """True when the target is stopped as `apply` left it (reconciliation reads this)."""
 
     @abstractmethod
-    def put_back(self, target: Target, prior: PriorState) -> None:
-        """Put back exactly the state `read` found before the first action."""
+    def put_back(self, target: Target, prior: PriorState) -> ActionReport:
+        """Put back exactly the state `read` found before the first action.
+
+        What was left as it is (changed by someone else meanwhile) is in the report, never raised.
+        """
 
 
 #: Every kind of action, by the kind of target it acts on.
@@ -91,6 +94,7 @@ class ThrottleFunction(TargetAction):
         "lambda:PutFunctionConcurrency",
         "lambda:DeleteFunctionConcurrency",
         "lambda:ListEventSourceMappings",
+        "lambda:GetEventSourceMapping",
         "lambda:UpdateEventSourceMapping",
         "lambda:GetFunctionEventInvokeConfig",
     )
@@ -150,27 +154,41 @@ class ThrottleFunction(TargetAction):
         """True when the function's reserved concurrency is 0."""
         return self._functions(target).facts(target.name).reserved_concurrency == 0
 
-    def put_back(self, target: Target, prior: PriorState) -> None:
-        """The prior reservation (or none), then enable exactly the mappings the throttle paused.
+    def put_back(self, target: Target, prior: PriorState) -> ActionReport:
+        """The prior reservation (or none), then enable the mappings the throttle paused, if still its.
 
-        A mapping deleted since is skipped; one that cannot be enabled raises AwsCallFailed after
-        every other was tried, so the restore is retried (every step is idempotent).
+        A mapping is enabled only while it still feeds this function from the same source: one
+        repointed meanwhile (to another function, or from another source) is left as it is and
+        reported, as is one deleted since. One that cannot be checked or enabled raises
+        AwsCallFailed after every other was tried, so the restore is retried (every step is idempotent).
         """
         function, control = FunctionPrior.of(prior), self._functions(target)
         if function.reservation is None:
             control.clear_reserved(target.name)
         else:
             control.set_reserved(target.name, function.reservation)
-        failed = []
+        sources, failed, left, uuids = self._event_sources(target), [], [], []
         for mapping in function.paused:
             try:
-                self._event_sources(target).set_enabled(mapping, True)
+                now = sources.feeds(mapping)
+                if now is None:
+                    left.append(f"event source mapping {mapping.uuid} was deleted meanwhile")
+                    uuids.append(mapping.uuid)
+                elif now != (target.name, mapping.source_arn):
+                    uuids.append(mapping.uuid)
+                    left.append(
+                        f"event source mapping {mapping.uuid} now feeds {now[0]} from {now[1]}"
+                        f" (it fed {target.name} from {mapping.source_arn}): left as it is"
+                    )
+                else:
+                    sources.set_enabled(mapping, True)
             except AwsCallFailed as exc:
                 failed.append(f"{mapping.source_arn} ({mapping.uuid}): {exc}")
         if failed:
             raise AwsCallFailed(
                 "EventSourceNotResumed", "; ".join(failed), operation="UpdateEventSourceMapping"
             )
+        return ActionReport(tuple(left), {"left_as_is": uuids} if uuids else {})
 
 
 @register
@@ -201,8 +219,9 @@ class DisableWorkgroup(TargetAction):
         return Target.workgroup(text, account, region)
 
     def read(self, target: Target) -> TargetFacts:
-        """The workgroup's state: ENABLED or DISABLED."""
-        return TargetFacts(target, self._workgroups(target).state(target.name).value)
+        """The workgroup's state (ENABLED or DISABLED) and its configuration's fingerprint."""
+        state, configuration = self._workgroups(target).view(target.name)
+        return TargetFacts(target, WorkgroupPrior(state.value, configuration).value())
 
     def apply(self, target: Target, prior: PriorState) -> ActionReport:
         """State DISABLED (queries already running carry on)."""
@@ -213,6 +232,21 @@ class DisableWorkgroup(TargetAction):
         """True when the workgroup is DISABLED."""
         return self._workgroups(target).state(target.name) is WorkgroupState.DISABLED
 
-    def put_back(self, target: Target, prior: PriorState) -> None:
-        """The prior state, ENABLED or DISABLED."""
-        self._workgroups(target).set_state(target.name, WorkgroupState(str(prior)))
+    def put_back(self, target: Target, prior: PriorState) -> ActionReport:
+        """The prior state, ENABLED or DISABLED, unless its configuration changed while it was disabled.
+
+        A workgroup whose configuration is not what it was when disabled (someone changed it meanwhile)
+        is left as it is, and reported: enabling it would start queries under settings nobody
+        checked. A record without a fingerprint (written before) is put back without the check.
+        """
+        workgroup, control = WorkgroupPrior.of(prior), self._workgroups(target)
+        if workgroup.configuration:
+            state, configuration = control.view(target.name)
+            if configuration != workgroup.configuration:
+                left = (
+                    f"workgroup {target.name}'s configuration changed while it was disabled: left"
+                    f" {state.value}; put it back by hand once checked"
+                )
+                return ActionReport((left,), kept=True)
+        control.set_state(target.name, WorkgroupState(workgroup.state))
+        return ActionReport()

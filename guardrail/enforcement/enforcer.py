@@ -1,15 +1,9 @@
 """The one path for every change to the account: exemptions, ledger, the action, audit, alert, undo.
 
-A target's ledger record moves through explicit states (see `guardrail.domain.Status`), each move
-a conditional write, each crash point resumable (see `guardrail.enforcement.steps`):
-- a finding about a target with no record claims one in `applying` (its prior state read first),
-  passes the circuit breaker (automatic findings), applies, and moves it to applied;
-- a finding about a held target resumes or checks it: `applying` is applied again, applied is
-  reconciled with the target (drift is applied again, prior kept), `restoring` answers `in-progress`
-  (a finding never claims a target whose restore is under way: the restore's retry, or the scheduled
-  reconciliation once it is stale, finishes it first), `flagged` answers already-flagged;
-- a restore moves the record to `restoring`, puts the prior state back, and closes it; it finishes
-  a `restoring` record another restore left, and rolls back an `applying` one only once stale.
+The Enforcer turns a finding into a decision (verified? exempt? notify-only? paused?) and hands the
+target's ledger record to its lifecycle (`guardrail.enforcement.lifecycle`, where the record's states
+and transitions are written). An operator's finding (the kill switch's throttle or panic) is never
+held back by notify-only (global or per account), a pause, the circuit breaker or the record's state.
 """
 
 from __future__ import annotations
@@ -21,10 +15,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from guardrail.alerts.events import Phase
 from guardrail.alerts.render import render_notice
 from guardrail.config.fleet import MemberAccount
 from guardrail.domain import (
+    HELD_BY_BREAKER,
     VOCABULARY,
     ActionRecord,
     Finding,
@@ -33,15 +27,16 @@ from guardrail.domain import (
     Result,
     Status,
     Target,
+    TargetFacts,
     TargetKind,
 )
 from guardrail.enforcement.actions import TargetAction
-from guardrail.enforcement.breaker import CircuitBreaker
+from guardrail.enforcement.breaker import CircuitBreaker, is_operator
+from guardrail.enforcement.lifecycle import STALE_AFTER, Lifecycle, already
 from guardrail.enforcement.pause import PauseReader, Pauses
 from guardrail.enforcement.policy import Decision, Exemptions, decide_at, unmet
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
 from guardrail.enforcement.report import Reporter
-from guardrail.enforcement.steps import STALE_AFTER, Steps
 from guardrail.errors import AwsCallFailed, TargetNotFound
 from guardrail.functions import Scope
 
@@ -91,9 +86,11 @@ class Enforcer:
         self._report = Reporter(
             ledger=ledger, alerts=alerts, home=home, kill_switch_function=kill_switch_function, clock=clock
         )
-        self.steps = Steps(ledger=ledger, report=self._report, clock=clock, stale_after=stale_after)
         self._breaker = CircuitBreaker(
             ledger=ledger, report=self._report, limit=breaker_max_actions_per_hour, clock=clock
+        )
+        self.lifecycle = Lifecycle(
+            ledger=ledger, report=self._report, breaker=self._breaker, clock=clock, stale_after=stale_after
         )
         self.pauses = Pauses(pauses, ledger=ledger, report=self._report, clock=clock, ttl=signal_ttl_seconds)
 
@@ -129,28 +126,35 @@ class Enforcer:
         return outcome
 
     def restore(self, target: Target, *, reason: str = "operator request") -> Outcome:
-        """Put back exactly the state the target had before the guardrail's first action."""
+        """Put back exactly the state the target had before the guardrail's first action.
+
+        It acts on a record in any state (an operator's word is final): an applied or drifted one,
+        one still applying (taken over), one another restore left, a flagged one (cleared).
+        """
         target = self._located(target)
-        action, words = self._actions[target.kind], VOCABULARY[target.kind]
+        action = self._actions[target.kind]
         for _ in range(_ATTEMPTS):
             record = self._ledger.get(target)
             if record is None or not record.active:
                 return self._not_held(action, target)
-            if record.status is Status.FLAGGED:
-                cleared = self._report.entry(target, "restore", Result.CLEARED, record.detector, reason)
-                if self.steps.move(record, Status.RESTORED, cleared) is None:
-                    continue
-                sent, alert_error = self._report.alert(Phase.CLEARED, record, reason, self._clock())
-                return Outcome(target, Result.CLEARED, "", record.prior, sent, alert_error)
-            if record.status is Status.APPLYING and not self.steps.stale(record):
-                detail = f"a {words.verb} is under way since {record.since.isoformat()}; try again shortly"
-                return Outcome(target, Result.IN_PROGRESS, detail=detail, prior=record.prior)
-            restoring = self.steps.move(record, Status.RESTORING)  # from restoring: take it over
-            if restoring is not None:
-                return self.steps.finish_restore(action, restoring, reason)
-            if record.status is Status.RESTORING:
-                return Outcome(target, words.not_held, detail="restored concurrently by another request")
+            outcome = self.lifecycle.restore(action, record, reason)
+            if outcome is not None:
+                return outcome
         return Outcome(target, Result.ERROR, error="ledger record kept changing; try again")
+
+    def reconcile(self, record: ActionRecord) -> Outcome | None:
+        """Correct one held record (see `guardrail.enforcement.reconcile`); None when nothing was done.
+
+        A record the circuit breaker held back is re-evaluated as its finding would be now: it is
+        applied once the breaker of its account and region admits it (and nothing else holds it back).
+        """
+        if record.status is not Status.FLAGGED:
+            return self.lifecycle.reconcile(self._actions[record.target.kind], record)
+        if not str(record.evidence.get("held_back", "")).startswith(HELD_BY_BREAKER):
+            return None  # notify-only: flagged by configuration, re-evaluated by its next finding
+        again = Finding(record.target, record.detector, record.reason, record.acted_at, record.evidence)
+        outcome = self._enforce(again)
+        return None if outcome.result is Result.ALREADY_FLAGGED else outcome
 
     def active(self, kind: TargetKind | None = None) -> list[ActionRecord]:
         """Every target (of one kind, or all) the guardrail holds: in progress, applied or flagged."""
@@ -183,10 +187,14 @@ class Enforcer:
     def _enforce(self, finding: Finding) -> Outcome:  # noqa: PLR0911 - one return per way a finding ends
         target = finding.target
         action, words = self._actions[target.kind], VOCABULARY[target.kind]
+        operator = is_operator(finding.detector)
         for _ in range(_ATTEMPTS):
             standing = self._ledger.get(target)
-            if standing is not None and standing.active:
-                return self._held(action, standing, finding)
+            if standing is not None and standing.active and standing.status is not Status.FLAGGED:
+                outcome = self.lifecycle.held(action, standing, finding)
+                if outcome is not None:
+                    return outcome
+                continue
             read_at = self._clock()
             try:
                 facts = action.read(target)
@@ -199,13 +207,7 @@ class Enforcer:
             doubt = unmet(finding.expect, facts)
             if doubt is not None:
                 return self._unverified(finding, doubt)
-            decision = decide_at(
-                facts,
-                exemptions=self._exemptions,
-                notify_only=self._notify_only,
-                member=self._members(target.account),
-                home=self._home,
-            )
+            decision = self._decide(facts, operator=operator)
             if decision.exempt:
                 self._report.audit(
                     target, words.verb, Result.EXEMPT, finding.detector, finding.reason, decision.value
@@ -213,23 +215,52 @@ class Enforcer:
                 return Outcome(target, Result.EXEMPT, detail=decision.value)
             if decision is Decision.ENFORCE and (pause := self.pauses.of(finding)) is not None:
                 return self.pauses.hold_back(finding, facts, pause)
-            record = ActionRecord(
-                target=target,
-                status=Status.FLAGGED if decision is Decision.NOTIFY_ONLY else Status.APPLYING,
-                prior=facts.prior,
-                record_id=uuid.uuid4().hex,
-                acted_at=read_at,
-                detector=finding.detector,
-                reason=finding.reason,
-                evidence=finding.evidence,
-            )
-            contender = self._ledger.claim(record, replacing=None if standing is None else standing.record_id)
-            if contender is None:
-                return self._claimed(action, record)
-            if contender.active:  # another request claimed it first: it is applying it
-                return self._already(contender)
-            # restored after we read the target: read it again before claiming
+            if standing is not None and standing.status is Status.FLAGGED:
+                if decision is Decision.NOTIFY_ONLY:
+                    return already(standing, "notify-only")
+                outcome = self.lifecycle.enforce_flagged(action, standing, finding, facts)
+            else:
+                outcome = self._claim(action, finding, facts, decision, standing, read_at)
+            if outcome is not None:
+                return outcome
+            # the record changed after we read it (restored, claimed, taken over): read it again
         return Outcome(target, Result.ERROR, error="ledger record kept changing; try again")
+
+    def _decide(self, facts: TargetFacts, *, operator: bool) -> Decision:
+        """How a finding about `facts.target` is applied; an operator's is never notify-only."""
+        decision = decide_at(
+            facts,
+            exemptions=self._exemptions,
+            notify_only=self._notify_only,
+            member=self._members(facts.target.account),
+            home=self._home,
+        )
+        return Decision.ENFORCE if operator and decision is Decision.NOTIFY_ONLY else decision
+
+    def _claim(  # noqa: PLR0917 - what a new record is made of, in the order it was learned
+        self,
+        action: TargetAction,
+        finding: Finding,
+        facts: TargetFacts,
+        decision: Decision,
+        standing: ActionRecord | None,
+        read_at: datetime,
+    ) -> Outcome | None:
+        """Write a new record for the finding (flagged when notify-only) and carry it on."""
+        notify_only = decision is Decision.NOTIFY_ONLY
+        evidence = {**finding.evidence, "held_back": "notify-only"} if notify_only else finding.evidence
+        record = ActionRecord(
+            target=finding.target,
+            status=Status.FLAGGED if notify_only else Status.APPLYING,
+            prior=facts.prior,
+            record_id=uuid.uuid4().hex,
+            acted_at=read_at,
+            detector=finding.detector,
+            reason=finding.reason,
+            evidence=evidence,
+        )
+        replacing = None if standing is None else standing.record_id
+        return self.lifecycle.claim(action, record, replacing=replacing)
 
     def _located(self, target: Target) -> Target:
         return target.located(self._home.account, self._home.region)
@@ -260,51 +291,6 @@ class Enforcer:
         if sent is Result.ALREADY_ALERTED:
             doubt += " (alerted this hour already)"
         return Outcome(target, Result.UNVERIFIED, doubt, alert_sent=sent is Result.ALERTED, error=error)
-
-    def _held(self, action: TargetAction, standing: ActionRecord, finding: Finding) -> Outcome:
-        target = standing.target
-        if standing.status is Status.RESTORING:
-            detail = f"a restore is under way since {standing.since.isoformat()}; not applied again"
-            return Outcome(target, Result.IN_PROGRESS, detail=detail, prior=standing.prior)
-        if standing.status is Status.APPLYING:
-            return self.steps.take_over(action, standing) or self._already(standing)
-        if standing.status is Status.ENFORCED:
-            drift = self.steps.check_drift(action, standing, f"{finding.detector}: {finding.reason}")
-            if drift is not None:
-                return drift
-        return self._already(standing)
-
-    def _claimed(self, action: TargetAction, record: ActionRecord) -> Outcome:
-        words = VOCABULARY[record.target.kind]
-        if record.status is Status.APPLYING and not self._breaker.admit(record):
-            detail = "circuit breaker open: notify-only"
-            audit = self._report.entry(
-                record.target, words.verb, words.would, record.detector, record.reason, detail
-            )
-            flagged = self.steps.move(record, Status.FLAGGED, audit)
-            if flagged is None:
-                return self._already(record)
-            return self._would(flagged, detail=detail)
-        if record.status is Status.FLAGGED:
-            self._report.audit(
-                record.target, words.verb, words.would, record.detector, record.reason, "notify-only"
-            )
-            return self._would(record, detail="notify-only")
-        return self.steps.complete(action, record, claimed=True)
-
-    def _would(self, record: ActionRecord, *, detail: str) -> Outcome:
-        target, words = record.target, VOCABULARY[record.target.kind]
-        sent, alert_error = self._report.alert(Phase.WOULD_APPLY, record, record.reason, record.acted_at)
-        return Outcome(target, words.would, detail, record.prior, sent, alert_error)
-
-    @staticmethod
-    def _already(standing: ActionRecord) -> Outcome:
-        words = VOCABULARY[standing.target.kind]
-        result = Result.ALREADY_FLAGGED if standing.status is Status.FLAGGED else words.already
-        detail = f"since {standing.acted_at.isoformat()} by {standing.detector}"
-        if standing.status.in_progress:
-            detail += f" ({standing.status.value})"
-        return Outcome(standing.target, result, detail=detail, prior=standing.prior)
 
     def _not_held(self, action: TargetAction, target: Target) -> Outcome:
         try:

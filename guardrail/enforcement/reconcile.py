@@ -1,9 +1,11 @@
 """Scheduled reconciliation: the ledger's held records compared with the targets' real state.
 
-Run by the invocation scan every minute, bounded per run. For each held record: applied -> the
-target is checked, and one found running is stopped again with its prior state kept (`drift`);
-`applying` or `restoring` left by a crash (stale) -> the action is completed, the restore finished.
-Records in progress and young belong to a request that may still be running, and are left to it.
+Run by the invocation scan every minute, bounded per run. Each held record is handed to
+`Enforcer.reconcile` (the record's lifecycle, `guardrail.enforcement.lifecycle`): applied -> the target
+is checked, and one found running is stopped again with its prior state kept (`drift`); `applying`
+or `restoring` left by a crash (stale) -> the action is completed, the restore finished; flagged by
+the circuit breaker -> applied as soon as the breaker of its account and region admits it. Records
+in progress and young belong to a request that may still be running, and are left to it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from guardrail.domain import ActionRecord, Outcome, Status
+from guardrail.domain import Outcome
 from guardrail.enforcement.enforcer import Enforcer
 from guardrail.errors import GuardrailError
 
@@ -19,7 +21,6 @@ logger = logging.getLogger(__name__)
 
 #: Held records checked per run; past that many, successive runs take successive slices.
 RECONCILE_PER_RUN = 25
-_REASON = "scheduled reconciliation"
 
 
 def reconcile(enforcer: Enforcer, at: datetime, *, limit: int = RECONCILE_PER_RUN) -> list[Outcome]:
@@ -31,22 +32,10 @@ def reconcile(enforcer: Enforcer, at: datetime, *, limit: int = RECONCILE_PER_RU
     outcomes = []
     for record in held:
         try:
-            outcome = _reconcile_one(enforcer, record)
+            outcome = enforcer.reconcile(record)
         except GuardrailError:  # one target's failure must not stop the others
             logger.exception("could not reconcile %s", record.target)
             continue
         if outcome is not None:
             outcomes.append(outcome)
     return outcomes
-
-
-def _reconcile_one(enforcer: Enforcer, record: ActionRecord) -> Outcome | None:
-    action, steps = enforcer.action(record.target.kind), enforcer.steps
-    if record.status is Status.ENFORCED:
-        return steps.check_drift(action, record, _REASON)
-    if not record.status.in_progress or not steps.stale(record):
-        return None
-    if record.status is Status.APPLYING:
-        return steps.take_over(action, record)
-    restoring = steps.move(record, Status.RESTORING)
-    return None if restoring is None else steps.finish_restore(action, restoring, _REASON)

@@ -55,6 +55,11 @@ class InvalidRequest(GuardrailError):
     """A kill-switch request that does not follow the contract."""
 
 
+#: Who asks, in their own words (the `guardrail` command sends the caller's ARN); CloudTrail's record
+#: of the invocation names the caller for certain.
+_By = Annotated[str, Field(min_length=1, max_length=1000)]
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -103,6 +108,7 @@ class ThrottleRequest(_Targets):
     functions: _Names | None = None
     workgroups: _Names | None = None
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    by: _By = UNNAMED_OPERATOR
 
     @field_validator("functions", "workgroups")
     @classmethod
@@ -120,6 +126,7 @@ class RestoreRequest(_Targets):
     accounts: _Places | None = None
     regions: _Places | None = None
     confirm: _Confirm = None
+    by: _By = UNNAMED_OPERATOR
 
     @field_validator("accounts", "regions")
     @classmethod
@@ -169,6 +176,7 @@ class PanicRequest(_Request):
     accounts: _Places | None = None
     regions: _Places | None = None
     confirm: _Confirm = None
+    by: _By = UNNAMED_OPERATOR
 
     @field_validator("accounts", "regions")
     @classmethod
@@ -189,9 +197,7 @@ class _AccountRequest(_Request):
     """A request about one account the guardrail watches (its own; in organization mode, any member)."""
 
     account: _Account
-    #: Who asks, in their own words (the `guardrail` command sends the caller's ARN); CloudTrail's
-    #: record of the invocation names the caller for certain.
-    by: Annotated[str, Field(min_length=1, max_length=1000)] = UNNAMED_OPERATOR
+    by: _By = UNNAMED_OPERATOR
 
     @field_validator("account")
     @classmethod

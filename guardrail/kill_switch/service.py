@@ -69,7 +69,7 @@ class KillSwitch:
         if isinstance(request, PauseRequest | ResumeRequest):
             return self._answer(request.action, [self._accounts.handle(request)])
         if isinstance(request, ThrottleRequest):
-            outcomes = self._enforce(request.targets(), request.reason, DETECTOR)
+            outcomes = self._enforce(request.targets(), request.reason, DETECTOR, request.by)
         elif isinstance(request, RestoreRequest):
             held = [
                 record.target
@@ -79,13 +79,14 @@ class KillSwitch:
             ]
             outcomes = self._each(
                 [*request.targets(), *held],
-                lambda target: self._enforcer.restore(target, reason="kill switch restore"),
+                lambda target: self._enforcer.restore(target, reason=f"kill switch restore by {request.by}"),
             )
         elif isinstance(request, PanicRequest):
             functions, unlisted = self._every_function(request)
-            outcomes = unlisted + self._enforce(functions, request.reason, f"{DETECTOR}:panic")
+            outcomes = unlisted + self._enforce(functions, request.reason, f"{DETECTOR}:panic", request.by)
         else:
-            holding = [_held(record) for record in self._enforcer.active()]
+            now = self._clock()
+            holding = [_held(record, now) for record in self._enforcer.active()]
             answer = self._answer("status", holding) | {"by_place": _by_place(holding)}
             return answer | {"breaker": self._enforcer.breaker(), "paused_accounts": self._accounts.paused()}
         return self._answer(request.action, [outcome.to_dict() for outcome in outcomes])
@@ -109,12 +110,13 @@ class KillSwitch:
         mode = "notify-only" if self._enforcer.notify_only else "enforce"
         return {"ok": True, "action": action, "mode": mode, "results": results}
 
-    def _enforce(self, targets: Iterable[Target], reason: str, detector: str) -> list[Outcome]:
+    def _enforce(self, targets: Iterable[Target], reason: str, detector: str, by: str) -> list[Outcome]:
+        """An operator's findings: they act whatever holds automatic ones back, and name who asked."""
         observed_at = self._clock()
         return self._each(
             targets,
             lambda target: self._enforcer.enforce(
-                Finding(target=target, detector=detector, reason=reason, observed_at=observed_at)
+                Finding(target, detector, reason, observed_at, evidence={"requested_by": by})
             ),
         )
 
@@ -139,10 +141,11 @@ def _by_place(held: list[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, 
     return grouped
 
 
-def _held(record: ActionRecord) -> dict[str, Any]:
+def _held(record: ActionRecord, now: datetime) -> dict[str, Any]:
+    """One held target for `status`; a flagged one says how long it has waited and why."""
     words = VOCABULARY[record.target.kind]
     where = {key: value for key in ("account", "region") if (value := getattr(record.target, key))}
-    return {
+    held = {
         record.target.kind.value: record.target.name,
         **where,
         "result": words.applied.value if record.status is Status.ENFORCED else record.status.value,
@@ -151,3 +154,7 @@ def _held(record: ActionRecord) -> dict[str, Any]:
         "reason": record.reason,
         **prior_fields(record.target.kind, record.prior),
     }
+    if record.status is Status.FLAGGED:
+        held["age_minutes"] = int((now - record.since).total_seconds() // 60)
+        held["held_back"] = str(record.evidence.get("held_back", "notify-only"))
+    return held

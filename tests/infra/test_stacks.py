@@ -212,6 +212,7 @@ def test_iam_is_built_from_the_adapters_declared_actions(synthesized):
 #: on event source mappings.
 NOT_ON_TARGET = {
     "lambda:ListEventSourceMappings": "*",
+    "lambda:GetEventSourceMapping": ":event-source-mapping:*",
     "lambda:UpdateEventSourceMapping": ":event-source-mapping:*",
 }
 

@@ -29,15 +29,21 @@ class StubbedWorkgroups:
         self.stubber = Stubber(self.client)
         self.stubber.activate()
 
-    def expect_read(self, name: str, state: str) -> None:
-        """GetWorkGroup of `name`, answered with `state`."""
-        self.stubber.add_response(
-            "get_work_group", {"WorkGroup": {"Name": name, "State": state}}, {"WorkGroup": name}
-        )
+    def expect_read(self, name: str, state: str, configuration: dict[str, object] | None = None) -> None:
+        """GetWorkGroup of `name`, answered with `state` (and `configuration`, when given)."""
+        found: dict[str, object] = {"Name": name, "State": state}
+        if configuration is not None:
+            found["Configuration"] = configuration
+        self.stubber.add_response("get_work_group", {"WorkGroup": found}, {"WorkGroup": name})
 
     def expect_set(self, name: str, state: str) -> None:
         """UpdateWorkGroup of `name` to exactly `state`."""
         self.stubber.add_response("update_work_group", {}, {"WorkGroup": name, "State": state})
+
+    def expect_restore(self, name: str, state: str) -> None:
+        """What a restore reads (the workgroup, disabled, configuration unchanged), then writes: `state`."""
+        self.expect_read(name, "DISABLED")
+        self.expect_set(name, state)
 
     def expect_missing(self, name: str, operation: str = "get_work_group") -> None:
         """A call about `name` answered as Athena answers for a workgroup that does not exist."""

@@ -15,7 +15,7 @@ from guardrail.account_pause import UNNAMED_OPERATOR
 from guardrail.handlers.composition import build_account_switch
 from guardrail.kill_switch.requests import PauseRequest, parse_request
 
-pytestmark = pytest.mark.usefixtures("moto_patches")
+pytestmark = pytest.mark.usefixtures("moto_patches", "atomic_calls")  # threads: each call alone
 
 
 def ledger_items(deployed):

@@ -178,7 +178,7 @@ def test_workgroups_are_listed_restored_and_disabled_by_name(guardrail_cli, depl
     assert "workgroup primary  disabled" in out
     assert "prior state ENABLED" in out
 
-    workgroups.expect_set("primary", "ENABLED")
+    workgroups.expect_restore("primary", "ENABLED")
     code, out, _ = guardrail_cli("restore", "--workgroup", "primary")
     assert code == grammar.EXIT_OK
     assert "workgroup primary  restored          prior state ENABLED" in out
@@ -197,7 +197,7 @@ def test_restore_all_restores_functions_and_workgroups(guardrail_cli, deployed, 
     code, _, _ = guardrail_cli("throttle", "nightly-batch", "--workgroup", "primary", "--reason", "loop")
     assert code == grammar.EXIT_OK
 
-    workgroups.expect_set("primary", "DISABLED")  # it was disabled before: it stays so
+    workgroups.expect_restore("primary", "DISABLED")  # it was disabled before: it stays so
     code, out, _ = guardrail_cli("--json", "restore", "--all", "--yes")
 
     assert code == grammar.EXIT_OK

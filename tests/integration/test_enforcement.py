@@ -156,7 +156,7 @@ def test_duplicate_signal_acts_once(deployed, make_function):
     assert [a["Document"]["event_type"] for a in deployed.alerts()] == ["throttled", "restored"]
 
 
-@pytest.mark.usefixtures("moto_patches")  # atomic conditional writes
+@pytest.mark.usefixtures("moto_patches", "atomic_calls")  # moto is not thread-safe: each call alone
 def test_concurrent_findings_give_one_throttle_one_record_one_alert(deployed, make_function):
     make_function("nightly-batch", reserved=7)
     enforcer = deployed.enforcer()
@@ -181,7 +181,7 @@ def test_concurrent_findings_give_one_throttle_one_record_one_alert(deployed, ma
     assert deployed.reservation("nightly-batch") == 7
 
 
-@pytest.mark.usefixtures("moto_patches")  # atomic conditional writes
+@pytest.mark.usefixtures("moto_patches", "atomic_calls")  # moto is not thread-safe: each call alone
 def test_concurrent_restores_restore_once(deployed, make_function):
     make_function("nightly-batch", reserved=7)
     enforcer = deployed.enforcer()

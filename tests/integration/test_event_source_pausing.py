@@ -240,3 +240,30 @@ def test_a_mapping_deleted_while_throttled_does_not_block_the_restore(deployed, 
 
 def aws_error(code: str, message: str) -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": message}}, "UpdateEventSourceMapping")
+
+
+@pytest.mark.usefixtures("moto_patches", "atomic_calls")
+def test_a_restore_after_a_mapping_was_repointed_leaves_it_alone_and_says_so(
+    aws, deployed, make_function, invoke
+):
+    make_function(CONSUMER, reserved=3)
+    make_function("orders-consumer-v2")
+    _, orders = queue(aws, "orders")
+    _, audit = queue(aws, "audit")
+    moved, kept = mapping(aws, orders), mapping(aws, audit)
+    throttled = invoke({"action": "throttle", "functions": [CONSUMER], "reason": "loop", "by": "alice"})
+    assert throttled["results"][0]["result"] == "throttled"
+    deployed.alerts()
+    # while the function was held, its owner pointed the orders queue at the new version
+    aws.client("lambda").update_event_source_mapping(UUID=moved, FunctionName="orders-consumer-v2")
+
+    [answer] = invoke({"action": "restore", "functions": [CONSUMER]})["results"]
+
+    assert (answer["result"], answer["prior_reservation"]) == ("restored", 3)
+    assert f"event source mapping {moved} now feeds orders-consumer-v2 from {orders}" in answer["detail"]
+    assert "left as it is" in answer["detail"]
+    assert (state(aws, moved), state(aws, kept)) == ("Disabled", "Enabled")  # only its own is resumed
+    assert deployed.reservation(CONSUMER) == 3
+    [alert] = deployed.alerts()
+    assert alert["Document"]["event_type"] == "restored"
+    assert any(moved in line for line in alert["Document"]["not_done"]), alert["Document"]

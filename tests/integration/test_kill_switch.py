@@ -10,10 +10,10 @@ from guardrail.adapters.ledger import Ledger
 from guardrail.handlers import kill_switch
 from guardrail.handlers.composition import build_enforcer
 
-#: Panic and restore-all act on functions in parallel threads: moto's DynamoDB needs the patches that
-#: make its writes atomic and its transactions copy only their items (a transaction deep-copying the
-#: table beside another thread's write failed with "dictionary changed size during iteration").
-pytestmark = pytest.mark.usefixtures("moto_patches")
+#: Panic and restore-all act on functions in parallel threads, and moto is not thread-safe (a transaction
+#: deep-copying the table beside another thread's write failed with "dictionary changed size during
+#: iteration"): each AWS call runs alone (`atomic_calls`), and the patches keep transactions cheap.
+pytestmark = pytest.mark.usefixtures("moto_patches", "atomic_calls")
 
 PANIC, RESTORE_ALL = f"panic-{ACCOUNT}", f"restore-all-{ACCOUNT}"
 
@@ -96,18 +96,25 @@ def test_panic_throttles_everything_but_exempt_and_guardrail_functions(invoke, d
     assert deployed.reservation("nightly-batch") == 7
 
 
-def test_notify_only_mode_answers_the_notify_only_equivalents(invoke, deployed, functions, monkeypatch):
+def test_notify_only_mode_holds_back_automatic_findings_never_the_kill_switch(
+    invoke, deployed, functions, monkeypatch
+):
     monkeypatch.setenv("GUARDRAIL_CONFIG", deployed.configured(notify_only=True).to_env()["GUARDRAIL_CONFIG"])
 
-    response = invoke({"action": "throttle", "functions": ["nightly-batch"], "reason": "loop"})
+    response = invoke({"action": "throttle", "functions": ["nightly-batch"], "reason": "loop", "by": "alice"})
 
     assert response["mode"] == "notify-only"
-    assert results(response) == {"nightly-batch": "would-throttle"}
-    assert deployed.reservation("nightly-batch") == 7
-    assert results(invoke({"action": "status"})) == {"nightly-batch": "flagged"}
+    assert results(response) == {"nightly-batch": "throttled"}  # the operator's word is final
+    assert deployed.reservation("nightly-batch") == 0
+    [held] = invoke({"action": "status"})["results"]
+    assert (held["result"], held["detector"], held["prior_reservation"]) == ("throttled", "kill-switch", 7)
     assert results(invoke({"action": "restore", "functions": "all", "confirm": RESTORE_ALL})) == {
-        "nightly-batch": "cleared"
+        "nightly-batch": "restored"
     }
+    assert deployed.reservation("nightly-batch") == 7
+    [throttled, restored] = [a["Document"] for a in deployed.alerts()]
+    assert throttled["evidence"]["requested_by"] == "alice"
+    assert "by an operator (unnamed)" in restored["reason"]
 
 
 @pytest.mark.parametrize(
@@ -216,7 +223,7 @@ def test_one_request_restores_functions_and_workgroups(invoke, deployed, functio
         ("primary", "disabled"),
     ]
 
-    workgroups.expect_set("primary", "ENABLED")
+    workgroups.expect_restore("primary", "ENABLED")
     restored = invoke(
         {"action": "restore", "functions": ["nightly-batch"], "workgroups": "all", "confirm": RESTORE_ALL}
     )

@@ -67,7 +67,7 @@ def test_enforcement_calls_only_declared_actions(deployed, make_function, workgr
     ).audit_trail(primary)
     enforcer.restore(function)
     enforcer.restore(spare)
-    workgroups.expect_set("primary", "ENABLED")
+    workgroups.expect_restore("primary", "ENABLED")
     enforcer.restore(primary)
 
     def fail(**_kwargs):

@@ -101,6 +101,7 @@ def test_workgroup_alerts_read_as_workgroups_and_undo_through_the_kill_switch():
         Phase.APPLIED: "disabled",
         Phase.WOULD_APPLY: "would-disable",
         Phase.RESTORED: "restored",
+        Phase.LEFT_AS_IS: "left-as-is",
         Phase.CLEARED: "cleared",
         Phase.APPLY_FAILED: "disable-failed",
         Phase.RESTORE_FAILED: "restore-failed",

@@ -1,4 +1,7 @@
-"""Races against moto, in threads, with `moto_patches` (moto's conditional writes made atomic)."""
+"""Races against moto, in threads, each AWS call atomic (`atomic_calls`: moto is not thread-safe).
+
+The same races run without any AWS stand-in on the in-memory ledger (tests/unit/enforcement/test_races.py).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from guardrail.enforcement.reconcile import reconcile
 from tests.conftest import ACCOUNT, REGION
 
 BATCH = Target.function("nightly-batch", ACCOUNT, REGION)  # the Enforcer places every target
-pytestmark = pytest.mark.usefixtures("moto_patches")
+pytestmark = pytest.mark.usefixtures("moto_patches", "atomic_calls")
 
 
 def test_fifty_concurrent_throttles_throttle_once_and_keep_the_prior(world):

@@ -146,10 +146,23 @@ def test_crashed_requests_left_in_progress_are_finished_by_the_schedule_once_sta
         enforcer.restore(Target.function("half-restored"))
 
     assert reconcile(enforcer, deployed.clock()) == []  # young: their requests may still be running
-    assert enforcer.restore(Target.function("half-throttled")).result is Result.IN_PROGRESS
     deployed.clock.advance(minutes=16)
     outcomes = {o.target.name: o.result for o in reconcile(enforcer, deployed.clock())}
 
     assert outcomes == {"half-throttled": Result.THROTTLED, "half-restored": Result.RESTORED}
     assert (deployed.reservation("half-throttled"), deployed.reservation("half-restored")) == (0, 9)
     assert world.ledger.get(Target.function("half-throttled")).prior == 4
+
+
+def test_an_operators_restore_takes_over_a_record_still_applying(world):
+    deployed, faults = world.deployed, world.faults
+    world.make_function("half-throttled", reserved=4)
+    enforcer = deployed.enforcer()
+    with faults.armed(crash_after=5), suppress(Crash, GuardrailError):  # after the claim (the 6th call)
+        enforcer.enforce(world.finding("half-throttled"))
+
+    restored = enforcer.restore(Target.function("half-throttled"))  # young: the operator's word is final
+
+    assert (restored.result, restored.prior) == (Result.RESTORED, 4)
+    assert deployed.reservation("half-throttled") == 4
+    assert world.ledger.get(Target.function("half-throttled")).status is Status.RESTORED

@@ -65,7 +65,9 @@ class Fleet:
 
 
 @pytest.fixture
-def fleet(aws: boto3.session.Session, moto_patches: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fleet]:
+def fleet(
+    aws: boto3.session.Session, moto_patches: None, atomic_calls: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Fleet]:
     """The guardrail's table and topic in ap-northeast-1, watching us-west-2 and the organization."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", HOME)
     home = boto3.session.Session(region_name=HOME)
@@ -100,3 +102,23 @@ def invoke(fleet: Fleet, monkeypatch: pytest.MonkeyPatch):
         return json.loads(json.dumps(kill_switch.handler(payload, context)))
 
     return call
+
+
+def health_event(account: str, region: str, *functions: str, event_id: str = "e-1") -> dict[str, Any]:
+    """AWS Health's notice that Lambda stopped a recursive loop, as EventBridge delivers it."""
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "AWS Health Event",
+        "source": "aws.health",
+        "account": account,
+        "time": "2026-11-28T02:00:00Z",
+        "region": region,
+        "resources": [],
+        "detail": {
+            "service": "LAMBDA",
+            "eventTypeCode": "AWS_LAMBDA_RUNAWAY_TERMINATION_NOTIFICATION",
+            "eventArn": f"arn:aws:health:{region}::event/LAMBDA/{event_id}",
+            "affectedEntities": [{"entityValue": name} for name in functions],
+        },
+    }

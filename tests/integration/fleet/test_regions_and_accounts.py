@@ -17,29 +17,9 @@ from guardrail.handlers.composition import build_audit
 from tests.conftest import ACCOUNT
 from tests.integration.recursion.test_invocation_scan import publish, steady
 
-from .conftest import HOME, OREGON, OTHER_MEMBER, Fleet
+from .conftest import HOME, OREGON, OTHER_MEMBER, Fleet, health_event
 
 LAYER = f"arn:aws:lambda:{HOME}:{ACCOUNT}:layer:runaway-guardrail-recursion-guard"
-
-
-def health_event(account: str, region: str, *functions: str, event_id: str = "e-1") -> dict[str, Any]:
-    """AWS Health's notice that Lambda stopped a recursive loop, as EventBridge delivers it."""
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": "AWS Health Event",
-        "source": "aws.health",
-        "account": account,
-        "time": "2026-11-28T02:00:00Z",
-        "region": region,
-        "resources": [],
-        "detail": {
-            "service": "LAMBDA",
-            "eventTypeCode": "AWS_LAMBDA_RUNAWAY_TERMINATION_NOTIFICATION",
-            "eventArn": f"arn:aws:health:{region}::event/LAMBDA/{event_id}",
-            "affectedEntities": [{"entityValue": name} for name in functions],
-        },
-    }
 
 
 def scheduled_event(event_id: str, start: datetime) -> dict[str, Any]:

@@ -46,6 +46,10 @@ class FakeSources:
         self.calls: list[tuple[str, bool]] = []
         self.refuse = refuse
         self.unlisted = unlisted
+        self.now: dict[str, tuple[str, str] | None] = {}  # uuid -> what it feeds now (default: f, as read)
+
+    def feeds(self, mapping: EventSourceMapping) -> tuple[str, str] | None:
+        return self.now.get(mapping.uuid, ("f", mapping.source_arn))
 
     def mappings(self, function: str) -> list[EventSourceMapping]:
         if self.unlisted:
@@ -112,6 +116,22 @@ def test_put_back_resumes_every_recorded_mapping_and_raises_when_one_stays_pause
 
     assert functions.reserved is None  # the reservation first: a retried restore repeats every step
     assert sources.calls == [("a", True)]
+
+
+def test_put_back_leaves_a_mapping_repointed_or_deleted_meanwhile_as_it_is_and_says_so():
+    functions, sources = FakeFunctions(0), FakeSources()
+    sources.now = {"b": ("g", ARN + "b"), "c": ("f", ARN + "other"), "d": None}
+    paused = tuple(EventSourceMapping(uuid, ARN + uuid) for uuid in "abcd")
+
+    report = _action(functions, sources).put_back(F, FunctionPrior(3, paused).value())
+
+    assert functions.reserved == 3
+    assert sources.calls == [("a", True)]
+    assert report.failures == (
+        f"event source mapping b now feeds g from {ARN}b (it fed f from {ARN}b): left as it is",
+        f"event source mapping c now feeds f from {ARN}other (it fed f from {ARN}c): left as it is",
+        "event source mapping d was deleted meanwhile",
+    )
 
 
 @pytest.mark.parametrize("stored", [7, Decimal(7), None, 0])

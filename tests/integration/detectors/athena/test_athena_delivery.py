@@ -89,7 +89,7 @@ def test_a_runaway_user_disables_the_workgroup_and_the_kill_switch_restores_it(w
     assert (held["workgroup"], held["result"], held["prior_state"]) == ("primary", "disabled", "ENABLED")
     assert held["detector"] == "athena-watch"
 
-    workgroups.expect_set("primary", "ENABLED")
+    workgroups.expect_restore("primary", "ENABLED")
     restored = kill_switch.handler({"action": "restore", "workgroups": ["primary"]}, KILL_SWITCH)
     assert restored["results"] == [
         {

@@ -1,0 +1,270 @@
+"""In-memory stand-ins for the enforcement ports: the ledger, Lambda functions, an alert topic.
+
+`MemoryLedger` keeps the DynamoDB ledger's protocol (`guardrail.enforcement.ports.LedgerStore`, the
+pauses' `PauseReader`) with its semantics: every conditional write checks and writes under one
+lock (first record wins, a transition only from the state, id and `since` the caller read), and a
+transition with its audit line is all or nothing. So the record's state machine, and races between
+real threads, are tested without any AWS stand-in; moto stays for the adapters' contracts.
+`MemoryFunctions` is Lambda's reserved concurrency (and event source mappings) of one place.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from guardrail.account_pause import AccountPause
+from guardrail.alerts.render import Alert
+from guardrail.domain import (
+    ActionRecord,
+    AuditEntry,
+    BreakerSlot,
+    FunctionFacts,
+    Status,
+    Takeover,
+    Target,
+    TargetKind,
+)
+from guardrail.errors import TargetNotFound
+from guardrail.prior_state import EventSourceMapping
+
+
+def _key(target: Target) -> tuple[TargetKind, str, str, str]:
+    return (target.kind, target.account, target.region, target.name)
+
+
+class MemoryLedger:
+    """The ledger in a dict, each call atomic under one lock, as DynamoDB's conditional writes are."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.records: dict[tuple[TargetKind, str, str, str], ActionRecord] = {}
+        self.audit: list[AuditEntry] = []
+        self.signals: dict[str, int] = {}  # key -> expires_at (epoch seconds)
+        self.slots: dict[tuple[str, str, int], BreakerSlot] = {}
+        self.pauses: dict[str, AccountPause] = {}
+
+    def claim(self, record: ActionRecord, *, replacing: str | None) -> ActionRecord | None:
+        """Write `record` unless the target's record changed since the caller read it (see `Ledger.claim`)."""
+        with self._lock:
+            standing = self.records.get(_key(record.target))
+            free = (
+                standing is None
+                if replacing is None
+                else (standing is not None and standing.record_id == replacing and not standing.active)
+            )
+            if not free:
+                if standing is None:
+                    return replace(record, status=Status.RESTORED, restored_at=record.acted_at)
+                return standing
+            self.records[_key(record.target)] = record
+            return None
+
+    def release(self, record: ActionRecord) -> bool:
+        """Delete a claim still `applying` as claimed."""
+        with self._lock:
+            standing = self.records.get(_key(record.target))
+            if (
+                standing is None
+                or standing.record_id != record.record_id
+                or standing.status is not Status.APPLYING
+                or standing.changed_at is not None
+            ):
+                return False
+            del self.records[_key(record.target)]
+            return True
+
+    def get(self, target: Target) -> ActionRecord | None:
+        """The target's record (a consistent read)."""
+        with self._lock:
+            return self.records.get(_key(target))
+
+    def transition(
+        self,
+        record: ActionRecord,
+        to: Status,
+        at: datetime,
+        *,
+        audit: AuditEntry | None = None,
+        takeover: Takeover | None = None,
+    ) -> bool:
+        """Move the record only if it is as the caller read it; with its audit line, all or nothing."""
+        with self._lock:
+            standing = self.records.get(_key(record.target))
+            if (
+                standing is None
+                or standing.status is not record.status
+                or standing.record_id != record.record_id
+                or standing.changed_at != record.changed_at
+            ):
+                return False
+            moved = replace(standing, status=to)
+            moved = replace(moved, restored_at=at) if to is Status.RESTORED else replace(moved, changed_at=at)
+            if takeover is not None:
+                reason = takeover.reason or "-"
+                moved = replace(moved, detector=takeover.detector, reason=reason, evidence=takeover.evidence)
+                if takeover.prior_read:
+                    moved = replace(moved, prior=takeover.prior)
+            self.records[_key(record.target)] = moved
+            if audit is not None:
+                self.audit.append(audit)
+            return True
+
+    def active(self, kind: TargetKind | None = None) -> list[ActionRecord]:
+        """Every held record (of one kind, or all), oldest first."""
+        with self._lock:
+            held = [r for r in self.records.values() if r.active and (kind is None or r.target.kind is kind)]
+        return sorted(held, key=lambda r: (r.acted_at, r.target))
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        """Add one audit line."""
+        with self._lock:
+            self.audit.append(entry)
+
+    def audit_trail(self, target: Target) -> list[AuditEntry]:
+        """The target's audit lines, in the order written."""
+        with self._lock:
+            return [entry for entry in self.audit if _key(entry.target) == _key(target)]
+
+    def claim_signal(self, key: str, *, now: datetime, ttl_seconds: int) -> bool:
+        """Mark a signal handled unless a live mark stands."""
+        now_s = int(now.timestamp())
+        with self._lock:
+            if key in self.signals and self.signals[key] >= now_s:
+                return False
+            self.signals[key] = now_s + ttl_seconds
+            return True
+
+    def release_signal(self, key: str) -> None:
+        """Forget a signal mark."""
+        with self._lock:
+            self.signals.pop(key, None)
+
+    def take_breaker_slot(self, slot: BreakerSlot, *, window: timedelta) -> bool:
+        """Take a slot unless one taken within `window` stands."""
+        key = (slot.account, slot.region, slot.slot)
+        with self._lock:
+            standing = self.slots.get(key)
+            if standing is not None and standing.taken_at > slot.taken_at - window:
+                return False
+            self.slots[key] = slot
+            return True
+
+    def breaker_slots(self, *, since: datetime) -> list[BreakerSlot]:
+        """Every slot taken after `since`, oldest first."""
+        with self._lock:
+            slots = [slot for slot in self.slots.values() if slot.taken_at > since]
+        return sorted(slots, key=lambda slot: (slot.taken_at, slot.account, slot.region, slot.slot))
+
+    def account_pause(self, account: str) -> AccountPause | None:
+        """The account's pause, or None."""
+        with self._lock:
+            return self.pauses.get(account)
+
+
+@dataclass
+class MemoryFunctions:
+    """Lambda functions of one place: reserved concurrency, tags, event source mappings (by UUID)."""
+
+    reserved: dict[str, int | None] = field(default_factory=dict)
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    mappings: dict[str, tuple[str, EventSourceMapping]] = field(default_factory=dict)  # uuid -> (fn, m)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, name: str, reserved: int | None = None, tags: dict[str, str] | None = None) -> None:
+        """Create a function."""
+        self.reserved[name], self.tags[name] = reserved, tags or {}
+
+    def facts(self, name: str) -> FunctionFacts:
+        """Its reservation and tags; TargetNotFound when it does not exist."""
+        with self.lock:
+            if name not in self.reserved:
+                raise TargetNotFound(Target.function(name))
+            return FunctionFacts(name, self.reserved[name], self.tags[name])
+
+    def set_reserved(self, name: str, value: int) -> None:
+        """Reserve `value`."""
+        with self.lock:
+            if name not in self.reserved:
+                raise TargetNotFound(Target.function(name))
+            self.reserved[name] = value
+
+    def clear_reserved(self, name: str) -> None:
+        """Remove the reservation."""
+        with self.lock:
+            if name not in self.reserved:
+                raise TargetNotFound(Target.function(name))
+            self.reserved[name] = None
+
+    def function_names(self) -> Iterable[str]:
+        """Every function."""
+        return list(self.reserved)
+
+    def map(self, function: str, mapping: EventSourceMapping) -> None:
+        """Add (or repoint) an event source mapping."""
+        with self.lock:
+            self.mappings[mapping.uuid] = (function, mapping)
+
+    def list_mappings(self, function: str) -> list[EventSourceMapping]:
+        """The function's mappings (the port's `mappings`, through `MemoryEventSources`)."""
+        with self.lock:
+            return [m for fn, m in self.mappings.values() if fn == function]
+
+    def feeds(self, mapping: EventSourceMapping) -> tuple[str, str] | None:
+        """What the mapping feeds now, or None when it was deleted."""
+        with self.lock:
+            found = self.mappings.get(mapping.uuid)
+        return None if found is None else (found[0], found[1].source_arn)
+
+    def set_enabled(self, mapping: EventSourceMapping, enabled: bool) -> bool:
+        """Enable or disable a mapping; False when it was deleted."""
+        with self.lock:
+            found = self.mappings.get(mapping.uuid)
+            if found is None:
+                return False
+            state = "Enabled" if enabled else "Disabled"
+            self.mappings[mapping.uuid] = (found[0], replace(found[1], state=state))
+            return True
+
+
+class MemoryEventSources:
+    """The event-source port over `MemoryFunctions`."""
+
+    def __init__(self, functions: MemoryFunctions) -> None:
+        self._functions = functions
+
+    def mappings(self, function: str) -> list[EventSourceMapping]:
+        """The function's mappings."""
+        return self._functions.list_mappings(function)
+
+    def feeds(self, mapping: EventSourceMapping) -> tuple[str, str] | None:
+        """What the mapping feeds now."""
+        return self._functions.feeds(mapping)
+
+    def set_enabled(self, mapping: EventSourceMapping, enabled: bool) -> bool:
+        """Enable or disable it."""
+        return self._functions.set_enabled(mapping, enabled)
+
+    def async_failure_targets(self, function: str) -> dict[str, str]:
+        """None configured."""
+        return {}
+
+
+@dataclass
+class MemoryTopic:
+    """An alert topic that keeps what it was sent."""
+
+    sent: list[Alert] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def publish(self, alert: Alert) -> str:
+        """Keep the alert."""
+        with self.lock:
+            self.sent.append(alert)
+            return f"message-{len(self.sent)}"
+
+    def event_types(self) -> list[str]:
+        """The `event_type` of every alert sent, in order."""
+        return [alert.document["event_type"] for alert in self.sent]
