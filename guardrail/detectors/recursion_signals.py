@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from guardrail.detectors.recursion_alarms import ALARM, METRIC_PERIOD
 from guardrail.domain import Expectation, Finding, Target
 from guardrail.errors import ForeignFunctionRef, GuardrailError, InvalidFunctionRef
 from guardrail.functions import Scope, function_name, is_function_name, layer_in_region
@@ -93,6 +94,7 @@ class _Metric(_Detail):
 
 class _MetricStat(_Detail):
     metric: _Metric
+    period: int = Field(60, ge=1)  # seconds
 
 
 class _MetricQuery(_Detail):
@@ -219,20 +221,25 @@ def _alarm_findings(envelope: EventBridgeModel) -> list[Finding]:
     if change.state.value != "ALARM":
         return []
     alarm = change.alarm_name
-    names = set(_dropped_metric_functions(change.configuration))
+    periods = _dropped_metric_periods(change.configuration)
+    names = set(periods)
     if not names:
         logger.info("alarm %s has no FunctionName dimension; the invocation scan drills down", alarm)
     return _loop_findings(
         names,
         envelope,
         reason=f"Lambda dropped recursive invocations ({DROPPED_METRIC} alarm {alarm} is in ALARM)",
-        evidence={"alarm": alarm, "alarm_reason": change.state.reason},
+        evidence={
+            ALARM: alarm,
+            "alarm_reason": change.state.reason,
+            METRIC_PERIOD: max(periods.values(), default=60),
+        },
         signal=f"alarm:{alarm}:{change.state.timestamp or envelope.id}",
     )
 
 
 def _loop_findings(
-    names: Iterable[str], envelope: EventBridgeModel, *, reason: str, evidence: Mapping[str, str], signal: str
+    names: Iterable[str], envelope: EventBridgeModel, *, reason: str, evidence: Mapping[str, Any], signal: str
 ) -> list[Finding]:
     """One finding per function an AWS recursive-loop signal names, deduplicated per signal and function."""
     return [
@@ -248,12 +255,15 @@ def _loop_findings(
     ]
 
 
-def _dropped_metric_functions(configuration: _AlarmConfiguration) -> list[str]:
-    names = []
+def _dropped_metric_periods(configuration: _AlarmConfiguration) -> dict[str, int]:
+    """The functions the alarm's dropped-invocation metrics name, each with its (longest) period."""
+    periods: dict[str, int] = {}
     for query in configuration.metrics:
-        metric = query.metric_stat.metric if query.metric_stat else _Metric()
+        if query.metric_stat is None:
+            continue
+        metric = query.metric_stat.metric
         if metric.name == DROPPED_METRIC and metric.namespace == LAMBDA_NAMESPACE:
             name = metric.dimensions.get("FunctionName", "")
             if is_function_name(name):
-                names.append(name)
-    return names
+                periods[name] = max(periods.get(name, 0), query.metric_stat.period)
+    return periods

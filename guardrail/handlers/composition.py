@@ -71,6 +71,13 @@ def build_enforcer(
     return enforcer, functions
 
 
+def build_metrics(
+    settings: Settings, *, session: boto3.session.Session | None = None
+) -> PerPlace[CloudWatchMetrics]:
+    """CloudWatch's Lambda metrics in every watched account and region (a member's through its role)."""
+    return PerPlace(sessions_for(settings, session), lambda at: CloudWatchMetrics(boto3_session=at))
+
+
 def build_account_switch(
     settings: Settings,
     *,
