@@ -8,9 +8,12 @@ Three signals end here (docs/trust-model.md):
 - CloudWatch alarms on `AWS/Lambda` `RecursiveInvocationsDropped` with a `FunctionName` dimension going
   to ALARM (an alarm on any other namespace names no function).
 A finding's target is in the event's own account and region (EventBridge sets both; a sender cannot
-choose them). An event of an account or region the guardrail does not watch, or a reference to a
-function of any other account or region than the event's, gives unverified findings: alerted as
-such, never acted on.
+choose them), except for AWS Health: AWS delivers a copy of a notice to a backup region and, with the
+organizational view, to the management or delegated-admin account, and says in `detail.eventRegion`
+and `detail.affectedAccount` where the loop ran (the envelope only where those are absent). Every copy
+of a notice is the same finding (one dedupe key per event ARN, affected account and function). An
+event of an account or region the guardrail does not watch, or a reference to a function of any
+other account or region than the event's, gives unverified findings: alerted as such, never acted on.
 """
 
 from __future__ import annotations
@@ -84,6 +87,9 @@ class HealthNotice(_Detail):
     event_type_code: str = Field(alias="eventTypeCode")
     event_arn: KeyText = Field(alias="eventArn", min_length=1)
     affected_entities: list[_Entity] = Field(default_factory=list, alias="affectedEntities")
+    #: Where the loop ran (AWS sets both; the envelope says where this copy was delivered).
+    event_region: str | None = Field(None, alias="eventRegion", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    affected_account: str | None = Field(None, alias="affectedAccount", pattern=r"^\d{12}$")
 
 
 class _Metric(_Detail):
@@ -138,7 +144,13 @@ def findings_from_event(event: Any, *, scope: Scope, guard_layer: str) -> list[F
         if kind == (EVENT_SOURCE, DETAIL_TYPE):
             findings = [_guard_finding(envelope, origin, layer_in_region(guard_layer, origin.region))]
         elif kind == (HEALTH_SOURCE, HEALTH_DETAIL_TYPE):
-            findings = _health_findings(envelope, origin)
+            notice = HealthNotice.model_validate(envelope.detail)
+            origin = Scope(
+                notice.affected_account or envelope.account,
+                notice.event_region or envelope.region,
+                scope.partition,
+            )
+            findings = _health_findings(envelope, notice, origin)
         elif kind == (ALARM_SOURCE, ALARM_DETAIL_TYPE):
             findings = _alarm_findings(envelope)
         else:
@@ -146,8 +158,8 @@ def findings_from_event(event: Any, *, scope: Scope, guard_layer: str) -> list[F
     except ValidationError as exc:
         raise UnsupportedEvent(f"{envelope.detail_type} {envelope.id}: malformed detail: {exc}") from exc
     findings = [_located(finding, origin, home=scope) for finding in findings]
-    if not scope.admits(account=envelope.account, region=envelope.region):
-        doubt = f"the event is from account {envelope.account}, region {envelope.region}; "
+    if not scope.admits(account=origin.account, region=origin.region):
+        doubt = f"the event is about account {origin.account}, region {origin.region}; "
         doubt += f"this guardrail acts in {scope}"
         return [finding.unverified(doubt) for finding in findings]
     return findings
@@ -189,8 +201,8 @@ def _guard_finding(envelope: EventBridgeModel, scope: Scope, guard_layer: str) -
     return finding.unverified("; ".join(doubts)) if doubts else finding
 
 
-def _health_findings(envelope: EventBridgeModel, scope: Scope) -> list[Finding]:
-    notice = HealthNotice.model_validate(envelope.detail)
+def _health_findings(envelope: EventBridgeModel, notice: HealthNotice, scope: Scope) -> list[Finding]:
+    """The notice's functions, in `scope`: where the notice says the loop ran."""
     if notice.service != "LAMBDA" or notice.event_type_code not in HEALTH_EVENT_CODES:
         return []
     refs = [entity.entity_value for entity in notice.affected_entities] + list(envelope.resources)
@@ -207,7 +219,11 @@ def _health_findings(envelope: EventBridgeModel, scope: Scope) -> list[Finding]:
         names | foreign.keys(),
         envelope,
         reason=f"AWS Health reports a recursive loop ({notice.event_type_code})",
-        evidence={"health_event_arn": notice.event_arn, "event_type_code": notice.event_type_code},
+        evidence={
+            "health_event_arn": notice.event_arn,
+            "event_type_code": notice.event_type_code,
+            "delivered_to": f"account {envelope.account}, region {envelope.region}",
+        },
         signal=f"health:{notice.event_arn}",
     )
     return [
