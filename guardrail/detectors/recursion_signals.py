@@ -159,7 +159,9 @@ def findings_from_event(event: Any, *, scope: Scope, guard_layer: str) -> list[F
         raise UnsupportedEvent(f"{envelope.detail_type} {envelope.id}: malformed detail: {exc}") from exc
     findings = [_located(finding, origin, home=scope) for finding in findings]
     if not scope.admits(account=origin.account, region=origin.region):
-        doubt = f"the event is about account {origin.account}, region {origin.region}; "
+        delivered_there = (origin.account, origin.region) == (envelope.account, envelope.region)
+        doubt = f"the event is {'from' if delivered_there else 'about'} account {origin.account}, "
+        doubt += f"region {origin.region}; "
         doubt += f"this guardrail acts in {scope}"
         return [finding.unverified(doubt) for finding in findings]
     return findings

@@ -14,27 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from devtools.lambda_runtime import lambda_context
-from guardrail.handlers import recursion_watch
 from tests.conftest import ACCOUNT, REGION
 
 SAMPLE = Path(__file__).parents[2] / "events" / "cloudwatch" / "alarm_recursive_invocations_dropped.json"
 FUNCTIONS = [f"service-{i}" for i in range(6)]
-
-
-@pytest.fixture
-def watch(deployed: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The deployed recursion watch's handler: `watch(event)` answers as Lambda would (JSON)."""
-    for name, value in {**deployed.settings.to_env(), "AWS_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-
-    def call(event: dict[str, Any]) -> dict[str, Any]:
-        context = lambda_context("runaway-guardrail-recursion-watch")
-        return json.loads(json.dumps(recursion_watch.handler(event, context)))
-
-    return call
 
 
 def forced_alarm(aws: Any, name: str, functions: list[str]) -> None:
