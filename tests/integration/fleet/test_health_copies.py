@@ -14,31 +14,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from devtools.fleet import MEMBER
-from devtools.lambda_runtime import lambda_context
-from guardrail.handlers import recursion_watch
 from tests.conftest import ACCOUNT
 
-from .conftest import HOME, OREGON, Fleet
+from .conftest import HOME, OREGON
 
 EVENTS = Path(__file__).parents[2] / "events" / "health"
-
-
-@pytest.fixture
-def watch(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The recursion watch's handler, deployed in the home region."""
-    for name, value in {**fleet.settings.to_env(), "AWS_REGION": HOME}.items():
-        monkeypatch.setenv(name, value)
-
-    def call(event: dict[str, Any]) -> list[dict[str, Any]]:
-        answer = recursion_watch.handler(event, lambda_context("runaway-guardrail-recursion-watch"))
-        assert answer["ok"], answer
-        results: list[dict[str, Any]] = json.loads(json.dumps(answer["results"]))
-        return results
-
-    return call
 
 
 def notice(*, affected: str, region: str, entity: str = "nightly-batch", sample: str = "") -> dict[str, Any]:
