@@ -63,18 +63,20 @@ class RecursionWatch(Construct):
             timeout_seconds=300,
             memory_size=512,
         )
-        self.scan.role.add_to_policy(
-            iam.PolicyStatement(actions=list(CloudWatchMetrics.PERMISSIONS), resources=["*"])
-        )
-        Validations.of(self.scan).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason=(
-                    "lambda:ListFunctions and cloudwatch:GetMetricData have no resource-level permissions;"
-                    " they are the only actions on '*'."
-                ),
+        # the scan reads invocations; the watch reads RecursiveInvocationsDropped to check an alarm
+        for reader in (self.scan, self.watch):
+            reader.role.add_to_policy(
+                iam.PolicyStatement(actions=list(CloudWatchMetrics.PERMISSIONS), resources=["*"])
             )
-        )
+            Validations.of(reader).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                    reason=(
+                        "lambda:ListFunctions, lambda:ListEventSourceMappings and cloudwatch:GetMetricData"
+                        " have no resource-level permissions; they are the only actions on '*'."
+                    ),
+                )
+            )
         self._rules(dead_letters)
 
     def guard(self, function: lambda_.Function) -> None:

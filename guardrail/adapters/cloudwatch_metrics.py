@@ -1,4 +1,8 @@
-"""Adapter over CloudWatch GetMetricData: Lambda's per-minute sums, 500 queries a call."""
+"""Adapter over CloudWatch GetMetricData: Lambda's per-minute sums, 500 queries a call.
+
+The invocation scan reads its samples through it; the recursion watch reads `RecursiveInvocationsDropped`
+to check an alarm against Lambda's own metric (`guardrail.detectors.recursion_alarms`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,12 @@ from typing import TYPE_CHECKING
 
 from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.clients import AwsAdapter, adaptive_retries
-from guardrail.detectors.invocation_scan.detect import NAMESPACE, MetricQuery, Sample
+from guardrail.detectors.invocation_scan.detect import (
+    NAMESPACE,
+    RECURSIVE_INVOCATIONS_DROPPED,
+    MetricQuery,
+    Sample,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch.client import CloudWatchClient  # noqa: F401 - the adapter's type parameter
@@ -46,6 +55,11 @@ class CloudWatchMetrics(AwsAdapter["CloudWatchClient"]):
                     samples = out[batch[int(result["Id"][1:])]]
                     samples.extend(map(Sample, result.get("Timestamps", []), result.get("Values", [])))
         return out
+
+    def recursive_drops(self, function: str, *, start: datetime, end: datetime) -> float:
+        """The sum of `function`'s `RecursiveInvocationsDropped` datapoints in [start, end)."""
+        query = MetricQuery(RECURSIVE_INVOCATIONS_DROPPED, function)
+        return sum(sample.value for sample in self.samples([query], start=start, end=end)[query])
 
 
 def _query(query_id: str, query: MetricQuery) -> MetricDataQueryTypeDef:

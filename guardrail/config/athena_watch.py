@@ -14,6 +14,11 @@ from pydantic import BaseModel, Field, PlainSerializer, PlainValidator, model_va
 from guardrail.config.base import Bool, Float, Int, StrictModel
 
 DETECTOR = "athena-watch"
+_CALLER = re.compile(
+    r"[A-Za-z0-9_-]{1,64}"
+    r"|arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}"
+    r"|arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+"
+)
 _HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
 
 
@@ -159,6 +164,16 @@ class AthenaWatchConfig(StrictModel):
     #: Deploy-time only: create a CloudTrail trail for management events (the caller signal needs one).
     create_trail: Bool = False
 
+    @model_validator(mode="after")
+    def _callers_name_a_place(self) -> AthenaWatchConfig:
+        for caller in self.callers:
+            if not _CALLER.fullmatch(caller):
+                raise ValueError(
+                    f"callers: {caller!r} is neither a function name (the home account's), a function's"
+                    " unqualified ARN nor an IAM principal's ARN"
+                )
+        return self
+
     @model_validator(mode="before")
     @classmethod
     def _overrides_inherit(cls, data: Any) -> Any:
@@ -178,9 +193,18 @@ class AthenaWatchConfig(StrictModel):
                 }
         return data
 
-    def caller_rules(self, caller: str) -> Rules:
-        """The rules for one caller: its override, or the defaults."""
-        return self.callers.get(caller, self.caller)
+    def caller_rules(self, caller: str, *, function_arn: str | None = None, at_home: bool = True) -> Rules:
+        """The rules for one caller: its override, or the defaults.
+
+        An override names a place: a bare function name is the home account's function's (`at_home`);
+        another account's function is named by its ARN (`function_arn`, unqualified); a principal's
+        ARN names its account already.
+        """
+        if function_arn is not None and function_arn in self.callers:
+            return self.callers[function_arn]
+        if at_home or ":" in caller:
+            return self.callers.get(caller, self.caller)
+        return self.caller
 
     def workgroup_rules(self, workgroup: str) -> Rules:
         """The rules for one workgroup: its override, or the defaults."""

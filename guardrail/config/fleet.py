@@ -17,6 +17,14 @@ OrganizationalUnitId = Annotated[
     matching(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32}", "an OU or root id (ou-..., r-...)"),
 ]
 FunctionName = Annotated[Str, matching(r"[A-Za-z0-9_-]{1,64}", "a Lambda function name")]
+#: A bare name (the home account's function, in every watched region) or the ARN of one function.
+ExemptFunction = Annotated[
+    Str,
+    matching(
+        r"[A-Za-z0-9_-]{1,64}|arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}",
+        "a Lambda function name (the home account's) or an unqualified function ARN (any other account's)",
+    ),
+]
 
 
 class CallAs(StrEnum):
@@ -29,7 +37,10 @@ class CallAs(StrEnum):
 
 
 class MemberAccount(StrictModel):
-    """What one account adds to the deployment's rules: its own exemptions, or notify-only."""
+    """What one account adds to the deployment's rules: its own exemptions, or notify-only.
+
+    Its `exemptFunctions` are names of this account's functions (in every watched region) only.
+    """
 
     exempt_functions: tuple[FunctionName, ...] = ()
     #: Record and alert, never change a function of this account.

@@ -11,7 +11,7 @@ from guardrail.config.athena_watch import DETECTOR as ATHENA_WATCH
 from guardrail.config.athena_watch import AthenaWatchConfig
 from guardrail.config.base import Bool, Int, Str, StrictModel, matching
 from guardrail.config.chat import SlackChannel, TeamsChannel
-from guardrail.config.fleet import FunctionName, Organization, Region
+from guardrail.config.fleet import ExemptFunction, Organization, Region
 from guardrail.config.invocation_scan import DETECTOR as INVOCATION_SCAN
 from guardrail.config.invocation_scan import InvocationScanConfig
 
@@ -88,7 +88,9 @@ class GuardrailConfig(StrictModel):
 
     name_prefix: NamePrefix = "runaway-guardrail"
     alert_emails: tuple[Email, ...] = ()
-    exempt_functions: tuple[FunctionName, ...] = ()
+    #: Bare names: the home account's functions (every watched region); other accounts' by ARN, or
+    #: under their own section of `organization.accounts` (docs/fleet.md).
+    exempt_functions: tuple[ExemptFunction, ...] = ()
     notify_only: Bool = False
     log_retention_days: RetentionDays = 90
     #: More automatic actions than this in an hour switch automatic enforcement to notify-only.

@@ -8,9 +8,12 @@ Three signals end here (docs/trust-model.md):
 - CloudWatch alarms on `AWS/Lambda` `RecursiveInvocationsDropped` with a `FunctionName` dimension going
   to ALARM (an alarm on any other namespace names no function).
 A finding's target is in the event's own account and region (EventBridge sets both; a sender cannot
-choose them). An event of an account or region the guardrail does not watch, or a reference to a
-function of any other account or region than the event's, gives unverified findings: alerted as
-such, never acted on.
+choose them), except for AWS Health: AWS delivers a copy of a notice to a backup region and, with the
+organizational view, to the management or delegated-admin account, and says in `detail.eventRegion`
+and `detail.affectedAccount` where the loop ran (the envelope only where those are absent). Every copy
+of a notice is the same finding (one dedupe key per event ARN, affected account and function). An
+event of an account or region the guardrail does not watch, or a reference to a function of any
+other account or region than the event's, gives unverified findings: alerted as such, never acted on.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from guardrail.detectors.recursion_alarms import ALARM, METRIC_PERIOD
 from guardrail.domain import Expectation, Finding, Target
 from guardrail.errors import ForeignFunctionRef, GuardrailError, InvalidFunctionRef
 from guardrail.functions import Scope, function_name, is_function_name, layer_in_region
@@ -83,6 +87,9 @@ class HealthNotice(_Detail):
     event_type_code: str = Field(alias="eventTypeCode")
     event_arn: KeyText = Field(alias="eventArn", min_length=1)
     affected_entities: list[_Entity] = Field(default_factory=list, alias="affectedEntities")
+    #: Where the loop ran (AWS sets both; the envelope says where this copy was delivered).
+    event_region: str | None = Field(None, alias="eventRegion", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    affected_account: str | None = Field(None, alias="affectedAccount", pattern=r"^\d{12}$")
 
 
 class _Metric(_Detail):
@@ -93,6 +100,7 @@ class _Metric(_Detail):
 
 class _MetricStat(_Detail):
     metric: _Metric
+    period: int = Field(60, ge=1)  # seconds
 
 
 class _MetricQuery(_Detail):
@@ -136,7 +144,13 @@ def findings_from_event(event: Any, *, scope: Scope, guard_layer: str) -> list[F
         if kind == (EVENT_SOURCE, DETAIL_TYPE):
             findings = [_guard_finding(envelope, origin, layer_in_region(guard_layer, origin.region))]
         elif kind == (HEALTH_SOURCE, HEALTH_DETAIL_TYPE):
-            findings = _health_findings(envelope, origin)
+            notice = HealthNotice.model_validate(envelope.detail)
+            origin = Scope(
+                notice.affected_account or envelope.account,
+                notice.event_region or envelope.region,
+                scope.partition,
+            )
+            findings = _health_findings(envelope, notice, origin)
         elif kind == (ALARM_SOURCE, ALARM_DETAIL_TYPE):
             findings = _alarm_findings(envelope)
         else:
@@ -144,8 +158,10 @@ def findings_from_event(event: Any, *, scope: Scope, guard_layer: str) -> list[F
     except ValidationError as exc:
         raise UnsupportedEvent(f"{envelope.detail_type} {envelope.id}: malformed detail: {exc}") from exc
     findings = [_located(finding, origin, home=scope) for finding in findings]
-    if not scope.admits(account=envelope.account, region=envelope.region):
-        doubt = f"the event is from account {envelope.account}, region {envelope.region}; "
+    if not scope.admits(account=origin.account, region=origin.region):
+        delivered_there = (origin.account, origin.region) == (envelope.account, envelope.region)
+        doubt = f"the event is {'from' if delivered_there else 'about'} account {origin.account}, "
+        doubt += f"region {origin.region}; "
         doubt += f"this guardrail acts in {scope}"
         return [finding.unverified(doubt) for finding in findings]
     return findings
@@ -187,8 +203,8 @@ def _guard_finding(envelope: EventBridgeModel, scope: Scope, guard_layer: str) -
     return finding.unverified("; ".join(doubts)) if doubts else finding
 
 
-def _health_findings(envelope: EventBridgeModel, scope: Scope) -> list[Finding]:
-    notice = HealthNotice.model_validate(envelope.detail)
+def _health_findings(envelope: EventBridgeModel, notice: HealthNotice, scope: Scope) -> list[Finding]:
+    """The notice's functions, in `scope`: where the notice says the loop ran."""
     if notice.service != "LAMBDA" or notice.event_type_code not in HEALTH_EVENT_CODES:
         return []
     refs = [entity.entity_value for entity in notice.affected_entities] + list(envelope.resources)
@@ -205,7 +221,11 @@ def _health_findings(envelope: EventBridgeModel, scope: Scope) -> list[Finding]:
         names | foreign.keys(),
         envelope,
         reason=f"AWS Health reports a recursive loop ({notice.event_type_code})",
-        evidence={"health_event_arn": notice.event_arn, "event_type_code": notice.event_type_code},
+        evidence={
+            "health_event_arn": notice.event_arn,
+            "event_type_code": notice.event_type_code,
+            "delivered_to": f"account {envelope.account}, region {envelope.region}",
+        },
         signal=f"health:{notice.event_arn}",
     )
     return [
@@ -219,20 +239,25 @@ def _alarm_findings(envelope: EventBridgeModel) -> list[Finding]:
     if change.state.value != "ALARM":
         return []
     alarm = change.alarm_name
-    names = set(_dropped_metric_functions(change.configuration))
+    periods = _dropped_metric_periods(change.configuration)
+    names = set(periods)
     if not names:
         logger.info("alarm %s has no FunctionName dimension; the invocation scan drills down", alarm)
     return _loop_findings(
         names,
         envelope,
         reason=f"Lambda dropped recursive invocations ({DROPPED_METRIC} alarm {alarm} is in ALARM)",
-        evidence={"alarm": alarm, "alarm_reason": change.state.reason},
+        evidence={
+            ALARM: alarm,
+            "alarm_reason": change.state.reason,
+            METRIC_PERIOD: max(periods.values(), default=60),
+        },
         signal=f"alarm:{alarm}:{change.state.timestamp or envelope.id}",
     )
 
 
 def _loop_findings(
-    names: Iterable[str], envelope: EventBridgeModel, *, reason: str, evidence: Mapping[str, str], signal: str
+    names: Iterable[str], envelope: EventBridgeModel, *, reason: str, evidence: Mapping[str, Any], signal: str
 ) -> list[Finding]:
     """One finding per function an AWS recursive-loop signal names, deduplicated per signal and function."""
     return [
@@ -248,12 +273,15 @@ def _loop_findings(
     ]
 
 
-def _dropped_metric_functions(configuration: _AlarmConfiguration) -> list[str]:
-    names = []
+def _dropped_metric_periods(configuration: _AlarmConfiguration) -> dict[str, int]:
+    """The functions the alarm's dropped-invocation metrics name, each with its (longest) period."""
+    periods: dict[str, int] = {}
     for query in configuration.metrics:
-        metric = query.metric_stat.metric if query.metric_stat else _Metric()
+        if query.metric_stat is None:
+            continue
+        metric = query.metric_stat.metric
         if metric.name == DROPPED_METRIC and metric.namespace == LAMBDA_NAMESPACE:
             name = metric.dimensions.get("FunctionName", "")
             if is_function_name(name):
-                names.append(name)
-    return names
+                periods[name] = max(periods.get(name, 0), query.metric_stat.period)
+    return periods

@@ -33,6 +33,7 @@ from guardrail.domain import (
 from guardrail.enforcement.actions import TargetAction
 from guardrail.enforcement.breaker import CircuitBreaker, is_operator
 from guardrail.enforcement.lifecycle import STALE_AFTER, Lifecycle, already
+from guardrail.enforcement.noise import NoiseBound
 from guardrail.enforcement.pause import PauseReader, Pauses
 from guardrail.enforcement.policy import Decision, Exemptions, decide_at, unmet
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
@@ -73,6 +74,7 @@ class Enforcer:
         breaker_max_actions_per_hour: int = 5,
         stale_after: timedelta = STALE_AFTER,
         pauses: PauseReader | None = None,
+        noise: NoiseBound | None = None,
     ) -> None:
         self._actions = {action.kind: action for action in actions}
         self._ledger = ledger
@@ -93,6 +95,7 @@ class Enforcer:
             ledger=ledger, report=self._report, breaker=self._breaker, clock=clock, stale_after=stale_after
         )
         self.pauses = Pauses(pauses, ledger=ledger, report=self._report, clock=clock, ttl=signal_ttl_seconds)
+        self._noise = noise
 
     @property
     def notify_only(self) -> bool:
@@ -168,13 +171,17 @@ class Enforcer:
         """Send a notice once per dedupe key; nothing in the account changes.
 
         A notice that was not sent, for whatever reason, gives its key back: the next signal of the
-        period alerts, rather than the failure silencing the period.
+        period alerts, rather than the failure silencing the period. Past the detector's hourly bound
+        (`noise`), a notice is summarized once and then counted, not sent (ALREADY_ALERTED).
         """
         key = notice.dedupe_key
         if key and not self._ledger.claim_signal(key, now=self._clock(), ttl_seconds=self._signal_ttl):
             return Result.ALREADY_ALERTED
+        sent = notice if self._noise is None else self._noise.admit(notice, self._clock())
+        if sent is None:
+            return Result.ALREADY_ALERTED
         try:
-            self._alerts.publish(render_notice(notice, region=self._home.region))
+            self._alerts.publish(render_notice(sent, region=self._home.region))
         except BaseException as exc:
             if key:
                 self._ledger.release_signal(key)

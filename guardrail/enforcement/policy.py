@@ -11,6 +11,7 @@ from guardrail.domain import Expectation, TargetFacts, TargetKind
 from guardrail.functions import TAG_EXEMPT, TAG_GUARDED, Scope
 
 _LAYER_ARN_PARTS = 7  # arn:partition:lambda:region:account:layer:name[:version]
+_FUNCTION_ARN_PARTS = 7  # arn:partition:lambda:region:account:function:name (unqualified)
 
 
 class Decision(StrEnum):
@@ -62,17 +63,33 @@ def decide_at(
 ) -> Decision:
     """`decide` with the target's account's own exemptions and notify-only (organization mode).
 
-    The guardrail's own resources are its own only in its home account and region.
+    The guardrail's own resources are its own only in its home account and region. An exemption names
+    a place: a bare name in `exemptions.names` is the home account's (in every watched region), an
+    ARN is that one function; another account's names are its own section's (`member`). A function
+    named after an exempt one in another account is not exempt.
     """
     target = facts.target
-    names = exemptions.names.get(target.kind, frozenset())
+    names = frozenset(
+        ref for ref in exemptions.names.get(target.kind, frozenset()) if _names_here(ref, facts, home)
+    )
     if target.kind is TargetKind.FUNCTION:
         names |= frozenset(member.exempt_functions)
+    names = frozenset(ref.rsplit(":", 1)[-1] for ref in names)
     here = Exemptions(
         own=exemptions.own if home.is_home(target.account, target.region) else {},
         names={**exemptions.names, target.kind: names},
     )
     return decide(facts, exemptions=here, notify_only=notify_only or member.notify_only)
+
+
+def _names_here(ref: str, facts: TargetFacts, home: Scope) -> bool:
+    """True when the exemption `ref` (a bare name, or a function ARN) may name a target where this one is."""
+    target = facts.target
+    account, region = target.account or home.account, target.region or home.region
+    if ":" not in ref:
+        return account == home.account
+    parts = ref.split(":")
+    return len(parts) == _FUNCTION_ARN_PARTS and (parts[3], parts[4]) == (region, account)
 
 
 def unmet(expect: Expectation, facts: TargetFacts) -> str | None:

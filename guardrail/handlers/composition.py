@@ -24,6 +24,7 @@ from guardrail.detectors.invocation_scan import HourlyCap, InvocationScan
 from guardrail.domain import TargetKind
 from guardrail.enforcement.actions import DisableWorkgroup, ThrottleFunction
 from guardrail.enforcement.enforcer import Enforcer, utc_now
+from guardrail.enforcement.noise import NoiseBound
 from guardrail.enforcement.policy import Exemptions
 from guardrail.kill_switch.pause import AccountSwitch
 
@@ -67,8 +68,16 @@ def build_enforcer(
         clock=clock,
         breaker_max_actions_per_hour=settings.config.breaker_max_actions_per_hour,
         pauses=ledger,
+        noise=NoiseBound(ledger),
     )
     return enforcer, functions
+
+
+def build_metrics(
+    settings: Settings, *, session: boto3.session.Session | None = None
+) -> PerPlace[CloudWatchMetrics]:
+    """CloudWatch's Lambda metrics in every watched account and region (a member's through its role)."""
+    return PerPlace(sessions_for(settings, session), lambda at: CloudWatchMetrics(boto3_session=at))
 
 
 def build_account_switch(

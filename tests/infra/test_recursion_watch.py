@@ -68,10 +68,13 @@ def test_each_recursion_signal_has_a_rule(synthesized, pattern):
     synthesized.service_template.has_resource_properties("AWS::Events::Rule", {"EventPattern": pattern})
 
 
-def test_scan_may_read_metrics(synthesized):
+@pytest.mark.parametrize("role", ["RecursionWatchScanRole", "RecursionWatchRole"], ids=["scan", "watch"])
+def test_scan_and_watch_may_read_metrics(synthesized, role):
+    # the watch checks an alarm against Lambda's own RecursiveInvocationsDropped datapoints
     synthesized.service_template.has_resource_properties(
         "AWS::IAM::Policy",
         {
+            "Roles": [{"Ref": Match.string_like_regexp(role)}],
             "PolicyDocument": {
                 "Statement": Match.array_with(
                     [
@@ -80,7 +83,7 @@ def test_scan_may_read_metrics(synthesized):
                         )
                     ]
                 )
-            }
+            },
         },
     )
 

@@ -1,9 +1,10 @@
 import pytest
 
 from guardrail.config import GuardrailConfig
+from guardrail.config.fleet import MemberAccount
 from guardrail.domain import Expectation, Target, TargetFacts, TargetKind
 from guardrail.enforcement import Decision, Exemptions, decide
-from guardrail.enforcement.policy import unmet, unversioned_layer
+from guardrail.enforcement.policy import decide_at, unmet, unversioned_layer
 from guardrail.errors import ForeignFunctionRef, InvalidFunctionRef
 from guardrail.functions import Scope, function_name
 
@@ -115,3 +116,53 @@ def test_exemptions_and_modes():
 def test_function_exemptions_by_name_do_not_reach_workgroups():
     assert _decide("batch", exempt=frozenset({"batch"}), kind=TargetKind.WORKGROUP) is Decision.ENFORCE
     assert _decide("primary", notify_only=True, kind=TargetKind.WORKGROUP) is Decision.NOTIFY_ONLY
+
+
+@pytest.mark.parametrize(
+    ("ref", "account", "region", "decision"),
+    [
+        ("batch", "123456789012", "us-west-2", Decision.EXEMPT_BY_NAME),
+        ("batch", "123456789012", "eu-west-1", Decision.EXEMPT_BY_NAME),  # every region of the home account
+        ("batch", "222222222222", "us-west-2", Decision.ENFORCE),  # a member's namesake
+        (
+            "arn:aws:lambda:us-west-2:222222222222:function:batch",
+            "222222222222",
+            "us-west-2",
+            Decision.EXEMPT_BY_NAME,
+        ),
+        (
+            "arn:aws:lambda:us-west-2:222222222222:function:batch",
+            "222222222222",
+            "eu-west-1",
+            Decision.ENFORCE,
+        ),
+        (
+            "arn:aws:lambda:us-west-2:222222222222:function:batch",
+            "333333333333",
+            "us-west-2",
+            Decision.ENFORCE,
+        ),
+        (
+            "arn:aws:lambda:us-west-2:222222222222:function:batch",
+            "123456789012",
+            "us-west-2",
+            Decision.ENFORCE,
+        ),
+    ],
+)
+def test_a_configured_exemption_names_a_place(ref, account, region, decision):
+    facts = TargetFacts(target=Target.function("batch", account, region), prior=None)
+    found = decide_at(
+        facts,
+        exemptions=Exemptions(names={TargetKind.FUNCTION: frozenset({ref})}),
+        notify_only=False,
+        member=MemberAccount(),
+        home=HOME,
+    )
+    assert found is decision
+
+
+def test_a_members_section_exempts_its_own_functions():
+    facts = TargetFacts(target=Target.function("batch", "222222222222", "us-west-2"), prior=None)
+    own = MemberAccount(exempt_functions=("batch",))
+    assert decide_at(facts, exemptions=Exemptions(), notify_only=False, member=own, home=HOME).exempt

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from guardrail.config.athena_watch import AthenaWatchConfig
+from guardrail.config.athena_watch import AthenaWatchConfig, Rules
 from guardrail.detectors.athena.claims import ClaimCheck, QueryClaim, parse_claim
 from guardrail.detectors.athena.cost import estimate
 from guardrail.detectors.athena.detect import (
@@ -126,7 +126,7 @@ class AthenaWatch:
         booked = self._counters.record_start(started, away=self._places.away(self._places.of(started)))
         if not booked and self._decided(started.query_id, START):
             return Report("duplicate", started.query_id, "start already counted")
-        quiet = quiet_hours_breach(self._config.caller_rules(started.caller.name), started.at)
+        quiet = quiet_hours_breach(self._caller_rules(started.caller, self._places.of(started)), started.at)
         actions = self._caller_actions(
             started.caller,
             started.workgroup,
@@ -213,6 +213,17 @@ class AthenaWatch:
             finished, cost, frozenset(remote.values()), facts.query, away=away
         )
 
+    def _caller_rules(self, caller: Caller, place: Place) -> Rules:
+        """The caller's rules where it ran: a bare name's override holds in the home account only."""
+        partition = self._home.partition if self._home else "aws"
+        arn = (
+            f"arn:{partition}:lambda:{place[1]}:{place[0]}:function:{caller.function}"
+            if caller.function
+            else None
+        )
+        at_home = self._home is None or place[0] == self._home.account
+        return self._config.caller_rules(caller.name, function_arn=arn, at_home=at_home)
+
     def _caller_actions(
         self,
         caller: Caller,
@@ -227,9 +238,7 @@ class AthenaWatch:
         window = self._config.window_minutes
         scope = caller_scope(self._places.scoped(caller.key, place))
         totals = self._counters.totals(scope, at, window_minutes=window)
-        breaches = breaches + limit_breaches(
-            self._config.caller_rules(caller.name), totals, window_minutes=window
-        )
+        breaches = breaches + limit_breaches(self._caller_rules(caller, place), totals, window_minutes=window)
         breaches += self._loops(scope, at, totals, sql, throttle=caller.function is not None)
         cross_region = cross_region_breach(totals, place[1])
         if cross_region is not None:

@@ -20,7 +20,7 @@ from devtools.inbox import drain_inbox
 from devtools.incident import create_function
 from devtools.lambda_runtime import lambda_context
 from guardrail.config import GuardrailConfig, Settings
-from guardrail.handlers import kill_switch
+from guardrail.handlers import kill_switch, recursion_watch
 from guardrail.handlers.composition import build_enforcer
 from tests.conftest import ACCOUNT, PREFIX, create_stateful_resources
 
@@ -122,3 +122,18 @@ def health_event(account: str, region: str, *functions: str, event_id: str = "e-
             "affectedEntities": [{"entityValue": name} for name in functions],
         },
     }
+
+
+@pytest.fixture
+def watch(fleet: Fleet, monkeypatch: pytest.MonkeyPatch):
+    """The recursion watch's handler in ap-northeast-1, with the fleet's settings as they are when called."""
+
+    def call(event: dict[str, Any]) -> list[dict[str, Any]]:
+        for name, value in {**fleet.settings.to_env(), "AWS_REGION": HOME}.items():
+            monkeypatch.setenv(name, value)
+        answer = recursion_watch.handler(event, lambda_context("runaway-guardrail-recursion-watch"))
+        assert answer["ok"], answer
+        results: list[dict[str, Any]] = json.loads(json.dumps(answer["results"]))
+        return results
+
+    return call

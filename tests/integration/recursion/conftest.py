@@ -127,3 +127,16 @@ def runtime(deployed: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ChainRun
     runtime.detach()
     boto3.DEFAULT_SESSION = None
     limit_from_tag.cache_clear()
+
+
+@pytest.fixture
+def watch(deployed: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The deployed recursion watch's handler: `watch(event)` answers as Lambda would (JSON)."""
+    for name, value in {**deployed.settings.to_env(), "AWS_REGION": REGION}.items():
+        monkeypatch.setenv(name, value)
+
+    def call(event: dict[str, Any]) -> dict[str, Any]:
+        context = lambda_context("runaway-guardrail-recursion-watch")
+        return json.loads(json.dumps(recursion_watch.handler(event, context)))
+
+    return call

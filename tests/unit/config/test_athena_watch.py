@@ -111,3 +111,31 @@ def test_baselines_are_on_by_default_and_validated_by_their_key_path():
         AthenaWatchConfig.parse({"baselines": {"throttleOn": ["sometimes"]}})
     with pytest.raises(ConfigError, match=re.escape("minHistoryDays (20.0) is more than historyDays (14)")):
         AthenaWatchConfig.parse({"baselines": {"minHistoryDays": 20, "historyDays": 14}})
+
+
+def test_a_callers_override_names_a_place():
+    arn = "arn:aws:lambda:us-west-2:222222222222:function:batch"
+    role = "arn:aws:iam::222222222222:role/etl"
+    config = AthenaWatchConfig.parse(
+        {
+            "callers": {
+                "batch": {"maxQueriesPerDay": 800},
+                arn: {"maxQueriesPerDay": 900},
+                role: {"maxQueriesPerDay": 7},
+            }
+        }
+    )
+    assert config.caller_rules("batch").max_queries_per_day == 800  # the home account's batch
+    assert config.caller_rules("batch", at_home=False).max_queries_per_day == 1000  # a namesake elsewhere
+    assert config.caller_rules("batch", function_arn=arn, at_home=False).max_queries_per_day == 900
+    other = arn.replace("222222222222", "333333333333")
+    assert config.caller_rules("batch", function_arn=other, at_home=False).max_queries_per_day == 1000
+    assert (
+        config.caller_rules(role, at_home=False).max_queries_per_day == 7
+    )  # a principal's ARN names its account
+
+
+@pytest.mark.parametrize("key", ["no spaces", "arn:aws:lambda:us-west-2:2:function:batch", "batch:prod"])
+def test_a_callers_key_that_names_no_place_is_refused(key):
+    with pytest.raises(ConfigError, match=re.escape(f"{PATH}: callers: {key!r} is neither")):
+        AthenaWatchConfig.parse({"callers": {key: {}}})

@@ -64,6 +64,26 @@ def test_per_account_overrides_and_their_defaults():
             {"organization": {**ORG, "accounts": {"222222222222": {"paused": 1}}}},
             "guardrail.organization.accounts.222222222222: unknown keys paused",
         ),
+        (
+            {"exemptFunctions": ["arn:aws:lambda:us-west-2:2222:function:reports"]},
+            "guardrail.exemptFunctions[0]: 'arn:aws:lambda:us-west-2:2222:function:reports' is not a Lambda"
+            " function name (the home account's) or an unqualified function ARN (any other account's)",
+        ),
+        (
+            {"exemptFunctions": ["arn:aws:lambda:us-west-2:222222222222:function:reports:prod"]},
+            "guardrail.exemptFunctions[0]: ",
+        ),
+        (  # a member's own section names its own functions: by name
+            {
+                "organization": {
+                    **ORG,
+                    "accounts": {
+                        "222222222222": {"exemptFunctions": ["arn:aws:lambda:us-west-2:1:function:x"]}
+                    },
+                }
+            },
+            "guardrail.organization.accounts.222222222222.exemptFunctions[0]: ",
+        ),
     ],
 )
 def test_bad_fleet_configuration_is_named(context, message):
@@ -77,3 +97,9 @@ def test_the_stackset_is_created_as_the_management_account_unless_told_otherwise
     assert delegated.organization.call_as == "DELEGATED_ADMIN"
     with pytest.raises(ConfigError, match=r"^guardrail\.organization\.callAs: "):
         GuardrailConfig.from_context({"organization": {**ORG, "callAs": "ADMIN"}})
+
+
+def test_exemptions_name_a_place_bare_names_the_home_accounts_arns_one_function():
+    arn = "arn:aws:lambda:us-west-2:222222222222:function:reports"
+    config = GuardrailConfig.from_context({"exemptFunctions": ["ledger-sync", arn]})
+    assert config.exempt_functions == ("ledger-sync", arn)
