@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from guardrail.recursion.chain import chain_of
-from guardrail.recursion.hooks import Invocation, install, running
+from guardrail.recursion.hooks import Invocation, running
 from guardrail.recursion.limits import DEFAULT_MAX_DEPTH, limit_from_tag, parse_limit
 
 __all__ = ["DEFAULT_MAX_DEPTH", "recursion_guard"]
@@ -36,8 +36,6 @@ def recursion_guard(
     limit = None if max_depth is None else parse_limit(max_depth, "max_depth")
 
     def decorate(inner: Handler) -> Handler:
-        install()
-
         @functools.wraps(inner)
         def guarded(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
             function_arn = getattr(context, "invoked_function_arn", None)
