@@ -22,6 +22,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 
 from guardrail.recursion.chain import Chain, stamp_event_entry, stamp_invoke, stamp_message
+from guardrail.recursion.chain_key import Keyring
 from guardrail.recursion.exceptions import RecursionDepthExceeded
 from guardrail.recursion.refusal import publish, refusal_entry, signal_bus
 
@@ -30,12 +31,13 @@ _PUBLISH = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2,
 
 @dataclass(frozen=True)
 class Invocation:
-    """The guarded invocation that is running: who, how deep, and how deep it may call."""
+    """The guarded invocation that is running: who, how deep, how deep it may call, what it signs with."""
 
     function: str
     function_arn: str | None
     chain: Chain
     limit: int
+    keys: Keyring | None = None
 
 
 # Lambda runs one invocation at a time per execution environment; a module-level slot (not a
@@ -75,10 +77,16 @@ def _carrier_for(operation: str, target: str) -> dict[str, Any] | None:
             chain_id=invocation.chain.chain_id,
             operation=operation,
         )
-        entry = refusal_entry(refusal, function_arn=invocation.function_arn, target=target, bus=signal_bus())
+        entry = refusal_entry(
+            refusal,
+            function_arn=invocation.function_arn,
+            target=target,
+            bus=signal_bus(),
+            unsigned_depth=not invocation.chain.verified,
+        )
         publish(publisher(), entry)
         raise refusal
-    return invocation.chain.carrier()
+    return invocation.chain.carrier(invocation.keys)
 
 
 def _on_invoke(params: MutableMapping[str, Any], **_: Any) -> None:
