@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.config import GuardrailConfig
 from guardrail.handlers.observability import INVOCATION_SCAN, RECURSION_WATCH
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
+from guardrail.recursion.chain_key import CHAIN_SECRET_ENV
 
 from .dead_letters import DeadLetters
 from .forwarding import recursion_patterns
@@ -41,6 +43,7 @@ class RecursionWatch(Construct):
         self._signal_bus_name = config.signal_bus_name
         self.signal_bus = signal_bus(self, config, central=True)
         self.guard_layer = guard_layer(self, config)
+        self.chain_key = _chain_key(self)
         self.watch = GuardrailFunction(
             self,
             "Watch",
@@ -80,7 +83,10 @@ class RecursionWatch(Construct):
         self._rules(dead_letters)
 
     def guard(self, function: lambda_.Function) -> None:
-        """Let `function` run `@recursion_guard`: the layer, PutEvents on the signal bus, its own tags."""
+        """Let `function` run `@recursion_guard`: the layer, PutEvents, its own tags, the chain key.
+
+        The chain key's ARN goes into the function's environment (`GUARDRAIL_CHAIN_SECRET`).
+        """
         if function.role is None:
             raise ValueError(
                 f"{function.node.path} has no role to grant the recursion guard's permissions to"
@@ -89,6 +95,12 @@ class RecursionWatch(Construct):
         function.add_to_role_policy(
             iam.PolicyStatement(actions=["events:PutEvents"], resources=[self.signal_bus.event_bus_arn])
         )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"], resources=[self.chain_key.secret_arn]
+            )
+        )
+        function.add_environment(CHAIN_SECRET_ENV, self.chain_key.secret_arn)
         # a policy of its own: the function's default policy naming the function would be a cycle
         iam.Policy(
             function,
@@ -119,3 +131,30 @@ class RecursionWatch(Construct):
                 dead_letters.target(self.scan.function, retry_attempts=2, max_event_age=Duration.hours(1))
             ],
         )
+
+
+def _chain_key(scope: Construct) -> secretsmanager.Secret:
+    """The chain key: a random secret only the functions given to `guard(fn)` may read.
+
+    Replacing it only makes chains under way start again at depth 0, so it is not retained.
+    """
+    key = secretsmanager.Secret(
+        scope,
+        "ChainKey",
+        description="Runaway Guardrail: the key the recursion guard signs chain depths with",
+        generate_secret_string=secretsmanager.SecretStringGenerator(
+            password_length=64, exclude_punctuation=True
+        ),
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    Validations.of(key).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions::AwsSolutions-SMG4",
+            reason=(
+                "A rotation Lambda would be one more function with write access to the key; the key is"
+                " rotated by `aws secretsmanager put-secret-value` (docs/recursion-watch.md); guarded"
+                " functions accept its previous version, so a rotation breaks no chain."
+            ),
+        )
+    )
+    return key

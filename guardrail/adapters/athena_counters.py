@@ -3,9 +3,11 @@
 What to write is decided in `guardrail.detectors.athena.booking`; this adapter only reads and writes.
 Items in the guardrail's table (all expire through the `expires_at` TTL):
 - `ATHENA#QUERY#<id>` / `QUERY`: what is known of one query, its start half (`caller_*`, `workgroup`,
-  `started_ms`) and its finish half (`finished_ms`, the bytes and cost, `regions`). A half is written once,
-  in one transaction with the counters it adds, under the condition that the record still holds the
-  halves it was planned on: a duplicate delivery changes nothing, a lost race is planned again.
+  `started_ms`, `start_claimed` when booked from the guard's claim) and its finish half (`finished_ms`,
+  the bytes and cost, `regions`). A half is written once, in one transaction with the counters it adds,
+  under the condition that the record still holds the halves it was planned on: a duplicate delivery
+  changes nothing, a lost race is planned again. (A start from CloudTrail that names another caller
+  than the claim booked is written over it, once: see `booking.book_start`.)
   `decided` names the halves whose decision was carried out (a delivery that failed after its booking
   leaves its half out, so that the retry decides again).
 - `ATHENA#CALLER#<key>` and `ATHENA#WORKGROUP#<name>` / `M#<minute>` and `H#<hour>`: the counter buckets
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
 QUERY_SK = "QUERY"
 #: The query record's set of halves (`start`, `finish`) whose decision was carried out.
 DECIDED = "decided"
+#: On the query record: its start was booked from the guard's claim (CloudTrail may still name another).
+CLAIMED = "start_claimed"
 #: How often a booking is planned and tried before CountingContention (each try reads the record anew).
 ATTEMPTS = 4
 _SERIALIZER = TypeSerializer()
@@ -146,7 +150,7 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
             caller = entry.start.caller
             update.set("caller_key", caller.key).set("caller_arn", caller.arn)
             update.set("caller_type", caller.identity_type).set("workgroup", entry.start.workgroup)
-            update.set("started_ms", _ms(entry.start.at))
+            update.set("started_ms", _ms(entry.start.at)).set(CLAIMED, entry.start.claimed)
             if caller.function:
                 update.set("caller_function", caller.function)
         if entry.spend is not None:
@@ -159,6 +163,9 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
         update.set("expires_at", _epoch(entry.latest + self._ttl))
         condition = f"{update.exists('caller_key', entry.started_before)} AND "
         condition += update.exists("finished_ms", entry.finished_before)
+        if entry.replaces is not None:  # only the claimed caller it was planned on, still unconfirmed
+            condition += f" AND {update.equals('caller_key', entry.replaces.key, 'replaced_key')}"
+            condition += f" AND {update.equals(CLAIMED, True, 'was_claimed')}"
         return update.build(self._table, _query_key(entry.query_id), condition)
 
     def _bump_update(self, bump: Bump) -> UpdateTypeDef:
@@ -203,6 +210,10 @@ class _Update:
         """A condition that the attribute is present (or absent)."""
         return f"attribute_{'' if present else 'not_'}exists({self._name(name)})"
 
+    def equals(self, name: str, value: Any, placeholder: str) -> str:
+        """A condition that the attribute holds `value` (under a value name of its own)."""
+        return f"{self._name(name)} = {self._value(placeholder, value)}"
+
     def build(self, table: str, key: dict[str, str], condition: str | None = None) -> UpdateTypeDef:
         clauses = (f"{verb} {', '.join(parts)}" for verb, parts in self._clauses.items() if parts)
         update: UpdateTypeDef = {
@@ -246,7 +257,8 @@ def _record(item: dict[str, Any]) -> QueryRecord:
         )
     started_at = _time(item["started_ms"]) if "started_ms" in item else None
     decided = frozenset(item.get(DECIDED, ()))
-    return QueryRecord(caller=caller, started_at=started_at, spend=spend, decided=decided)
+    claimed = bool(item.get(CLAIMED, False))
+    return QueryRecord(caller=caller, started_at=started_at, spend=spend, decided=decided, claimed=claimed)
 
 
 def _query_key(query_id: str) -> dict[str, str]:

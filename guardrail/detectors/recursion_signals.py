@@ -65,6 +65,8 @@ class GuardRefusal(_Detail):
     chain_id: str = Field(min_length=1, max_length=128)
     operation: str = Field("", max_length=64)
     target: str = Field("", max_length=2048)
+    #: The guard had no chain key: the depth it refused at may have been written outside the chain.
+    unsigned_depth: bool = False
 
     @field_validator("function")
     @classmethod
@@ -186,6 +188,11 @@ def _guard_finding(envelope: EventBridgeModel, scope: Scope, guard_layer: str) -
             doubts.append(str(exc))
     if len(names) > 1:
         doubts.append(f"the event names more than one function: {', '.join(sorted(names))}")
+    if refusal.unsigned_depth:
+        doubts.append(
+            "the guard had no chain key, so the depth it refused at may have been written by anyone who"
+            " can send to the function (give the function to the construct's guard(fn))"
+        )
     name = names.pop() if len(names) == 1 else refusal.function
     finding = Finding(
         target=Target.function(name),

@@ -46,10 +46,19 @@ def signal_bus(env: Mapping[str, str] | None = None, deployment: Path = DEPLOYME
 
 
 def refusal_entry(
-    refusal: RecursionDepthExceeded, *, function_arn: str | None, target: str, bus: str
+    refusal: RecursionDepthExceeded,
+    *,
+    function_arn: str | None,
+    target: str,
+    bus: str,
+    unsigned_depth: bool = False,
 ) -> dict[str, Any]:
-    """The PutEvents entry, on `bus`, that tells the guardrail which function crossed its limit."""
-    detail = {
+    """The PutEvents entry, on `bus`, that tells the guardrail which function crossed its limit.
+
+    `unsigned_depth`: the depth came from a carrier no chain key verified (the function has no key),
+    so someone outside the chain may have written it; the watch alerts such a refusal, never acts on it.
+    """
+    detail: dict[str, Any] = {
         "function": refusal.function,
         "depth": refusal.depth,
         "limit": refusal.limit,
@@ -57,6 +66,8 @@ def refusal_entry(
         "operation": refusal.operation,
         "target": target,
     }
+    if unsigned_depth:
+        detail["unsigned_depth"] = True
     entry: dict[str, Any] = {
         "Source": EVENT_SOURCE,
         "DetailType": DETAIL_TYPE,

@@ -13,6 +13,7 @@ from aws_cdk.assertions import Match, Template
 from guardrail.config import GuardrailConfig
 from guardrail.errors import ConfigError
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
+from guardrail.recursion.chain_key import CHAIN_SECRET_ENV
 from runaway_guardrail_cdk.guardrail import RunawayGuardrail
 from tests.infra.conftest import synthesize
 
@@ -166,6 +167,45 @@ def test_guarding_a_users_function_is_one_line(tmp_path: Path):
         if "NightlyBatch" in json.dumps(policy["Properties"]["Roles"])
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
-    assert {s["Action"] for s in statements} == {"events:PutEvents", "lambda:ListTags"}
+    assert {s["Action"] for s in statements} == {
+        "events:PutEvents",
+        "lambda:ListTags",
+        "secretsmanager:GetSecretValue",
+    }
     [put] = [s for s in statements if s["Action"] == "events:PutEvents"]
     assert "SignalBus" in json.dumps(put["Resource"])
+    [key_id] = template.find_resources("AWS::SecretsManager::Secret")
+    [read] = [s for s in statements if s["Action"] == "secretsmanager:GetSecretValue"]
+    assert read["Resource"] == {"Ref": key_id}
+    assert function["Properties"]["Environment"]["Variables"][CHAIN_SECRET_ENV] == {"Ref": key_id}
+
+
+def test_only_guarded_functions_may_read_the_chain_key(tmp_path: Path):
+    """The guardrail's own functions never read it; a function not given to guard(fn) cannot."""
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Batch", env=cdk.Environment(account="123456789012", region="ap-northeast-1"))
+    guardrail = RunawayGuardrail(stack, "Guardrail", config=GuardrailConfig())
+    guarded, _unguarded = (
+        lambda_.Function(
+            stack,
+            name,
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            handler=f"{name}.handler",
+            code=lambda_.Code.from_inline("def handler(event, context): ..."),
+        )
+        for name in ("Guarded", "Other")
+    )
+    guardrail.guard(guarded)
+
+    template = Template.from_stack(stack)
+    [(key_id, key)] = template.find_resources("AWS::SecretsManager::Secret").items()
+    assert key["Properties"]["GenerateSecretString"]["PasswordLength"] == 64
+    assert key["DeletionPolicy"] == "Delete"  # replacing it only restarts chains under way at depth 0
+    readers = [
+        policy["Properties"]["Roles"]
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if key_id in json.dumps(statement.get("Resource"))
+    ]
+    assert len(readers) == 1 and "Guarded" in json.dumps(readers) and "Other" not in json.dumps(readers)
+    assert "ResourcePolicy" not in json.dumps(template.to_json())  # no other account or service reads it

@@ -70,6 +70,9 @@ class Entry:
     start: QueryStarted | None = None
     spend: Spend | None = None
     billed: Caller | None = None
+    #: The claimed caller this entry's start (CloudTrail's) takes the record from: written only if the
+    #: record still names it.
+    replaces: Caller | None = None
 
 
 def book_start(
@@ -77,22 +80,29 @@ def book_start(
 ) -> Entry | None:
     """Count the query for its caller; if it finished already, also book its bytes to the caller.
 
+    A start booked already makes this one a duplicate, but for one case: the booked start came from the
+    guard's claim and CloudTrail's record names another caller. CloudTrail's caller is then counted too
+    (the record's caller becomes CloudTrail's): a claim never hides the caller CloudTrail saw.
     `away`: the query's account and region when it ran outside the guardrail's home (its counters apart).
     """
-    if record.started:
-        return None
+    replaces = None
+    if record.caller is not None:
+        if started.claimed or not record.claimed or record.caller.key == started.caller.key:
+            return None
+        replaces = record.caller
     scope = caller_scope(placed(started.caller.key, away))
     bumps = [_query(scope, started.at, started.query_id), _statement(scope, started.at, started.query)]
     if record.spend is not None:
         bumps.append(_bytes(scope, record.spend))
     return Entry(
         query_id=started.query_id,
-        started_before=False,
+        started_before=replaces is not None,
         finished_before=record.spend is not None,
         latest=max(started.at, record.finished_at or started.at),
         bumps=_gathered(bumps),
         start=started,
         billed=None if record.spend is None else started.caller,
+        replaces=replaces,
     )
 
 

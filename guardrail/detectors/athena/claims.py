@@ -3,8 +3,10 @@
 The guard publishes it on the guardrail's signal bus right after StartQueryExecution returns
 (`guardrail.recursion.query_started`), seconds to minutes before CloudTrail's record of the same call.
 Anyone allowed PutEvents on that bus can write one, so it is a claim, and it is booked as the query's
-start (exactly as CloudTrail's record would be: CloudTrail's later record of the same query id is then
-a duplicate) only once verified (docs/trust-model.md):
+start only once verified (docs/trust-model.md). CloudTrail's later record of the same query id is a
+duplicate only when it names the same caller; when it names another, it is booked for its own caller
+(`booking.book_start`): a claim can add to the counts of the function it names, never hide a caller.
+Verified means:
 - the envelope's account and region are the guardrail's, and the function it names (in `function` and
   `resources`) is one function of that account and region;
 - the session it ran in (`caller`, from `sts:GetCallerIdentity`) is the function's own: an assumed-role
@@ -73,6 +75,7 @@ class QueryClaim:
             workgroup=self.workgroup,
             caller=Caller(arn=role_arn, identity_type="AssumedRole", function=self.function),
             query=self.query,
+            claimed=True,
         )
 
     def evidence(self) -> dict[str, Any]:

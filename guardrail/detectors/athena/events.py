@@ -72,6 +72,8 @@ class QueryStarted:
     database: str = ""
     catalog: str = "AwsDataCatalog"
     account: str = ""  # the envelope's (blank: the guardrail's own)
+    #: From the recursion guard's claim, not CloudTrail: CloudTrail's record may still name another caller.
+    claimed: bool = False
 
 
 @dataclass(frozen=True)

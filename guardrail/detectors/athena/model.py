@@ -55,12 +55,15 @@ class QueryRecord:
     """What the table knows of one query: its start half (caller), its finish half (spend), or both.
 
     `decided` names the halves whose decision (windows read, actions applied) was carried out.
+    `claimed`: the start half was booked from the recursion guard's claim, and CloudTrail has not yet
+    booked a record of the query that names another caller.
     """
 
     caller: Caller | None = None
     started_at: datetime | None = None
     spend: Spend | None = None
     decided: frozenset[str] = frozenset()  # the halves (`start`, `finish`) whose decision was carried out
+    claimed: bool = False
 
     @property
     def started(self) -> bool:

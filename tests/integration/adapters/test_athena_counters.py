@@ -93,6 +93,48 @@ def test_a_lost_race_is_planned_again_and_the_bytes_still_reach_the_caller(count
     assert day(counters, caller_scope(CALLER.key)).day_queries == 1
 
 
+NAMED = Caller("arn:aws:iam::123456789012:role/payments-api-role", "AssumedRole", "payments-api")
+CLAIM = QueryStarted("e5", "q1", AT, "us-east-1", "primary", NAMED, claimed=True)
+
+
+def test_cloudtrail_naming_another_caller_than_the_claim_is_booked_for_its_own_caller_once(counters):
+    assert counters.record_start(CLAIM) is True
+    assert counters.record_finish(FINISHED, COST, REMOTE).caller == NAMED
+
+    assert counters.record_start(STARTED) is True  # CloudTrail's record: another caller
+    assert counters.record_start(STARTED) is False  # its duplicate
+    assert counters.record_start(CLAIM) is False  # and the claim again
+
+    record = counters.query("q1")
+    assert record is not None and (record.caller, record.claimed) == (CALLER, False)
+    real = day(counters, caller_scope(CALLER.key))
+    assert (real.day_queries, real.day_scanned_bytes) == (1, 5_000)  # the query and its bytes
+    assert day(counters, caller_scope(NAMED.key)).day_queries == 1  # what the claim added stays its own
+
+
+def test_a_claim_confirmed_by_cloudtrail_is_a_duplicate_and_keeps_one_count(counters):
+    counters.record_start(QueryStarted("e5", "q1", AT, "us-east-1", "primary", CALLER, claimed=True))
+    assert counters.record_start(STARTED) is False
+    assert day(counters, caller_scope(CALLER.key)).day_queries == 1
+
+
+def test_a_cloudtrail_record_racing_another_is_written_over_the_claim_once(counters, deployed):
+    """Two deliveries of CloudTrail's record plan on the claimed record at once: one writes, the
+    other's condition (still the claimed caller, still a claim) fails and its second plan is a duplicate."""
+    counters.record_start(CLAIM)
+    rival = AthenaCounters(deployed.settings.ledger_table, boto3_session=deployed.session)
+    raced = []
+
+    def rival_first(**_):
+        if not raced:
+            raced.append(rival.record_start(STARTED))
+
+    counters._client.meta.events.register("before-call.dynamodb.TransactWriteItems", rival_first)
+    assert counters.record_start(STARTED) is False
+    assert raced == [True]
+    assert day(counters, caller_scope(CALLER.key)).day_queries == 1
+
+
 def stubbed() -> tuple[AthenaCounters, Stubber]:
     client = offline_client("dynamodb")
     return AthenaCounters("ledger", boto3_client=client), Stubber(client)

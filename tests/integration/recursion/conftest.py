@@ -9,13 +9,15 @@ moto cannot run Lambda code (no docker) and EventBridge cannot deliver to Lambda
   moto's real EventBridge rule on that bus to an SQS queue; the test hands them to the recursion-watch
   handler (adding the `account` field moto leaves out);
 - the functions made here carry the guard's layer, published in moto under the deployed layer's name,
-  as a function that runs the guard does.
+  as a function that runs the guard does, and read the chain key (a secret in moto, named in
+  GUARDRAIL_CHAIN_SECRET) as `guard(fn)` lets them.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -25,6 +27,8 @@ import pytest
 
 from devtools.lambda_runtime import LambdaRuntime, lambda_context
 from guardrail.handlers import recursion_watch
+from guardrail.recursion.chain import Chain
+from guardrail.recursion.chain_key import CHAIN_SECRET_ENV, forget_keys, keyring
 from guardrail.recursion.limits import limit_from_tag
 from guardrail.recursion.refusal import SIGNAL_BUS_ENV
 from tests.conftest import ACCOUNT, REGION
@@ -73,6 +77,13 @@ def carried_depth(event: Any) -> int:
     return max(depths, default=0)
 
 
+def signed_carrier(depth: int, chain_id: str, origin: str = "upstream") -> dict[str, Any]:
+    """A carrier as the guarded function `origin` writes it, signed with the runtime's chain key."""
+    keys = keyring()
+    assert keys is not None and keys.available, "the runtime fixture sets the chain key"
+    return Chain(depth - 1, chain_id, origin).carrier(keys)
+
+
 @pytest.fixture
 def guard_layer(deployed: Any) -> str:
     """The guard's layer, published in moto under the deployed layer's name; its versioned ARN."""
@@ -118,6 +129,9 @@ def runtime(deployed: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ChainRun
     events.put_targets(
         Rule="recursion-depth-exceeded", EventBusName=bus, Targets=[{"Id": "inbox", "Arn": inbox_arn}]
     )
+    key = session.client("secretsmanager").create_secret(Name="chain-key", SecretString=uuid.uuid4().hex * 2)
+    monkeypatch.setenv(CHAIN_SECRET_ENV, key["ARN"])
+    forget_keys()
     runtime = ChainRuntime(session, refusal_queue=inbox)
     boto3.setup_default_session(region_name=REGION)
     assert boto3.DEFAULT_SESSION is not None
@@ -127,6 +141,7 @@ def runtime(deployed: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ChainRun
     runtime.detach()
     boto3.DEFAULT_SESSION = None
     limit_from_tag.cache_clear()
+    forget_keys()
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ import pytest
 from devtools.lambda_runtime import sqs_event
 from guardrail.recursion import Chain, RecursionDepthExceeded, recursion_guard
 from guardrail.recursion.chain import chain_of
+from guardrail.recursion.chain_key import keyring
+from tests.integration.recursion.conftest import signed_carrier
 
 
 @pytest.fixture
@@ -43,22 +45,23 @@ def received(aws: Any, url: str) -> list[dict[str, Any]]:
     return sorted(messages, key=lambda m: "detail-type" in m["Body"])
 
 
-def test_sns_and_eventbridge_carry_depth_plus_one(inbox, aws):
+def test_sns_and_eventbridge_carry_depth_plus_one_signed(inbox, aws):
     url, topic, arn = inbox
-    publisher(topic)({"guardrail-chain": {"depth": 2, "chain_id": "chain-7"}}, None)
+    publisher(topic)({"guardrail-chain": signed_carrier(2, "chain-7")}, None)
 
     from_sns, from_rule = received(aws, url)
 
-    assert chain_of(sqs_event(arn, [from_sns])) == Chain(3, "chain-7")  # SNS envelope in the SQS body
+    deeper = Chain(3, "chain-7", "upstream", verified=True)  # the signature survived the trip
+    assert chain_of(sqs_event(arn, [from_sns]), keyring()) == deeper  # SNS envelope in the SQS body
     event = json.loads(from_rule["Body"])  # what a Lambda target of the rule receives
     assert event["detail"]["order"] == 1
-    assert chain_of(event) == Chain(3, "chain-7")
+    assert chain_of(event, keyring()) == deeper
 
 
 def test_publish_past_the_limit_is_refused_before_it_is_made(inbox, aws, runtime):
     url, topic, _ = inbox
     with pytest.raises(RecursionDepthExceeded, match=r"refused sns.Publish at chain depth 6"):
-        publisher(topic)({"guardrail-chain": {"depth": 5, "chain_id": "chain-7"}}, None)
+        publisher(topic)({"guardrail-chain": signed_carrier(5, "chain-7")}, None)
 
     assert aws.client("sqs").receive_message(QueueUrl=url).get("Messages", []) == []
     [refusal] = runtime.refusal_events()

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from guardrail.recursion import EVENT_SOURCE, QUERY_STARTED, query_started
 from guardrail.recursion.chain import Chain
-from guardrail.recursion.hooks import Invocation, install, running
+from guardrail.recursion.hooks import Invocation, running
 from guardrail.recursion.query_mark import QueryMark, mark_athena_queries, read_mark
 from guardrail.recursion.refusal import SIGNAL_BUS_ENV
 
@@ -61,7 +61,6 @@ def received(aws, queue: str) -> list[dict]:
 
 def test_a_guarded_invocation_tells_the_signal_bus_of_each_query_it_starts(aws, monkeypatch):
     queue = signal_inbox(aws, monkeypatch)
-    install()  # the guard's hooks, as @recursion_guard installs them
     athena = mark_athena_queries(aws.client("athena"))
     arn = "arn:aws:lambda:us-east-1:123456789012:function:nightly-batch:live"
     invocation = Invocation("nightly-batch", arn, Chain(depth=16, chain_id="chain-1"), limit=16)

@@ -121,3 +121,43 @@ def test_a_guarded_loop_after_learned_nights_is_throttled_within_a_minute_for_un
         a["Document"] for a in watched.deployed.alerts() if a["Document"]["event_type"] == "throttled"
     ]
     assert "repeated-statement" in throttled["evidence"]["rules"]
+
+
+VICTIM = "payments-api"  # exempt in the deployed settings, and a guarded function with its own role
+
+
+def _naming_the_victim(event):
+    """The claim as the batch could write it for its own query: naming another guarded function."""
+    event = copy.deepcopy(event)
+    event["detail"]["function"] = VICTIM
+    event["detail"]["caller"] = f"arn:aws:sts::{ACCOUNT}:assumed-role/{VICTIM}-role/{VICTIM}"
+    event["resources"] = [f"arn:aws:lambda:{event['region']}:{ACCOUNT}:function:{VICTIM}"]
+    return event
+
+
+def test_claims_naming_another_function_never_hide_the_real_caller_from_cloudtrail(
+    watch_replay, make_function
+):
+    """Before, CloudTrail's records of the loop's queries were duplicates of the claims: the batch was
+    never counted (70 of 70 loop queries) and, the named function being exempt, nothing was throttled."""
+    watched = watch_replay(LOOP, {})
+    make_function(VICTIM, reserved=7, role=f"{VICTIM}-role")
+    guarded(watched, VICTIM)
+    guarded(watched)
+    claims: list[str] = []
+    cloudtrail: dict[str, list[str]] = {}  # query id -> what each delivery of its record did
+    for delivery in watched.replay.deliveries(history=False):
+        watched.deployed.clock.now = delivery.deliver_at
+        claim = delivery.event.get("detail-type") == "Athena Query Started"
+        report = watched.deliver(_naming_the_victim(delivery.event) if claim else delivery.event)
+        if claim:
+            claims.append(report["status"])
+        elif delivery.event.get("detail", {}).get("eventName") == "StartQueryExecution":
+            cloudtrail.setdefault(report["query_id"], []).append(report["status"])
+        if watched.deployed.reservation("nightly-batch") == 0:
+            break
+
+    assert watched.deployed.reservation("nightly-batch") == 0  # the real caller, counted from CloudTrail
+    assert watched.deployed.reservation(VICTIM) == 7
+    assert cloudtrail and all(statuses[0] == "counted" for statuses in cloudtrail.values())
+    assert "counted" in claims  # claims that came first still count, for the function they name

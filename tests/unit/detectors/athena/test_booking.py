@@ -129,3 +129,40 @@ def test_a_query_away_from_home_is_booked_under_its_place_both_halves_alike():
         f"{WORKGROUP_SCOPE}@222222222222:us-west-2",
         f"{CALLER_SCOPE}@222222222222:us-west-2",
     }
+
+
+OTHER = Caller("arn:aws:iam::123456789012:role/payments-api-role", "AssumedRole", "payments-api")
+
+
+def claimed_by(caller: Caller, spend: Spend | None = None) -> QueryRecord:
+    """The record after a verified claim naming `caller` booked the start."""
+    return QueryRecord(caller=caller, started_at=AT, spend=spend, claimed=True)
+
+
+def test_cloudtrail_naming_the_claimed_caller_is_a_duplicate():
+    assert book_start(claimed_by(CALLER), started()) is None
+
+
+def test_cloudtrail_naming_another_caller_than_the_claim_counts_its_own_caller():
+    entry = book_start(claimed_by(OTHER), started())
+    assert entry is not None
+    assert (entry.start, entry.replaces, entry.started_before, entry.billed) == (started(), OTHER, True, None)
+    assert by_item(entry.bumps) == {
+        (CALLER_SCOPE, MINUTE): (Counts(queries=1), {"q1"}, set()),
+        (CALLER_SCOPE, HOUR): (Counts(queries=1), set(), set()),
+    }
+
+
+def test_after_the_finish_cloudtrails_caller_is_billed_the_bytes_too():
+    spend = Spend(at=AT + timedelta(seconds=20), cost=COST, remote_regions=REGIONS)
+    entry = book_start(claimed_by(OTHER, spend=spend), started())
+    assert entry is not None
+    assert (entry.finished_before, entry.billed) == (True, CALLER)
+    assert by_item(entry.bumps)[(CALLER_SCOPE, HOUR)] == (Counts(queries=1) + BYTES, set(), set(REGIONS))
+
+
+def test_a_claim_never_takes_a_start_from_cloudtrail_nor_from_another_claim():
+    claim = QueryStarted("e9", "q1", AT, region="us-east-1", workgroup="primary", caller=OTHER, claimed=True)
+    assert book_start(QueryRecord(caller=CALLER, started_at=AT), claim) is None  # CloudTrail's, first
+    assert book_start(claimed_by(CALLER), claim) is None
+    assert book_start(QueryRecord(caller=CALLER, started_at=AT), started()) is None  # CloudTrail twice
