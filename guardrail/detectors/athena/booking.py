@@ -36,6 +36,8 @@ class Bump:
     counts: Counts
     latest: datetime
     query_ids: frozenset[str] = frozenset()
+    #: The seconds of the minute the bucket's queries started (or finished) in.
+    seconds: frozenset[int] = frozenset()
     regions: frozenset[str] = frozenset()
 
     def __add__(self, other: Bump) -> Bump:
@@ -49,6 +51,7 @@ class Bump:
             counts=self.counts + other.counts,
             latest=max(self.latest, other.latest),
             query_ids=self.query_ids | other.query_ids,
+            seconds=self.seconds | other.seconds,
             regions=self.regions | other.regions,
         )
 
@@ -129,10 +132,10 @@ def book_finish(
 
 
 def _query(scope: str, at: datetime, query_id: str) -> list[Bump]:
-    """One query in the scope's minute bucket (with its id) and hour bucket."""
+    """One query in the scope's minute bucket (with its id and second) and hour bucket."""
     one = Counts(queries=1)
     return [
-        Bump(scope, minute_bucket(at), one, at, query_ids=frozenset({query_id})),
+        Bump(scope, minute_bucket(at), one, at, frozenset({query_id}), frozenset({at.second})),
         Bump(scope, hour_bucket(at), one, at),
     ]
 

@@ -1,13 +1,14 @@
-"""Loop signatures: four small pure checks of what a caller does now against its learned baseline.
+"""Loop signatures: small pure checks of what a caller does now against what it did before.
 
-Each answers a `Signal` naming the signature and the baseline the caller left, or None. None of them
-speaks before the baseline is learned (see `baseline.learned`): until then the fixed limits are the
-only rule, and they stay the ceilings after.
+Each answers a `Signal` naming the signature and the baseline the caller left, or None. Four read the
+learned baseline and never speak before it is learned (see `baseline.learned`); `acceleration` reads
+only the day's counters (the caller's own busiest pace of its earlier hours), so it speaks from a
+caller's second hour on, with or without learned days. The fixed limits stay the ceilings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -39,6 +40,10 @@ class Now:
     fingerprint: str | None = None
     #: Runs of `fingerprint` in the current and the previous hour.
     fingerprint_runs: int = 0
+    #: The distinct seconds the window's queries started in, in order.
+    starts: Sequence[datetime] = ()
+    #: The busiest pace (queries an hour) noted in the day's earlier hours (0: none noted).
+    earlier_pace: int = 0
 
 
 @dataclass(frozen=True)
@@ -128,11 +133,72 @@ def steady_growth(baseline: Baseline, now: Now, config: Baselines) -> Signal | N
     )
 
 
+#: How many consecutive starts make a pace: 60 s into a 3 s loop, CloudTrail (20-75 s late) has
+#: delivered about 5 of its starts; 4 is the most the rule can wait for, 3 would be any small fan-out.
+PACE_STARTS = 4
+
+
+@dataclass(frozen=True)
+class Pace:
+    """The `queries` consecutive starts closest together in a window: from `first` to `last`."""
+
+    queries: int
+    first: datetime
+    last: datetime
+
+    @property
+    def seconds(self) -> float:
+        """The time they took (at least a second: starts are known to the second)."""
+        return max((self.last - self.first).total_seconds(), 1.0)
+
+    @property
+    def per_hour(self) -> int:
+        """Their pace, in queries an hour."""
+        return int((self.queries - 1) * 3600 / self.seconds)
+
+
+def densest(starts: Sequence[datetime], queries: int = PACE_STARTS) -> Pace | None:
+    """The run of `queries` consecutive `starts` (in order) closest together, the latest of equals."""
+    runs = [Pace(queries, starts[i], starts[i + queries - 1]) for i in range(len(starts) - queries + 1)]
+    return min(reversed(runs), key=lambda pace: pace.seconds, default=None)
+
+
+def acceleration(now: Now, config: Baselines) -> Signal | None:
+    """A caller's starts much closer together than its own busiest pace of the day's earlier hours.
+
+    Needs no learned days: the pace of the earlier hours is noted on their hour buckets as the caller
+    runs. A caller with none noted (its first hour of the day) is left to the fixed limits.
+    """
+    if now.earlier_pace <= 0:
+        return None
+    pace = densest(now.starts)
+    allowed = max(config.acceleration_ratio * now.earlier_pace, config.acceleration_floor * 60)
+    if pace is None or pace.per_hour <= allowed:
+        return None
+    return Signal(
+        Signature.ACCELERATION,
+        f"{pace.queries} queries started within {pace.seconds:.0f} s ({pace.per_hour / 60:.1f} a minute, "
+        f"from {pace.first:%H:%M:%S} UTC), over {config.acceleration_ratio:g}x its busiest pace of the "
+        f"day's earlier hours ({now.earlier_pace / 60:.1f} a minute; allowed {allowed / 60:.1f})",
+        {
+            "busiest_per_minute_earlier_hours": round(now.earlier_pace / 60, 2),
+            "queries": pace.queries,
+            "within_seconds": round(pace.seconds),
+            "first_started_at": pace.first.isoformat(),
+            "per_minute": round(pace.per_hour / 60, 1),
+            "allowed_per_minute": round(allowed / 60, 1),
+        },
+    )
+
+
 SIGNATURES = (repeated_statement, after_usual_window, rate_vs_baseline, steady_growth)
 
 
 def signals(baseline: Baseline, now: Now, config: Baselines) -> list[Signal]:
-    """Every signature the scope matches now (none while its baseline is not learned)."""
+    """Every signature the scope matches now (only `acceleration` while its baseline is not learned)."""
     if not config.enabled:
         return []
-    return [signal for check in SIGNATURES if (signal := check(baseline, now, config)) is not None]
+    found = [accelerating] if (accelerating := acceleration(now, config)) is not None else []
+    if not learned(baseline, now.at, config):
+        return found
+    return found + [signal for check in SIGNATURES if (signal := check(baseline, now, config)) is not None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -11,7 +12,9 @@ from guardrail.config.athena_watch import Baselines, Signature
 from guardrail.detectors.athena.baseline import DAY, HOUR, Baseline, HourCount, fold, started
 from guardrail.detectors.athena.signatures import (
     Now,
+    acceleration,
     after_usual_window,
+    densest,
     rate_vs_baseline,
     repeated_statement,
     signals,
@@ -107,3 +110,61 @@ def test_a_scope_that_does_what_it_usually_does_matches_no_signature(runs, windo
         window > max(5 * (7.5 if at.hour < 8 else 0), 20)
     )
     assert (Signature.REPEATED_STATEMENT in {s.signature for s in found}) == (runs > 5)
+
+
+def starts(first: datetime, *gaps: float) -> tuple[datetime, ...]:
+    """Starts `gaps` seconds apart from `first`."""
+    out = [first]
+    for gap in gaps:
+        out.append(out[-1] + timedelta(seconds=gap))
+    return tuple(out)
+
+
+BATCH_PACE = 90  # one query every 40 s, in queries an hour
+
+
+def test_acceleration_finds_four_starts_far_closer_than_the_earlier_hours_pace():
+    seen = starts(TODAY, 40, 40, 40, 3, 3, 3)  # the batch, then a loop every 3 s
+    signal = signals(Baseline(), now(TODAY, starts=seen, earlier_pace=BATCH_PACE), CONFIG)
+    assert [s.signature for s in signal] == [Signature.ACCELERATION]
+    (found,) = signal
+    assert found.baseline == {
+        "busiest_per_minute_earlier_hours": 1.5,
+        "queries": 4,
+        "within_seconds": 9,
+        "first_started_at": seen[3].isoformat(),
+        "per_minute": 20.0,
+        "allowed_per_minute": 7.5,
+    }
+    assert "4 queries started within 9 s (20.0 a minute" in found.reason
+    assert "5x its busiest pace of the day's earlier hours (1.5 a minute; allowed 7.5)" in found.reason
+
+
+def test_acceleration_needs_a_pace_of_earlier_hours_and_more_than_the_ratio_and_the_floor():
+    loop = starts(TODAY, 3, 3, 3)
+    assert acceleration(now(TODAY, starts=loop, earlier_pace=0), CONFIG) is None  # its first hour
+    assert acceleration(now(TODAY, starts=loop, earlier_pace=300), CONFIG) is None  # 20/min is 4x 5/min
+    slow = starts(TODAY, 12, 12, 12)  # 5 a minute: over 5 x 0.5, under the floor of 6
+    assert acceleration(now(TODAY, starts=slow, earlier_pace=30), CONFIG) is None
+    assert acceleration(now(TODAY, starts=loop[:3], earlier_pace=BATCH_PACE), CONFIG) is None  # 3 starts
+
+
+def test_acceleration_speaks_without_a_learned_baseline_and_the_others_do_not():
+    flood = now(TODAY, window=10_000, fingerprint="fp1", fingerprint_runs=10_000, earlier_pace=BATCH_PACE)
+    assert signals(Baseline(), flood, CONFIG) == []
+    accelerated = replace(flood, starts=starts(TODAY, 1, 1, 1))
+    assert [s.signature for s in signals(Baseline(), accelerated, CONFIG)] == [Signature.ACCELERATION]
+    assert signals(Baseline(), accelerated, Baselines(enabled=False)) == []
+
+
+@given(st.lists(st.integers(0, 600), min_size=0, max_size=30), st.integers(3, 8))
+def test_the_densest_run_is_the_closest_of_its_length(offsets, queries):
+    seen = tuple(sorted({TODAY + timedelta(seconds=s) for s in offsets}))
+    pace = densest(seen, queries)
+    if len(seen) < queries:
+        assert pace is None
+        return
+    assert pace is not None and pace.queries == queries
+    spans = [(seen[i + queries - 1] - seen[i]).total_seconds() for i in range(len(seen) - queries + 1)]
+    assert pace.seconds == max(min(spans), 1.0)
+    assert pace.per_hour == int((queries - 1) * 3600 / pace.seconds)
