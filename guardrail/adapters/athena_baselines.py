@@ -1,7 +1,8 @@
 """DynamoDB store of the Athena watch's learned baselines, in the guardrail's table.
 
 One bounded item per caller or workgroup: `ATHENA#BASELINE#<scope>` / `BASELINE`, holding `since`,
-`folded_through`, `hours` (hour -> [queries, bytes], the last `historyDays` days) and `fps` (the top
+`folded_through`, `hours` (hour -> [queries, bytes, first and last active minute], the last
+`historyDays` days; an item written before the minutes were kept has none) and `fps` (the top
 fingerprints and the most runs of each in one hour), with a `version` for optimistic writes. It is
 folded from the counters the exactly-once booking writes (`H#<hour>` and `F#<hour>#<fingerprint>`
 under the scope's counter key, see `guardrail.adapters.athena_counters`): a fold copies settled hours
@@ -22,7 +23,13 @@ from guardrail.adapters.aws_errors import ConditionFailed, translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
 from guardrail.config.athena_watch import Baselines
 from guardrail.detectors.athena.baseline import HOUR, Baseline, HourCount, due, fold, hour_of, started
-from guardrail.detectors.athena.windows import FINGERPRINT_PREFIX, Counts, fingerprint_bucket, hour_bucket
+from guardrail.detectors.athena.windows import (
+    FINGERPRINT_PREFIX,
+    MINUTES,
+    Counts,
+    fingerprint_bucket,
+    hour_bucket,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -131,7 +138,7 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
         for item in self._query(scope, hour_bucket(span[0]), hour_bucket(span[1])):
             counts = Counts.read(item)
             out[datetime.strptime(item["sk"][2:], _HOUR_KEY).replace(tzinfo=UTC)] = HourCount(
-                counts.queries, counts.scanned
+                counts.queries, counts.scanned, frozenset(int(m) for m in item.get(MINUTES, ()))
             )
         return out
 
@@ -170,7 +177,9 @@ def baseline_item(scope: str, baseline: Baseline, learning: Baselines) -> dict[s
     item = {
         **_key(scope),
         "since": _hour_text(baseline.since),
-        "hours": {_hour_text(h): [c.queries, c.scanned] for h, c in baseline.hours.items()},
+        "hours": {
+            _hour_text(h): [c.queries, c.scanned, *sorted(c.minutes)] for h, c in baseline.hours.items()
+        },
         "fps": dict(baseline.fingerprints),
         "version": baseline.version,
         "expires_at": int((latest + timedelta(days=learning.history_days)).timestamp()),
@@ -189,7 +198,10 @@ def _baseline(item: dict[str, Any]) -> Baseline:
     return Baseline(
         since=_hour(item["since"]),
         folded_through=None if folded is None else _hour(folded),
-        hours={_hour(h): HourCount(int(q), int(b)) for h, (q, b) in item.get("hours", {}).items()},
+        hours={
+            _hour(h): HourCount(int(q), int(b), frozenset(int(m) for m in minutes))
+            for h, (q, b, *minutes) in item.get("hours", {}).items()
+        },
         fingerprints={name: int(n) for name, n in item.get("fps", {}).items()},
         version=int(item.get("version", 0)),
     )

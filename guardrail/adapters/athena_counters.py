@@ -31,6 +31,7 @@ from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarte
 from guardrail.detectors.athena.model import Booking, CountingContention, QueryRecord, Spend
 from guardrail.detectors.athena.windows import (
     LAST_QUERY,
+    MINUTES,
     PACE,
     REGIONS,
     SECONDS,
@@ -191,7 +192,7 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
         for name, value in bump.counts.as_dict().items():
             if value:
                 update.add(name, value)
-        for name, members in ((SECONDS, bump.seconds), (REGIONS, bump.regions)):
+        for name, members in ((SECONDS, bump.seconds), (MINUTES, bump.minutes), (REGIONS, bump.regions)):
             if members:
                 update.add(name, set(members))
         if bump.query_ids:  # the latest id only: a bucket never grows with the rate

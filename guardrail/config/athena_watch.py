@@ -98,6 +98,7 @@ class Signature(StrEnum):
     RATE = "rate-vs-baseline"
     GROWTH = "steady-growth"
     ACCELERATION = "acceleration"
+    OVERRUN = "overrun"
 
 
 class Baselines(StrictModel):
@@ -136,6 +137,7 @@ class Baselines(StrictModel):
         Signature.REPEATED_STATEMENT,
         Signature.RATE,
         Signature.ACCELERATION,
+        Signature.OVERRUN,
     )
 
     @model_validator(mode="after")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from guardrail.config.athena_watch import Baselines
+from guardrail.config.athena_watch import Baselines, Signature
 from guardrail.detectors.athena.baseline import learned
 from guardrail.detectors.athena.detect import Breach, Totals
 from guardrail.detectors.athena.fingerprint import fingerprint
@@ -57,4 +57,5 @@ def loop_breaches(
             baseline=signal.baseline,
         )
         for signal in signals(baseline, now, config)
+        if may_throttle or signal.signature is not Signature.OVERRUN  # a run is a Lambda caller's
     ]

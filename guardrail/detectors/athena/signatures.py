@@ -18,14 +18,18 @@ from guardrail.config.athena_watch import Baselines, Signature
 from guardrail.detectors.athena.baseline import (
     DAY,
     HOUR,
+    RUN_GAP,
     Baseline,
     HourCount,
     fingerprint_allowance,
     hour_of,
     learned,
+    runs_of,
+    same_time_of_day,
     usual_hours_of_day,
     usual_queries_per_hour,
 )
+from guardrail.detectors.athena.cost import GB
 
 
 @dataclass(frozen=True)
@@ -191,7 +195,73 @@ def acceleration(now: Now, config: Baselines) -> Signal | None:
     )
 
 
-SIGNATURES = (repeated_statement, after_usual_window, rate_vs_baseline, steady_growth)
+#: A run this many times the size (queries or bytes) of the largest learned at its time of day is past its
+#: usual size. 4, because a month-end run of three times the usual analyses is legitimate.
+RUN_SIZE_RATIO = 4
+
+
+def overrun(baseline: Baseline, now: Now, config: Baselines) -> Signal | None:
+    """A run going on well past the end, or far past the size, of the runs learned at its time of day.
+
+    A run is the scope's activity without a break of `RUN_GAP` (`baseline.runs_of`). The learned runs
+    compared are the earlier ones that started within `RUN_MATCH` of this run's time of day; at least
+    two, so that their spread says how much a run's length varies. The margin past the longest of them
+    is that spread, and at least `afterWindowGraceMinutes`.
+    """
+    if not learned(baseline, now.at, config) or not now.recent_hours:
+        return None
+    current = runs_of(now.recent_hours)[-1]
+    if now.at - current.end > RUN_GAP:
+        return None  # no run in progress at `at` (a late delivery of an earlier query)
+    earlier = [run for run in runs_of(baseline.hours) if run.end < current.start]
+    compared = same_time_of_day(earlier, current.start)
+    if len(compared) < 2:
+        return None
+    longest = max(run.minutes for run in compared)
+    margin = max(longest - min(run.minutes for run in compared), float(config.after_window_grace_minutes))
+    running = (now.at - current.start) / timedelta(minutes=1)
+    most_queries = max(run.queries for run in compared)
+    most_bytes = max(run.scanned for run in compared)
+    late = running > longest + margin
+    large = current.queries > RUN_SIZE_RATIO * most_queries or (
+        most_bytes > 0 and current.scanned > RUN_SIZE_RATIO * most_bytes
+    )
+    if not (late or large):
+        return None
+    usual_end = max(compared, key=lambda run: run.minutes)
+    shown = f"{current.queries:,} queries, {current.scanned / GB:,.1f} GB"
+    if late:
+        reason = (
+            f"running for {running:.0f} min since {current.start:%H:%M} UTC ({shown}), past its usual end: "
+            f"its {len(compared)} runs starting near this time took at most {longest:.0f} min "
+            f"(margin {margin:.0f} min)"
+        )
+    else:
+        reason = (
+            f"this run since {current.start:%H:%M} UTC has {shown}, over {RUN_SIZE_RATIO}x its largest of "
+            f"{len(compared)} runs starting near this time ({most_queries:,} queries, "
+            f"{most_bytes / GB:,.1f} GB)"
+        )
+    return Signal(
+        Signature.OVERRUN,
+        reason,
+        {
+            "runs_compared": len(compared),
+            "usual_start_utc": f"{usual_end.start:%H:%M}",
+            "usual_end_utc": f"{usual_end.end:%H:%M}",
+            "usual_minutes_at_most": round(longest),
+            "margin_minutes": round(margin),
+            "usual_queries_at_most": most_queries,
+            "usual_gb_at_most": round(most_bytes / GB, 1),
+            "run_started_at": current.start.isoformat(),
+            "run_minutes": round(running),
+            "run_queries": current.queries,
+            "run_gb": round(current.scanned / GB, 1),
+        },
+    )
+
+
+SIGNATURES = (repeated_statement, after_usual_window, rate_vs_baseline, steady_growth, overrun)
 
 
 def signals(baseline: Baseline, now: Now, config: Baselines) -> list[Signal]:

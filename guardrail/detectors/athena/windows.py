@@ -4,9 +4,10 @@ A scope (a caller or a workgroup, see `model.caller_scope`) has one counter item
 `M#<minute>` or `H#<hour>` (and `F#<hour>#<fingerprint>`: one statement's runs in the hour): its
 `Counts`; a minute bucket also holds the seconds of the minute its queries started in (a set of at most
 60 numbers) and the id of the latest query it counted; an hour bucket the other regions its queries read
-from and, for a caller, the busiest pace noted in the hour (see `signatures.acceleration`). Every bucket
-is bounded whatever the rate: no bucket holds one entry per query. `totals_of` adds a window's buckets
-back up. Minute buckets written before this change hold their queries' ids (`ids`); they are still read.
+from, the minutes they started in (at most 60) and, for a caller, the busiest pace noted in the hour
+(see `signatures.acceleration`). Every bucket is bounded whatever the rate: no bucket holds one entry
+per query. `totals_of` adds a window's buckets back up. Minute buckets written before this change hold
+their queries' ids (`ids`); they are still read.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ LAST_QUERY = "last"
 SECONDS = "secs"
 #: The query ids of a minute bucket written before `LAST_QUERY` (read, never written).
 LEGACY_QUERY_IDS = "ids"
-#: An hour bucket's remote regions, and a caller's busiest pace in the hour (queries an hour).
+#: An hour bucket's remote regions, the minutes its queries started in, and a caller's busiest pace in
+#: the hour (queries an hour).
 REGIONS = "regions"
+MINUTES = "mins"
 PACE = "pace"
 #: Per-statement hour counters: `F#<hour>#<fingerprint>` (see `fingerprint_bucket`).
 FINGERPRINT_PREFIX = "F#"

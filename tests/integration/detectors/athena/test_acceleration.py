@@ -13,7 +13,6 @@ import pytest
 
 from devtools.replay import IncidentReplay
 from guardrail.detectors.athena.cost import estimate
-from tests.integration.detectors.athena.test_query_claims import guarded
 
 #: Every query scans 1.2 GB of a table in another region: $0.114 a query, about $2.3 a minute at 3 s.
 COST = estimate(IncidentReplay().scanned_bytes, cross_region=True, usd_per_tb=5.0, transfer_usd_per_gb=0.09)
@@ -75,7 +74,7 @@ def test_a_loop_known_through_cloudtrail_alone_is_stopped_within_a_minute_withou
 def test_a_guarded_loop_is_stopped_within_fifteen_seconds_for_under_a_dollar_without_history(watch_replay):
     replay = IncidentReplay(batch_queries=120, loop_interval_seconds=3, loop_minutes=4, guarded=True)
     watched = watch_replay(replay, {})
-    guarded(watched)
+    watched.run_the_guard()
     stopped_at = stopped(watched)
 
     assert stopped_at is not None
