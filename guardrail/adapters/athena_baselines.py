@@ -12,7 +12,8 @@ What to fold and how is decided in `guardrail.detectors.athena.baseline`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Unpack
@@ -40,7 +41,8 @@ BASELINE_SK = "BASELINE"
 FINGERPRINTS_PER_HOUR = 2000
 #: How many times a fold is read and tried again after another writer changed the item.
 ATTEMPTS = 3
-#: Baselines kept in memory per container (a folded baseline is the same for every reader).
+#: Baselines kept in memory per container (a folded baseline is the same for every reader); past it, the
+#: one read longest ago is dropped, so a few hundred busy callers do not make every read a miss.
 CACHED_SCOPES = 512
 _HOUR_KEY = "%Y-%m-%dT%H"
 _SERIALIZER = TypeSerializer()
@@ -58,18 +60,21 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
         super().__init__(**clients)
         self._table = table_name
         self._learning = config
-        #: The baselines this container read or wrote last: one changes only when an hour settles.
-        self._known: dict[str, Baseline] = {}
+        #: The baselines this container read or wrote last, least recently read first: one changes only
+        #: when an hour settles.
+        self._known: OrderedDict[str, Baseline] = OrderedDict()
 
     @translated("PutItem")
     def baseline(self, scope: str, at: datetime) -> Baseline:
         """The scope's baseline at `at`, after folding in the hours settled since its last write."""
         known = self._known.get(scope)
         if known is not None and due(known, at, self._learning) is None:
+            self._known.move_to_end(scope)
             return known
-        if len(self._known) >= CACHED_SCOPES:
-            self._known.clear()
         self._known[scope] = found = self._folded(scope, at)
+        self._known.move_to_end(scope)
+        while len(self._known) > CACHED_SCOPES:
+            self._known.popitem(last=False)
         return found
 
     def _folded(self, scope: str, at: datetime) -> Baseline:
@@ -80,9 +85,9 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
             if span is None and stored is not None:
                 return current
             if span is not None:
-                current = fold(
-                    current, self._hours(scope, span), self._fingerprints(scope, span), span, self._learning
-                )
+                hours = self._hours(scope, span)
+                busy = [hour for hour, count in hours.items() if count.queries > 0]
+                current = fold(current, hours, self._fingerprints(scope, busy), span, self._learning)
             try:
                 self._write(scope, current, expected=None if stored is None else stored.version)
             except ConditionFailed:
@@ -142,17 +147,20 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
             )
         return out
 
-    def _fingerprints(self, scope: str, span: tuple[datetime, datetime]) -> dict[str, int]:
+    def _fingerprints(self, scope: str, hours: Iterable[datetime]) -> dict[str, int]:
+        """The most runs of each statement in one of `hours` (the hours that had queries).
+
+        One Query per hour with queries, none for an idle one: a fold after a long quiet gap reads no
+        more than one after a busy hour. At most `FINGERPRINTS_PER_HOUR` counters of an hour are read.
+        """
         most: dict[str, int] = {}
-        hour = span[0]
-        while hour <= span[1]:
+        for hour in sorted(hours):
             prefix = f"{FINGERPRINT_PREFIX}{hour:{_HOUR_KEY}}#"
             for read, item in enumerate(self._query(scope, prefix, prefix + "~")):
                 if read >= FINGERPRINTS_PER_HOUR:
                     break
                 name = item["sk"][len(prefix) :]
                 most[name] = max(most.get(name, 0), int(item.get("queries", 0)))
-            hour += HOUR
         return most
 
     def _query(self, scope: str, first: str, last: str) -> Iterator[dict[str, Any]]:

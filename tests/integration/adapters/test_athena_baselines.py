@@ -109,3 +109,43 @@ def test_a_baseline_written_before_minutes_were_kept_reads_with_none(stores, dep
         Item={k: TypeSerializer().serialize(v) for k, v in learned.items()},
     )
     assert baselines.baseline(SCOPE, T0 + timedelta(minutes=10)).hours == {T0: HourCount(3, 9)}
+
+
+def calls_of(client) -> list[str]:
+    """The names of the calls `client` makes from now on."""
+    made: list[str] = []
+    client.meta.events.register("before-call.dynamodb.*", lambda model, **_: made.append(model.name))
+    return made
+
+
+def test_a_fold_after_weeks_idle_reads_no_hour_it_did_not_query_in(stores, deployed):
+    counters, _, _ = stores
+    client = deployed.session.client("dynamodb")
+    baselines = AthenaBaselines(deployed.settings.ledger_table, Baselines(), boto3_client=client)
+    start(counters, 1, T0)
+    baselines.baseline(SCOPE, T0)
+    made = calls_of(client)
+    back = T0 + timedelta(days=27)
+    start(counters, 2, back)
+    folded = baselines.baseline(SCOPE, back + timedelta(minutes=1))
+    assert sorted(folded.hours) == [T0]  # the one busy hour learned, 27 days of idle hours skipped
+    # one read of the record, one Query of the span's hour buckets, one of the busy hour's statements,
+    # one write: not one Query per idle hour
+    assert made == ["GetItem", "Query", "Query", "PutItem"]
+
+
+def test_the_cache_drops_the_baseline_read_longest_ago_not_every_one(stores, deployed, monkeypatch):
+    monkeypatch.setattr("guardrail.adapters.athena_baselines.CACHED_SCOPES", 3)
+    client = deployed.session.client("dynamodb")
+    baselines = AthenaBaselines(deployed.settings.ledger_table, Baselines(), boto3_client=client)
+    scopes = [caller_scope(f"caller-{n}@arn:aws:iam::123456789012:role/r") for n in range(4)]
+    for scope in scopes[:3]:
+        baselines.baseline(scope, T0)
+    baselines.baseline(scopes[0], T0)  # read again: now the most recent
+    baselines.baseline(scopes[3], T0)  # a fourth: drops scopes[1], read longest ago
+    made = calls_of(client)
+    for scope in (scopes[0], scopes[2], scopes[3]):
+        baselines.baseline(scope, T0)
+    assert made == []  # all three still cached
+    baselines.baseline(scopes[1], T0)
+    assert made == ["GetItem"]
