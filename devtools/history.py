@@ -37,7 +37,7 @@ from guardrail.detectors.athena.booking import Bump, book_finish, book_start
 from guardrail.detectors.athena.cost import estimate
 from guardrail.detectors.athena.events import QueryFinished, QueryStarted, parse_event
 from guardrail.detectors.athena.model import QueryRecord, caller_scope, placed, workgroup_scope
-from guardrail.detectors.athena.windows import FINGERPRINT_PREFIX, REGIONS
+from guardrail.detectors.athena.windows import FINGERPRINT_PREFIX, MINUTES, REGIONS
 
 _BATCH = 25  # BatchWriteItem's limit
 _HOUR_KEY = "%Y-%m-%dT%H"
@@ -104,6 +104,8 @@ def _bucket_item(bump: Bump, ttl: timedelta) -> dict[str, Any]:
     item |= {name: value for name, value in bump.counts.as_dict().items() if value}
     if bump.regions:
         item[REGIONS] = set(bump.regions)
+    if bump.minutes:
+        item[MINUTES] = set(bump.minutes)
     item["expires_at"] = int((bump.latest + ttl).timestamp())
     return item
 
@@ -118,7 +120,7 @@ def _folded(
         if bump.scope != scope:
             continue
         if bump.bucket.startswith("H#"):
-            hours[_hour(bump.bucket[2:])] = HourCount(bump.counts.queries, bump.counts.scanned)
+            hours[_hour(bump.bucket[2:])] = HourCount(bump.counts.queries, bump.counts.scanned, bump.minutes)
         elif bump.bucket.startswith(FINGERPRINT_PREFIX):
             hour_text, _, name = bump.bucket[len(FINGERPRINT_PREFIX) :].partition("#")
             runs[_hour(hour_text)][name] = bump.counts.queries

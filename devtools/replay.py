@@ -87,6 +87,8 @@ class IncidentReplay:
     #: The batch runs the guard's Athena wrapper, which publishes `Athena Query Started` per query.
     guarded: bool = False
     claim_lag_seconds: tuple[float, float] = (0.3, 0.8)
+    #: Every query of the batch runs one statement (each its own analysis, when False).
+    one_statement: bool = False
 
     def queries(self) -> list[ReplayQuery]:
         """Every query the function issues, the earlier nights' first, in start order."""
@@ -117,7 +119,7 @@ class IncidentReplay:
                     started_at=at,
                     finished_at=at + timedelta(seconds=self.query_seconds),
                     scanned_bytes=self.scanned_bytes,
-                    sql=self._sql(min(index, max(self.batch_queries - 1, 0))),
+                    sql=self._sql(0 if self.one_statement else min(index, max(self.batch_queries - 1, 0))),
                     looping=looping,
                     depth=index + 1,
                 )

@@ -1,7 +1,8 @@
 """DynamoDB store of the Athena watch's learned baselines, in the guardrail's table.
 
 One bounded item per caller or workgroup: `ATHENA#BASELINE#<scope>` / `BASELINE`, holding `since`,
-`folded_through`, `hours` (hour -> [queries, bytes], the last `historyDays` days) and `fps` (the top
+`folded_through`, `hours` (hour -> [queries, bytes, first and last active minute], the last
+`historyDays` days; an item written before the minutes were kept has none) and `fps` (the top
 fingerprints and the most runs of each in one hour), with a `version` for optimistic writes. It is
 folded from the counters the exactly-once booking writes (`H#<hour>` and `F#<hour>#<fingerprint>`
 under the scope's counter key, see `guardrail.adapters.athena_counters`): a fold copies settled hours
@@ -11,7 +12,8 @@ What to fold and how is decided in `guardrail.detectors.athena.baseline`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Unpack
@@ -22,7 +24,13 @@ from guardrail.adapters.aws_errors import ConditionFailed, translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
 from guardrail.config.athena_watch import Baselines
 from guardrail.detectors.athena.baseline import HOUR, Baseline, HourCount, due, fold, hour_of, started
-from guardrail.detectors.athena.windows import FINGERPRINT_PREFIX, Counts, fingerprint_bucket, hour_bucket
+from guardrail.detectors.athena.windows import (
+    FINGERPRINT_PREFIX,
+    MINUTES,
+    Counts,
+    fingerprint_bucket,
+    hour_bucket,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -33,7 +41,8 @@ BASELINE_SK = "BASELINE"
 FINGERPRINTS_PER_HOUR = 2000
 #: How many times a fold is read and tried again after another writer changed the item.
 ATTEMPTS = 3
-#: Baselines kept in memory per container (a folded baseline is the same for every reader).
+#: Baselines kept in memory per container (a folded baseline is the same for every reader); past it, the
+#: one read longest ago is dropped, so a few hundred busy callers do not make every read a miss.
 CACHED_SCOPES = 512
 _HOUR_KEY = "%Y-%m-%dT%H"
 _SERIALIZER = TypeSerializer()
@@ -51,18 +60,21 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
         super().__init__(**clients)
         self._table = table_name
         self._learning = config
-        #: The baselines this container read or wrote last: one changes only when an hour settles.
-        self._known: dict[str, Baseline] = {}
+        #: The baselines this container read or wrote last, least recently read first: one changes only
+        #: when an hour settles.
+        self._known: OrderedDict[str, Baseline] = OrderedDict()
 
     @translated("PutItem")
     def baseline(self, scope: str, at: datetime) -> Baseline:
         """The scope's baseline at `at`, after folding in the hours settled since its last write."""
         known = self._known.get(scope)
         if known is not None and due(known, at, self._learning) is None:
+            self._known.move_to_end(scope)
             return known
-        if len(self._known) >= CACHED_SCOPES:
-            self._known.clear()
         self._known[scope] = found = self._folded(scope, at)
+        self._known.move_to_end(scope)
+        while len(self._known) > CACHED_SCOPES:
+            self._known.popitem(last=False)
         return found
 
     def _folded(self, scope: str, at: datetime) -> Baseline:
@@ -73,9 +85,9 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
             if span is None and stored is not None:
                 return current
             if span is not None:
-                current = fold(
-                    current, self._hours(scope, span), self._fingerprints(scope, span), span, self._learning
-                )
+                hours = self._hours(scope, span)
+                busy = [hour for hour, count in hours.items() if count.queries > 0]
+                current = fold(current, hours, self._fingerprints(scope, busy), span, self._learning)
             try:
                 self._write(scope, current, expected=None if stored is None else stored.version)
             except ConditionFailed:
@@ -131,21 +143,24 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
         for item in self._query(scope, hour_bucket(span[0]), hour_bucket(span[1])):
             counts = Counts.read(item)
             out[datetime.strptime(item["sk"][2:], _HOUR_KEY).replace(tzinfo=UTC)] = HourCount(
-                counts.queries, counts.scanned
+                counts.queries, counts.scanned, frozenset(int(m) for m in item.get(MINUTES, ()))
             )
         return out
 
-    def _fingerprints(self, scope: str, span: tuple[datetime, datetime]) -> dict[str, int]:
+    def _fingerprints(self, scope: str, hours: Iterable[datetime]) -> dict[str, int]:
+        """The most runs of each statement in one of `hours` (the hours that had queries).
+
+        One Query per hour with queries, none for an idle one: a fold after a long quiet gap reads no
+        more than one after a busy hour. At most `FINGERPRINTS_PER_HOUR` counters of an hour are read.
+        """
         most: dict[str, int] = {}
-        hour = span[0]
-        while hour <= span[1]:
+        for hour in sorted(hours):
             prefix = f"{FINGERPRINT_PREFIX}{hour:{_HOUR_KEY}}#"
             for read, item in enumerate(self._query(scope, prefix, prefix + "~")):
                 if read >= FINGERPRINTS_PER_HOUR:
                     break
                 name = item["sk"][len(prefix) :]
                 most[name] = max(most.get(name, 0), int(item.get("queries", 0)))
-            hour += HOUR
         return most
 
     def _query(self, scope: str, first: str, last: str) -> Iterator[dict[str, Any]]:
@@ -170,7 +185,9 @@ def baseline_item(scope: str, baseline: Baseline, learning: Baselines) -> dict[s
     item = {
         **_key(scope),
         "since": _hour_text(baseline.since),
-        "hours": {_hour_text(h): [c.queries, c.scanned] for h, c in baseline.hours.items()},
+        "hours": {
+            _hour_text(h): [c.queries, c.scanned, *sorted(c.minutes)] for h, c in baseline.hours.items()
+        },
         "fps": dict(baseline.fingerprints),
         "version": baseline.version,
         "expires_at": int((latest + timedelta(days=learning.history_days)).timestamp()),
@@ -189,7 +206,10 @@ def _baseline(item: dict[str, Any]) -> Baseline:
     return Baseline(
         since=_hour(item["since"]),
         folded_through=None if folded is None else _hour(folded),
-        hours={_hour(h): HourCount(int(q), int(b)) for h, (q, b) in item.get("hours", {}).items()},
+        hours={
+            _hour(h): HourCount(int(q), int(b), frozenset(int(m) for m in minutes))
+            for h, (q, b, *minutes) in item.get("hours", {}).items()
+        },
         fingerprints={name: int(n) for name, n in item.get("fps", {}).items()},
         version=int(item.get("version", 0)),
     )

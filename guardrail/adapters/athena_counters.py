@@ -11,7 +11,8 @@ Items in the guardrail's table (all expire through the `expires_at` TTL):
   `decided` names the halves whose decision was carried out (a delivery that failed after its booking
   leaves its half out, so that the retry decides again).
 - `ATHENA#CALLER#<key>` and `ATHENA#WORKGROUP#<name>` / `M#<minute>` and `H#<hour>`: the counter buckets
-  (see `guardrail.detectors.athena.windows`).
+  (see `guardrail.detectors.athena.windows`), each bounded whatever the rate; `note_pace` keeps a
+  caller's busiest pace of an hour on its hour bucket.
 """
 
 from __future__ import annotations
@@ -31,11 +32,15 @@ from guardrail.detectors.athena.detect import Totals
 from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarted
 from guardrail.detectors.athena.model import Booking, CountingContention, QueryRecord, Spend
 from guardrail.detectors.athena.windows import (
-    QUERY_IDS,
+    LAST_QUERY,
+    MINUTES,
+    PACE,
     REGIONS,
+    SECONDS,
     Counts,
     Span,
     day_span,
+    hour_bucket,
     totals_of,
     window_span,
 )
@@ -127,8 +132,29 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
     def totals(self, scope: str, at: datetime, *, window_minutes: int) -> Totals:
         """The scope's query count over the window ending at `at`, and its last 24 hours."""
         return totals_of(
-            self._buckets(scope, window_span(at, window_minutes)), self._buckets(scope, day_span(at))
+            self._buckets(scope, window_span(at, window_minutes)),
+            self._buckets(scope, day_span(at)),
+            hour=hour_bucket(at),
         )
+
+    @translated("UpdateItem")
+    def note_pace(self, scope: str, at: datetime, pace: int) -> None:
+        """Note `pace` (queries an hour) as the busiest of the scope's hour at `at`, unless one was busier.
+
+        Only an hour bucket the booking wrote is noted on (never created here); a lost race is no error.
+        """
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_serialized({"pk": scope, "sk": hour_bucket(at)}),
+                UpdateExpression="SET #pace = :pace",
+                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(#pace) OR #pace < :pace)",
+                ExpressionAttributeNames={"#pace": PACE},
+                ExpressionAttributeValues=_serialized({":pace": pace}),
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
 
     def _write(self, entry: Entry) -> bool:
         """Write the entry in one transaction; False when the record changed since it was read."""
@@ -173,9 +199,11 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
         for name, value in bump.counts.as_dict().items():
             if value:
                 update.add(name, value)
-        for name, members in ((QUERY_IDS, bump.query_ids), (REGIONS, bump.regions)):
+        for name, members in ((SECONDS, bump.seconds), (MINUTES, bump.minutes), (REGIONS, bump.regions)):
             if members:
                 update.add(name, set(members))
+        if bump.query_ids:  # the latest id only: a bucket never grows with the rate
+            update.set(LAST_QUERY, max(bump.query_ids))
         update.set("expires_at", _epoch(bump.latest + self._ttl))
         return update.build(self._table, {"pk": bump.scope, "sk": bump.bucket})
 

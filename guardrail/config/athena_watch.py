@@ -102,6 +102,8 @@ class Signature(StrEnum):
     AFTER_WINDOW = "after-usual-window"
     RATE = "rate-vs-baseline"
     GROWTH = "steady-growth"
+    ACCELERATION = "acceleration"
+    OVERRUN = "overrun"
 
 
 class Baselines(StrictModel):
@@ -131,8 +133,17 @@ class Baselines(StrictModel):
     #: steady-growth: the same hour grew on each of the last growthDays days, now growthRatio x the first.
     growth_days: Annotated[Int, Field(ge=2, le=14)] = 3
     growth_ratio: Annotated[Float, Field(gt=1)] = 2.0
+    #: acceleration: 4 starts of a caller closer together than its busiest pace of the day's earlier
+    #: hours allows: accelerationRatio x that pace, and at least accelerationFloor queries a minute.
+    acceleration_ratio: Annotated[Float, Field(gt=1)] = 5.0
+    acceleration_floor: Annotated[Float, Field(gt=0)] = 6.0
     #: The signatures that throttle a (CloudTrail-verified) Lambda caller; the others alert.
-    throttle_on: tuple[Signature, ...] = (Signature.REPEATED_STATEMENT, Signature.RATE)
+    throttle_on: tuple[Signature, ...] = (
+        Signature.REPEATED_STATEMENT,
+        Signature.RATE,
+        Signature.ACCELERATION,
+        Signature.OVERRUN,
+    )
 
     @model_validator(mode="after")
     def _learned_within_history(self) -> Baselines:

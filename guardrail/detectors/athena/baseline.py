@@ -14,7 +14,7 @@ apply. Pure: no AWS, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -25,12 +25,74 @@ ZERO = timedelta(0)
 DAY = timedelta(days=1)
 
 
+#: Active minutes further apart than this belong to two runs: a batch's queries are minutes apart at
+#: most, its nights hours apart, and an hourly job's runs an hour apart.
+RUN_GAP = timedelta(minutes=30)
+#: A learned run is compared with the current one if it started within this of the same time of day.
+RUN_MATCH = timedelta(hours=2)
+#: The minutes assumed active in an hour whose minutes were not recorded (learned before they were).
+WHOLE_HOUR = frozenset({0, 59})
+
+
 @dataclass(frozen=True)
 class HourCount:
-    """One hour of one scope: the queries counted and the bytes scanned."""
+    """One hour of one scope: the queries counted, the bytes scanned, the minutes it was active in.
+
+    A learned hour keeps only its first and last active minute (see `span`); empty: not recorded.
+    """
 
     queries: int = 0
     scanned: int = 0
+    minutes: frozenset[int] = frozenset()
+
+    def span(self) -> HourCount:
+        """The hour with only its first and last active minute, as a baseline keeps it."""
+        ends = frozenset({min(self.minutes), max(self.minutes)}) if self.minutes else frozenset()
+        return replace(self, minutes=ends)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One stretch of a scope's activity without a break of `RUN_GAP`: when, and how big."""
+
+    start: datetime
+    end: datetime  # the minute its last query started in
+    queries: int = 0
+    scanned: int = 0
+
+    @property
+    def minutes(self) -> float:
+        """How long it ran, from its first query's minute to its last's."""
+        return (self.end - self.start) / timedelta(minutes=1)
+
+
+def runs_of(hours: Mapping[datetime, HourCount]) -> list[Run]:
+    """The runs in `hours`, in order.
+
+    An hour is taken as active from its first to its last active minute (a learned hour keeps only
+    those two), so a break inside one clock hour is not seen; a break between hours is.
+    """
+    runs: list[Run] = []
+    for hour in sorted(h for h, count in hours.items() if count.queries > 0):
+        count = hours[hour]
+        minutes = count.minutes or WHOLE_HOUR
+        first, last = (hour + timedelta(minutes=m) for m in (min(minutes), max(minutes)))
+        if runs and first - runs[-1].end <= RUN_GAP:
+            run = runs[-1]
+            runs[-1] = Run(run.start, last, run.queries + count.queries, run.scanned + count.scanned)
+        else:
+            runs.append(Run(first, last, count.queries, count.scanned))
+    return runs
+
+
+def same_time_of_day(runs: Iterable[Run], start: datetime) -> list[Run]:
+    """The runs that started within `RUN_MATCH` of `start`'s time of day (on any day)."""
+
+    def apart(run: Run) -> timedelta:
+        off = (run.start - start) % DAY
+        return min(off, DAY - off)
+
+    return [run for run in runs if apart(run) <= RUN_MATCH]
 
 
 @dataclass(frozen=True)
@@ -80,7 +142,7 @@ def fold(
     """
     first, last = span
     kept = {h: c for h, c in baseline.hours.items() if not first <= h <= last}
-    kept.update({h: c for h, c in hours.items() if first <= h <= last and c.queries > 0})
+    kept.update({h: c.span() for h, c in hours.items() if first <= h <= last and c.queries > 0})
     oldest = last - learning.history_days * DAY
     merged = dict(baseline.fingerprints)
     for name, count in fingerprints.items():

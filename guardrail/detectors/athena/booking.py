@@ -36,6 +36,10 @@ class Bump:
     counts: Counts
     latest: datetime
     query_ids: frozenset[str] = frozenset()
+    #: The seconds of the minute (minute buckets), the minutes of the hour (hour buckets) its queries
+    #: started (or finished) in.
+    seconds: frozenset[int] = frozenset()
+    minutes: frozenset[int] = frozenset()
     regions: frozenset[str] = frozenset()
 
     def __add__(self, other: Bump) -> Bump:
@@ -49,6 +53,8 @@ class Bump:
             counts=self.counts + other.counts,
             latest=max(self.latest, other.latest),
             query_ids=self.query_ids | other.query_ids,
+            seconds=self.seconds | other.seconds,
+            minutes=self.minutes | other.minutes,
             regions=self.regions | other.regions,
         )
 
@@ -139,11 +145,11 @@ def book_finish(
 
 
 def _query(scope: str, at: datetime, query_id: str) -> list[Bump]:
-    """One query in the scope's minute bucket (with its id) and hour bucket."""
+    """One query in the scope's minute bucket (with its id and second) and hour bucket (its minute)."""
     one = Counts(queries=1)
     return [
-        Bump(scope, minute_bucket(at), one, at, query_ids=frozenset({query_id})),
-        Bump(scope, hour_bucket(at), one, at),
+        Bump(scope, minute_bucket(at), one, at, frozenset({query_id}), frozenset({at.second})),
+        Bump(scope, hour_bucket(at), one, at, minutes=frozenset({at.minute})),
     ]
 
 

@@ -40,6 +40,11 @@ class Totals:
     day_transfer_micros: int = 0
     remote_regions: frozenset[str] = frozenset()
     recent_query_ids: tuple[str, ...] = ()
+    #: The distinct seconds the window's queries started in, in order (a caller's: its known starts).
+    starts: tuple[datetime, ...] = ()
+    #: The busiest pace (queries an hour) noted in the day's earlier hours, and in the current hour.
+    earlier_pace: int = 0
+    hour_pace: int = 0
 
 
 @dataclass(frozen=True)

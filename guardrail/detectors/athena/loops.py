@@ -2,14 +2,16 @@
 
 The signatures themselves are pure (`signatures`); this reads what they need through the
 `BaselineStore` port: the scope's baseline (folded as it is read), its recent hours, and the runs of
-the statement the event is about.
+the statement the event is about. `acceleration` reads only the window's totals, so a scope without a
+learned baseline costs no more reads.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from guardrail.config.athena_watch import Baselines
+from guardrail.config.athena_watch import Baselines, Signature
 from guardrail.detectors.athena.baseline import learned
 from guardrail.detectors.athena.detect import Breach, Totals
 from guardrail.detectors.athena.fingerprint import fingerprint
@@ -32,17 +34,21 @@ def loop_breaches(
     if not config.enabled:
         return []
     baseline = store.baseline(scope, at)
-    if not learned(baseline, at, config):
-        return []  # too little history: the fixed limits alone (and no more reads)
-    statement = fingerprint(sql) if sql else None
     now = Now(
         at=at,
         window_queries=totals.window_queries,
         window_minutes=window_minutes,
-        recent_hours=store.recent_hours(scope, at),
-        fingerprint=statement,
-        fingerprint_runs=0 if statement is None else store.statement_runs(scope, at, statement),
+        starts=totals.starts,
+        earlier_pace=totals.earlier_pace,
     )
+    if learned(baseline, at, config):  # otherwise acceleration alone (and no more reads)
+        statement = fingerprint(sql) if sql else None
+        now = replace(
+            now,
+            recent_hours=store.recent_hours(scope, at),
+            fingerprint=statement,
+            fingerprint_runs=0 if statement is None else store.statement_runs(scope, at, statement),
+        )
     return [
         Breach(
             signal.signature,
@@ -51,4 +57,5 @@ def loop_breaches(
             baseline=signal.baseline,
         )
         for signal in signals(baseline, now, config)
+        if may_throttle or signal.signature is not Signature.OVERRUN  # a run is a Lambda caller's
     ]

@@ -1,13 +1,14 @@
-"""Loop signatures: four small pure checks of what a caller does now against its learned baseline.
+"""Loop signatures: small pure checks of what a caller does now against what it did before.
 
-Each answers a `Signal` naming the signature and the baseline the caller left, or None. None of them
-speaks before the baseline is learned (see `baseline.learned`): until then the fixed limits are the
-only rule, and they stay the ceilings after.
+Each answers a `Signal` naming the signature and the baseline the caller left, or None. Four read the
+learned baseline and never speak before it is learned (see `baseline.learned`); `acceleration` reads
+only the day's counters (the caller's own busiest pace of its earlier hours), so it speaks from a
+caller's second hour on, with or without learned days. The fixed limits stay the ceilings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -17,14 +18,18 @@ from guardrail.config.athena_watch import Baselines, Signature
 from guardrail.detectors.athena.baseline import (
     DAY,
     HOUR,
+    RUN_GAP,
     Baseline,
     HourCount,
     fingerprint_allowance,
     hour_of,
     learned,
+    runs_of,
+    same_time_of_day,
     usual_hours_of_day,
     usual_queries_per_hour,
 )
+from guardrail.detectors.athena.cost import GB
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,10 @@ class Now:
     fingerprint: str | None = None
     #: Runs of `fingerprint` in the current and the previous hour.
     fingerprint_runs: int = 0
+    #: The distinct seconds the window's queries started in, in order.
+    starts: Sequence[datetime] = ()
+    #: The busiest pace (queries an hour) noted in the day's earlier hours (0: none noted).
+    earlier_pace: int = 0
 
 
 @dataclass(frozen=True)
@@ -128,11 +137,138 @@ def steady_growth(baseline: Baseline, now: Now, config: Baselines) -> Signal | N
     )
 
 
-SIGNATURES = (repeated_statement, after_usual_window, rate_vs_baseline, steady_growth)
+#: How many consecutive starts make a pace: 60 s into a 3 s loop, CloudTrail (20-75 s late) has
+#: delivered about 5 of its starts; 4 is the most the rule can wait for, 3 would be any small fan-out.
+PACE_STARTS = 4
+
+
+@dataclass(frozen=True)
+class Pace:
+    """The `queries` consecutive starts closest together in a window: from `first` to `last`."""
+
+    queries: int
+    first: datetime
+    last: datetime
+
+    @property
+    def seconds(self) -> float:
+        """The time they took (at least a second: starts are known to the second)."""
+        return max((self.last - self.first).total_seconds(), 1.0)
+
+    @property
+    def per_hour(self) -> int:
+        """Their pace, in queries an hour."""
+        return int((self.queries - 1) * 3600 / self.seconds)
+
+
+def densest(starts: Sequence[datetime], queries: int = PACE_STARTS) -> Pace | None:
+    """The run of `queries` consecutive `starts` (in order) closest together, the latest of equals."""
+    runs = [Pace(queries, starts[i], starts[i + queries - 1]) for i in range(len(starts) - queries + 1)]
+    return min(reversed(runs), key=lambda pace: pace.seconds, default=None)
+
+
+def acceleration(now: Now, config: Baselines) -> Signal | None:
+    """A caller's starts much closer together than its own busiest pace of the day's earlier hours.
+
+    Needs no learned days: the pace of the earlier hours is noted on their hour buckets as the caller
+    runs. A caller with none noted (its first hour of the day) is left to the fixed limits.
+    """
+    if now.earlier_pace <= 0:
+        return None
+    pace = densest(now.starts)
+    allowed = max(config.acceleration_ratio * now.earlier_pace, config.acceleration_floor * 60)
+    if pace is None or pace.per_hour <= allowed:
+        return None
+    return Signal(
+        Signature.ACCELERATION,
+        f"{pace.queries} queries started within {pace.seconds:.0f} s ({pace.per_hour / 60:.1f} a minute, "
+        f"from {pace.first:%H:%M:%S} UTC), over {config.acceleration_ratio:g}x its busiest pace of the "
+        f"day's earlier hours ({now.earlier_pace / 60:.1f} a minute; allowed {allowed / 60:.1f})",
+        {
+            "busiest_per_minute_earlier_hours": round(now.earlier_pace / 60, 2),
+            "queries": pace.queries,
+            "within_seconds": round(pace.seconds),
+            "first_started_at": pace.first.isoformat(),
+            "per_minute": round(pace.per_hour / 60, 1),
+            "allowed_per_minute": round(allowed / 60, 1),
+        },
+    )
+
+
+#: A run this many times the size (queries or bytes) of the largest learned at its time of day is past its
+#: usual size. 4, because a month-end run of three times the usual analyses is legitimate.
+RUN_SIZE_RATIO = 4
+
+
+def overrun(baseline: Baseline, now: Now, config: Baselines) -> Signal | None:
+    """A run going on well past the end, or far past the size, of the runs learned at its time of day.
+
+    A run is the scope's activity without a break of `RUN_GAP` (`baseline.runs_of`). The learned runs
+    compared are the earlier ones that started within `RUN_MATCH` of this run's time of day; at least
+    two, so that their spread says how much a run's length varies. The margin past the longest of them
+    is that spread, and at least `afterWindowGraceMinutes`.
+    """
+    if not learned(baseline, now.at, config) or not now.recent_hours:
+        return None
+    current = runs_of(now.recent_hours)[-1]
+    if now.at - current.end > RUN_GAP:
+        return None  # no run in progress at `at` (a late delivery of an earlier query)
+    earlier = [run for run in runs_of(baseline.hours) if run.end < current.start]
+    compared = same_time_of_day(earlier, current.start)
+    if len(compared) < 2:
+        return None
+    longest = max(run.minutes for run in compared)
+    margin = max(longest - min(run.minutes for run in compared), float(config.after_window_grace_minutes))
+    running = (now.at - current.start) / timedelta(minutes=1)
+    most_queries = max(run.queries for run in compared)
+    most_bytes = max(run.scanned for run in compared)
+    late = running > longest + margin
+    large = current.queries > RUN_SIZE_RATIO * most_queries or (
+        most_bytes > 0 and current.scanned > RUN_SIZE_RATIO * most_bytes
+    )
+    if not (late or large):
+        return None
+    usual_end = max(compared, key=lambda run: run.minutes)
+    shown = f"{current.queries:,} queries, {current.scanned / GB:,.1f} GB"
+    if late:
+        reason = (
+            f"running for {running:.0f} min since {current.start:%H:%M} UTC ({shown}), past its usual end: "
+            f"its {len(compared)} runs starting near this time took at most {longest:.0f} min "
+            f"(margin {margin:.0f} min)"
+        )
+    else:
+        reason = (
+            f"this run since {current.start:%H:%M} UTC has {shown}, over {RUN_SIZE_RATIO}x its largest of "
+            f"{len(compared)} runs starting near this time ({most_queries:,} queries, "
+            f"{most_bytes / GB:,.1f} GB)"
+        )
+    return Signal(
+        Signature.OVERRUN,
+        reason,
+        {
+            "runs_compared": len(compared),
+            "usual_start_utc": f"{usual_end.start:%H:%M}",
+            "usual_end_utc": f"{usual_end.end:%H:%M}",
+            "usual_minutes_at_most": round(longest),
+            "margin_minutes": round(margin),
+            "usual_queries_at_most": most_queries,
+            "usual_gb_at_most": round(most_bytes / GB, 1),
+            "run_started_at": current.start.isoformat(),
+            "run_minutes": round(running),
+            "run_queries": current.queries,
+            "run_gb": round(current.scanned / GB, 1),
+        },
+    )
+
+
+SIGNATURES = (repeated_statement, after_usual_window, rate_vs_baseline, steady_growth, overrun)
 
 
 def signals(baseline: Baseline, now: Now, config: Baselines) -> list[Signal]:
-    """Every signature the scope matches now (none while its baseline is not learned)."""
+    """Every signature the scope matches now (only `acceleration` while its baseline is not learned)."""
     if not config.enabled:
         return []
-    return [signal for check in SIGNATURES if (signal := check(baseline, now, config)) is not None]
+    found = [accelerating] if (accelerating := acceleration(now, config)) is not None else []
+    if not learned(baseline, now.at, config):
+        return found
+    return found + [signal for check in SIGNATURES if (signal := check(baseline, now, config)) is not None]

@@ -24,6 +24,7 @@ from guardrail.detectors.athena.cost import estimate
 from guardrail.detectors.athena.detect import (
     Action,
     Breach,
+    Rule,
     Totals,
     caller_actions,
     cross_region_breach,
@@ -53,6 +54,7 @@ from guardrail.detectors.athena.model import (
 from guardrail.detectors.athena.notices import caller_finding, claim_finding, notice, workgroup_finding
 from guardrail.detectors.athena.places import Place, Places
 from guardrail.detectors.athena.ports import BaselineStore, CounterStore, LocationLookup, QueryLookup
+from guardrail.detectors.athena.signatures import densest
 from guardrail.domain import Outcome, Result, TargetKind
 from guardrail.enforcement.enforcer import Enforcer
 from guardrail.functions import Scope
@@ -240,6 +242,7 @@ class AthenaWatch:
         totals = self._counters.totals(scope, at, window_minutes=window)
         breaches = breaches + limit_breaches(self._caller_rules(caller, place), totals, window_minutes=window)
         breaches += self._loops(scope, at, totals, sql, throttle=caller.function is not None)
+        self._note_pace(scope, at, totals, breaches)
         cross_region = cross_region_breach(totals, place[1])
         if cross_region is not None:
             breaches.append(cross_region)
@@ -249,6 +252,18 @@ class AthenaWatch:
         evidence = {"caller": caller.arn, "caller_type": caller.identity_type, **evidence}
         evidence |= mark_evidence(sql, caller)
         return caller_actions(self._config, caller, workgroup, breaches, evidence)
+
+    def _note_pace(self, scope: str, at: datetime, totals: Totals, breaches: list[Breach]) -> None:
+        """Note the caller's pace as its busiest of the hour, when it is; never a pace that broke a rule.
+
+        What `acceleration` compares with in the following hours: a loop's pace is not one to learn.
+        """
+        learning = self._config.baselines
+        if not learning.enabled or any(b.rule not in (Rule.CROSS_REGION, Rule.QUIET_HOURS) for b in breaches):
+            return
+        pace = densest(totals.starts)
+        if pace is not None and pace.per_hour > totals.hour_pace:
+            self._counters.note_pace(scope, at, pace.per_hour)
 
     def _loops(self, scope: str, at: datetime, totals: Totals, sql: str, *, throttle: bool) -> list[Breach]:
         """The loop signatures the scope matches against its learned baseline (none without a store)."""

@@ -2,23 +2,34 @@
 
 A scope (a caller or a workgroup, see `model.caller_scope`) has one counter item per bucket, keyed
 `M#<minute>` or `H#<hour>` (and `F#<hour>#<fingerprint>`: one statement's runs in the hour): its
-`Counts`, the ids of the queries it counted (minute buckets) and the
-other regions they read from (hour buckets). `totals_of` adds a window's buckets back up.
+`Counts`; a minute bucket also holds the seconds of the minute its queries started in (a set of at most
+60 numbers) and the id of the latest query it counted; an hour bucket the other regions its queries read
+from, the minutes they started in (at most 60) and, for a caller, the busiest pace noted in the hour
+(see `signatures.acceleration`). Every bucket is bounded whatever the rate: no bucket holds one entry
+per query. `totals_of` adds a window's buckets back up. Minute buckets written before this change hold
+their queries' ids (`ids`); they are still read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import astuple, dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from guardrail.detectors.athena.cost import QueryCost
 from guardrail.detectors.athena.detect import Totals
 
-#: The names of a bucket's sets: query ids (minute buckets) and remote regions (hour buckets).
-QUERY_IDS = "ids"
+#: A minute bucket's latest query id, and the seconds of the minute its queries started in.
+LAST_QUERY = "last"
+SECONDS = "secs"
+#: The query ids of a minute bucket written before `LAST_QUERY` (read, never written).
+LEGACY_QUERY_IDS = "ids"
+#: An hour bucket's remote regions, the minutes its queries started in, and a caller's busiest pace in
+#: the hour (queries an hour).
 REGIONS = "regions"
+MINUTES = "mins"
+PACE = "pace"
 #: Per-statement hour counters: `F#<hour>#<fingerprint>` (see `fingerprint_bucket`).
 FINGERPRINT_PREFIX = "F#"
 
@@ -91,10 +102,17 @@ def day_span(at: datetime) -> Span:
     return Span(hour_bucket(hour - timedelta(hours=23)), hour_bucket(hour))
 
 
-def totals_of(minutes: Iterable[Mapping[str, Any]], hours: Iterable[Mapping[str, Any]]) -> Totals:
-    """Add up a scope's minute buckets (the window) and hour buckets (the day), in bucket order."""
+def totals_of(
+    minutes: Iterable[Mapping[str, Any]], hours: Iterable[Mapping[str, Any]], *, hour: str = ""
+) -> Totals:
+    """Add up a scope's minute buckets (the window) and hour buckets (the day), in bucket order.
+
+    The buckets are items as read (`sk` names the bucket); `hour` is the current hour's bucket key.
+    """
     minutes, hours = list(minutes), list(hours)
     day = sum((Counts.read(item) for item in hours), Counts())
+    paces = {str(item.get("sk", "")): int(item.get(PACE, 0)) for item in hours}
+    hour_pace = paces.pop(hour, 0)
     return Totals(
         window_queries=sum(Counts.read(item).queries for item in minutes),
         day_queries=day.queries,
@@ -103,5 +121,24 @@ def totals_of(minutes: Iterable[Mapping[str, Any]], hours: Iterable[Mapping[str,
         day_cross_region_bytes=day.xbytes,
         day_transfer_micros=day.transfer,
         remote_regions=frozenset(r for item in hours for r in item.get(REGIONS, ())),
-        recent_query_ids=tuple(q for item in minutes for q in sorted(item.get(QUERY_IDS, ()))),
+        recent_query_ids=tuple(q for item in minutes for q in _query_ids(item)),
+        starts=tuple(sorted(at for item in minutes for at in _starts(item))),
+        earlier_pace=max(paces.values(), default=0),
+        hour_pace=hour_pace,
     )
+
+
+def _query_ids(item: Mapping[str, Any]) -> list[str]:
+    """The query ids a minute bucket shows: its latest, or every id of a bucket of the earlier shape."""
+    if LAST_QUERY in item:
+        return [str(item[LAST_QUERY])]
+    return sorted(item.get(LEGACY_QUERY_IDS, ()))
+
+
+def _starts(item: Mapping[str, Any]) -> list[datetime]:
+    """The seconds a minute bucket's queries started in, as times (none in a bucket of the earlier shape)."""
+    sk = str(item.get("sk", ""))
+    if not sk.startswith("M#") or SECONDS not in item:
+        return []
+    minute = datetime.fromisoformat(sk[2:]).replace(tzinfo=UTC)
+    return [minute + timedelta(seconds=int(second)) for second in item[SECONDS]]

@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 
 from guardrail.adapters.athena_counters import ATTEMPTS, AthenaCounters
 from guardrail.detectors.athena.cost import QueryCost
+from guardrail.detectors.athena.detect import Totals
 from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarted
 from guardrail.detectors.athena.model import CountingContention, caller_scope, workgroup_scope
 from guardrail.errors import AwsCallFailed
@@ -178,3 +179,34 @@ def test_totals_follow_every_page_of_the_window_query():
     assert (totals.window_queries, totals.recent_query_ids) == (5, ("a", "b"))
     assert (totals.day_queries, totals.day_cost_micros) == (10, 7)
     stub.assert_no_pending_responses()
+
+
+def test_a_minute_bucket_stays_small_whatever_the_rate_and_keeps_each_start_second(counters, deployed):
+    for index in range(300):  # five a second, every second of one minute
+        at = AT.replace(second=0) + timedelta(seconds=index // 5)
+        started = QueryStarted(f"e{index}", f"query-{index:04d}", at, "us-east-1", "primary", CALLER)
+        counters.record_start(started)
+    scope = caller_scope(CALLER.key)
+    client = deployed.session.client("dynamodb")
+    bucket = client.get_item(
+        TableName=deployed.settings.ledger_table, Key={"pk": {"S": scope}, "sk": {"S": "M#2026-11-28T02:10"}}
+    )["Item"]
+    assert bucket["queries"] == {"N": "300"}
+    assert "ids" not in bucket and len(bucket["secs"]["NS"]) == 60
+    totals = counters.totals(scope, AT, window_minutes=5)
+    assert totals.window_queries == 300
+    assert totals.starts == tuple(AT.replace(second=s) for s in range(60))
+    assert totals.recent_query_ids == (bucket["last"]["S"],)
+
+
+def test_a_pace_is_noted_only_when_busier_and_only_on_a_booked_hour(counters):
+    scope = caller_scope(CALLER.key)
+    counters.note_pace(scope, AT, 500)  # no booking in the hour yet: nothing is created
+    assert counters.totals(scope, AT, window_minutes=5) == Totals()
+    counters.record_start(STARTED)
+    counters.note_pace(scope, AT, 90)
+    counters.note_pace(scope, AT, 60)  # less busy: kept as it was, and no error
+    assert counters.totals(scope, AT, window_minutes=5).hour_pace == 90
+    counters.note_pace(scope, AT, 120)
+    later = counters.totals(scope, AT + timedelta(hours=1), window_minutes=5)
+    assert (later.hour_pace, later.earlier_pace) == (0, 120)

@@ -25,6 +25,12 @@ class Watched:
     athena: QueryStatistics
     reports: list[dict[str, Any]] = field(default_factory=list)
 
+    def run_the_guard(self, name: str = "nightly-batch") -> None:
+        """Tag the function `guardrail:guarded=true`: it runs the guard, so its query starts verify."""
+        client = self.deployed.session.client("lambda")
+        arn = client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+        client.tag_resource(Resource=arn, Tags={"guardrail:guarded": "true"})
+
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
         report = athena_watch.handler(event, lambda_context("runaway-guardrail-athena-watch", region=REGION))
         self.reports.append(report)

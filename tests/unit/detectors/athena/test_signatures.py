@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from guardrail.config.athena_watch import Baselines, Signature
-from guardrail.detectors.athena.baseline import DAY, HOUR, Baseline, HourCount, fold, started
+from guardrail.detectors.athena.baseline import DAY, HOUR, Baseline, HourCount, Run, fold, runs_of, started
 from guardrail.detectors.athena.signatures import (
     Now,
+    acceleration,
     after_usual_window,
+    densest,
+    overrun,
     rate_vs_baseline,
     repeated_statement,
     signals,
@@ -107,3 +111,149 @@ def test_a_scope_that_does_what_it_usually_does_matches_no_signature(runs, windo
         window > max(5 * (7.5 if at.hour < 8 else 0), 20)
     )
     assert (Signature.REPEATED_STATEMENT in {s.signature for s in found}) == (runs > 5)
+
+
+def starts(first: datetime, *gaps: float) -> tuple[datetime, ...]:
+    """Starts `gaps` seconds apart from `first`."""
+    out = [first]
+    for gap in gaps:
+        out.append(out[-1] + timedelta(seconds=gap))
+    return tuple(out)
+
+
+BATCH_PACE = 90  # one query every 40 s, in queries an hour
+
+
+def test_acceleration_finds_four_starts_far_closer_than_the_earlier_hours_pace():
+    seen = starts(TODAY, 40, 40, 40, 3, 3, 3)  # the batch, then a loop every 3 s
+    signal = signals(Baseline(), now(TODAY, starts=seen, earlier_pace=BATCH_PACE), CONFIG)
+    assert [s.signature for s in signal] == [Signature.ACCELERATION]
+    (found,) = signal
+    assert found.baseline == {
+        "busiest_per_minute_earlier_hours": 1.5,
+        "queries": 4,
+        "within_seconds": 9,
+        "first_started_at": seen[3].isoformat(),
+        "per_minute": 20.0,
+        "allowed_per_minute": 7.5,
+    }
+    assert "4 queries started within 9 s (20.0 a minute" in found.reason
+    assert "5x its busiest pace of the day's earlier hours (1.5 a minute; allowed 7.5)" in found.reason
+
+
+def test_acceleration_needs_a_pace_of_earlier_hours_and_more_than_the_ratio_and_the_floor():
+    loop = starts(TODAY, 3, 3, 3)
+    assert acceleration(now(TODAY, starts=loop, earlier_pace=0), CONFIG) is None  # its first hour
+    assert acceleration(now(TODAY, starts=loop, earlier_pace=300), CONFIG) is None  # 20/min is 4x 5/min
+    slow = starts(TODAY, 12, 12, 12)  # 5 a minute: over 5 x 0.5, under the floor of 6
+    assert acceleration(now(TODAY, starts=slow, earlier_pace=30), CONFIG) is None
+    assert acceleration(now(TODAY, starts=loop[:3], earlier_pace=BATCH_PACE), CONFIG) is None  # 3 starts
+
+
+def test_acceleration_speaks_without_a_learned_baseline_and_the_others_do_not():
+    flood = now(TODAY, window=10_000, fingerprint="fp1", fingerprint_runs=10_000, earlier_pace=BATCH_PACE)
+    assert signals(Baseline(), flood, CONFIG) == []
+    accelerated = replace(flood, starts=starts(TODAY, 1, 1, 1))
+    assert [s.signature for s in signals(Baseline(), accelerated, CONFIG)] == [Signature.ACCELERATION]
+    assert signals(Baseline(), accelerated, Baselines(enabled=False)) == []
+
+
+@given(st.lists(st.integers(0, 600), min_size=0, max_size=30), st.integers(3, 8))
+def test_the_densest_run_is_the_closest_of_its_length(offsets, queries):
+    seen = tuple(sorted({TODAY + timedelta(seconds=s) for s in offsets}))
+    pace = densest(seen, queries)
+    if len(seen) < queries:
+        assert pace is None
+        return
+    assert pace is not None and pace.queries == queries
+    spans = [(seen[i + queries - 1] - seen[i]).total_seconds() for i in range(len(seen) - queries + 1)]
+    assert pace.seconds == max(min(spans), 1.0)
+    assert pace.per_hour == int((queries - 1) * 3600 / pace.seconds)
+
+
+def nights(count: int, *, start_hour: int = 0, minutes: int = 250, per_hour: int = 24) -> dict:
+    """`count` learned nights from T0, active from `start_hour` for `minutes`, `per_hour` queries an hour."""
+    hours: dict = {}
+    for day in range(count):
+        begin = T0 + day * DAY + start_hour * HOUR
+        for offset in range(0, minutes + 1, 60):
+            end = min(offset + 59, minutes)
+            hours[begin + offset * timedelta(minutes=1)] = HourCount(
+                per_hour, per_hour * 2**30, frozenset({0, end - offset})
+            )
+    return hours
+
+
+def learned_nights(count: int = 14, **kwargs) -> Baseline:
+    return fold(started(Baseline(), T0), nights(count, **kwargs), {}, (T0, T0 + count * DAY - HOUR), CONFIG)
+
+
+def runs_tonight(minutes: int, per_hour: int = 24) -> dict:
+    """Tonight's hours as the counters hold them, from 00:00 for `minutes` (every 2.5 min a query)."""
+    today = T0 + 14 * DAY
+    return {
+        today + h * HOUR: HourCount(
+            per_hour, per_hour * 2**30, frozenset(range(0, min(60, minutes - 60 * h + 1), 2))
+        )
+        for h in range(minutes // 60 + 1)
+    }
+
+
+def test_runs_are_activity_without_a_half_hour_break():
+    hours = {
+        T0: HourCount(3, 30, frozenset({0, 10, 40})),
+        T0 + HOUR: HourCount(2, 20, frozenset({5, 20})),  # 25 min after 00:40: the same run
+        T0 + 2 * HOUR: HourCount(1, 10, frozenset({0})),  # 40 min after 01:20: a new run
+        T0 + 4 * HOUR: HourCount(1, 10),  # its minutes not recorded: taken as 04:00-04:59
+    }
+    assert runs_of(hours) == [
+        Run(T0, T0 + timedelta(minutes=80), queries=5, scanned=50),
+        Run(T0 + 2 * HOUR, T0 + 2 * HOUR, queries=1, scanned=10),
+        Run(T0 + 4 * HOUR, T0 + 4 * HOUR + timedelta(minutes=59), queries=1, scanned=10),
+    ]
+
+
+def test_overrun_throttles_a_run_going_on_past_its_learned_end_with_the_window_as_evidence():
+    base = learned_nights()  # 14 nights, 00:00-04:10
+    today = T0 + 14 * DAY
+    on_time = now(today + timedelta(minutes=250), recent_hours=runs_tonight(250))
+    assert overrun(base, on_time, CONFIG) is None
+    within_margin = now(today + timedelta(minutes=264), recent_hours=runs_tonight(264))
+    assert overrun(base, within_margin, CONFIG) is None
+    past = now(today + timedelta(minutes=266), recent_hours=runs_tonight(266))
+    signal = overrun(base, past, CONFIG)
+    assert signal is not None and signal.signature is Signature.OVERRUN
+    assert signal.baseline["runs_compared"] == 14
+    assert (signal.baseline["usual_start_utc"], signal.baseline["usual_end_utc"]) == ("00:00", "04:10")
+    assert (signal.baseline["usual_minutes_at_most"], signal.baseline["margin_minutes"]) == (250, 15)
+    assert signal.baseline["run_minutes"] == 266
+    assert "running for 266 min since 00:00 UTC" in signal.reason
+    assert "its 14 runs starting near this time took at most 250 min (margin 15 min)" in signal.reason
+
+
+def test_the_margin_is_the_spread_of_the_learned_runs_and_other_times_of_day_are_not_compared():
+    spread = fold(
+        started(Baseline(), T0),
+        {**nights(7, minutes=200), **{h + 7 * DAY: c for h, c in nights(7, minutes=250).items()}},
+        {},
+        (T0, T0 + 14 * DAY - HOUR),
+        CONFIG,
+    )
+    today = T0 + 14 * DAY
+    assert (
+        overrun(spread, now(today + timedelta(minutes=290), recent_hours=runs_tonight(290)), CONFIG) is None
+    )
+    found = overrun(spread, now(today + timedelta(minutes=302), recent_hours=runs_tonight(302)), CONFIG)
+    assert found is not None and found.baseline["margin_minutes"] == 50
+    # a run that starts at 12:00 is compared with none of the nights: nothing to say
+    noon = {today + 12 * HOUR + h * HOUR: c for h, c in enumerate(runs_tonight(600).values())}
+    assert overrun(spread, now(today + 22 * HOUR, recent_hours=noon), CONFIG) is None
+
+
+def test_overrun_speaks_of_a_run_far_past_its_usual_size_before_its_end():
+    base = learned_nights(per_hour=24)  # 120 queries a night, 5 hours of 24
+    today = T0 + 14 * DAY
+    flood = {today: HourCount(4 * 120 + 1, 0, frozenset(range(0, 60, 2)))}
+    found = overrun(base, now(today + timedelta(minutes=58), recent_hours=flood), CONFIG)
+    assert found is not None and "over 4x its largest of 14 runs" in found.reason
+    assert overrun(Baseline(), now(today, recent_hours=flood), CONFIG) is None  # nothing learned

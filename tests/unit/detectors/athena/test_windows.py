@@ -46,3 +46,25 @@ def test_totals_add_the_minutes_for_the_window_and_the_hours_for_the_day():
         recent_query_ids=("a", "b", "c"),
     )
     assert totals_of([], []) == Totals()
+
+
+def test_minute_buckets_give_their_starts_and_latest_id_and_hour_buckets_their_paces():
+    minutes = [
+        {"sk": "M#2026-11-28T00:02", "queries": Decimal(2), "secs": {Decimal(50), Decimal(5)}, "last": "b"},
+        {"sk": "M#2026-11-28T00:03", "queries": Decimal(1), "secs": {Decimal(1)}, "last": "c"},
+        {"sk": "M#2026-11-28T00:01", "queries": Decimal(3), "ids": {"x", "w"}},  # the earlier shape
+    ]
+    hours = [
+        {"sk": "H#2026-11-27T22", "queries": Decimal(9), "pace": Decimal(90)},
+        {"sk": "H#2026-11-27T23", "queries": Decimal(9), "pace": Decimal(120)},
+        {"sk": "H#2026-11-28T00", "queries": Decimal(6), "pace": Decimal(400)},
+    ]
+    totals = totals_of(minutes, hours, hour="H#2026-11-28T00")
+    assert totals.window_queries == 6
+    assert totals.recent_query_ids == ("b", "c", "w", "x")
+    assert totals.starts == tuple(
+        datetime(2026, 11, 28, 0, minute, second, tzinfo=UTC) for minute, second in ((2, 5), (2, 50), (3, 1))
+    )
+    assert (totals.earlier_pace, totals.hour_pace) == (120, 400)
+    # an hour not yet booked has no pace of its own: every bucket read is an earlier hour's
+    assert totals_of([], hours, hour="H#2026-11-28T01").earlier_pace == 400
