@@ -190,11 +190,11 @@ class InvocationScan:
             reasons.append("Lambda dropped recursive invocations in this account")
         if not metrics:
             why = f"account quiet; {len(watched)} watched function(s) read" if watched else "account quiet"
-            return ScanReport(self._located(detect(seen, {}, self._config)), drilled_down=False, why=why)
+            return ScanReport(self._watched_findings(seen, end), drilled_down=False, why=why)
         why = "; ".join(reasons)
         if not self._cap.take(scheduled_at):
             cap = self._config.max_drill_downs_per_hour
-            findings = self._located(detect(seen, {}, self._config))
+            findings = self._watched_findings(seen, end)
             why = f"{why}; no drill-down left this hour (cap {cap})"
             return ScanReport(findings, drilled_down=False, why=why, capped=True)
         names = list(dict.fromkeys(self._functions.function_names()))
@@ -216,6 +216,27 @@ class InvocationScan:
         return ScanReport(
             findings=self._located(findings), drilled_down=True, why=why, functions_scanned=len(names)
         )
+
+    def loop_running(self, function: str, scheduled_at: datetime) -> bool:
+        """Whether `function`'s loop still runs, asked of a held function found running (two metrics).
+
+        Running: in the latest `drop_lookback_minutes`, a minute of at least
+        `spike_min_invocations_per_minute` invocations, or recursive invocations dropped by Lambda.
+        """
+        end = scheduled_at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        start = end - timedelta(minutes=self._config.drop_lookback_minutes)
+        invocations, dropped = (
+            MetricQuery(INVOCATIONS, function),
+            MetricQuery(RECURSIVE_INVOCATIONS_DROPPED, function),
+        )
+        data = self._metrics.samples([invocations, dropped], start=start, end=end)
+        floor = self._config.spike_min_invocations_per_minute
+        return any(s.value >= floor for s in data[invocations]) or any(s.value > 0 for s in data[dropped])
+
+    def _watched_findings(self, seen: Mapping[str, Sequence[Sample]], end: datetime) -> list[Finding]:
+        """The watched functions' findings about their latest minutes (older ones were judged already)."""
+        since = end - timedelta(minutes=self._config.drop_lookback_minutes)
+        return self._located([f for f in detect(seen, {}, self._config) if f.observed_at >= since])
 
     def _located(self, findings: list[Finding]) -> list[Finding]:
         return [

@@ -124,3 +124,52 @@ def test_a_spike_with_recursion_dropped_by_lambda_is_throttled_at_once(
     publish(aws, "sqs-echo", {60: 4}, start, metric="RecursiveInvocationsDropped")
 
     assert acted(run_minute(60)) == [("sqs-echo", "throttled")]
+
+
+def test_an_owner_who_raises_a_held_function_after_its_loop_ended_is_asked_to_restore_not_reverted(
+    aws, deployed, make_function, run_minute
+):
+    """Throttled at 03:01; at 03:10 the owner, who fixed the loop, sets 20 again by hand."""
+    start = deployed.clock()
+    make_function("nightly-batch", reserved=20)
+    publish(aws, "nightly-batch", {**steady(2, minutes=60), 60: 900, 61: 2400}, start)
+    run_minute(60)
+    assert acted(run_minute(61)) == [("nightly-batch", "throttled")]
+    deployed.alerts()
+    aws.client("lambda").put_function_concurrency(
+        FunctionName="nightly-batch", ReservedConcurrentExecutions=20
+    )
+
+    first, second = run_minute(70), run_minute(71)
+
+    assert acted(first) == [("nightly-batch", "alerted")]
+    assert acted(second) == []  # asked once
+    assert deployed.reservation("nightly-batch") == 20
+    [alert] = deployed.alerts()
+    assert "raised it by hand" in alert["Document"]["reason"]
+    assert alert["Document"]["evidence"]["restore"] == {
+        "action": "restore",
+        "functions": ["nightly-batch"],
+        "account": ACCOUNT,
+        "region": REGION,
+    }
+    # the loop resumes while the record is held: it is stopped again
+    publish(aws, "nightly-batch", {72: 2500}, start)
+    assert ("nightly-batch", "drift") in acted(run_minute(72))
+    assert deployed.reservation("nightly-batch") == 0
+
+
+def test_a_held_function_raised_while_its_loop_still_runs_is_stopped_again(
+    aws, deployed, make_function, run_minute
+):
+    start = deployed.clock()
+    make_function("nightly-batch", reserved=20)
+    publish(aws, "nightly-batch", {**steady(2, minutes=60), 60: 900, 61: 2400, 62: 1800}, start)
+    run_minute(60)
+    run_minute(61)
+    aws.client("lambda").put_function_concurrency(
+        FunctionName="nightly-batch", ReservedConcurrentExecutions=20
+    )
+
+    assert acted(run_minute(63)) == [("nightly-batch", "drift")]
+    assert deployed.reservation("nightly-batch") == 0
