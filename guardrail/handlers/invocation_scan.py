@@ -29,6 +29,20 @@ metrics = obs.function_metrics(obs.INVOCATION_SCAN)
 class ScheduledEvent(EventBridgeModel):
     """The schedule's event: its time is the minute to scan, after a baseline of up to a day."""
 
+    @field_validator("source")
+    @classmethod
+    def _from_eventbridge(cls, value: str) -> str:
+        if value != "aws.events":
+            raise ValueError("a schedule's event comes from aws.events")
+        return value
+
+    @field_validator("detail_type")
+    @classmethod
+    def _scheduled(cls, value: str) -> str:
+        if value != "Scheduled Event":
+            raise ValueError("a schedule's event is a Scheduled Event")
+        return value
+
     @field_validator("time")
     @classmethod
     def _window_fits(cls, value: datetime) -> datetime:
