@@ -2,9 +2,9 @@
 
 moto stores EventBridge rules but cannot invoke Lambda targets, and its TestEventPattern always
 matches. This bridge reads the rules and targets as deployed, matches each event against each
-rule's own pattern (moto's pattern matcher, which implements EventBridge's filter syntax) and runs
-the matched targets' handlers through the `LambdaRuntime`. There is no routing table of its own: a
-wrong pattern in the stack makes the event miss, as it would in AWS.
+rule's own pattern (`pattern_matches`: EventBridge's matching of objects and arrays, with moto's
+comparison operators) and runs the matched targets' handlers through the `LambdaRuntime`. There is
+no routing table of its own: a wrong pattern in the stack makes the event miss, as it would in AWS.
 
 A rule whose target is another event bus (another region's, another account's: the guardrail's
 forwarding rules) hands the event, envelope unchanged, to `forward` with that bus's ARN; `Buses`
@@ -19,10 +19,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import boto3
-from moto.events.models import EventPattern
+from moto.events.models import UNDEFINED, EventPattern
 
 from devtools.lambda_runtime import LambdaRuntime
 
@@ -97,7 +97,11 @@ class EventBusBridge:
         event = self._envelope(event)
         out: list[Delivery] = []
         for rule in self.rules():
-            if rule.enabled and rule.pattern is not None and rule.pattern.matches_event(cast(Any, event)):
+            if (
+                rule.enabled
+                and rule.pattern is not None
+                and pattern_matches(rule.pattern.get_pattern(), event)
+            ):
                 out += self._deliver_all(rule, event)
         return out
 
@@ -144,6 +148,66 @@ class EventBusBridge:
             "detail": {},
             **event,
         }
+
+
+def pattern_matches(pattern: dict[str, Any], event: Any) -> bool:
+    """Whether an EventBridge pattern (parsed, validated by moto) matches `event`, as EventBridge does.
+
+    Every field of the pattern must match (`$or`: one of its patterns). A field's list of values
+    matches when one of them matches the event's value; when the event's value is an array, when one
+    matches any element of it ("the intersection of the event pattern array and the event array is
+    non-empty", docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-arrays.html). A
+    nested pattern under an array of objects matches when one element matches it whole, its nested
+    fields included, at any depth of arrays. moto's own matcher flattens objects only, so a pattern on
+    a field inside an array of objects (a Health event's `affectedEntities`) never matched there.
+    """
+    for key, rule in pattern.items():
+        if key == "$or":
+            if not any(pattern_matches(alternative, event) for alternative in rule):
+                return False
+            continue
+        value = event.get(key, UNDEFINED) if isinstance(event, dict) else UNDEFINED
+        if not (_nested_matches(rule, value) if isinstance(rule, dict) else _leaf_matches(rule, value)):
+            return False
+    return True
+
+
+def _nested_matches(pattern: dict[str, Any], value: Any) -> bool:
+    if isinstance(value, list):  # an array of objects (or of arrays): one element matches it whole
+        return any(_nested_matches(pattern, element) for element in value)
+    return pattern_matches(pattern, value if isinstance(value, dict) else {})
+
+
+def _leaf_matches(filters: Any, value: Any) -> bool:
+    if not isinstance(filters, list):
+        return False
+    values = _scalars(value)
+    for wanted in filters:
+        if isinstance(wanted, dict):
+            # moto's comparison operators (prefix, numeric, exists, anything-but, ...): each already
+            # takes an array as "any element"
+            item = UNDEFINED if value is UNDEFINED else (values if isinstance(value, list) else value)
+            if EventPattern._does_item_match_named_filter(item, wanted):
+                return True
+        elif any(_same(wanted, found) for found in values):
+            return True
+    return False
+
+
+def _scalars(value: Any) -> list[Any]:
+    """The scalar values a field holds: itself, or every scalar element of its arrays (none if absent)."""
+    if value is UNDEFINED or isinstance(value, dict):
+        return []
+    if isinstance(value, list):
+        return [scalar for element in value for scalar in _scalars(element)]
+    return [value]
+
+
+def _same(wanted: Any, found: Any) -> bool:
+    """JSON equality: `true` is not `1`, `1` is `1.0`."""
+    if isinstance(wanted, bool) or isinstance(found, bool):
+        return wanted is found
+    return bool(wanted == found)
 
 
 class Buses:

@@ -27,6 +27,10 @@ class InvocationScanConfig(StrictModel):
     spike_ratio: Annotated[Float, Field(gt=1)] = 10.0
     #: ... once it is invoked at least this often in a minute (small numbers are noise).
     spike_min_invocations_per_minute: Annotated[Int, Field(ge=1)] = 300
+    #: A spike (relative or absolute) is throttled only once it lasted this many minutes in a row, or
+    #: with Lambda's `RecursiveInvocationsDropped` for the function; a shorter one is only alerted (anyone
+    #: can send a public endpoint a minute of requests). 1: every spike is throttled at once.
+    sustained_minutes: Annotated[Int, Field(ge=1, le=15)] = 2
     baseline_minutes: Annotated[Int, Field(ge=5, le=1440)] = 60
     #: The account-level check drills down per function when the account's rate rises this much.
     account_rise_per_minute: Annotated[Int, Field(ge=1)] = 300
@@ -34,8 +38,10 @@ class InvocationScanConfig(StrictModel):
     #: each sweep reads one metric per function (see docs/bench.md for what that costs).
     full_sweep_every_minutes: Annotated[Int, Field(ge=0, le=1440)] = 0
     #: Per-function drill-downs (after a rise, a drop or a sweep) allowed in one clock hour: the hard
-    #: cap on the scan's GetMetricData cost, whatever happens in the account.
-    max_drill_downs_per_hour: Annotated[Int, Field(ge=1, le=60)] = 1
+    #: cap on the scan's GetMetricData cost, whatever happens in the account. The functions a drill-down
+    #: found behind a rise are watched by name for the rest of the hour, so a rise of theirs never spends
+    #: another: each drill-down of the hour is spent on a rise that other functions made.
+    max_drill_downs_per_hour: Annotated[Int, Field(ge=1, le=60)] = 4
     #: Lambda's drops in this many latest minutes call for a drill-down (CloudWatch publishes late).
     drop_lookback_minutes: Annotated[Int, Field(ge=1, le=15)] = 3
 

@@ -16,6 +16,7 @@ from guardrail.adapters.event_sources import EventSources
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.adapters.ledger import Ledger
 from guardrail.adapters.places import PerPlace, Sessions
+from guardrail.adapters.scan_watchlist import ScanWatchlist
 from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.config import Settings
 from guardrail.detectors.athena.ports import QueryLookup
@@ -155,6 +156,7 @@ def build_scan(
         Ledger(settings.ledger_table, home=settings.home, boto3_session=session),
     )
     places = sessions_for(settings, session)
+    watchlist = ScanWatchlist(settings.ledger_table, boto3_session=session)
     scans = []
     for region in settings.config.watched_regions(settings.region):
         at_home = region == home.region
@@ -166,6 +168,7 @@ def build_scan(
                 functions=LambdaControl(boto3_session=regional),
                 config=config,
                 cap=HourlyCap(ledger, config.max_drill_downs_per_hour, place="" if at_home else region),
+                watchlist=watchlist,
                 account=home.account,
                 region=region,
             )

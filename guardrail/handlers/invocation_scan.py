@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +15,12 @@ from pydantic import ValidationError, field_validator
 from guardrail.config import Settings
 from guardrail.detectors.invocation_scan import InvocationScan
 from guardrail.detectors.invocation_scan.scan import ScanReport
+from guardrail.domain import ActionRecord, TargetKind
 from guardrail.enforcement.reconcile import reconcile
 from guardrail.errors import AwsCallFailed, GuardrailError
 from guardrail.handlers import observability as obs
 from guardrail.handlers.composition import build_scan, session_for
+from guardrail.kill_switch.service import DETECTOR as KILL_SWITCH
 
 logger = obs.function_logger()
 metrics = obs.function_metrics(obs.INVOCATION_SCAN)
@@ -25,6 +28,20 @@ metrics = obs.function_metrics(obs.INVOCATION_SCAN)
 
 class ScheduledEvent(EventBridgeModel):
     """The schedule's event: its time is the minute to scan, after a baseline of up to a day."""
+
+    @field_validator("source")
+    @classmethod
+    def _from_eventbridge(cls, value: str) -> str:
+        if value != "aws.events":
+            raise ValueError("a schedule's event comes from aws.events")
+        return value
+
+    @field_validator("detail_type")
+    @classmethod
+    def _scheduled(cls, value: str) -> str:
+        if value != "Scheduled Event":
+            raise ValueError("a schedule's event is a Scheduled Event")
+        return value
 
     @field_validator("time")
     @classmethod
@@ -53,7 +70,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     obs.count_outcomes(
         obs.INVOCATION_SCAN, [(f.detector, o.result) for f, o in zip(findings, outcomes, strict=True)]
     )
-    reconciled = reconcile(enforcer, scheduled.time)
+    reconciled = reconcile(enforcer, scheduled.time, loop_running=_judge(scans, scheduled.time, settings))
     obs.count_outcomes(obs.INVOCATION_SCAN, [("reconcile", o.result) for o in reconciled])
     metrics.add_metric(name=obs.SCAN_GET_METRIC_DATA_CALLS, unit=MetricUnit.Count, value=usage.calls)
     metrics.add_metric(name=obs.SCAN_METRICS_QUERIED, unit=MetricUnit.Count, value=usage.metrics)
@@ -70,6 +87,31 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         raise ScanFailed("; ".join(failed))
     drilled_down = any(report.drilled_down for report in reports)
     return {"ok": True, "drilled_down": drilled_down, "why": why, "results": results}
+
+
+def _judge(scans: list[InvocationScan], at: datetime, settings: Settings) -> Callable[[ActionRecord], bool]:
+    """Whether the loop behind a held record still runs, for the reconciliation.
+
+    Only a function this scan watches, held by an automatic detector, is judged from its metrics; an
+    operator's throttle, another account's function and a metric that cannot be read count as running
+    (stopped again on drift, as before).
+    """
+    by_region = {scan.region: scan for scan in scans}
+
+    def running(record: ActionRecord) -> bool:
+        target = record.target
+        scan = by_region.get(target.region or settings.region)
+        if record.detector == KILL_SWITCH or target.kind is not TargetKind.FUNCTION or scan is None:
+            return True
+        if target.account and target.account != settings.account:
+            return True
+        try:
+            return scan.loop_running(target.name, at)
+        except AwsCallFailed:
+            logger.exception("could not tell whether %s still loops", target.name)
+            return True
+
+    return running
 
 
 class ScanFailed(GuardrailError):

@@ -138,7 +138,8 @@ class _Request(_Loose):
 
 
 class _Response(_Loose):
-    query_id: _QueryId = Field(alias="queryExecutionId")
+    # optional here: another call's response (CreateNamedQuery's `namedQueryId`) is ignored, not malformed
+    query_id: _QueryId | None = Field(None, alias="queryExecutionId")
 
 
 class _ApiDetail(_Loose):
@@ -194,7 +195,7 @@ def _started(event: _ApiCall) -> QueryStarted | Ignored:
         return Ignored(event.id, f"API call {detail.event_name} is not watched")
     if detail.error_code:
         return Ignored(event.id, f"StartQueryExecution failed ({detail.error_code}); no query ran")
-    if detail.response is None:
+    if detail.response is None or detail.response.query_id is None:
         raise MalformedEvent(f"{API_CALL}: detail.responseElements: missing the query id")
     request = detail.request or _Request.model_validate({})
     return QueryStarted(

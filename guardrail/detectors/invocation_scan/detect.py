@@ -126,21 +126,56 @@ def _runaway(function: str, samples: Sequence[Sample], config: InvocationScanCon
     has_history = current.history_minutes >= config.min_history_minutes
     if not has_history and count >= config.max_invocations_per_minute:
         reason = f"{count:.0f} invocations in the minute at {at:%H:%M} UTC (too little history), at or above"
-        return _finding(
+        found = _finding(
             function,
             at,
             f"{reason} {config.max_invocations_per_minute}/min",
             {"rule": "absolute", "threshold": config.max_invocations_per_minute, **evidence},
         )
-    if count >= config.spike_min_invocations_per_minute and count >= config.spike_ratio * baseline:
-        return _finding(
+    elif _elevated(current, config):
+        found = _finding(
             function,
             at,
             f"{count:.0f} invocations in the minute at {at:%H:%M} UTC, over {config.spike_ratio:g}x"
             f" its baseline of {baseline:.1f}/min",
             {"rule": "relative", "ratio": config.spike_ratio, **evidence},
         )
-    return None
+    else:
+        return None
+    return found if _sustained(samples, at, config) else found.unverified(_single_minute(config))
+
+
+def _elevated(current: Rate, config: InvocationScanConfig) -> bool:
+    """Whether one minute is a spike: over the floor and `spike_ratio` times its baseline."""
+    count = current.latest.value
+    return count >= config.spike_min_invocations_per_minute and count >= config.spike_ratio * (
+        current.baseline_per_minute
+    )
+
+
+def _sustained(samples: Sequence[Sample], at: datetime, config: InvocationScanConfig) -> bool:
+    """Whether each of the `sustained_minutes - 1` minutes before `at` was a spike too (a loop's sign).
+
+    A minute before is judged against its own baseline; for a function without history, any minute
+    over the floor counts (its baseline is the rise itself).
+    """
+    for back in range(1, config.sustained_minutes):
+        minute = at - timedelta(minutes=back)
+        earlier = rate([s for s in samples if s.at <= minute], config.baseline_minutes)
+        if earlier is None or earlier.latest.at != minute:
+            return False  # a minute with no datapoint had no invocations
+        has_history = earlier.history_minutes >= config.min_history_minutes
+        floor = earlier.latest.value >= config.spike_min_invocations_per_minute
+        if not (floor if not has_history else _elevated(earlier, config)):
+            return False
+    return True
+
+
+def _single_minute(config: InvocationScanConfig) -> str:
+    return (
+        f"a spike with no sign of a loop (no recursion dropped by Lambda, not sustained for "
+        f"{config.sustained_minutes} minutes): alerted, not throttled; it is throttled if it lasts"
+    )
 
 
 def _finding(function: str, at: datetime, reason: str, evidence: dict[str, object]) -> Finding:

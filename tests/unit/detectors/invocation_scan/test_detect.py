@@ -33,6 +33,7 @@ def test_the_fixed_limit_holds_a_function_without_history():
     assert finding.evidence["history_minutes"] == 29
     assert finding.observed_at == T0 + timedelta(minutes=60)
     assert finding.dedupe_key == "invocation-scan:batch:2026-11-28T03:00"
+    assert finding.doubt == ""  # busy the minute before too: sustained
 
 
 def test_a_function_with_history_is_held_to_its_own_baseline_not_the_fixed_limit():
@@ -46,6 +47,39 @@ def test_relative_spike_against_the_functions_own_baseline():
     [finding] = detect({"batch": series(20, latest=400)}, {}, CONFIG)
     assert finding.evidence["rule"] == "relative"
     assert finding.evidence["baseline_per_minute"] == 20
+
+
+def test_a_single_minute_spike_is_unverified_and_one_that_lasts_is_not():
+    [spike] = detect({"public-api": series(20, latest=400)}, {}, CONFIG)
+    lasting = [
+        *series(20),
+        Sample(T0 + timedelta(minutes=60), 400.0),
+        Sample(T0 + timedelta(minutes=61), 450.0),
+    ]
+    [loop] = detect({"public-api": lasting}, {}, CONFIG)
+    assert "no sign of a loop" in spike.doubt
+    assert spike.dedupe_key == "unverified:invocation-scan:public-api:2026-11-28T03:00"
+    assert (loop.doubt, loop.evidence["minute"]) == ("", (T0 + timedelta(minutes=61)).isoformat())
+
+
+def test_a_gap_before_the_latest_minute_is_no_sustained_rise():
+    gap = [
+        *series(20, minutes=59),
+        Sample(T0 + timedelta(minutes=59), 400.0),
+        Sample(T0 + timedelta(minutes=61), 450.0),
+    ]
+    [finding] = detect({"public-api": gap}, {}, CONFIG)
+    assert finding.doubt
+
+
+def test_one_sustained_minute_throttles_every_spike_at_once():
+    [finding] = detect({"batch": series(20, latest=400)}, {}, InvocationScanConfig(sustained_minutes=1))
+    assert finding.doubt == ""
+
+
+def test_the_ceiling_is_never_a_mere_spike():
+    [finding] = detect({"api": series(20, latest=30_000)}, {}, CONFIG)
+    assert (finding.evidence["rule"], finding.doubt) == ("ceiling", "")
 
 
 def test_small_spikes_below_the_floor_are_noise():

@@ -1,0 +1,58 @@
+"""DynamoDB store of the functions the invocation scan watches by name, in the guardrail's table.
+
+One item per clock hour and place: `SCAN#WATCH#<key>` / `WATCH`, holding `functions` (a string set,
+grown with an atomic ADD, so concurrent scans never lose a name) and `expires_at` (its TTL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Unpack
+
+from guardrail.adapters.aws_errors import translated
+from guardrail.adapters.clients import AwsAdapter, ClientOptions
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+WATCH_SK = "WATCH"
+
+
+class ScanWatchlist(AwsAdapter["DynamoDBClient"]):
+    """Adapter that keeps, per key, the set of function names the scan reads by name."""
+
+    SERVICE = "dynamodb"
+    #: IAM actions this adapter calls (the ledger's own: every function may call them on the table).
+    PERMISSIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem")
+
+    def __init__(self, table_name: str, **clients: Unpack[ClientOptions[DynamoDBClient]]) -> None:
+        super().__init__(**clients)
+        self._table = table_name
+
+    @translated("GetItem")
+    def watched(self, key: str) -> set[str]:
+        """The names watched under `key` (none when nothing was added, or the item expired)."""
+        item = self._client.get_item(TableName=self._table, Key=_key(key), ConsistentRead=True).get("Item")
+        return set(item["functions"]["SS"]) if item and "functions" in item else set()
+
+    @translated("UpdateItem")
+    def watch(self, key: str, names: Iterable[str], *, now: datetime, ttl_seconds: int) -> None:
+        """Add `names` to the set under `key`, which expires `ttl_seconds` after `now`."""
+        names = sorted(set(names))
+        if not names:
+            return
+        self._client.update_item(
+            TableName=self._table,
+            Key=_key(key),
+            UpdateExpression="ADD #functions :names SET expires_at = :expires",
+            ExpressionAttributeNames={"#functions": "functions"},
+            ExpressionAttributeValues={
+                ":names": {"SS": names},
+                ":expires": {"N": str(int(now.timestamp()) + ttl_seconds)},
+            },
+        )
+
+
+def _key(key: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"SCAN#WATCH#{key}"}, "sk": {"S": WATCH_SK}}
