@@ -11,9 +11,8 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 # The pinned CDK CLI (what `npx cdk` resolves to), run directly: npm itself would add its own start-up
 # and warnings about the machine's npm configuration to every synth.
-# JSII_DEPRECATED=quiet: cdk-nag's event-bus rule reads CfnEventBusPolicy's deprecated `principal`, which
-# jsii reports as our deprecation; tests/infra/test_cdk_cli.py keeps the app's own deprecations at none.
-CDK := JSII_DEPRECATED=quiet node_modules/.bin/cdk
+# No JSII_DEPRECATED: the app uses no deprecated API (tests/infra/test_cdk_cli.py), nor does cdk-nag on it.
+CDK := node_modules/.bin/cdk
 CDK_MODULES := node_modules/.package-lock.json
 CDK_APP := --app "$(BIN)/python app.py"
 

@@ -67,7 +67,8 @@ class GuardrailFunction(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            path=config.role_path,  # member accounts' enforcement roles trust the roles under it
+            role_name=name,  # the exact ARN member accounts' enforcement roles trust (organization mode)
+            path=config.role_path,
             description=f"Runs {name}: throttles functions, disables workgroups, writes the ledger",
         )
         self.log_group.grant_write(self.role)

@@ -16,7 +16,7 @@ from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
 from .dead_letters import DeadLetters
 from .forwarding import recursion_patterns
 from .function import GuardrailFunction
-from .signal_bus import guard_layer, signal_bus
+from .signal_bus import LAYER_RUNTIMES, guard_layer, signal_bus
 from .state import GuardrailState
 
 
@@ -82,6 +82,12 @@ class RecursionWatch(Construct):
         if function.role is None:
             raise ValueError(
                 f"{function.node.path} has no role to grant the recursion guard's permissions to"
+            )
+        if function.runtime.name not in {runtime.name for runtime in LAYER_RUNTIMES}:
+            supported = ", ".join(runtime.name for runtime in LAYER_RUNTIMES)
+            raise ValueError(
+                f"{function.node.path} runs {function.runtime.name}; the recursion guard's layer runs on "
+                f"{supported}"
             )
         function.add_layers(self.guard_layer)
         function.add_to_role_policy(

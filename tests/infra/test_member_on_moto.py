@@ -15,6 +15,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from guardrail.config import GuardrailConfig
+
 pytestmark = pytest.mark.infra
 
 CENTRAL, MEMBER = "111111111111", "222222222222"
@@ -68,9 +70,14 @@ def test_member_stack_creates_the_role_once_and_the_forwarding_rules_in_each_reg
     trust = json.loads(trust) if isinstance(trust, str) else trust
     [statement] = trust["Statement"]
     assert statement["Principal"] == {"AWS": f"arn:aws:iam::{CENTRAL}:root"}
-    assert statement["Condition"]["ArnLike"] == {
-        "aws:PrincipalArn": f"arn:aws:iam::{CENTRAL}:role/runaway-guardrail/*"
+    # the central functions' roles by exact ARN: a role anyone creates under the path is not trusted
+    assert statement["Condition"]["ArnEquals"] == {
+        "aws:PrincipalArn": [
+            f"arn:aws:iam::{CENTRAL}:role/runaway-guardrail/{name}"
+            for name in sorted(GuardrailConfig().own_functions())
+        ]
     }
+    assert "*" not in json.dumps(statement["Condition"])
     for region, with_role in (("ap-northeast-1", True), ("us-west-2", False)):  # IAM is global: once
         resources = member_session.client("cloudformation", region_name=region).describe_stack_resources(
             StackName="StackSet-runaway-guardrail-member"
