@@ -26,10 +26,17 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml devtools/node_bin
 	$(BIN)/python -m devtools.node_bin $(BIN)
 	touch $(STAMP)
 
+# Checkov pins its own boto3 (1.35.49, older than ours): it runs from a virtualenv of its own.
+CHECKOV := $(VENV)/tools/checkov/bin/checkov
+$(CHECKOV): requirements-checkov.txt $(STAMP)
+	$(PYTHON) -m venv $(VENV)/tools/checkov
+	$(VENV)/tools/checkov/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $(CHECKOV)
+
 $(CDK_MODULES): package.json package-lock.json $(STAMP)  ## the pinned CDK CLI, exactly as locked
 	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 
-install: $(STAMP) $(CDK_MODULES)  ## the virtualenv (requirement files) and the CDK CLI (package-lock.json)
+install: $(STAMP) $(CDK_MODULES) $(CHECKOV)  ## the virtualenv (requirement files), the CDK CLI (package-lock.json), Checkov
 
 lint: $(STAMP)  ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
@@ -46,13 +53,13 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration -q
 
-infra: $(STAMP)
+infra: $(STAMP) $(CHECKOV)
 	$(BIN)/pytest tests/infra -q
 
 devtools-test: $(STAMP)  ## the development tooling's own tests (Lambda runtime, bridges, moto patches, replay)
 	$(BIN)/pytest tests/devtools -q
 
-test: lint $(CDK_MODULES)  ## lint, then every test (unit, moto integration, infra synth + cfn-lint + cdk-nag, the CLI)
+test: lint $(CDK_MODULES) $(CHECKOV)  ## lint, then every test (unit, moto, infra synth + cfn-lint + cdk-nag + Checkov, the CLI)
 	$(BIN)/pytest -q -n 2
 
 demo: $(STAMP)  ## deploy into moto's server on 127.0.0.1 and drive the kill switch

@@ -70,8 +70,9 @@ class RecursionWatch(Construct):
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason=(
-                    "lambda:ListFunctions and cloudwatch:GetMetricData have no resource-level permissions;"
-                    " they are the only actions on '*'."
+                    "lambda:ListFunctions, cloudwatch:GetMetricData and X-Ray's PutTraceSegments and "
+                    "PutTelemetryRecords have no resource-level permissions; they are the only actions on "
+                    "'*'."
                 ),
             )
         )

@@ -22,6 +22,7 @@ from guardrail.adapters.ledger import (
 )
 from guardrail.config import GuardrailConfig
 
+from .checkers import explain
 from .outputs import contract_output
 
 #: Logical IDs of the stateful resources. Changing one replaces the resource (and loses the ledger).
@@ -86,6 +87,14 @@ class GuardrailState(Construct):
         self.topic.apply_removal_policy(RemovalPolicy.RETAIN)
         for email in config.alert_emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        explain(
+            self.table,
+            "checkov",
+            "CKV_AWS_119",
+            "Encrypted at rest with DynamoDB's AWS managed key. The ledger holds function names, "
+            "reservations and audit entries, no secrets; a customer key would be one more thing every "
+            "reader (the kill switch in an incident among them) must be allowed to use, for $1 a month.",
+        )
         _pin(self.table, LEDGER_LOGICAL_ID)
         _pin(self.topic, ALERT_TOPIC_LOGICAL_ID)
         _pin(self.key, ALERT_KEY_LOGICAL_ID)

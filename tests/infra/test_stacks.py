@@ -198,15 +198,17 @@ DECLARED = (
 LOGS_AND_KMS = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:GenerateDataKey", "kms:Decrypt"}
 #: Failed asynchronous invocations go to the dead-letter queue (the on-failure destination's grant).
 DEAD_LETTERS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+#: Active tracing (cdk.json `tracing`, on by default): Lambda's X-Ray segments.
+TRACING = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
 def test_iam_is_built_from_the_adapters_declared_actions(synthesized):
     policies = _policies(synthesized.service_template)
     [kill_switch] = [statements for logical_id, statements in policies.items() if "KillSwitch" in logical_id]
-    assert _allowed(kill_switch) == ENFORCEMENT | LOGS_AND_KMS | DEAD_LETTERS
+    assert _allowed(kill_switch) == ENFORCEMENT | LOGS_AND_KMS | DEAD_LETTERS | TRACING
     for statements in policies.values():
-        assert _allowed(statements) >= ENFORCEMENT | LOGS_AND_KMS | DEAD_LETTERS
-        assert _allowed(statements) <= DECLARED | LOGS_AND_KMS | DEAD_LETTERS
+        assert _allowed(statements) >= ENFORCEMENT | LOGS_AND_KMS | DEAD_LETTERS | TRACING
+        assert _allowed(statements) <= DECLARED | LOGS_AND_KMS | DEAD_LETTERS | TRACING
         assert not any("*" in action for action in _allowed(statements))
 
 
