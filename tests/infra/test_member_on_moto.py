@@ -2,8 +2,7 @@
 
 moto's CloudFormation stands in for the StackSet's stack instance: one `create_stack` per account and
 region with the StackSet's parameters (moto 5.2 cannot run a service-managed StackSet across an
-organization), and skips AWS::Events::EventBusPolicy (a warning; the bus policy is checked on the
-template in test_organization.py).
+organization), and ignores the event bus's `Policy` (checked on the template in test_organization.py).
 """
 
 from __future__ import annotations
