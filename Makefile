@@ -11,9 +11,8 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 # The pinned CDK CLI (what `npx cdk` resolves to), run directly: npm itself would add its own start-up
 # and warnings about the machine's npm configuration to every synth.
-# JSII_DEPRECATED=quiet: cdk-nag's event-bus rule reads CfnEventBusPolicy's deprecated `principal`, which
-# jsii reports as our deprecation; tests/infra/test_cdk_cli.py keeps the app's own deprecations at none.
-CDK := JSII_DEPRECATED=quiet node_modules/.bin/cdk
+# No JSII_DEPRECATED: the app uses no deprecated API (tests/infra/test_cdk_cli.py), nor does cdk-nag on it.
+CDK := node_modules/.bin/cdk
 CDK_MODULES := node_modules/.package-lock.json
 CDK_APP := --app "$(BIN)/python app.py"
 
@@ -27,10 +26,17 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml devtools/node_bin
 	$(BIN)/python -m devtools.node_bin $(BIN)
 	touch $(STAMP)
 
+# Checkov pins its own boto3 (1.35.49, older than ours): it runs from a virtualenv of its own.
+CHECKOV := $(VENV)/tools/checkov/bin/checkov
+$(CHECKOV): requirements-checkov.txt $(STAMP)
+	$(PYTHON) -m venv $(VENV)/tools/checkov
+	$(VENV)/tools/checkov/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $(CHECKOV)
+
 $(CDK_MODULES): package.json package-lock.json $(STAMP)  ## the pinned CDK CLI, exactly as locked
 	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 
-install: $(STAMP) $(CDK_MODULES)  ## the virtualenv (requirement files) and the CDK CLI (package-lock.json)
+install: $(STAMP) $(CDK_MODULES) $(CHECKOV)  ## the virtualenv (requirement files), the CDK CLI (package-lock.json), Checkov
 
 lint: $(STAMP)  ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
@@ -47,13 +53,13 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration -q
 
-infra: $(STAMP)
+infra: $(STAMP) $(CHECKOV)
 	$(BIN)/pytest tests/infra -q
 
 devtools-test: $(STAMP)  ## the development tooling's own tests (Lambda runtime, bridges, moto patches, replay)
 	$(BIN)/pytest tests/devtools -q
 
-test: lint $(CDK_MODULES)  ## lint, then every test (unit, moto integration, infra synth + cfn-lint + cdk-nag, the CLI)
+test: lint $(CDK_MODULES) $(CHECKOV)  ## lint, then every test (unit, moto, infra synth + cfn-lint + cdk-nag + Checkov, the CLI)
 	$(BIN)/pytest -q -n 2
 
 demo: $(STAMP)  ## deploy into moto's server on 127.0.0.1 and drive the kill switch

@@ -1,19 +1,20 @@
-"""Runaway Guardrail's CDK constructs: `runaway_guardrail_cdk` (the wheel's `cdk` extra: docs/construct.md).
+"""Runaway Guardrail's CDK constructs: `runaway_guardrail_cdk` (docs/construct.md).
 
-Add the whole guardrail to a stack of your own::
+Installed with the `cdk` extra of this repository's wheel (`pip install "<wheel or path>[cdk]"`; the
+package is not on a public index). Add the whole guardrail to a stack of your own::
 
     from runaway_guardrail_cdk import GuardrailConfig, RunawayGuardrail, add_checks
 
     config = GuardrailConfig.from_context(app.node.try_get_context("guardrail"))
-    RunawayGuardrail(stack, "Guardrail", config=config)
-    add_checks(app)  # optional: cdk-nag's AwsSolutions checks, with the guardrail's acknowledgements
+    guardrail = RunawayGuardrail(stack, "Guardrail", config=config)
+    add_checks(guardrail)  # optional: cdk-nag on the guardrail's resources (add_checks(app): on all)
 
 With `regions` or `organization` in the configuration, `runaway_guardrail_cdk.app.build_stacks` adds the
 stacks of the other watched regions and the organization's StackSet (docs/fleet.md).
 
 The Lambda code and the recursion guard's layer are built from the `guardrail` package installed with
 this one (the runtime); nothing is downloaded at synthesis but the Powertools layer's
-wheels (or set `powertoolsLayerArn`).
+wheels, cached in `build/` (or set `powertoolsLayerArn`).
 """
 
 from importlib import metadata

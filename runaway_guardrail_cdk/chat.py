@@ -4,7 +4,8 @@ Each channel in cdk.json's `slack` / `microsoftTeams` lists becomes a channel co
 to the alert topic (Chatbot subscribes with the `https` protocol and receives the alerts' custom
 notifications, `guardrail.alerts.chat`). Its role and its guardrail policy (the most any chat user may
 do) are read-only: the CloudWatch reads Chatbot needs to show alarms. A channel with
-`allowKillSwitch` may also invoke the kill switch, and nothing else.
+`allowKillSwitch` may also invoke the kill switch, and nothing else; it requires each member's own IAM
+role (`UserRoleRequired`), so only members whose role may invoke the kill switch can panic or pause.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class GuardrailChat(Construct):
                     role=role,
                     guardrail_policies=[policy],
                     logging_level=chatbot.LoggingLevel(channel.logging_level),
-                    user_role_required=False,
+                    user_role_required=channel.allow_kill_switch,
                 )
             )
         for team in config.microsoft_teams:  # no L2 construct for Teams in aws-cdk-lib
@@ -72,7 +73,7 @@ class GuardrailChat(Construct):
                     iam_role_arn=role.role_arn,
                     guardrail_policies=[policy.managed_policy_arn],
                     logging_level=team.logging_level,
-                    user_role_required=False,
+                    user_role_required=team.allow_kill_switch,
                 )
             )
         Validations.of(self).acknowledge(

@@ -11,12 +11,14 @@ Two encrypted (SSE-SQS), TLS-only queues, retained when the stack is deleted, ke
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Aspects, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from .checkers import AsyncInvocationsCaught, explain
 
 #: SQS's longest retention: two weeks to look at, and redrive, what failed.
 RETENTION = Duration.days(14)
@@ -32,6 +34,9 @@ class DeadLetters(Construct):
         super().__init__(scope, construct_id)
         self.events = self._queue("UndeliveredEvents")
         self.invocations = self._queue("FailedInvocations")
+        self._caught: list[lambda_.Function] = []
+        # the permissions EventBridge rules anywhere beside it (scope) give the functions it catches
+        Aspects.of(scope).add(AsyncInvocationsCaught(self._caught))
 
     def target(
         self, function: lambda_.IFunction, *, retry_attempts: int, max_event_age: Duration
@@ -51,6 +56,7 @@ class DeadLetters(Construct):
             retry_attempts=ASYNC_RETRIES,
             max_event_age=ASYNC_MAX_AGE,
         )
+        self._caught.append(function)
 
     @property
     def queues(self) -> dict[str, sqs.Queue]:
@@ -71,11 +77,17 @@ def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
         retention_period=RETENTION,
         removal_policy=RemovalPolicy.RETAIN,
     )
-    Validations.of(queue).acknowledge(
-        Acknowledgment(
-            id="AwsSolutions::AwsSolutions-SQS3",
-            reason="This queue is itself a dead-letter queue (of EventBridge targets or of Lambda's "
-            "asynchronous invocations); a message that reaches it stays until an operator acts.",
-        )
+    itself = (
+        "This queue is itself a dead-letter queue (of EventBridge targets or of Lambda's asynchronous "
+        "invocations); a message that reaches it stays until an operator acts."
+    )
+    Validations.of(queue).acknowledge(Acknowledgment(id="AwsSolutions::AwsSolutions-SQS3", reason=itself))
+    explain(queue, "cfn-lint", "ES6000", itself)
+    explain(
+        queue,
+        "checkov",
+        "CKV_AWS_27",
+        "Encrypted at rest with SSE-SQS (SqsManagedSseEnabled), which the check does not recognize; a KMS "
+        "key would have to admit EventBridge and Lambda, and AWS's managed SQS key cannot.",
     )
     return queue

@@ -19,12 +19,23 @@ from guardrail.enforcement.actions import ACTIONS, ThrottleFunction
 from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT
 
 from .arns import acknowledge_wildcards, in_regions, watched_regions
+from .checkers import explain
 from .powertools import ARCHITECTURE, RUNTIME, powertools_layer
 from .state import GuardrailState
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The function asset holds the `guardrail` package (the runtime) and nothing else.
 ASSET_EXCLUDES = ["*", ".*", "!guardrail", "!guardrail/**", "**/__pycache__", "**/*.pyc"]
+
+#: Checkov's findings on every guardrail function, and why each stays as it is.
+FUNCTION_FINDINGS = {
+    "CKV_AWS_116": "Failed asynchronous invocations go to an on-failure destination (an SQS dead-letter "
+    "queue, with the request and the error), which supersedes a DeadLetterConfig.",
+    "CKV_AWS_117": "The function calls only AWS APIs and holds no network resource to isolate; in a VPC it "
+    "would need a NAT gateway or an interface endpoint per service and region.",
+    "CKV_AWS_173": "The environment holds configuration (names, ARNs, thresholds), no secret; Lambda "
+    "encrypts it at rest with its AWS managed key.",
+}
 
 
 def function_code() -> lambda_.Code:
@@ -63,11 +74,20 @@ class GuardrailFunction(Construct):
         cfn_log_group = self.log_group.node.default_child
         assert isinstance(cfn_log_group, logs.CfnLogGroup)  # noqa: S101 - always the L1 of a LogGroup
         cfn_log_group.retention_in_days = config.log_retention_days
+        explain(
+            self.log_group,
+            "checkov",
+            "CKV_AWS_158",
+            "CloudWatch Logs encrypts every log group at rest; these hold the guardrail's decisions "
+            "(function names, counts), no secrets, and a customer key would have to admit the Logs "
+            "service in each region.",
+        )
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            path=config.role_path,  # member accounts' enforcement roles trust the roles under it
+            role_name=name,  # the exact ARN member accounts' enforcement roles trust (organization mode)
+            path=config.role_path,
             description=f"Runs {name}: throttles functions, disables workgroups, writes the ledger",
         )
         self.log_group.grant_write(self.role)
@@ -94,6 +114,7 @@ class GuardrailFunction(Construct):
             memory_size=memory_size,
             reserved_concurrent_executions=config.reserved_concurrency_for(role_name),
             log_group=self.log_group,
+            tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
             environment={
                 **settings.to_env(),
                 "POWERTOOLS_SERVICE_NAME": "runaway-guardrail",
@@ -101,6 +122,8 @@ class GuardrailFunction(Construct):
             },
         )
         Tags.of(self.function).add(TAG_COMPONENT, COMPONENT_VALUE)
+        for rule, reason in FUNCTION_FINDINGS.items():
+            explain(self.function, "checkov", rule, reason)
         self._grant_enforcement(config, state)
 
     def _grant_enforcement(self, config: GuardrailConfig, state: GuardrailState) -> None:
@@ -183,7 +206,8 @@ class GuardrailFunction(Construct):
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason=(
                     "lambda:ListFunctions and lambda:ListEventSourceMappings have no resource-level "
-                    "permissions; they are the only actions on '*'."
+                    "permissions, nor have xray:PutTraceSegments and xray:PutTelemetryRecords (active "
+                    "tracing); they are the only actions on '*'."
                 ),
             ),
             Acknowledgment(

@@ -16,6 +16,7 @@ from .dead_letters import DeadLetters
 from .forwarding import ForwardedSignals, forwards_to_home
 from .function import GuardrailFunction, function_code
 from .health import GuardrailHealth
+from .outputs import contract_output
 from .recursion_watch import RecursionWatch
 from .state import GuardrailState
 
@@ -40,6 +41,12 @@ class GuardrailFunctions(Construct):
             code=code,
             timeout_seconds=600,
             memory_size=512,
+        )
+        contract_output(  # what the `guardrail` command looks up in the stack (`--stack`)
+            self,
+            "KillSwitchFunctionName",
+            self.kill_switch.function.function_name,
+            "Invoke with a JSON request to throttle, restore, list or panic",
         )
         # `history` of every target: only the kill switch reads the audit trail's index.
         self.kill_switch.role.add_to_policy(
@@ -98,6 +105,7 @@ class GuardrailFunctions(Construct):
             scan=self.recursion_watch.scan,
             dead_letters=self.dead_letters,
         )
+        state.allow_alarms(self.health.alarms)  # these alarms, and no other, publish to the topic
 
 
 class RunawayGuardrail(Construct):

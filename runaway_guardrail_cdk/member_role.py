@@ -18,6 +18,7 @@ from guardrail.adapters.event_sources import EventSources
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.config import GuardrailConfig
 from guardrail.enforcement.actions import ACTIONS
+from guardrail.functions import TAG_EXEMPT
 
 from .arns import acknowledge_wildcards, in_regions
 
@@ -25,6 +26,9 @@ from .arns import acknowledge_wildcards, in_regions
 ON_ANY_RESOURCE = frozenset(
     {"lambda:ListFunctions", "lambda:ListEventSourceMappings", "cloudwatch:GetMetricData"}
 )
+
+#: What a throttle changes besides the function: its workgroup's state, the mappings that feed it.
+MUTATING_PAUSES = frozenset({"athena:UpdateWorkGroup", "lambda:UpdateEventSourceMapping"})
 
 
 def enforcement_permissions() -> frozenset[str]:
@@ -53,9 +57,12 @@ class EnforcementRole(Construct):
         if organization_id is None:
             raise ValueError("the enforcement role needs guardrail.organization.organizationId")
         central = f"arn:${{AWS::Partition}}:iam::{central_account}"
+        # the central guardrail functions' roles by their exact ARNs (named after their functions), not a
+        # path: anyone who may create a role under the path in the central account would be trusted too
+        roles = [Fn.sub(f"{central}:role{config.role_path}{name}") for name in sorted(config.own_functions())]
         trusted = iam.ArnPrincipal(Fn.sub(f"{central}:root")).with_conditions(
             {
-                "ArnLike": {"aws:PrincipalArn": Fn.sub(f"{central}:role{config.role_path}*")},
+                "ArnEquals": {"aws:PrincipalArn": roles},
                 "StringEquals": {"aws:PrincipalOrgID": organization_id},
             }
         )
@@ -85,6 +92,17 @@ class EnforcementRole(Construct):
         for statement in statements:
             if statement.resources == arns["bucket"]:  # S3 ARNs name no account: this account's only
                 statement.add_condition("StringEquals", {"aws:ResourceAccount": self._stack.account})
+        # The mutating calls on what a throttle pauses: never on a workgroup or mapping its owner tagged
+        # `guardrail:exempt=true` (IAM reads the tag; the guardrail's ledger is nothing IAM can read).
+        statements.append(
+            iam.PolicyStatement(
+                sid="NeverOnWhatItsOwnerExempts",
+                effect=iam.Effect.DENY,
+                actions=sorted(MUTATING_PAUSES),
+                resources=[*arns["workgroup"], *arns["mapping"]],
+                conditions={"StringEqualsIgnoreCase": {f"aws:ResourceTag/{TAG_EXEMPT}": "true"}},
+            )
+        )
         return statements
 
     def _resource_kind(self, permission: str) -> str:

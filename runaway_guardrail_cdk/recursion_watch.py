@@ -18,7 +18,7 @@ from guardrail.recursion.chain_key import CHAIN_SECRET_ENV
 from .dead_letters import DeadLetters
 from .forwarding import recursion_patterns
 from .function import GuardrailFunction
-from .signal_bus import guard_layer, signal_bus
+from .signal_bus import LAYER_RUNTIMES, guard_layer, signal_bus
 from .state import GuardrailState
 
 
@@ -75,8 +75,9 @@ class RecursionWatch(Construct):
                 Acknowledgment(
                     id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                     reason=(
-                        "lambda:ListFunctions, lambda:ListEventSourceMappings and cloudwatch:GetMetricData"
-                        " have no resource-level permissions; they are the only actions on '*'."
+                        "lambda:ListFunctions, lambda:ListEventSourceMappings, cloudwatch:GetMetricData and"
+                        " X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level"
+                        " permissions; they are the only actions on '*'."
                     ),
                 )
             )
@@ -90,6 +91,12 @@ class RecursionWatch(Construct):
         if function.role is None:
             raise ValueError(
                 f"{function.node.path} has no role to grant the recursion guard's permissions to"
+            )
+        if function.runtime.name not in {runtime.name for runtime in LAYER_RUNTIMES}:
+            supported = ", ".join(runtime.name for runtime in LAYER_RUNTIMES)
+            raise ValueError(
+                f"{function.node.path} runs {function.runtime.name}; the recursion guard's layer runs on "
+                f"{supported}"
             )
         function.add_layers(self.guard_layer)
         function.add_to_role_policy(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, CfnOutput, DockerImage, ILocalBundling, Stack
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -22,13 +22,27 @@ from guardrail.config import GuardrailConfig
 from guardrail.recursion.refusal import DEPLOYMENT_FILE
 
 from .function import PROJECT_ROOT
+from .outputs import contract_output
 from .powertools import ARCHITECTURE
 
 GUARD_PACKAGE = PROJECT_ROOT / "guardrail" / "recursion"
 LAYER_OUTPUT = "RecursionGuardLayerArn"
 SIGNAL_BUS_OUTPUT = "SignalBusName"
-#: Python runtimes the guard supports (it is pure Python and needs only boto3 from the runtime).
-LAYER_RUNTIMES = [lambda_.Runtime.PYTHON_3_11, lambda_.Runtime.PYTHON_3_12, lambda_.Runtime.PYTHON_3_13]
+#: The oldest Python the guard runs on (the package's `requires-python`; Lambda deprecated 3.10 in 2026).
+OLDEST_PYTHON = (3, 11)
+
+
+def _python_version(runtime: lambda_.Runtime) -> tuple[int, ...]:
+    return tuple(int(part) for part in runtime.name.removeprefix("python").split("."))
+
+
+#: Every Python runtime of the installed aws-cdk-lib from `OLDEST_PYTHON` on: the guard is pure Python
+#: and needs only boto3 from the runtime, so a newer aws-cdk-lib's runtimes are compatible as they come.
+LAYER_RUNTIMES = [
+    runtime
+    for runtime in lambda_.Runtime.ALL
+    if runtime.family == lambda_.RuntimeFamily.PYTHON and _python_version(runtime) >= OLDEST_PYTHON
+]
 
 
 @jsii.implements(ILocalBundling)
@@ -75,7 +89,9 @@ def guard_layer(scope: Construct, config: GuardrailConfig) -> lambda_.LayerVersi
         layer.add_permission(
             "OrganizationMembers", account_id="*", organization_id=organization.organization_id
         )
-    _output(scope, LAYER_OUTPUT, layer.layer_version_arn, "Attach to a function to use @recursion_guard")
+    contract_output(
+        scope, LAYER_OUTPUT, layer.layer_version_arn, "Attach to a function to use @recursion_guard"
+    )
     return layer
 
 
@@ -94,35 +110,36 @@ def signal_bus(scope: Construct, config: GuardrailConfig, *, central: bool = Fal
         event_bus_name=config.signal_bus_name,
         description=f"Runaway Guardrail: recursion guard refusals (PutEvents from {writers})",
     )
-    bus.add_to_resource_policy(
+    # The policy on the bus itself (its `Policy`), not an AWS::Events::EventBusPolicy beside it: cdk-nag's
+    # rule for that resource reads its deprecated `principal`, a deprecation warning in every team's app.
+    stack = Stack.of(scope)
+    arn = stack.format_arn(service="events", resource="event-bus", resource_name=config.signal_bus_name)
+    statements = [
         iam.PolicyStatement(
             sid="PutEventsFromThisAccountOnly",
             principals=[iam.AccountRootPrincipal()],
             actions=["events:PutEvents"],
-            resources=[bus.event_bus_arn],
-            conditions={"StringEquals": {"aws:PrincipalAccount": Stack.of(scope).account}},
+            resources=[arn],
+            conditions={"StringEquals": {"aws:PrincipalAccount": stack.account}},
         )
-    )
+    ]
     if admits_organization:
-        bus.add_to_resource_policy(
+        statements.append(
             iam.PolicyStatement(
                 sid="PutEventsFromTheOrganizationOnly",
                 principals=[iam.AnyPrincipal()],
                 actions=["events:PutEvents"],
-                resources=[bus.event_bus_arn],
+                resources=[arn],
                 conditions={"StringEquals": {"aws:PrincipalOrgID": organization.organization_id}},
             )
         )
-    _output(
+    cfn_bus = bus.node.default_child
+    assert isinstance(cfn_bus, events.CfnEventBus)  # noqa: S101 - always the L1 of an EventBus
+    cfn_bus.policy = iam.PolicyDocument(statements=statements).to_json()
+    contract_output(
         scope,
         SIGNAL_BUS_OUTPUT,
         config.signal_bus_name,
         "Where @recursion_guard publishes refusals (guarded functions need events:PutEvents)",
     )
     return bus
-
-
-def _output(scope: Construct, name: str, value: str, description: str) -> None:
-    """A stack output named `name` exactly, wherever the construct sits (callers read it by that name)."""
-    output = CfnOutput(scope, name, value=value, description=description)
-    output.override_logical_id(name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aws_cdk import ArnFormat, CfnResource, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -19,6 +21,9 @@ from guardrail.adapters.ledger import (
     AUDIT_INDEX_SORT_KEY,
 )
 from guardrail.config import GuardrailConfig
+
+from .checkers import explain
+from .outputs import contract_output
 
 #: Logical IDs of the stateful resources. Changing one replaces the resource (and loses the ledger).
 LEDGER_LOGICAL_ID = "GuardrailLedger"
@@ -82,43 +87,62 @@ class GuardrailState(Construct):
         self.topic.apply_removal_policy(RemovalPolicy.RETAIN)
         for email in config.alert_emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        explain(
+            self.table,
+            "checkov",
+            "CKV_AWS_119",
+            "Encrypted at rest with DynamoDB's AWS managed key. The ledger holds function names, "
+            "reservations and audit entries, no secrets; a customer key would be one more thing every "
+            "reader (the kill switch in an incident among them) must be allowed to use, for $1 a month.",
+        )
         _pin(self.table, LEDGER_LOGICAL_ID)
         _pin(self.topic, ALERT_TOPIC_LOGICAL_ID)
         _pin(self.key, ALERT_KEY_LOGICAL_ID)
-        _allow_alarms(self.topic, self.key, config.name_prefix)
-
-
-def _allow_alarms(topic: sns.Topic, key: kms.Key, name_prefix: str) -> None:
-    """Let the guardrail's CloudWatch alarms (named after the prefix) publish to the encrypted topic."""
-    stack = Stack.of(topic)
-    cloudwatch = iam.ServicePrincipal("cloudwatch.amazonaws.com")
-    alarms = stack.format_arn(
-        service="cloudwatch",
-        resource="alarm",
-        resource_name=f"{name_prefix}-*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
-    topic.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="GuardrailAlarmsPublish",
-            principals=[cloudwatch],
-            actions=["sns:Publish"],
-            resources=[topic.topic_arn],
-            conditions={
-                "ArnLike": {"aws:SourceArn": alarms},
-                "StringEquals": {"aws:SourceAccount": stack.account},
-            },
+        contract_output(self, "AlertTopicArn", self.topic.topic_arn, "Subscribe to get alerts")
+        contract_output(
+            self, "LedgerTableName", self.table.table_name, "Throttle records, audit trail and counters"
         )
-    )
-    # SNS encrypts each message with a data key that the publisher (here CloudWatch) must be able to use.
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="GuardrailAlarmsEncrypt",
-            principals=[cloudwatch],
-            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-            resources=["*"],
+
+    def allow_alarms(self, names: Iterable[str]) -> None:
+        """Let these CloudWatch alarms of this account and region (exact names) publish to the topic.
+
+        Both statements name the alarms by their exact ARNs (`aws:SourceArn`) and this account
+        (`aws:SourceAccount`): no other alarm, whatever its name, may publish or use the key.
+        """
+        stack = Stack.of(self)
+        alarms = sorted(
+            stack.format_arn(
+                service="cloudwatch",
+                resource="alarm",
+                resource_name=name,
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for name in names
         )
-    )
+        cloudwatch = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+        conditions = {
+            "ArnEquals": {"aws:SourceArn": alarms},
+            "StringEquals": {"aws:SourceAccount": stack.account},
+        }
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="GuardrailAlarmsPublish",
+                principals=[cloudwatch],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions=conditions,
+            )
+        )
+        # SNS encrypts each message with a data key that the publisher (CloudWatch) must be able to use.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="GuardrailAlarmsEncrypt",
+                principals=[cloudwatch],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions=conditions,
+            )
+        )
 
 
 def _pin(construct: Construct, logical_id: str) -> None:

@@ -93,6 +93,8 @@ class GuardrailConfig(StrictModel):
     exempt_functions: tuple[ExemptFunction, ...] = ()
     notify_only: Bool = False
     log_retention_days: RetentionDays = 90
+    #: Lambda active tracing (X-Ray) on the guardrail's functions (deployment only: not in their env).
+    tracing: Bool = Field(default=True, exclude=True)
     #: More automatic actions than this in an hour switch automatic enforcement to notify-only.
     breaker_max_actions_per_hour: Annotated[Int, Field(ge=1, le=1000)] = 5
     detectors: Detectors = Field(default_factory=Detectors)

@@ -29,10 +29,19 @@ class Synthesized:
     outdir: Path
 
 
-def cfn_lint(templates: Sequence[str]) -> tuple[set[str], str]:
-    """Run cfn-lint on `templates`: the rule ids it reports, and its output (for a failure's message)."""
+def cfn_lint(templates: Sequence[str], *rules: str) -> tuple[set[str], str]:
+    """Run cfn-lint (with the rule packages `rules`, if any) on `templates`: the rule ids it reports, and
+    its output (for a failure's message)."""
+    appended = [option for module in rules for option in ("--append-rules", module)]
     result = subprocess.run(  # cfnlint has no __main__: `python -m cfnlint` never linted anything
-        [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", *templates],
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            "--format",
+            "parseable",
+            *appended,
+            "--",
+            *templates,
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -46,8 +46,10 @@ def test_slack_and_teams_channels_subscribe_to_the_alert_topic(with_chat):
     for config in (slack, teams):
         [topic] = config["Properties"]["SnsTopicArns"]
         assert "GuardrailAlertTopic" in json.dumps(topic)  # the state stack's alert topic
-        assert config["Properties"]["UserRoleRequired"] is False
         assert config["Properties"]["LoggingLevel"] == "ERROR"
+    # a channel that may invoke the kill switch acts with each member's own role, not the channel's
+    assert slack["Properties"]["UserRoleRequired"] is False  # read-only
+    assert teams["Properties"]["UserRoleRequired"] is True  # allowKillSwitch
 
 
 def test_chat_is_read_only_unless_a_channel_may_invoke_the_kill_switch(with_chat):

@@ -151,50 +151,34 @@ def test_scan_duration_alarm_fires_before_its_timeout(synthesized):
     assert alarm["Threshold"] == scan["Timeout"] * 1000 * DURATION_SHARE
 
 
-def test_cloudwatch_may_publish_to_the_encrypted_alert_topic(synthesized):
+def _alarm_names(arns):
+    """The alarm names in a list of `Fn::Join`ed alarm ARNs."""
+    return {json.dumps(arn).rsplit(":alarm:", 1)[1].split('"')[0] for arn in arns}
+
+
+def test_only_the_guardrails_own_alarms_may_publish_to_the_encrypted_alert_topic(synthesized):
+    """By their exact ARNs and this account: an alarm anyone names `<prefix>-...` may not publish."""
     template = synthesized.state_template
-    template.has_resource_properties(
-        "AWS::SNS::TopicPolicy",
-        {
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Effect": "Allow",
-                                "Action": "sns:Publish",
-                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                                "Condition": {
-                                    "ArnLike": {"aws:SourceArn": Match.any_value()},
-                                    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-                                },
-                            }
-                        )
-                    ]
-                )
-            }
-        },
-    )
-    policy = json.dumps(template.to_json())
-    assert f":alarm:{PREFIX}-*" in policy
-    template.has_resource_properties(
-        "AWS::KMS::Key",
-        {
-            "KeyPolicy": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Effect": "Allow",
-                                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                            }
-                        )
-                    ]
-                )
-            }
-        },
-    )
+    own = {f"{PREFIX}-{name}" for name in _alarms(synthesized)}
+    [topic_policy] = template.find_resources("AWS::SNS::TopicPolicy").values()
+    [key] = template.find_resources("AWS::KMS::Key").values()
+    granted = [
+        (s, action)
+        for statements, action in (
+            (topic_policy["Properties"]["PolicyDocument"]["Statement"], "sns:Publish"),
+            (key["Properties"]["KeyPolicy"]["Statement"], ["kms:Decrypt", "kms:GenerateDataKey*"]),
+        )
+        for s in statements
+        if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert [action for _, action in granted] == ["sns:Publish", ["kms:Decrypt", "kms:GenerateDataKey*"]]
+    for statement, _ in granted:
+        assert statement["Effect"] == "Allow"
+        assert set(statement["Condition"]) == {"ArnEquals", "StringEquals"}
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+        arns = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+        assert _alarm_names(arns) == own
+        assert "*" not in json.dumps(arns)
 
 
 def _dashboard_body(synthesized):

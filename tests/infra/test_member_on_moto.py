@@ -2,8 +2,7 @@
 
 moto's CloudFormation stands in for the StackSet's stack instance: one `create_stack` per account and
 region with the StackSet's parameters (moto 5.2 cannot run a service-managed StackSet across an
-organization), and skips AWS::Events::EventBusPolicy (a warning; the bus policy is checked on the
-template in test_organization.py).
+organization), and ignores the event bus's `Policy` (checked on the template in test_organization.py).
 """
 
 from __future__ import annotations
@@ -14,6 +13,8 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from moto import mock_aws
+
+from guardrail.config import GuardrailConfig
 
 pytestmark = pytest.mark.infra
 
@@ -68,9 +69,14 @@ def test_member_stack_creates_the_role_once_and_the_forwarding_rules_in_each_reg
     trust = json.loads(trust) if isinstance(trust, str) else trust
     [statement] = trust["Statement"]
     assert statement["Principal"] == {"AWS": f"arn:aws:iam::{CENTRAL}:root"}
-    assert statement["Condition"]["ArnLike"] == {
-        "aws:PrincipalArn": f"arn:aws:iam::{CENTRAL}:role/runaway-guardrail/*"
+    # the central functions' roles by exact ARN: a role anyone creates under the path is not trusted
+    assert statement["Condition"]["ArnEquals"] == {
+        "aws:PrincipalArn": [
+            f"arn:aws:iam::{CENTRAL}:role/runaway-guardrail/{name}"
+            for name in sorted(GuardrailConfig().own_functions())
+        ]
     }
+    assert "*" not in json.dumps(statement["Condition"])
     for region, with_role in (("ap-northeast-1", True), ("us-west-2", False)):  # IAM is global: once
         resources = member_session.client("cloudformation", region_name=region).describe_stack_resources(
             StackName="StackSet-runaway-guardrail-member"

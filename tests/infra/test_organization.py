@@ -14,6 +14,7 @@ from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.config import GuardrailConfig
 from guardrail.enforcement import ACTIONS
 from runaway_guardrail_cdk.member import TEMPLATE_BODY_LIMIT
+from runaway_guardrail_cdk.member_role import MUTATING_PAUSES
 from runaway_guardrail_cdk.organization import GuardrailOrganizationStack
 
 from .conftest import FLEET, HOME
@@ -101,11 +102,11 @@ def test_member_forwards_the_home_rules_signals_and_the_guards_to_the_central_bu
         [target] = rule["Targets"]
         assert target["Arn"] == CENTRAL_BUS
         assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
-    member.has_resource_properties("AWS::Events::EventBus", {"Name": "runaway-guardrail-signals"})
-    [policy] = member.find_resources("AWS::Events::EventBusPolicy").values()
-    assert policy["Properties"]["Statement"]["Condition"] == {
-        "StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}
-    }
+    [bus] = member.find_resources(
+        "AWS::Events::EventBus", {"Properties": {"Name": "runaway-guardrail-signals"}}
+    ).values()
+    [statement] = bus["Properties"]["Policy"]["Statement"]
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}}
 
 
 def _enforcement_role(member: Template) -> dict:
@@ -131,20 +132,47 @@ def test_only_the_central_guardrails_roles_in_the_organization_may_assume_it(mem
         "Effect": "Allow",
         "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${CentralAccount}:root"}},
         "Condition": {
-            "ArnLike": {
-                "aws:PrincipalArn": {
-                    "Fn::Sub": "arn:${AWS::Partition}:iam::${CentralAccount}:role/runaway-guardrail/*"
-                }
+            "ArnEquals": {
+                "aws:PrincipalArn": [
+                    {"Fn::Sub": "arn:${AWS::Partition}:iam::${CentralAccount}:role/runaway-guardrail/" + name}
+                    for name in sorted(GuardrailConfig().own_functions())
+                ]
             },
             "StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"},
         },
     }
 
 
+def test_the_central_roles_the_members_trust_are_the_guardrail_functions_roles_by_name(fleet):
+    """The exact ARNs the member trust names are the central functions' roles (path + function name)."""
+    template = fleet.template(fleet.stacks.service)
+    functions = template.find_resources("AWS::Lambda::Function").values()
+    roles = template.find_resources("AWS::IAM::Role")
+    for function in functions:
+        [role_id] = function["Properties"]["Role"]["Fn::GetAtt"][:1]
+        role = roles[role_id]["Properties"]
+        assert (role["Path"], role["RoleName"]) == (
+            "/runaway-guardrail/",
+            function["Properties"]["FunctionName"],
+        )
+    assert {f["Properties"]["FunctionName"] for f in functions} == GuardrailConfig().own_functions()
+
+
+def test_a_throttle_never_pauses_a_workgroup_or_mapping_its_owner_exempts(member):
+    [policy] = _enforcement_role(member)["Properties"]["Policies"]
+    [deny] = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert sorted(_list(deny["Action"])) == sorted(MUTATING_PAUSES)
+    assert MUTATING_PAUSES <= ENFORCEMENT
+    assert deny["Condition"] == {"StringEqualsIgnoreCase": {"aws:ResourceTag/guardrail:exempt": "true"}}
+    resources = json.dumps(deny["Resource"])
+    assert resources.count(":athena:") == resources.count(":event-source-mapping:") == len(WATCHED)
+
+
 def test_enforcement_role_may_do_what_enforcement_needs_on_this_account_only(member):
     [policy] = _enforcement_role(member)["Properties"]["Policies"]
     statements = policy["PolicyDocument"]["Statement"]
-    assert all(s["Effect"] == "Allow" for s in statements)
+    assert [s["Effect"] for s in statements].count("Deny") == 1  # NeverOnWhatItsOwnerExempts
+    statements = [s for s in statements if s["Effect"] == "Allow"]
     granted = {a for s in statements for a in _list(s["Action"])}
     assert granted == ENFORCEMENT
     for statement in statements:
@@ -168,24 +196,21 @@ def test_enforcement_role_may_do_what_enforcement_needs_on_this_account_only(mem
 
 def test_the_central_bus_admits_the_organization_and_nothing_else(fleet, synthesized):
     template = fleet.template(fleet.stacks.service)
-    statements = sorted(
-        (
-            p["Properties"]["Statement"]
-            for p in template.find_resources("AWS::Events::EventBusPolicy").values()
-        ),
-        key=lambda s: s["Sid"],
-    )
+    [bus] = template.find_resources("AWS::Events::EventBus").values()
+    statements = sorted(bus["Properties"]["Policy"]["Statement"], key=lambda s: s["Sid"])
     assert [s["Sid"] for s in statements] == [
-        "cdk-PutEventsFromTheOrganizationOnly",
-        "cdk-PutEventsFromThisAccountOnly",
+        "PutEventsFromTheOrganizationOnly",
+        "PutEventsFromThisAccountOnly",
     ]
+    assert not template.find_resources("AWS::Events::EventBusPolicy")
     organization, account = statements
     assert organization["Principal"] == {"AWS": "*"}
     assert organization["Action"] == "events:PutEvents"
     assert organization["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}
     assert account["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "111111111111"}}
     # one account: the bus admits this account only, as before
-    assert len(synthesized.service_template.find_resources("AWS::Events::EventBusPolicy")) == 1
+    [bus] = synthesized.service_template.find_resources("AWS::Events::EventBus").values()
+    assert [s["Sid"] for s in bus["Properties"]["Policy"]["Statement"]] == ["PutEventsFromThisAccountOnly"]
 
 
 def test_guardrail_roles_sit_under_the_path_members_trust_and_may_assume_member_roles(fleet, synthesized):

@@ -15,6 +15,7 @@ from guardrail.errors import ConfigError
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
 from guardrail.recursion.chain_key import CHAIN_SECRET_ENV
 from runaway_guardrail_cdk.guardrail import RunawayGuardrail
+from runaway_guardrail_cdk.signal_bus import LAYER_RUNTIMES
 from tests.infra.conftest import synthesize
 
 pytestmark = pytest.mark.infra
@@ -141,26 +142,40 @@ def test_bad_scan_config_is_rejected_at_synth(tmp_path: Path):
         synthesize(tmp_path, {"guardrail": context})
 
 
-def test_guarding_a_users_function_is_one_line(tmp_path: Path):
+def test_guarding_a_users_function_is_one_line_on_every_python_runtime_of_the_cdk(tmp_path: Path):
     app = cdk.App(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Batch", env=cdk.Environment(account="123456789012", region="ap-northeast-1"))
     guardrail = RunawayGuardrail(stack, "Guardrail", config=GuardrailConfig())
+    newest = max(
+        LAYER_RUNTIMES, key=lambda r: tuple(int(p) for p in r.name.removeprefix("python").split("."))
+    )
+    assert newest.name == lambda_.Runtime.PYTHON_3_14.name  # the pinned aws-cdk-lib's newest Python
     batch = lambda_.Function(
         stack,
         "NightlyBatch",
-        runtime=lambda_.Runtime.PYTHON_3_13,
+        runtime=newest,
         handler="batch.handler",
         code=lambda_.Code.from_inline("def handler(event, context): ..."),
     )
 
     guardrail.guard(batch)
 
+    app.synth()  # the layer's compatible runtimes admit the function's (a mismatch fails synthesis)
     template = Template.from_stack(stack)
     [function] = template.find_resources(
         "AWS::Lambda::Function", {"Properties": {"Handler": "batch.handler"}}
     ).values()
     [layer] = function["Properties"]["Layers"]
     assert "RecursionGuardLayer" in json.dumps(layer)
+    [guard_layer] = template.find_resources(
+        "AWS::Lambda::LayerVersion", {"Properties": {"LayerName": "runaway-guardrail-recursion-guard"}}
+    ).values()
+    assert guard_layer["Properties"]["CompatibleRuntimes"] == [
+        "python3.11",
+        "python3.12",
+        "python3.13",
+        "python3.14",
+    ]
     statements = [
         s
         for policy in template.find_resources("AWS::IAM::Policy").values()
@@ -178,6 +193,28 @@ def test_guarding_a_users_function_is_one_line(tmp_path: Path):
     [read] = [s for s in statements if s["Action"] == "secretsmanager:GetSecretValue"]
     assert read["Resource"] == {"Ref": key_id}
     assert function["Properties"]["Environment"]["Variables"][CHAIN_SECRET_ENV] == {"Ref": key_id}
+    # the construct's own outputs, under the names the CLI and scripts look up (`guardrail --stack Batch`)
+    assert set(template.find_outputs("*")) == {
+        "KillSwitchFunctionName",
+        "AlertTopicArn",
+        "LedgerTableName",
+        "SignalBusName",
+        "RecursionGuardLayerArn",
+    }
+
+
+def test_guarding_a_function_on_a_python_the_guard_does_not_run_on_names_the_runtimes():
+    stack = cdk.Stack(cdk.App(), "Old")
+    guardrail = RunawayGuardrail(stack, "Guardrail", config=GuardrailConfig())
+    old = lambda_.Function(
+        stack,
+        "Old",
+        runtime=lambda_.Runtime.PYTHON_3_10,
+        handler="old.handler",
+        code=lambda_.Code.from_inline("def handler(event, context): ..."),
+    )
+    with pytest.raises(ValueError, match=r"^Old/Old runs python3\.10; .* python3\.11, python3\.12"):
+        guardrail.guard(old)
 
 
 def test_only_guarded_functions_may_read_the_chain_key(tmp_path: Path):

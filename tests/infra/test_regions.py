@@ -106,10 +106,9 @@ def test_each_region_has_its_signal_bus_for_this_account_and_a_guard_layer(fleet
     for stack in fleet.stacks.regions.values():
         template = fleet.template(stack)
         template.has_resource_properties("AWS::Events::EventBus", {"Name": BUS})
-        [policy] = template.find_resources("AWS::Events::EventBusPolicy").values()
-        assert policy["Properties"]["Statement"]["Condition"] == {
-            "StringEquals": {"aws:PrincipalAccount": "111111111111"}
-        }
+        [bus] = template.find_resources("AWS::Events::EventBus").values()
+        [statement] = bus["Properties"]["Policy"]["Statement"]
+        assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "111111111111"}}
         template.has_resource_properties(
             "AWS::Lambda::LayerVersion", {"LayerName": "runaway-guardrail-recursion-guard"}
         )

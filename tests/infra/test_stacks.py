@@ -8,7 +8,9 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
+from constructs import Construct
 
 from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import AthenaCounters
@@ -196,15 +198,17 @@ DECLARED = (
 LOGS_AND_KMS = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:GenerateDataKey", "kms:Decrypt"}
 #: Failed asynchronous invocations go to the dead-letter queue (the on-failure destination's grant).
 DEAD_LETTERS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+#: Active tracing (cdk.json `tracing`, on by default): Lambda's X-Ray segments.
+TRACING = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
 def test_iam_is_built_from_the_adapters_declared_actions(synthesized):
     policies = _policies(synthesized.service_template)
     [kill_switch] = [statements for logical_id, statements in policies.items() if "KillSwitch" in logical_id]
-    assert _allowed(kill_switch) == ENFORCEMENT | LOGS_AND_KMS | DEAD_LETTERS
+    assert _allowed(kill_switch) == ENFORCEMENT | LOGS_AND_KMS | DEAD_LETTERS | TRACING
     for statements in policies.values():
-        assert _allowed(statements) >= ENFORCEMENT | LOGS_AND_KMS | DEAD_LETTERS
-        assert _allowed(statements) <= DECLARED | LOGS_AND_KMS | DEAD_LETTERS
+        assert _allowed(statements) >= ENFORCEMENT | LOGS_AND_KMS | DEAD_LETTERS | TRACING
+        assert _allowed(statements) <= DECLARED | LOGS_AND_KMS | DEAD_LETTERS | TRACING
         assert not any("*" in action for action in _allowed(statements))
 
 
@@ -297,4 +301,39 @@ def test_cdk_nag_runs_at_synthesis_and_fails_unacknowledged_findings(tmp_path: P
     role.add_to_policy(iam.PolicyStatement(actions=["lambda:*"], resources=["*"]))
     add_checks(app)
     with pytest.raises(RuntimeError, match=r"AwsSolutions-IAM5\[Action::lambda:\*\]"):
+        app.synth()
+
+
+def _team_app(tmp_path: Path) -> tuple[cdk.App, Construct]:
+    """A team's stack: its own plain queue (cdk-nag would flag it) beside a construct of ours."""
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Team")
+    sqs.Queue(stack, "TeamQueue")
+    ours = Construct(stack, "Ours")
+    iam.Role(ours, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    return app, ours
+
+
+def test_checks_on_a_construct_leave_the_teams_own_resources_to_the_team(tmp_path: Path):
+    app, ours = _team_app(tmp_path)
+    add_checks(ours)
+    app.synth()  # the same app fails its synthesis with the app-wide checks (below)
+    reports = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    assert all(report["conclusion"] == "success" for report in reports)
+
+
+def test_checks_on_a_construct_still_fail_its_own_findings(tmp_path: Path):
+    app, ours = _team_app(tmp_path)
+    sqs.Queue(ours, "OurQueue")
+    add_checks(ours)
+    with pytest.raises(RuntimeError, match=r"AwsSolutions-SQS3") as failed:
+        app.synth()
+    assert "Team/Ours/OurQueue" in str(failed.value)
+    assert "Team/TeamQueue" not in str(failed.value)
+
+
+def test_checks_on_the_app_are_the_app_wide_opt_in(tmp_path: Path):
+    app, _ = _team_app(tmp_path)
+    add_checks(app)
+    with pytest.raises(RuntimeError, match=r"Team/TeamQueue"):
         app.synth()
