@@ -1,8 +1,8 @@
 """What a guardrail function runs with, and the only reader of the functions' environment.
 
 The environment (internal, written at synthesis by `to_env`, read by `from_env`):
-`GUARDRAIL_CONFIG` holds the `guardrail` context as compact JSON (the same model, all values
-resolved); the deployment adds the ledger table, the alert topic, its account and partition, filled in
+`GUARDRAIL_CONFIG` holds the `guardrail` context as compact JSON (the same model, values at their
+defaults left out wherever it still reads back as the same configuration: see `_compact`); the deployment adds the ledger table, the alert topic, its account and partition, filled in
 by CloudFormation; Lambda itself sets `AWS_REGION`.
 """
 
@@ -95,7 +95,7 @@ class Settings(StrictModel):
     def to_env(self) -> dict[str, str]:
         """Render as the environment variables `from_env` reads (the region excluded: Lambda sets it)."""
         env = {
-            ENV_CONFIG: self.config.model_dump_json(by_alias=True),
+            ENV_CONFIG: _compact(self.config),
             ENV_LEDGER_TABLE: self.ledger_table,
             ENV_ALERT_TOPIC_ARN: self.alert_topic_arn,
             ENV_ACCOUNT: self.account,
@@ -109,6 +109,18 @@ class Settings(StrictModel):
                 "use fewer or shorter `callers` / `workgroups` overrides"
             )
         return env
+
+
+def _compact(config: GuardrailConfig) -> str:
+    """The configuration as JSON, without the values at their defaults if that reads back the same.
+
+    Overrides inherit from the section they refine (`callers` from `caller`, ...), so leaving out a
+    default is not always neutral: the short form is used only when it parses back equal.
+    """
+    short = config.model_dump_json(by_alias=True, exclude_defaults=True)
+    if GuardrailConfig.parse(json.loads(short)) == config:
+        return short
+    return config.model_dump_json(by_alias=True)
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

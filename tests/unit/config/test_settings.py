@@ -107,7 +107,7 @@ def test_the_default_config_fits_lambdas_4_kb_environment():
 
 
 def test_a_config_too_large_for_the_environment_is_refused_at_synthesis():
-    callers = {f"caller-function-number-{i:03}": {"maxQueriesPerWindow": 100 + i} for i in range(40)}
+    callers = {f"caller-function-number-{i:03}": {"maxQueriesPerWindow": 100 + i} for i in range(120)}
     settings = _settings(GuardrailConfig.from_context({"detectors": {"athena-watch": {"callers": callers}}}))
     with pytest.raises(
         ConfigError, match=rf"^guardrail: the configuration takes \d+ bytes .* over the {ENV_BUDGET}"
@@ -124,3 +124,23 @@ def test_only_the_settings_read_the_environment():
         and not path.is_relative_to(ROOT / "guardrail" / "recursion")
     }
     assert readers == {"guardrail/config/settings.py"}
+
+
+def test_the_environment_leaves_out_defaults_only_where_it_reads_back_the_same():
+    """An override equal to the model's default, under a section that is not, must be written out."""
+    config = GuardrailConfig.from_context(
+        {
+            "detectors": {
+                "athena-watch": {
+                    "caller": {"maxQueriesPerWindow": 100},
+                    "callers": {"nightly-batch": {"maxQueriesPerWindow": 60}},
+                }
+            }
+        }
+    )
+    env = _settings(config).to_env()
+    assert Settings.from_env({**env, "AWS_REGION": "us-east-1"}).config == config
+    assert '"nightly-batch":{"maxQueriesPerWindow":60' in env["GUARDRAIL_CONFIG"]
+    default = _settings(GuardrailConfig()).to_env()["GUARDRAIL_CONFIG"]
+    assert Settings.from_env({**ENV, "GUARDRAIL_CONFIG": default}).config == GuardrailConfig()
+    assert len(default) < 100  # the defaults themselves take no room
