@@ -2,8 +2,9 @@
 
 The environment (internal, written at synthesis by `to_env`, read by `from_env`):
 `GUARDRAIL_CONFIG` holds the `guardrail` context as compact JSON (the same model, values at their
-defaults left out wherever it still reads back as the same configuration: see `_compact`); the deployment adds the ledger table, the alert topic, its account and partition, filled in
-by CloudFormation; Lambda itself sets `AWS_REGION`.
+defaults left out wherever it still reads back as the same configuration: see `_compact`); the
+deployment adds the ledger table, the alert topic, its account and partition, filled in by
+CloudFormation; Lambda itself sets `AWS_REGION`.
 """
 
 from __future__ import annotations
