@@ -123,7 +123,8 @@ def recursion_markdown(recursion: dict[str, Any]) -> list[str]:
         f"recursive invocations, at most {cap} time(s) a clock hour (`maxDrillDownsPerHour`, counted in "
         f"the ledger); the periodic sweep is {'off' if not sweep else f'every {sweep} minutes'} by default. "
         "The ceiling holds under any input, a drop every minute included: every minute's check plus the "
-        "cap's drill-downs, each reading both metrics for every function. "
+        "cap's drill-downs, each reading both metrics for every function, and the `Invocations` of the "
+        "functions those drill-downs watch by name (at most 5 each) every minute. "
         "GetMetricData: $0.01 per 1,000 metrics; ListFunctions is free.",
     ]
     return lines

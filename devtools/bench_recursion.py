@@ -26,6 +26,7 @@ from botocore.awsrequest import AWSResponse
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.detectors.invocation_scan import HourlyCap, InvocationScan, InvocationScanConfig
+from guardrail.detectors.invocation_scan.scan import MOVERS_PER_DRILL_DOWN
 from guardrail.recursion import recursion_guard
 
 CALLS = 1000
@@ -187,13 +188,15 @@ def monthly_cost(
 
     Idle: the account-level check every minute, no sweep (the default). Ceiling, under any input (a
     rise and a drop every minute included): every minute's check, plus `max_drill_downs_per_hour`
-    drill-downs every hour, each reading both per-function metrics; a configured sweep adds its own.
+    drill-downs every hour, each reading both per-function metrics, and every minute the functions
+    those drill-downs watch by name (`MOVERS_PER_DRILL_DOWN` each); a configured sweep adds its own.
     """
     usd = GET_METRIC_DATA_USD_PER_1000_METRICS / 1000
     per_function = drill["metrics_requested"] - quiet["metrics_requested"]  # one metric per function
     idle = MINUTES_PER_MONTH * quiet["metrics_requested"]
     hours = MINUTES_PER_MONTH // 60
     ceiling = idle + hours * config.max_drill_downs_per_hour * 2 * per_function
+    ceiling += MINUTES_PER_MONTH * config.max_drill_downs_per_hour * MOVERS_PER_DRILL_DOWN
     if config.full_sweep_every_minutes:
         ceiling += MINUTES_PER_MONTH // config.full_sweep_every_minutes * per_function
     return {

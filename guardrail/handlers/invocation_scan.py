@@ -13,9 +13,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError, field_validator
 
 from guardrail.config import Settings
+from guardrail.config.invocation_scan import DETECTOR
 from guardrail.detectors.invocation_scan import InvocationScan
 from guardrail.detectors.invocation_scan.scan import ScanReport
-from guardrail.domain import ActionRecord, TargetKind
+from guardrail.domain import ActionRecord, Notice, TargetKind
 from guardrail.enforcement.reconcile import reconcile
 from guardrail.errors import AwsCallFailed, GuardrailError
 from guardrail.handlers import observability as obs
@@ -65,6 +66,9 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     usage = obs.MetricDataUsage()
     scans, enforcer = build_scan(settings, session=session_for(settings), attach=usage.attach)
     reports, failed = _run_each(scans, scheduled.time)
+    for scan, report in zip(scans, reports, strict=True):
+        if report.capped:
+            enforcer.notify(_capped(scan, report, scheduled.time, settings))
     findings = [finding for report in reports for finding in report.findings]
     outcomes = [enforcer.enforce(finding) for finding in findings]
     obs.count_outcomes(
@@ -112,6 +116,25 @@ def _judge(scans: list[InvocationScan], at: datetime, settings: Settings) -> Cal
             return True
 
     return running
+
+
+def _capped(scan: InvocationScan, report: ScanReport, at: datetime, settings: Settings) -> Notice:
+    """The notice, once per region and hour, that a rise went unexamined (blind till the hour ends)."""
+    region = scan.region or settings.region
+    return Notice(
+        subject=f"invocation scan ({region})",
+        detector=DETECTOR,
+        reason=(
+            f"{report.why}. The account's invocations rose where no watched function explains it, and the"
+            " hour's per-function drill-downs are spent: until the next hour a runaway may run unseen by the"
+            " scan (the recursion guard, Lambda's drops and the Athena watch still act). Look at the"
+            " account's Lambda invocations, or raise maxDrillDownsPerHour."
+        ),
+        observed_at=at,
+        dedupe_key=f"{DETECTOR}:capped:{region}:{at:%Y-%m-%dT%H}",
+        account=settings.account,
+        region=region,
+    )
 
 
 class ScanFailed(GuardrailError):

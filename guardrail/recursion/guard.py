@@ -33,10 +33,10 @@ def recursion_guard(
     """Limit how deep a chain of calls through this handler may go.
 
     The handler reads the incoming chain depth (0 when absent, or when the chain key does not verify
-    it: see `guardrail.recursion.chain`). Every Lambda Invoke, SQS send, SNS
-    publish and EventBridge put made during the invocation carries depth + 1; the call that would
-    go past the limit raises `RecursionDepthExceeded` before it is made. The limit is `max_depth`,
-    else the function's `guardrail:max-depth` tag, else 16.
+    it: see `guardrail.recursion.chain`). Every Lambda Invoke, SQS send, SNS publish and EventBridge
+    put made during the invocation carries depth + 1, signed; the call that would go past the limit
+    raises `RecursionDepthExceeded` before it is made. The limit is `max_depth`, else the function's
+    `guardrail:max-depth` tag, else 16.
     """
     limit = None if max_depth is None else parse_limit(max_depth, "max_depth")
 

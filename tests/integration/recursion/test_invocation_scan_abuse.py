@@ -12,34 +12,36 @@ from typing import Any
 import pytest
 
 from devtools.lambda_runtime import lambda_context
+from guardrail.detectors.invocation_scan import InvocationScanConfig
 from guardrail.handlers import invocation_scan
 from tests.conftest import ACCOUNT, REGION
 from tests.integration.recursion.test_invocation_scan import publish, steady
 
 
+def run_at(start: datetime, minute: int) -> dict[str, Any]:
+    """Run the scan's handler for minute `minute` after `start` (a new container each time)."""
+    at = start + timedelta(minutes=minute, seconds=20)
+    event = {
+        "version": "0",
+        "id": f"c8f5f0b8-0000-0000-0000-{minute:012d}",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/runaway-guardrail-invocation-scan"],
+        "detail": {},
+    }
+    return invocation_scan.handler(event, lambda_context("runaway-guardrail-invocation-scan"))
+
+
 @pytest.fixture
 def run_minute(aws, deployed, monkeypatch):
-    """Run the scan's handler for minute `m` after the clock's start (a new container each time)."""
+    """Run the scan's handler for minute `m` after the clock's start, with the deployed settings."""
     for name, value in {**deployed.settings.to_env(), "AWS_REGION": REGION}.items():
         monkeypatch.setenv(name, value)
     start: datetime = deployed.clock()
-
-    def run(minute: int) -> dict[str, Any]:
-        at = start + timedelta(minutes=minute, seconds=20)
-        event = {
-            "version": "0",
-            "id": f"c8f5f0b8-0000-0000-0000-{minute:012d}",
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": ACCOUNT,
-            "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": REGION,
-            "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/runaway-guardrail-invocation-scan"],
-            "detail": {},
-        }
-        return invocation_scan.handler(event, lambda_context("runaway-guardrail-invocation-scan"))
-
-    return run
+    return lambda minute: run_at(start, minute)
 
 
 def acted(answer: dict[str, Any]) -> list[tuple[str, str]]:
@@ -173,3 +175,28 @@ def test_a_held_function_raised_while_its_loop_still_runs_is_stopped_again(
 
     assert acted(run_minute(63)) == [("nightly-batch", "drift")]
     assert deployed.reservation("nightly-batch") == 0
+
+
+def test_a_rise_the_spent_cap_leaves_unexamined_is_alerted_once_an_hour(
+    aws, deployed, make_function, monkeypatch
+):
+    """With one drill-down an hour: the second function's rise is refused, and said so, once."""
+    scan_config = InvocationScanConfig(max_drill_downs_per_hour=1)
+    detectors = deployed.settings.config.detectors.model_copy(update={"invocation_scan": scan_config})
+    settings = deployed.settings.model_copy(
+        update={"config": deployed.settings.config.model_copy(update={"detectors": detectors})}
+    )
+    for name, value in {**settings.to_env(), "AWS_REGION": REGION}.items():
+        monkeypatch.setenv(name, value)
+    start = deployed.clock()
+    make_function("public-api")
+    make_function("orders-api")
+    publish(aws, "public-api", {**steady(50, minutes=70), 60: 420}, start)
+    publish(aws, "orders-api", {**steady(50, minutes=70), 62: 430, 63: 440}, start)
+
+    answers = [run_at(start, minute) for minute in (60, 62, 63)]
+
+    assert [a["drilled_down"] for a in answers] == [True, False, False]
+    assert "no drill-down left this hour (cap 1)" in answers[1]["why"]
+    [alert] = deployed.alerts()
+    assert "drill-downs are spent" in alert["Document"]["reason"]
