@@ -75,7 +75,7 @@ def loaded_from(path: Path, names: list[str]) -> dict[str, str | None]:
 
 
 def _ours(loaded: dict[str, str | None]) -> dict[str, str | None]:
-    tops = ("guardrail", "infra", "devtools", "tests", "app")
+    tops = ("guardrail", "runaway_guardrail_cdk", "devtools", "tests", "app")
     return {name: file for name, file in loaded.items() if name.split(".")[0] in tops}
 
 
