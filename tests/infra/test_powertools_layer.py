@@ -89,7 +89,7 @@ def test_a_built_layer_is_reused_without_pip(tmp_path, monkeypatch):
         calls.append(requirement)
         target.mkdir(parents=True)
 
-    monkeypatch.setattr("infra.powertools._pip_install", pip_install)
+    monkeypatch.setattr("runaway_guardrail_cdk.powertools._pip_install", pip_install)
     first = build_layer_files("aws-lambda-powertools==3.37.0", versions, cache=tmp_path)
     second = build_layer_files("aws-lambda-powertools==3.37.0", versions, cache=tmp_path)
     assert first == second
