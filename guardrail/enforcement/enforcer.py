@@ -276,7 +276,8 @@ class Enforcer:
         """Alert, marked unverified, that a finding may not act; change nothing, keep no record.
 
         At most one alert an hour per detector and target: a forged signal picks its own key and
-        time, so only the guardrail's clock bounds the alerts it can cause.
+        time, so only the guardrail's clock bounds the alerts it can cause; and it picks the target's
+        name, so `notify` also bounds the detector's alerts an hour (`guardrail.enforcement.noise`).
         """
         now, target = self._clock(), finding.target
         logger.warning("unverified %s finding about %s: %s", finding.detector, target, doubt)
