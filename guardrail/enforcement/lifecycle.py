@@ -163,8 +163,7 @@ class Lifecycle:
 
         None when the target's record changed since it was read: the caller reads it again.
         """
-        event = Event.FLAG if record.status is Status.FLAGGED else Event.CLAIM
-        next_state(Status.RESTORED, event)
+        next_state(Status.RESTORED, Event.FLAG if record.status is Status.FLAGGED else Event.CLAIM)  # listed
         contender = self._ledger.claim(record, replacing=replacing)
         if contender is None:
             return self._claimed(action, record)
@@ -182,8 +181,9 @@ class Lifecycle:
             mine = self.move(standing, Event.TAKE_OVER, takeover=took_over(standing, finding))
             return None if mine is None else self.complete(action, mine, claimed=False)
         if standing.status is Status.APPLYING:
-            takeover = took_over(standing, finding) if operator else None
-            return self.take_over(action, standing, takeover) or already(standing)
+            if operator:  # moved first by another request: read it again, and take that over
+                return self.take_over(action, standing, took_over(standing, finding))
+            return self.take_over(action, standing) or already(standing)
         drift = self.check_drift(action, standing, f"{finding.detector}: {finding.reason}")
         return already(standing) if drift is None else drift
 
