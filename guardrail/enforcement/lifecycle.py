@@ -163,8 +163,7 @@ class Lifecycle:
 
         None when the target's record changed since it was read: the caller reads it again.
         """
-        event = Event.FLAG if record.status is Status.FLAGGED else Event.CLAIM
-        next_state(Status.RESTORED, event)
+        next_state(Status.RESTORED, Event.FLAG if record.status is Status.FLAGGED else Event.CLAIM)  # listed
         contender = self._ledger.claim(record, replacing=replacing)
         if contender is None:
             return self._claimed(action, record)
@@ -182,8 +181,9 @@ class Lifecycle:
             mine = self.move(standing, Event.TAKE_OVER, takeover=took_over(standing, finding))
             return None if mine is None else self.complete(action, mine, claimed=False)
         if standing.status is Status.APPLYING:
-            takeover = took_over(standing, finding) if operator else None
-            return self.take_over(action, standing, takeover) or already(standing)
+            if operator:  # moved first by another request: read it again, and take that over
+                return self.take_over(action, standing, took_over(standing, finding))
+            return self.take_over(action, standing) or already(standing)
         drift = self.check_drift(action, standing, f"{finding.detector}: {finding.reason}")
         return already(standing) if drift is None else drift
 
@@ -276,11 +276,22 @@ class Lifecycle:
                 return None
             sent, alert_error = self._report.alert(Phase.CLEARED, record, reason, self._clock())
             return Outcome(target, Result.CLEARED, "", record.prior, sent, alert_error)
+        under_way = record.status is Status.APPLYING and not self.stale(record)
         restoring = self.move(record, Event.BEGIN_RESTORE)  # from applying or restoring: take it over
-        return None if restoring is None else self.finish_restore(action, restoring, reason)
+        if restoring is None:
+            return None
+        return self.finish_restore(action, restoring, reason, settle=under_way)
 
-    def finish_restore(self, action: TargetAction, record: ActionRecord, reason: str) -> Outcome:
-        """Put back the prior state of a record in `restoring` and close it."""
+    def finish_restore(
+        self, action: TargetAction, record: ActionRecord, reason: str, *, settle: bool = False
+    ) -> Outcome:
+        """Put back the prior state of a record in `restoring` and close it.
+
+        `settle`: the restore took over an action still under way, whose call may land after this
+        put-back. The record then stays `restoring` (no finding claims the target anew, so no claim
+        can read the action's 0 as a prior state) until that request, losing its record, puts the
+        prior state back again and closes it, or the scheduled reconciliation does once it is stale.
+        """
         target, words = record.target, VOCABULARY[record.target.kind]
         try:
             report = action.put_back(target, record.prior)
@@ -296,6 +307,15 @@ class Lifecycle:
             self._report.alert(Phase.RESTORE_FAILED, record, reason, self._clock(), error=str(exc))
             return Outcome(target, Result.ERROR, error=f"restore failed, still {words.applied.value}: {exc}")
         detail = "; ".join(report.failures)  # what was left as it is, and why
+        if settle and not report.kept:
+            self._report.audit(target, "restore", Result.RESTORED, record.detector, reason, "settling")
+            sent, alert_error = self._report.alert(
+                Phase.RESTORED, record, reason, self._clock(), report=report
+            )
+            detail = "; ".join(
+                [*report.failures, "a throttle was under way: the record closes once it settles"]
+            )
+            return Outcome(target, Result.RESTORED, detail, record.prior, sent, alert_error)
         result = Result.LEFT_AS_IS if report.kept else Result.RESTORED
         if self.move(record, Event.RESTORED, self._entry(record, result, reason, detail)) is None:
             return self._restore_lost(action, record)
@@ -351,21 +371,19 @@ class Lifecycle:
         """
         target, words = record.target, VOCABULARY[record.target.kind]
         now = self._ledger.get(target)
-        restored = (
-            now is not None
-            and now.record_id == record.record_id
-            and now.status
-            in (
-                Status.RESTORING,
-                Status.RESTORED,
-            )
-        )
-        if not restored:
+        if (
+            now is None
+            or now.record_id != record.record_id
+            or (now.active and now.status is not Status.RESTORING)
+        ):
             return Outcome(target, words.already, "completed by another request", record.prior)
         try:
             action.put_back(target, record.prior)
         except (TargetNotFound, AwsCallFailed) as exc:
             logger.error("%s of %s, restored meanwhile, not put back again: %s", words.verb, target, exc)
+            return Outcome(target, Result.IN_PROGRESS, detail="restored by an operator meanwhile; settling")
+        if now.status is Status.RESTORING:  # the restore left it for this request to settle: close it
+            self.move(now, Event.RESTORED, self._entry(now, Result.RESTORED, "settled", "put back again"))
         return Outcome(target, words.not_held, detail="restored by an operator while it was being applied")
 
     def _restore_lost(self, action: TargetAction, record: ActionRecord) -> Outcome:

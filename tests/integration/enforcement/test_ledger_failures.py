@@ -165,4 +165,10 @@ def test_an_operators_restore_takes_over_a_record_still_applying(world):
 
     assert (restored.result, restored.prior) == (Result.RESTORED, 4)
     assert deployed.reservation("half-throttled") == 4
+    # its throttle may still land: the record settles as restoring, closed once that cannot happen
+    assert world.ledger.get(Target.function("half-throttled")).status is Status.RESTORING
+    assert enforcer.enforce(world.finding("half-throttled")).result is Result.IN_PROGRESS
+    deployed.clock.advance(minutes=16)
+    assert [o.result for o in reconcile(enforcer, deployed.clock())] == [Result.RESTORED]
+    assert deployed.reservation("half-throttled") == 4
     assert world.ledger.get(Target.function("half-throttled")).status is Status.RESTORED

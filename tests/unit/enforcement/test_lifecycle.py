@@ -134,6 +134,8 @@ def test_the_kill_switch_throttles_in_every_state_and_every_context(memory, stat
 
 RESTORE = {
     "none": (Result.NOT_THROTTLED, None, PRIOR),
+    # a throttle under way may land after the put-back: the record stays restoring until it settles
+    "applying": (Result.RESTORED, Status.RESTORING, PRIOR),
     "flagged-notify-only": (Result.CLEARED, Status.RESTORED, PRIOR),
     "flagged-by-breaker": (Result.CLEARED, Status.RESTORED, PRIOR),
 }
@@ -146,6 +148,37 @@ def test_a_restore_in_every_state_and_every_context_puts_back_the_prior(memory, 
     outcome = memory.enforcer(**_context(memory, context)).restore(target, reason="kill switch restore")
     expected = RESTORE.get(state, (Result.RESTORED, Status.RESTORED, PRIOR))
     _expect(memory, target, expected, outcome.result)
+    memory.clock.advance(minutes=16)
+    reconcile(memory.enforcer(), memory.clock())  # what settles is closed once stale, put back again
+    assert memory.reservation(target) == PRIOR
+    assert memory.ledger.get(target) is None or not memory.ledger.get(target).active
+
+
+def test_a_throttle_that_lands_after_an_operators_restore_never_gives_a_new_claim_a_prior_of_0(
+    memory, monkeypatch
+):
+    target = memory.function("runaway", PRIOR)
+    enforcer = memory.enforcer()
+    record = ActionRecord(target, Status.APPLYING, PRIOR, "r-1", memory.clock(), "athena-watch", "loop")
+    memory.ledger.claim(record, replacing=None)  # a throttle's request, stopped between claim and call
+    assert enforcer.restore(target).result is Result.RESTORED  # the operator's word is final
+    place, meanwhile = memory.place(), []
+    landing = place.set_reserved
+
+    def lands_then_a_finding_arrives(name: str, value: int) -> None:
+        landing(name, value)
+        if not meanwhile:  # between the late call and its request's reaction, a new finding
+            meanwhile.append(enforcer.enforce(memory.finding(target, "recursion-watch")))
+
+    monkeypatch.setattr(place, "set_reserved", lands_then_a_finding_arrives)
+    memory.clock.advance(seconds=1)
+    late = enforcer.lifecycle.complete(enforcer.action(target.kind), record, claimed=True)
+
+    assert meanwhile[0].result is Result.IN_PROGRESS  # the record settles: no claim reads the 0
+    assert late.result is Result.NOT_THROTTLED
+    assert memory.reservation(target) == PRIOR
+    assert memory.ledger.get(target).status is Status.RESTORED
+    assert enforcer.enforce(memory.finding(target)).prior == PRIOR
 
 
 RECONCILED = {
