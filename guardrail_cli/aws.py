@@ -134,7 +134,7 @@ def _from_stack(session: boto3.session.Session, args: argparse.Namespace, region
 
 
 def caller(session: boto3.session.Session, endpoint_url: str | None) -> str:
-    """Who asks, for a pause's record: the caller's ARN, by `sts get-caller-identity`."""
+    """Who asks, for the record of what a request changes: the caller's ARN, by `sts get-caller-identity`."""
     with translated(session.region_name or "?"):
         return str(session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Arn"])
 

@@ -16,6 +16,8 @@ from typing import Any
 DEFAULT_STACK = "RunawayGuardrailService"
 EXIT_OK, EXIT_PARTIAL, EXIT_REJECTED, EXIT_UNREACHABLE, EXIT_AWS_SETUP = 0, 1, 2, 3, 4
 ACCOUNT_ACTIONS = frozenset({"pause", "resume"})
+#: The requests that change something: each names who asks (`by`, recorded with what it changes).
+ASKED_BY = frozenset({"throttle", "restore", "panic", *ACCOUNT_ACTIONS})
 
 EXIT_CODES = f"""exit codes:
   {EXIT_OK}  done

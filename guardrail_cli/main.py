@@ -18,7 +18,7 @@ import boto3
 
 from guardrail_cli.aws import CliError, KillSwitch, account_of, caller, invoke, kill_switch, session_for
 from guardrail_cli.grammar import (
-    ACCOUNT_ACTIONS,
+    ASKED_BY,
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_REJECTED,
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None, *, session: boto3.session.Session | 
                 say(f"{what} cancelled", sys.stderr)
                 return EXIT_REJECTED
             request["confirm"] = f"{what}-{account}"
-        if args.action in ACCOUNT_ACTIONS:
+        if args.action in ASKED_BY:
             request["by"] = caller(session, args.endpoint_url)
         answer = invoke(session, target, args.endpoint_url, request)
     except CliError as exc:

@@ -121,11 +121,12 @@ def test_destructive_requests_carry_the_confirmation_token(guardrail_cli, deploy
     assert code == grammar.EXIT_OK
     assert "nightly-batch  restored" in out
     assert deployed.reservation("nightly-batch") == 7
-    account = deployed.session.client("sts").get_caller_identity()["Account"]
+    identity = deployed.session.client("sts").get_caller_identity()
     assert [request.get("confirm") for request in sent] == [
-        confirmation("panic", account),
-        confirmation("restore-all", account),
+        confirmation("panic", identity["Account"]),
+        confirmation("restore-all", identity["Account"]),
     ]
+    assert [request["by"] for request in sent] == [identity["Arn"], identity["Arn"]]  # who asked, recorded
 
 
 def test_restore_all_needs_confirmation_when_not_interactive(guardrail_cli, deployed, monkeypatch):
