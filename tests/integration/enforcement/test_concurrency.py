@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from guardrail.domain import Result, Status, Target
+from guardrail.domain import Outcome, Result, Status, Target
 from guardrail.enforcement.reconcile import reconcile
 from tests.conftest import ACCOUNT, REGION
 
@@ -52,16 +52,17 @@ def test_throttles_and_restores_interleaved_never_lose_the_prior(world, seed):
     delays = [chance.random() / 100 for _ in plan]
     enforcers = [deployed.enforcer() for _ in range(3)]
 
-    def act(i: int) -> Result:
+    def act(i: int) -> Outcome:
         time.sleep(delays[i])
         enforcer = enforcers[i % 3]
         if plan[i] == "throttle":
-            return enforcer.enforce(world.finding("nightly-batch")).result
-        return enforcer.restore(BATCH).result
+            return enforcer.enforce(world.finding("nightly-batch"))
+        return enforcer.restore(BATCH)
 
     with ThreadPoolExecutor(max_workers=6) as pool:
-        results = list(pool.map(act, range(len(plan))))
-    assert Result.ERROR not in results, list(zip(plan, results, strict=True))
+        outcomes = list(pool.map(act, range(len(plan))))
+    errors = [(plan[i], o.detail) for i, o in enumerate(outcomes) if o.result is Result.ERROR]
+    assert errors == [], list(zip(plan, [o.result for o in outcomes], strict=True))
 
     record = world.ledger.get(BATCH)
     assert record is None or record.prior == 20, record  # never lost, whatever the order
