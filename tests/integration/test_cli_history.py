@@ -10,11 +10,10 @@ import pytest
 from guardrail import cli
 from guardrail.adapters.ledger import Ledger
 from guardrail.domain import AuditEntry, Target
-from tests.integration.test_cli import guardrail_cli  # noqa: F401 - the shared fixture
 
 
 @pytest.fixture
-def acted(guardrail_cli, deployed):  # noqa: F811 - the fixture imported above
+def acted(guardrail_cli, deployed):
     """A throttle and a restore of nightly-batch by the kill switch, and an older entry of another one."""
     assert guardrail_cli("throttle", "nightly-batch", "--reason", "loop")[0] == cli.EXIT_OK
     assert guardrail_cli("restore", "nightly-batch")[0] == cli.EXIT_OK
