@@ -16,7 +16,7 @@ from guardrail.config import AthenaWatchConfig
 from guardrail.detectors.athena.model import caller_scope, placed
 from guardrail.handlers.composition import build_watch
 from tests.conftest import ACCOUNT, Clock
-from tests.integration.detectors.athena.test_learned_history import CALLER, NIGHTS, empty, reads
+from tests.integration.detectors.athena.learned_reads import CALLER, NIGHTS, empty, reads
 
 from .conftest import HOME, OREGON, Fleet
 

@@ -17,7 +17,7 @@ from guardrail.domain import Target
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
 from guardrail.recursion.refusal import SIGNAL_BUS_ENV
 from tests.conftest import ACCOUNT, REGION
-from tests.integration.recursion.test_guarded_chains import enforce_refusals, invoker, refused
+from tests.integration.recursion.guarded_functions import enforce_refusals, invoker, refused
 
 
 def forge(aws: Any, function: str) -> None:
