@@ -12,6 +12,8 @@ import os
 import uuid
 from typing import Any
 
+import pytest
+
 from guardrail.adapters.ledger import Ledger
 from guardrail.domain import Target
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
@@ -70,6 +72,7 @@ def test_a_forged_refusal_naming_an_unguarded_function_changes_nothing_and_alert
     assert "does not run the recursion guard" in alert["Document"]["unverified"]
 
 
+@pytest.mark.slow  # 25 refusals, each through the watch
 def test_25_forged_refusals_throttle_nothing_and_alert_once_per_function(
     runtime, deployed, make_function, aws
 ):

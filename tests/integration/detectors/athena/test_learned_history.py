@@ -8,12 +8,15 @@ makes of them is compared: each scope's baseline, its 24-hour totals and its rec
 
 from __future__ import annotations
 
+import pytest
+
 from devtools.history import learned_items, write_items
 from guardrail.config import AthenaWatchConfig
 from guardrail.detectors.athena.model import caller_scope
 from tests.integration.detectors.athena.learned_reads import CALLER, NIGHTS, empty, reads
 
 
+@pytest.mark.slow  # two nights replayed event by event
 def test_learning_nights_written_in_a_batch_read_as_if_replayed(watch_replay, deployed):
     watched = watch_replay(NIGHTS, {})
     for delivery in watched.replay.deliveries():
