@@ -16,8 +16,8 @@ CDK := node_modules/.bin/cdk
 CDK_MODULES := node_modules/.package-lock.json
 CDK_APP := --app "$(BIN)/python app.py"
 
-.PHONY: install lint format unit integration infra devtools-test test demo bench synth deploy diff \
-	deploy-check clean
+.PHONY: install lint format unit integration infra devtools-test check test test-all demo bench synth \
+	deploy diff deploy-check clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml devtools/node_bin.py
 	$(PYTHON) -m venv $(VENV)
@@ -59,8 +59,14 @@ infra: $(STAMP) $(CHECKOV)
 devtools-test: $(STAMP)  ## the development tooling's own tests (Lambda runtime, bridges, moto patches, replay)
 	$(BIN)/pytest tests/devtools -q
 
+check: lint  ## the inner loop, at most 2 min: lint, unit tests, the integration tests not marked `slow`
+	$(BIN)/pytest -q -n 2 -m "not slow" tests/unit tests/integration
+
 test: lint $(CDK_MODULES) $(CHECKOV)  ## lint, then every test (unit, moto, infra synth + cfn-lint + cdk-nag + Checkov, the CLI)
 	$(BIN)/pytest -q -n 2
+
+test-all: lint $(CDK_MODULES) $(CHECKOV)  ## `make test` with the thorough hypothesis profile (1,000 examples a property, not 100)
+	$(BIN)/pytest -q -n 2 --hypothesis-profile=thorough
 
 demo: $(STAMP)  ## deploy into moto's server on 127.0.0.1 and drive the kill switch
 	$(BIN)/python -m devtools.demo $(if $(SCENARIO),--scenario $(SCENARIO),)

@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.client import BaseClient
+from hypothesis import settings
 from moto import mock_aws
 
 from devtools import moto_patches as patches
@@ -29,6 +30,12 @@ from guardrail.adapters.ledger import (
 from guardrail.config import GuardrailConfig, Settings
 from guardrail.enforcement import Enforcer
 from guardrail.handlers.composition import build_enforcer
+
+#: Hypothesis profiles: `default` for every run (the inner loop and CI), `thorough` for `make test-all`
+#: (`--hypothesis-profile=thorough`). No deadline: a loaded 2-core machine is no reason to fail an example.
+settings.register_profile("default", max_examples=100, deadline=None)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile("default")
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -5,6 +5,7 @@
   imports the operator's command.
 - The core (detectors, enforcement, domain) imports no adapter and no AWS SDK: AWS I/O lives in
   `guardrail/adapters/`, behind the ports.
+- No test module imports another test module: what tests share lives in a conftest or a helper module.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ CORE = sorted(
     ]
 )
 NOT_CORE = ("guardrail.adapters", "boto3", "botocore")
+TESTS = sorted(ROOT.glob("tests/**/*.py"))
 
 
 def _crossings(path: Path, forbidden: tuple[str, ...]) -> set[str]:
@@ -83,3 +85,20 @@ def test_the_scan_resolves_relative_imports(tmp_path):
         "guardrail.detectors",
         "guardrail.detectors.probe",
     }
+
+
+def _is_test_module(name: str) -> bool:
+    return within(name, "tests") and name.rpartition(".")[2].startswith("test_")
+
+
+@pytest.mark.parametrize("path", TESTS, ids=_id)
+def test_no_test_module_imports_another(path):
+    assert not {name for name in imported_names(path, ROOT) if _is_test_module(name)}
+
+
+def test_a_test_module_imported_by_a_test_is_seen(tmp_path):
+    (tmp_path / "tests" / "unit").mkdir(parents=True)
+    module = tmp_path / "tests" / "unit" / "test_b.py"
+    module.write_text("from tests.unit.test_a import event\nfrom tests.unit import samples\n")
+    found = {name for name in imported_names(module, tmp_path) if _is_test_module(name)}
+    assert found == {"tests.unit.test_a"}

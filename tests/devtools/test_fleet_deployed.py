@@ -19,7 +19,7 @@ import pytest
 from devtools.fleet import HOME, MEMBER, OREGON, OTHER, FleetDeployment, deploy_fleet
 from tests.conftest import ACCOUNT
 from tests.integration.fleet.conftest import Fleet
-from tests.integration.fleet.test_regions_and_accounts import health_event
+from tests.integration.fleet.health_notices import health_event
 
 pytestmark = [pytest.mark.infra, pytest.mark.usefixtures("moto_patches")]
 BUS = "runaway-guardrail-signals"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from devtools.stand_in import Deployment, deploy_guardrail
-from tests.unit.detectors.test_recursion_signals import health_event
+from tests.unit.detectors.recursion_events import health_event
 
 pytestmark = pytest.mark.infra
 CODE = "AWS_LAMBDA_RUNAWAY_TERMINATION_NOTIFICATION"

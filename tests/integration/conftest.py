@@ -1,4 +1,6 @@
-"""Athena workgroups faked at the adapter boundary, for every test that disables or restores one.
+"""Fixtures of the integration tests: Athena workgroups faked, and the `guardrail` command.
+
+Athena workgroups are faked at the adapter boundary, for every test that disables or restores one.
 
 moto can read a workgroup but cannot update its state (UpdateWorkGroup is not implemented), so the
 workgroup adapter (`AthenaWorkgroups`) gets a real botocore Athena client whose calls botocore's
@@ -15,9 +17,10 @@ from collections.abc import Iterator
 import pytest
 from botocore.stub import Stubber
 
-from devtools.lambda_runtime import lambda_context
+from devtools.lambda_runtime import LambdaRuntime, lambda_context
 from guardrail.adapters.athena_workgroups import AthenaWorkgroups
 from guardrail.handlers import composition, kill_switch
+from guardrail_cli.main import main
 from tests.conftest import offline_client
 
 
@@ -84,3 +87,35 @@ def invoke(deployed, monkeypatch):
         )
 
     return call
+
+
+KILL_SWITCH = "runaway-guardrail-kill-switch"
+
+
+@pytest.fixture
+def guardrail_cli(deployed, make_function, capsys):
+    """`guardrail_cli(*argv, target=KILL_SWITCH)`: the command run against the deployed kill switch's handler.
+
+    `nightly-batch` (reserved 7) and the kill switch exist; `Invoke` runs the handler in-process.
+    Returns the exit code, stdout without the handler's own log lines, and stderr.
+    """
+    make_function("nightly-batch", reserved=7)
+    client = deployed.session.client("lambda")
+    role = client.get_function(FunctionName="nightly-batch")["Configuration"]["Role"]
+    client.create_function(
+        FunctionName=KILL_SWITCH,
+        Runtime="python3.13",
+        Role=role,
+        Handler="guardrail.handlers.kill_switch.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        Environment={"Variables": deployed.settings.to_env()},
+    )
+    LambdaRuntime(deployed.session).attach()
+
+    def run(*argv: str, target: str = KILL_SWITCH) -> tuple[int, str, str]:
+        code = main(["--function-name", target, *argv], session=deployed.session)
+        out, err = capsys.readouterr()
+        handler_logs = '{"level"'  # the handler runs in-process; its structured logs share stdout
+        return code, "\n".join(line for line in out.splitlines() if not line.startswith(handler_logs)), err
+
+    return run

@@ -12,42 +12,16 @@ import json
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from devtools.lambda_runtime import LambdaRuntime
 from guardrail.domain import Finding, Result, Target
 from guardrail.kill_switch import confirmation
 from guardrail_cli import aws, grammar
 from guardrail_cli.main import main
+from tests.integration.conftest import KILL_SWITCH
 
 #: Panic and restore-all act on functions in parallel threads: moto's DynamoDB needs the patches that
 #: make its writes atomic and its transactions copy only their items (a transaction deep-copying the
 #: table beside another thread's write failed with "dictionary changed size during iteration").
 pytestmark = pytest.mark.usefixtures("moto_patches")
-
-KILL_SWITCH = "runaway-guardrail-kill-switch"
-
-
-@pytest.fixture
-def guardrail_cli(deployed, make_function, capsys):
-    make_function("nightly-batch", reserved=7)
-    client = deployed.session.client("lambda")
-    role = client.get_function(FunctionName="nightly-batch")["Configuration"]["Role"]
-    client.create_function(
-        FunctionName=KILL_SWITCH,
-        Runtime="python3.13",
-        Role=role,
-        Handler="guardrail.handlers.kill_switch.handler",
-        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
-        Environment={"Variables": deployed.settings.to_env()},
-    )
-    LambdaRuntime(deployed.session).attach()
-
-    def run(*argv: str, target: str = KILL_SWITCH) -> tuple[int, str, str]:
-        code = main(["--function-name", target, *argv], session=deployed.session)
-        out, err = capsys.readouterr()
-        handler_logs = '{"level"'  # the handler runs in-process; its structured logs share stdout
-        return code, "\n".join(line for line in out.splitlines() if not line.startswith(handler_logs)), err
-
-    return run
 
 
 def test_throttle_status_restore_with_readable_output(guardrail_cli, deployed):

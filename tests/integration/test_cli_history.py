@@ -10,11 +10,10 @@ import pytest
 from guardrail.adapters.ledger import Ledger
 from guardrail.domain import AuditEntry, Target
 from guardrail_cli import grammar
-from tests.integration.test_cli import guardrail_cli  # noqa: F401 - the shared fixture
 
 
 @pytest.fixture
-def acted(guardrail_cli, deployed):  # noqa: F811 - the fixture imported above
+def acted(guardrail_cli, deployed):
     """A throttle and a restore of nightly-batch by the kill switch, and an older entry of another one."""
     assert guardrail_cli("throttle", "nightly-batch", "--reason", "loop")[0] == grammar.EXIT_OK
     assert guardrail_cli("restore", "nightly-batch")[0] == grammar.EXIT_OK
@@ -74,7 +73,7 @@ def test_bad_history_requests_are_rejected_with_exit_code_2(acted, capsys):
     assert "not 7d, 24h, 30m or an ISO date: 'last week'" in capsys.readouterr().err
 
 
-def test_history_prints_a_refusals_escape_sequences_as_text(guardrail_cli, deployed):  # noqa: F811
+def test_history_prints_a_refusals_escape_sequences_as_text(guardrail_cli, deployed):
     """Issue 20, item 9: a refusal's `operation` with ESC sequences reached the terminal raw.
 
     The recursion watch writes the refusal's operation into the audit entry's reason; an OSC 52 write

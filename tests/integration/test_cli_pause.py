@@ -6,12 +6,11 @@ import pytest
 
 from devtools.moto_server import ACCOUNT
 from guardrail_cli import grammar
-from tests.integration.test_cli import guardrail_cli  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.usefixtures("moto_patches")
 
 
-def test_pause_status_resume_from_the_terminal_name_the_caller(guardrail_cli, deployed):  # noqa: F811
+def test_pause_status_resume_from_the_terminal_name_the_caller(guardrail_cli, deployed):
     code, out, _ = guardrail_cli("pause", "--account", ACCOUNT, "--reason", "quarter close")
     assert code == grammar.EXIT_OK
     caller = deployed.session.client("sts").get_caller_identity()["Arn"]
@@ -32,7 +31,7 @@ def test_pause_status_resume_from_the_terminal_name_the_caller(guardrail_cli, de
     assert f"resume: account {ACCOUNT}  not-paused" in out
 
 
-def test_an_unwatched_account_is_rejected(guardrail_cli):  # noqa: F811
+def test_an_unwatched_account_is_rejected(guardrail_cli):
     code, out, _ = guardrail_cli("pause", "--account", "999999999999", "--reason", "typo")
     assert code == grammar.EXIT_REJECTED
     assert "rejected: account: account 999999999999 is not watched" in out

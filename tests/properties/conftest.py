@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import logging
 from collections.abc import Iterator
 
@@ -82,7 +81,7 @@ def world(deployed, make_function, monkeypatch, moto_patches) -> World:
 
 
 @pytest.fixture
-def watched(world, monkeypatch) -> World:
+def watched(world, deployed, monkeypatch) -> World:
     """The world, with Glue tables (one over a bucket in Tokyo), Athena's answers, and low limits.
 
     The handler builds its watch on its first call, from the environment, as in Lambda.
@@ -98,6 +97,8 @@ def watched(world, monkeypatch) -> World:
         location = {"Location": f"s3://{bucket}/{table}/"}
         glue.create_table(DatabaseName="sales", TableInput={"Name": table, "StorageDescriptor": location})
     session.events.register("before-call.athena.GetQueryExecution", query_execution)
-    monkeypatch.setenv("GUARDRAIL_DETECTORS", json.dumps({"athena-watch": ATHENA_WATCH}))
+    settings = deployed.configured(detectors={"athena-watch": ATHENA_WATCH})
+    for name, value in settings.to_env().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setattr(athena_watch, "_watch", None)
     return world

@@ -30,8 +30,6 @@ from devtools.lambda_runtime import LambdaContext
 from guardrail.adapters.ledger_items import RECORD_SK as THROTTLE_SK
 from tests.conftest import ACCOUNT, REGION
 
-#: At least this many generated inputs per handler (the issue's acceptance threshold).
-MIN_EXAMPLES = 1000
 #: The functions in moto: name -> reserved concurrency (None: no reservation).
 DEPLOYED: dict[str, int | None] = {
     "nightly-batch": 7,
@@ -78,6 +76,7 @@ class World:
     examples: int = 0
     seconds_in_handler: float = 0.0
     answers: Counter[str] = field(default_factory=Counter)
+    results: Counter[str] = field(default_factory=Counter)  # every result an answer named, counted
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def state(self) -> dict[str, Any]:
@@ -164,11 +163,23 @@ def mix(*cases: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
     )
 
 
-def survives(world: World, handler: Handler, context: LambdaContext, cases: st.SearchStrategy[Any]) -> None:
-    """Run the property over `cases` (from `expect`), at least MIN_EXAMPLES of them, in one moto world."""
+def survives(
+    world: World,
+    handler: Handler,
+    context: LambdaContext,
+    cases: st.SearchStrategy[Any],
+    *,
+    reaches: frozenset[str],
+) -> None:
+    """Run the property over `cases` (from `expect`), as many as the profile's `max_examples`, in one world.
+
+    The default profile runs 100 inputs per handler; `make test-all` (profile `thorough`) runs 1,000.
+    `reaches`: the results the answers must have named between them (`throttled`, `alerted`, ...), so
+    that a run whose inputs never get as far as an action fails instead of passing on rejections alone.
+    """
+    least = settings().max_examples
 
     @settings(
-        max_examples=MIN_EXAMPLES,
         deadline=None,
         derandomize=True,
         database=None,
@@ -181,6 +192,7 @@ def survives(world: World, handler: Handler, context: LambdaContext, cases: st.S
         if check is not None:
             check(answer)
         world.answers[f"{kind}: {_summary(answer)}"] += 1
+        world.results.update(_results(answer))
 
     before = world.snapshot()
     started, cpu = time.perf_counter(), time.process_time()
@@ -192,11 +204,17 @@ def survives(world: World, handler: Handler, context: LambdaContext, cases: st.S
     )
     for summary, count in sorted(world.answers.items()):
         print(f"{count:6} {summary}")
-    assert world.examples >= MIN_EXAMPLES
+    assert world.examples >= least
+    assert reaches <= set(world.results), f"results reached: {sorted(world.results)}"
     assert world.snapshot() == before
 
 
-def _summary(answer: dict[str, Any]) -> str:
+def _results(answer: dict[str, Any]) -> set[str]:
+    """The results an answer names: one per target of a request, or per action of an event."""
     results = answer.get("results") or answer.get("actions") or []
-    kinds = sorted({str(r.get("result")) for r in results if isinstance(r, dict)})
+    return {str(r.get("result")) for r in results if isinstance(r, dict)}
+
+
+def _summary(answer: dict[str, Any]) -> str:
+    kinds = sorted(_results(answer))
     return f"ok={answer.get('ok', answer.get('status'))} results={','.join(kinds) or '-'}"

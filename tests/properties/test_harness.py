@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import strategies as st
 
 from devtools.lambda_runtime import lambda_context
+from tests.properties.harness import expect, survives
 
 CONTEXT = lambda_context("any")
 
@@ -56,3 +58,12 @@ def test_lambda_refuses_a_malformed_function_name_as_aws_does(world):
     assert (
         client.get_function(FunctionName="nightly-batch")["Configuration"]["FunctionName"] == "nightly-batch"
     )
+
+
+def test_a_run_whose_answers_never_reach_the_named_results_fails(world):
+    def refuses(event, context):
+        return {"ok": False, "error": "refused", "results": [{"result": "not-found"}]}
+
+    cases = expect("any integer", st.integers())
+    with pytest.raises(AssertionError, match=r"results reached: \['not-found'\]"):
+        survives(world, refuses, CONTEXT, cases, reaches=frozenset({"throttled"}))

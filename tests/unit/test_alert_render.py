@@ -1,28 +1,11 @@
 import json
 import shlex
-from datetime import UTC, datetime
 
-from guardrail.alerts import AlertEvent, Phase, render, render_notice
+from guardrail.alerts import Phase, render, render_notice
 from guardrail.alerts.pause import ACCOUNT_PHASES
 from guardrail.domain import Notice, Target
 from guardrail.prior_state import ActionReport, EventSourceMapping, FunctionPrior
-
-AT = datetime(2026, 11, 28, 2, 30, tzinfo=UTC)
-
-
-def event(**overrides):
-    values = {
-        "phase": Phase.APPLIED,
-        "target": Target.function("nightly-batch"),
-        "detector": "athena-watch",
-        "reason": "412 queries in 5 minutes",
-        "at": AT,
-        "region": "us-west-2",
-        "kill_switch_function": "runaway-guardrail-kill-switch",
-        "prior": 7,
-        "evidence": {"queries": 412, "cross_region": ["ap-northeast-1"]},
-    }
-    return AlertEvent(**{**values, **overrides})
+from tests.unit.alert_events import AT, event
 
 
 def test_throttle_alert_names_everything_and_the_undo_command():

@@ -10,8 +10,8 @@ import pytest
 from guardrail.alerts import Phase, render, render_notice
 from guardrail.alerts.chat import MAX_DESCRIPTION, chat_notification, sns_message
 from guardrail.domain import Notice, Target
+from tests.unit.alert_events import AT, event
 from tests.unit.chatbot_schema import CustomNotification
-from tests.unit.test_alert_render import AT, event
 
 UNDO = "guardrail --region us-west-2 --function-name runaway-guardrail-kill-switch restore nightly-batch"
 

@@ -104,26 +104,6 @@ def invoke(fleet: Fleet, monkeypatch: pytest.MonkeyPatch):
     return call
 
 
-def health_event(account: str, region: str, *functions: str, event_id: str = "e-1") -> dict[str, Any]:
-    """AWS Health's notice that Lambda stopped a recursive loop, as EventBridge delivers it."""
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": "AWS Health Event",
-        "source": "aws.health",
-        "account": account,
-        "time": "2026-11-28T02:00:00Z",
-        "region": region,
-        "resources": [],
-        "detail": {
-            "service": "LAMBDA",
-            "eventTypeCode": "AWS_LAMBDA_RUNAWAY_TERMINATION_NOTIFICATION",
-            "eventArn": f"arn:aws:health:{region}::event/LAMBDA/{event_id}",
-            "affectedEntities": [{"entityValue": name} for name in functions],
-        },
-    }
-
-
 @pytest.fixture
 def watch(fleet: Fleet, monkeypatch: pytest.MonkeyPatch):
     """The recursion watch's handler in ap-northeast-1, with the fleet's settings as they are when called."""

@@ -12,9 +12,9 @@ import pytest
 
 from devtools.fleet import MEMBER
 from tests.conftest import ACCOUNT
+from tests.integration.fleet.health_notices import enforce, health_event
 
 from .conftest import OREGON, OTHER_MEMBER, Fleet
-from .test_regions_and_accounts import enforce, health_event
 
 DRILL = {"action": "pause", "account": MEMBER, "reason": "migration drill", "by": "alice"}
 

@@ -16,7 +16,7 @@ from guardrail.config import AthenaWatchConfig
 from guardrail.detectors.athena.model import caller_scope, placed
 from guardrail.handlers.composition import build_watch
 from tests.conftest import ACCOUNT, Clock
-from tests.integration.detectors.athena.test_learned_history import CALLER, NIGHTS, empty, reads
+from tests.integration.detectors.athena.learned_reads import CALLER, NIGHTS, empty, reads
 
 from .conftest import HOME, OREGON, Fleet
 
@@ -32,6 +32,7 @@ SCENARIO = Scenario(
 
 
 @pytest.mark.parametrize("account", [ACCOUNT, MEMBER], ids=["home-account", "member-account"])
+@pytest.mark.slow  # a night replayed event by event
 def test_a_query_loop_in_oregon_is_counted_in_its_place_and_throttled_from_tokyo(
     fleet: Fleet, alerts, account
 ):
@@ -60,6 +61,7 @@ def test_a_query_loop_in_oregon_is_counted_in_its_place_and_throttled_from_tokyo
     assert alert["prior_reserved_concurrency"] == 7
 
 
+@pytest.mark.slow  # two nights replayed event by event
 def test_learning_nights_in_oregon_written_in_a_batch_read_as_if_replayed_from_tokyo(fleet: Fleet):
     nights = replace(NIGHTS, athena_region=OREGON, data_region=HOME)
     store_tables(fleet.account(fleet.settings.account, OREGON), nights)

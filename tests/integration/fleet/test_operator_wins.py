@@ -18,8 +18,9 @@ from guardrail.config import GuardrailConfig
 from guardrail.handlers import kill_switch, recursion_watch
 from guardrail.handlers.composition import build_enforcer
 from tests.conftest import ACCOUNT, PREFIX, Clock
+from tests.integration.fleet.health_notices import health_event
 
-from .conftest import OREGON, ORGANIZATION, OTHER_MEMBER, Fleet, health_event
+from .conftest import OREGON, ORGANIZATION, OTHER_MEMBER, Fleet
 
 PANIC = f"panic-{ACCOUNT}"
 

@@ -10,16 +10,14 @@ import pytest
 from devtools.fleet import MEMBER
 from devtools.lambda_runtime import lambda_context
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
-from guardrail.detectors.recursion_signals import findings_from_event
 from guardrail.errors import AwsCallFailed
 from guardrail.handlers import invocation_scan
 from guardrail.handlers.composition import build_audit
 from tests.conftest import ACCOUNT
-from tests.integration.recursion.test_invocation_scan import publish, steady
+from tests.integration.fleet.health_notices import enforce, health_event
+from tests.integration.recursion.lambda_metrics import publish, steady
 
-from .conftest import HOME, OREGON, OTHER_MEMBER, Fleet, health_event
-
-LAYER = f"arn:aws:lambda:{HOME}:{ACCOUNT}:layer:runaway-guardrail-recursion-guard"
+from .conftest import HOME, OREGON, OTHER_MEMBER
 
 
 def scheduled_event(event_id: str, start: datetime) -> dict[str, Any]:
@@ -35,13 +33,6 @@ def scheduled_event(event_id: str, start: datetime) -> dict[str, Any]:
         "resources": [f"arn:aws:events:{HOME}:{ACCOUNT}:rule/runaway-guardrail-invocation-scan"],
         "detail": {},
     }
-
-
-def enforce(fleet: Fleet, event: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the recursion watch does with one event: findings, then the enforcer."""
-    enforcer, _ = fleet.enforcer()
-    findings = findings_from_event(event, scope=fleet.settings.home, guard_layer=LAYER)
-    return [enforcer.enforce(finding).to_dict() for finding in findings]
 
 
 def test_a_loop_in_oregon_is_throttled_from_tokyo_named_by_its_region_and_restored_exactly(

@@ -12,13 +12,15 @@ import os
 import uuid
 from typing import Any
 
+import pytest
+
 from guardrail.adapters.ledger import Ledger
 from guardrail.domain import Target
 from guardrail.enforcement.noise import NOTICES_PER_HOUR
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
 from guardrail.recursion.refusal import SIGNAL_BUS_ENV
 from tests.conftest import ACCOUNT, REGION
-from tests.integration.recursion.test_guarded_chains import enforce_refusals, invoker, refused
+from tests.integration.recursion.guarded_functions import enforce_refusals, invoker, refused
 
 
 def forge(aws: Any, function: str) -> None:
@@ -71,6 +73,7 @@ def test_a_forged_refusal_naming_an_unguarded_function_changes_nothing_and_alert
     assert "does not run the recursion guard" in alert["Document"]["unverified"]
 
 
+@pytest.mark.slow  # 25 refusals, each through the watch
 def test_25_forged_refusals_throttle_nothing_and_alert_within_the_hourly_bound(
     runtime, deployed, make_function, aws
 ):

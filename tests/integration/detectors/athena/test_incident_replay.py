@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from devtools.incident import first_breach
 from devtools.replay import IncidentReplay
 from guardrail.config import AthenaWatchConfig
 from guardrail.detectors.athena.cost import GB, TB, estimate, usd
 
+#: Each test replays a whole 672-query night through the handler (~1,400 events): not in `make check`.
+pytestmark = pytest.mark.slow
 LIMITS = {"caller": {"maxQueriesPerWindow": 60, "maxQueriesPerDay": 1000, "maxCostPerDayUsd": 200}}
 #: The fixed limits alone: no loop signature, not even `acceleration` (see test_acceleration.py).
 FIXED_ONLY = {**LIMITS, "baselines": {"enabled": False}}

@@ -1,23 +1,36 @@
 """Loop signatures through the handler: a learned caller's slow loop is stopped; a new caller is not.
 
 A short batch (120 queries, one every 40 s) keeps the replay small; its loop runs at the batch's own
-pace, under every fixed limit.
+pace, under every fixed limit. The learned caller's two nights are written in one batch
+(`devtools.history`, held equal to replaying them by `test_learned_history.py`).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from devtools.replay import IncidentReplay
+import pytest
 
+from devtools.history import learned_items, write_items
+from devtools.replay import IncidentReplay
+from guardrail.config import AthenaWatchConfig
+
+#: Each test replays a night of ~400 events through the handler: not in `make check`.
+pytestmark = pytest.mark.slow
 SLOW_LOOP = IncidentReplay(batch_queries=120, loop_interval_seconds=40, loop_minutes=20)
 DEFAULTS: dict[str, object] = {}
 
 
 def run(watched):
-    """Deliver every event in order; a throttled function issues no more queries. Return the stop time."""
+    """Deliver the night's events in order; a throttled function issues no more queries. Return the stop time.
+
+    The learning nights before it, if any, are written in one batch first.
+    """
+    if watched.replay.history_nights:
+        items = learned_items(watched.replay, AthenaWatchConfig())
+        write_items(watched.deployed.session, watched.deployed.settings.ledger_table, items)
     stopped_at = None
-    for delivery in watched.replay.deliveries():
+    for delivery in watched.replay.deliveries(history=False):
         if stopped_at is not None and delivery.query.started_at > stopped_at:
             continue
         watched.deployed.clock.now = delivery.deliver_at
@@ -41,7 +54,7 @@ def test_a_slow_loop_of_a_learned_caller_is_throttled_by_its_repeated_statement(
     throttled = [
         a["Document"] for a in watched.deployed.alerts() if a["Document"]["event_type"] == "throttled"
     ]
-    assert len(throttled) == 1  # the two learning nights were never throttled
+    assert len(throttled) == 1
     evidence = throttled[0]["evidence"]
     assert "repeated-statement" in evidence["rules"]
     (signature,) = [s for s in evidence["loop_signatures"] if s["signature"] == "repeated-statement"]

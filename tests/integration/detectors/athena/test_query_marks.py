@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from devtools.replay import IncidentReplay
 
 #: A loop of one marked statement every 2 s for 6 minutes: over the fixed window limits of a caller
@@ -35,6 +37,7 @@ def documents(watched):
     return [a["Document"] for a in watched.deployed.alerts()]
 
 
+@pytest.mark.slow  # a night replayed event by event
 def test_a_forged_mark_run_by_someone_else_throttles_nothing(watch_replay):
     watched = watch_replay(FORGED, LIMITS)
     deliver_all(watched, trail=True)
@@ -46,6 +49,7 @@ def test_a_forged_mark_run_by_someone_else_throttles_nothing(watch_replay):
     assert any(m.get("contradicted") and m["caller"].endswith("user/mallory") for m in marks)
 
 
+@pytest.mark.slow  # a night replayed event by event
 def test_a_mark_alone_without_a_trail_alerts_unverified_and_throttles_nothing(watch_replay):
     watched = watch_replay(FORGED, LIMITS)
     deliver_all(watched, trail=False)

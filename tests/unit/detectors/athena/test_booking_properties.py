@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from guardrail.detectors.athena.booking import Entry, book_finish, book_start
@@ -84,7 +84,6 @@ deliveries = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(arrivals=deliveries, data=st.data())
 def test_every_half_counts_once_whatever_the_order_duplicates_and_races(arrivals, data):
     store = Store()
