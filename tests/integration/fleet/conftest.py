@@ -19,10 +19,21 @@ from devtools.fleet import ORGANIZATION as FLEET_ORGANIZATION
 from devtools.inbox import drain_inbox
 from devtools.incident import create_function
 from devtools.lambda_runtime import lambda_context
+from devtools.scenario import Scenario
 from guardrail.config import GuardrailConfig, Settings
 from guardrail.handlers import kill_switch, recursion_watch
 from guardrail.handlers.composition import build_enforcer
 from tests.conftest import ACCOUNT, PREFIX, create_stateful_resources
+
+#: The incident's loop with no batch before it: a query every 3 s, over the 60-a-window limit in 3 min.
+OREGON_LOOP = Scenario(
+    athena_region=OREGON,
+    data_region=HOME,
+    reserved_concurrency=7,
+    batch_queries=0,
+    loop_minutes=10,
+    duplicate_share=0.05,
+)
 
 OTHER_MEMBER = OTHER
 #: The stand-in's organization, with one member's own exemption.

@@ -10,7 +10,6 @@ from devtools.fleet import MEMBER
 from devtools.history import learned_items, write_items
 from devtools.incident import QueryStatistics, build_world, store_tables
 from devtools.replay import SIGNALS
-from devtools.scenario import Scenario
 from guardrail.adapters.athena_lookups import AthenaQueries
 from guardrail.config import AthenaWatchConfig
 from guardrail.detectors.athena.model import caller_scope, placed
@@ -18,17 +17,7 @@ from guardrail.handlers.composition import build_watch
 from tests.conftest import ACCOUNT, Clock
 from tests.integration.detectors.athena.learned_reads import CALLER, NIGHTS, empty, reads
 
-from .conftest import HOME, OREGON, Fleet
-
-#: The incident's loop with no batch before it: a query every 3 s, over the 60-a-window limit in 3 min.
-SCENARIO = Scenario(
-    athena_region=OREGON,
-    data_region=HOME,
-    reserved_concurrency=7,
-    batch_queries=0,
-    loop_minutes=10,
-    duplicate_share=0.05,
-)
+from .conftest import HOME, OREGON, OREGON_LOOP, Fleet
 
 
 @pytest.mark.parametrize("account", [ACCOUNT, MEMBER], ids=["home-account", "member-account"])
@@ -36,7 +25,7 @@ SCENARIO = Scenario(
 def test_a_query_loop_in_oregon_is_counted_in_its_place_and_throttled_from_tokyo(
     fleet: Fleet, alerts, account
 ):
-    scenario = SCENARIO.model_copy(update={"account": account, "member_accounts": (MEMBER,)})
+    scenario = OREGON_LOOP.model_copy(update={"account": account, "member_accounts": (MEMBER,)})
     replay = scenario.replay
     oregon = fleet.account(account, OREGON)
     build_world(oregon, scenario)

@@ -19,8 +19,7 @@ from guardrail.config import GuardrailConfig
 from guardrail.handlers.composition import build_watch
 from tests.conftest import ACCOUNT
 
-from .conftest import OREGON, Fleet
-from .test_athena_elsewhere import SCENARIO
+from .conftest import OREGON, OREGON_LOOP, Fleet
 
 MEMBERS_ARN = f"arn:aws:lambda:{OREGON}:{MEMBER}:function:nightly-batch"
 #: Bookings (starts and finishes) the watch counts before the default limit of 60 a window throttles
@@ -35,7 +34,7 @@ def counted_before_throttle(fleet: Fleet, account: str, override: str) -> int:
         {**fleet.settings.config.model_dump(by_alias=True), "detectors": detectors}
     )
     settings = fleet.settings.model_copy(update={"config": config})
-    scenario = SCENARIO.model_copy(update={"account": account, "member_accounts": (MEMBER,)})
+    scenario = OREGON_LOOP.model_copy(update={"account": account, "member_accounts": (MEMBER,)})
     build_world(fleet.account(account, OREGON), scenario)
     if account == MEMBER:
         fleet.member_role(MEMBER)

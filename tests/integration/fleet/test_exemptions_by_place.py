@@ -13,7 +13,7 @@ from guardrail.config import GuardrailConfig
 from tests.conftest import ACCOUNT
 
 from .conftest import HOME, OREGON, OTHER_MEMBER, Fleet
-from .test_health_copies import notice
+from .health_notices import notice
 
 
 def exempting(fleet: Fleet, *refs: str) -> None:

@@ -9,41 +9,11 @@ copy changed, handed to the recursion watch's handler in the fleet of tests/inte
 
 from __future__ import annotations
 
-import copy
-import json
-from pathlib import Path
-from typing import Any
-
 from devtools.fleet import MEMBER
 from tests.conftest import ACCOUNT
 
 from .conftest import HOME, OREGON
-
-EVENTS = Path(__file__).parents[2] / "events" / "health"
-
-
-def notice(*, affected: str, region: str, entity: str = "nightly-batch", sample: str = "") -> dict[str, Any]:
-    """AWS's sample notice about a loop of `entity` in `affected`'s `region`, delivered there."""
-    event: dict[str, Any] = json.loads((EVENTS / f"lambda_runaway_termination{sample}.json").read_text())
-    event |= {"account": affected, "region": region, "resources": [entity]}
-    event["detail"] |= {
-        "affectedAccount": affected,
-        "eventRegion": region,
-        "eventArn": event["detail"]["eventArn"].replace(":us-east-1:", f":{region}:"),
-        "affectedEntities": [{"entityValue": entity}],
-    }
-    return event
-
-
-def delivered(
-    event: dict[str, Any], *, account: str | None = None, region: str | None = None
-) -> dict[str, Any]:
-    """A copy of `event` as AWS delivers it elsewhere: a new envelope id, account or region; detail kept."""
-    copied = copy.deepcopy(event)
-    copied["id"] = f"copy-{account or ''}-{region or ''}"
-    copied["account"] = account or event["account"]
-    copied["region"] = region or event["region"]
-    return copied
+from .health_notices import delivered, notice
 
 
 def test_the_backup_region_copy_is_the_same_finding_and_spares_the_namesake_where_it_landed(fleet, watch):

@@ -24,7 +24,7 @@ from guardrail.recursion import recursion_guard
 from guardrail.recursion.chain import Chain
 from guardrail.recursion.chain_key import CHAIN_SECRET_ENV, Keyring, forget_keys, read_secret
 from tests.integration.recursion.conftest import signed_carrier
-from tests.integration.recursion.test_guarded_chains import enforce_refusals, forwarder, invoker, refused
+from tests.integration.recursion.guarded_functions import enforce_refusals, forwarder, invoker, refused
 
 FORGED = {"depth": 99, "chain_id": "forged"}
 

@@ -15,7 +15,7 @@ from devtools.lambda_runtime import lambda_context
 from guardrail.detectors.invocation_scan import InvocationScanConfig
 from guardrail.handlers import invocation_scan
 from tests.conftest import ACCOUNT, REGION
-from tests.integration.recursion.test_invocation_scan import publish, steady
+from tests.integration.recursion.lambda_metrics import publish, steady
 
 
 def run_at(start: datetime, minute: int) -> dict[str, Any]:
