@@ -98,9 +98,10 @@ class MemoryLedger:
                 or standing.status is not record.status
                 or standing.record_id != record.record_id
                 or standing.changed_at != record.changed_at
+                or standing.moves != record.moves
             ):
                 return False
-            moved = replace(standing, status=to)
+            moved = replace(standing, status=to, moves=standing.moves + 1)
             moved = replace(moved, restored_at=at) if to is Status.RESTORED else replace(moved, changed_at=at)
             if takeover is not None:
                 reason = takeover.reason or "-"

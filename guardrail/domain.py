@@ -186,6 +186,9 @@ class ActionRecord:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     restored_at: datetime | None = None
     changed_at: datetime | None = None  # when it entered its state, if after `acted_at`
+    #: How many times it has changed state: every move is conditional on it, so a caller who read it
+    #: before another move (even one in the same instant) can never move it.
+    moves: int = 0
 
     @property
     def since(self) -> datetime:

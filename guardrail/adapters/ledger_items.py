@@ -130,6 +130,8 @@ def record_item(record: ActionRecord, keys: TargetKeys) -> dict[str, Any]:
     }
     if record.active:
         values["status"] = record.status.value
+    if record.moves:
+        values["moves"] = record.moves
     if record.restored_at is not None:
         values |= {"restored_at": record.restored_at.isoformat(), "restored_ms": ms(record.restored_at)}
     return to_item(values)
@@ -150,6 +152,7 @@ def record_from_item(item: Mapping[str, Any], keys: TargetKeys) -> ActionRecord:
         evidence=json.loads(values.get("evidence", "{}")),
         restored_at=None if restored is None else parse_time(restored),
         changed_at=None if changed is None else parse_time(changed),
+        moves=int(values.get("moves", 0)),
     )
 
 

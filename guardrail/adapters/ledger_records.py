@@ -108,7 +108,7 @@ class LedgerRecords(LedgerTable):
         audit: AuditEntry | None = None,
         takeover: Takeover | None = None,
     ) -> bool:
-        """Move `record` to `to`, only if it is still as the caller read it: state, id and `since`.
+        """Move `record` to `to`, only if it is still as the caller read it: state, id, `since`, moves.
 
         `audit` is written in the same transaction: the trail never misses a transition, nor holds
         one that did not happen. `takeover` rewrites who the record belongs to (and the prior state
@@ -139,8 +139,15 @@ class LedgerRecords(LedgerTable):
                 sets.append("#prior = :prior")
                 names["#prior"] = "prior"
                 values[":prior"] = takeover.prior
+        sets.append("moves = :moves")
+        values[":moves"] = record.moves + 1
         update = f"SET {', '.join(sets)}{remove}"
         condition = "#s = :from AND throttle_id = :id AND "
+        if record.moves:
+            condition += "moves = :seen AND "
+            values[":seen"] = record.moves
+        else:  # a record no one has moved yet (or one written before moves were counted)
+            condition += "attribute_not_exists(moves) AND "
         if record.changed_at is None:
             condition += "attribute_not_exists(changed_at)"
         else:

@@ -149,8 +149,8 @@ class Lifecycle:
             if takeover.prior_read:
                 record = replace(record, prior=takeover.prior)
         if to is Status.RESTORED:
-            return replace(record, status=to, restored_at=at)
-        return replace(record, status=to, changed_at=at)
+            return replace(record, status=to, restored_at=at, moves=record.moves + 1)
+        return replace(record, status=to, changed_at=at, moves=record.moves + 1)
 
     def stale(self, record: ActionRecord) -> bool:
         """True when the record's state was left by a request that cannot still be running."""
@@ -276,8 +276,14 @@ class Lifecycle:
                 return None
             sent, alert_error = self._report.alert(Phase.CLEARED, record, reason, self._clock())
             return Outcome(target, Result.CLEARED, "", record.prior, sent, alert_error)
+        if record.evidence.get(SETTLING) and record.status is Status.RESTORING and not self.stale(record):
+            # left to settle an action that was under way: put back again (idempotent) and leave the
+            # record to the request that settles it (or to the reconciliation, once stale)
+            return self.finish_restore(action, record, reason, settle=True)
         under_way = record.status is Status.APPLYING and not self.stale(record)
-        restoring = self.move(record, Event.BEGIN_RESTORE)  # from applying or restoring: take it over
+        settling = Takeover(record.detector, record.reason, {**record.evidence, SETTLING: True})
+        # from applying or restoring: take it over
+        restoring = self.move(record, Event.BEGIN_RESTORE, takeover=settling if under_way else None)
         if restoring is None:
             return None
         return self.finish_restore(action, restoring, reason, settle=under_way)
@@ -287,10 +293,11 @@ class Lifecycle:
     ) -> Outcome:
         """Put back the prior state of a record in `restoring` and close it.
 
-        `settle`: the restore took over an action still under way, whose call may land after this
-        put-back. The record then stays `restoring` (no finding claims the target anew, so no claim
-        can read the action's 0 as a prior state) until that request, losing its record, puts the
-        prior state back again and closes it, or the scheduled reconciliation does once it is stale.
+        `settle`: the restore took over an action still under way, or a young `restoring` record (a
+        restore that may be settling one), whose call may land after this put-back. The record then
+        stays `restoring` (no finding claims the target anew, so no claim can read the action's 0 as a
+        prior state) until that request, losing its record, puts the prior state back again and
+        closes it, or the scheduled reconciliation does once it is stale.
         """
         target, words = record.target, VOCABULARY[record.target.kind]
         try:
@@ -419,6 +426,10 @@ class Lifecycle:
         except AwsCallFailed as exc:
             logger.error("claim of %s not released: %s", record.target, exc)
             return False
+
+
+#: The evidence key of a `restoring` record left to settle an action that was under way.
+SETTLING = "settling"
 
 
 def took_over(standing: ActionRecord, finding: Finding, *, prior: Any = None) -> Takeover:

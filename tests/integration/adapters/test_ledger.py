@@ -78,7 +78,7 @@ def test_a_restored_record_leaves_the_sparse_index(deployed, make_function, no_s
     assert [(r.target, r.status) for r in no_scan.active()] == [(BATCH, Status.APPLYING)]
     assert no_scan.transition(record, Status.ENFORCED, T0)
     assert not no_scan.transition(record, Status.ENFORCED, T0)  # no longer applying as read
-    enforced = replace(record, status=Status.ENFORCED, changed_at=T0)
+    enforced = replace(record, status=Status.ENFORCED, changed_at=T0, moves=1)
 
     assert no_scan.transition(enforced, Status.RESTORED, T0)
 

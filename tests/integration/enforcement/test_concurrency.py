@@ -61,7 +61,7 @@ def test_throttles_and_restores_interleaved_never_lose_the_prior(world, seed):
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         outcomes = list(pool.map(act, range(len(plan))))
-    errors = [(plan[i], o.detail) for i, o in enumerate(outcomes) if o.result is Result.ERROR]
+    errors = [(plan[i], o.detail, o.error) for i, o in enumerate(outcomes) if o.result is Result.ERROR]
     assert errors == [], list(zip(plan, [o.result for o in outcomes], strict=True))
 
     record = world.ledger.get(BATCH)

@@ -181,6 +181,35 @@ def test_a_throttle_that_lands_after_an_operators_restore_never_gives_a_new_clai
     assert enforcer.enforce(memory.finding(target)).prior == PRIOR
 
 
+def test_a_second_restore_of_a_record_left_to_settle_never_closes_it_before_the_throttle_lands(
+    memory, monkeypatch
+):
+    """Found by the interleaved race on moto: the second restore closed the record, the late throttle
+    then landed, and the next claim read its 0 as the prior state."""
+    target = memory.function("runaway", PRIOR)
+    enforcer = memory.enforcer()
+    record = ActionRecord(target, Status.APPLYING, PRIOR, "r-1", memory.clock(), "athena-watch", "loop")
+    memory.ledger.claim(record, replacing=None)  # a throttle's request, stopped between claim and call
+    assert enforcer.restore(target).result is Result.RESTORED  # left restoring, to settle
+    assert enforcer.restore(target).result is Result.RESTORED  # put back again, still left to settle
+    assert memory.ledger.get(target).status is Status.RESTORING
+    place, meanwhile = memory.place(), []
+    landing = place.set_reserved
+
+    def lands_then_a_finding_arrives(name: str, value: int) -> None:
+        landing(name, value)
+        if not meanwhile:
+            meanwhile.append(enforcer.enforce(memory.finding(target, "recursion-watch")))
+
+    monkeypatch.setattr(place, "set_reserved", lands_then_a_finding_arrives)
+    late = enforcer.lifecycle.complete(enforcer.action(target.kind), record, claimed=True)
+
+    assert meanwhile[0].result is Result.IN_PROGRESS
+    assert late.result is Result.NOT_THROTTLED
+    assert memory.reservation(target) == PRIOR
+    assert enforcer.enforce(memory.finding(target)).prior == PRIOR
+
+
 RECONCILED = {
     "none": (None, None, PRIOR),
     "applying": (None, Status.APPLYING, PRIOR),  # young: its request may still be running
