@@ -15,6 +15,7 @@ from guardrail.handlers.observability import INVOCATION_SCAN, RECURSION_WATCH
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
 from guardrail.recursion.chain_key import CHAIN_SECRET_ENV
 
+from .checkers import explain
 from .dead_letters import DeadLetters
 from .forwarding import recursion_patterns
 from .function import GuardrailFunction
@@ -163,5 +164,12 @@ def _chain_key(scope: Construct) -> secretsmanager.Secret:
                 " functions accept its previous version, so a rotation breaks no chain."
             ),
         )
+    )
+    explain(
+        key,
+        "checkov",
+        "CKV_AWS_149",
+        "encrypted with Secrets Manager's AWS managed key; a customer key would need a grant to every"
+        " guarded function's role as well, while IAM already lets only those roles read the secret",
     )
     return key
