@@ -43,7 +43,9 @@ from guardrail.functions import Scope
 
 logger = logging.getLogger(__name__)
 
-_ATTEMPTS = 3
+#: How often a request reads a record again after another request moved it first. The bound is how
+#: many requests act on one target at once; past it the answer is an error saying to try again.
+_ATTEMPTS = 10
 
 
 def utc_now() -> datetime:
