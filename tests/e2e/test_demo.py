@@ -65,7 +65,7 @@ def test_demo_replays_the_incident_and_restores_exactly(tmp_path):
     assert f"{undo} arn:aws:lambda:us-west-2:123456789012:function:nightly-batch" in out
     # the bystanders are a member account's: the operator's throttle acts through its role
     throttle = out[out.index("$ guardrail throttle report-builder payments-api") :].splitlines()
-    assert throttle[0].endswith("--region us-west-2 --account 222222222222")
+    assert throttle[0].endswith("--target-region us-west-2 --account 222222222222")
     assert throttle[2] == "   account 222222222222, region us-west-2:"
     assert throttle[3].split()[:2] == ["report-builder", "throttled"]
     assert "Detector:            athena-watch" in out
