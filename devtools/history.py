@@ -33,10 +33,17 @@ from devtools.replay import IncidentReplay
 from guardrail.adapters.athena_baselines import baseline_item
 from guardrail.config import AthenaWatchConfig
 from guardrail.detectors.athena.baseline import HOUR, Baseline, HourCount, due, fold, started
-from guardrail.detectors.athena.booking import Bump, book_finish, book_start
+from guardrail.detectors.athena.booking import (
+    Bump,
+    QueryRecord,
+    book_finish,
+    book_start,
+    caller_scope,
+    placed,
+    workgroup_scope,
+)
 from guardrail.detectors.athena.cost import estimate
-from guardrail.detectors.athena.events import QueryFinished, QueryStarted, parse_event
-from guardrail.detectors.athena.model import QueryRecord, caller_scope, placed, workgroup_scope
+from guardrail.detectors.athena.query_events import QueryFinished, QueryStarted, parse_event
 from guardrail.detectors.athena.windows import FINGERPRINT_PREFIX, MINUTES, REGIONS
 
 _BATCH = 25  # BatchWriteItem's limit

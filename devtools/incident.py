@@ -35,7 +35,7 @@ from devtools.moto_server import ACCOUNT
 from devtools.replay import SIGNALS, IncidentReplay, ReplayQuery
 from devtools.scenario import Scenario
 from guardrail.config import AthenaWatchConfig
-from guardrail.functions import TAG_GUARDED
+from guardrail.scope import TAG_GUARDED
 
 if TYPE_CHECKING:
     from devtools.fleet import FleetDeployment

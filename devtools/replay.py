@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from guardrail.detectors.athena.cost import GB
-from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE
+from guardrail.detectors.athena.query_events import API_CALL, STATE_CHANGE
 from guardrail.recursion.query_mark import QueryMark, mark_query
 from guardrail.recursion.query_started import QUERY_STARTED
 from guardrail.recursion.refusal import EVENT_SOURCE

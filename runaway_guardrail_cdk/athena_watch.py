@@ -14,7 +14,7 @@ from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.config import GuardrailConfig
-from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE, TERMINAL_STATES
+from guardrail.detectors.athena.query_events import API_CALL, STATE_CHANGE, TERMINAL_STATES
 from guardrail.handlers.observability import ATHENA_WATCH
 from guardrail.recursion import EVENT_SOURCE, QUERY_STARTED
 

@@ -18,7 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from guardrail.config import GuardrailConfig
-from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE, TERMINAL_STATES
+from guardrail.detectors.athena.query_events import API_CALL, STATE_CHANGE, TERMINAL_STATES
 from guardrail.detectors.recursion_signals import (
     ALARM_DETAIL_TYPE,
     ALARM_SOURCE,

@@ -16,7 +16,7 @@ from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.config import GuardrailConfig, Settings
 from guardrail.domain import TargetKind
 from guardrail.enforcement.actions import ACTIONS, ThrottleFunction
-from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT
+from guardrail.scope import COMPONENT_VALUE, TAG_COMPONENT
 
 from .arns import acknowledge_wildcards, in_regions, watched_regions
 from .checkers import explain

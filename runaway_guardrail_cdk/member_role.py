@@ -18,7 +18,7 @@ from guardrail.adapters.event_sources import EventSources
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.config import GuardrailConfig
 from guardrail.enforcement.actions import ACTIONS
-from guardrail.functions import TAG_EXEMPT
+from guardrail.scope import TAG_EXEMPT
 
 from .arns import acknowledge_wildcards, in_regions
 

@@ -15,8 +15,8 @@ import pytest
 from guardrail.alerts import Alert, AlertEvent, Phase, render
 from guardrail.alerts.chat import chat_notification
 from guardrail.domain import Target
-from guardrail.functions import Scope
 from guardrail.kill_switch import confirmation, parse_request
+from guardrail.scope import Scope
 from guardrail_cli.grammar import build_parser, check
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,11 +26,19 @@ from botocore.exceptions import ClientError
 
 from guardrail.adapters.aws_errors import error_code, translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
-from guardrail.detectors.athena.booking import Bump, Entry, book_finish, book_start
+from guardrail.detectors.athena.booking import (
+    Booking,
+    Bump,
+    CountingContention,
+    Entry,
+    QueryRecord,
+    Spend,
+    book_finish,
+    book_start,
+)
 from guardrail.detectors.athena.cost import QueryCost
 from guardrail.detectors.athena.detect import Totals
-from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarted
-from guardrail.detectors.athena.model import Booking, CountingContention, QueryRecord, Spend
+from guardrail.detectors.athena.query_events import Caller, QueryFinished, QueryStarted
 from guardrail.detectors.athena.windows import (
     LAST_QUERY,
     MINUTES,

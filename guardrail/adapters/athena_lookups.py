@@ -11,8 +11,8 @@ from botocore.exceptions import ClientError
 
 from guardrail.adapters.aws_errors import error_code, translated
 from guardrail.adapters.clients import AwsAdapter, adaptive_retries
-from guardrail.detectors.athena.model import QueryFacts
-from guardrail.detectors.athena.tables import referenced_tables
+from guardrail.detectors.athena.booking import QueryFacts
+from guardrail.detectors.athena.sql import referenced_tables
 
 if TYPE_CHECKING:
     from mypy_boto3_athena.client import AthenaClient  # noqa: F401 - the adapter's type parameter

@@ -21,8 +21,8 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
 from guardrail.domain import ActionRecord, AuditEntry, Status, Target, TargetKind
-from guardrail.functions import Scope
 from guardrail.prior_state import PriorState
+from guardrail.scope import Scope
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

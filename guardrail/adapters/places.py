@@ -18,7 +18,7 @@ import boto3
 from guardrail.adapters.aws_errors import translated
 from guardrail.domain import Target
 from guardrail.errors import AwsCallFailed
-from guardrail.functions import Scope
+from guardrail.scope import Scope
 
 T = TypeVar("T")
 SESSION_NAME = "runaway-guardrail"

@@ -10,8 +10,8 @@ from typing import Any
 
 from guardrail.account_pause import AccountPause
 from guardrail.domain import VOCABULARY, Target, TargetKind
-from guardrail.functions import Scope, function_arn
 from guardrail.prior_state import ActionReport, PriorState
+from guardrail.scope import Scope, function_arn
 
 
 class Phase(StrEnum):
@@ -27,7 +27,7 @@ class Phase(StrEnum):
     DRIFT = "drift"  # a held target found running again, stopped again (prior state kept)
     BREAKER_OPEN = "breaker-open"  # too many automatic actions this hour: automatic ones notify-only
     ACCOUNT_PAUSED = "account-paused"  # an operator paused an account's automatic enforcement
-    ACCOUNT_RESUMED = "account-resumed"  # ... and resumed it (`guardrail.alerts.pause`)
+    ACCOUNT_RESUMED = "account-resumed"  # ... and resumed it (`guardrail.alerts.pause_alert`)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from guardrail.alerts.commands import account_call, kill_switch_call
-from guardrail.alerts.event_sources import paused, reservation_text
 from guardrail.alerts.events import AlertEvent, Phase
+from guardrail.alerts.feeds import paused, reservation_text
 from guardrail.alerts.fields import (
     MAX_REGION,
     MESSAGE_BUDGET_BYTES,

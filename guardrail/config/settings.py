@@ -19,7 +19,7 @@ from pydantic import Field
 from guardrail.config.base import Str, StrictModel
 from guardrail.config.guardrail import KILL_SWITCH, GuardrailConfig
 from guardrail.errors import ConfigError
-from guardrail.functions import Scope
+from guardrail.scope import Scope
 
 ENV_CONFIG = "GUARDRAIL_CONFIG"
 ENV_LEDGER_TABLE = "GUARDRAIL_LEDGER_TABLE"

@@ -30,9 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from guardrail.detectors.recursion_alarms import ALARM, METRIC_PERIOD
 from guardrail.domain import Expectation, Finding, Target
 from guardrail.errors import ForeignFunctionRef, GuardrailError, InvalidFunctionRef
-from guardrail.functions import Scope, function_name, is_function_name, layer_in_region
 from guardrail.payloads import EventBridgeEvent, KeyText, invalid_unicode
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
+from guardrail.scope import Scope, function_name, is_function_name, layer_in_region
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from typing import ClassVar, TypeVar
 from guardrail.domain import Target, TargetFacts, TargetKind, WorkgroupState
 from guardrail.enforcement.ports import EventSourceControl, FunctionControl, WorkgroupControl
 from guardrail.errors import AwsCallFailed, InvalidTargetRef
-from guardrail.functions import Scope, function_place
 from guardrail.prior_state import FEEDING_STATES, ActionReport, FunctionPrior, PriorState, WorkgroupPrior
+from guardrail.scope import Scope, function_place
 
 _WORKGROUP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _WORKGROUP_ARN = re.compile(

@@ -34,12 +34,12 @@ from guardrail.enforcement.actions import TargetAction
 from guardrail.enforcement.breaker import CircuitBreaker, is_operator
 from guardrail.enforcement.lifecycle import STALE_AFTER, Lifecycle, already
 from guardrail.enforcement.noise import NoiseBound
-from guardrail.enforcement.pause import PauseReader, Pauses
+from guardrail.enforcement.pauses import PauseReader, Pauses
 from guardrail.enforcement.policy import Decision, Exemptions, decide_at, unmet
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
 from guardrail.enforcement.report import Reporter
 from guardrail.errors import AwsCallFailed, TargetNotFound
-from guardrail.functions import Scope
+from guardrail.scope import Scope
 
 logger = logging.getLogger(__name__)
 

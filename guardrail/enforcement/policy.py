@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from guardrail.config.fleet import MemberAccount
 from guardrail.domain import Expectation, TargetFacts, TargetKind
-from guardrail.functions import TAG_EXEMPT, TAG_GUARDED, Scope
+from guardrail.scope import TAG_EXEMPT, TAG_GUARDED, Scope
 
 _LAYER_ARN_PARTS = 7  # arn:partition:lambda:region:account:layer:name[:version]
 _FUNCTION_ARN_PARTS = 7  # arn:partition:lambda:region:account:function:name (unqualified)

@@ -12,8 +12,8 @@ from guardrail.alerts.render import render
 from guardrail.domain import VOCABULARY, ActionRecord, AuditEntry, Finding, Outcome, Result, Status, Target
 from guardrail.enforcement.ports import AlertPublisher, LedgerStore
 from guardrail.errors import AwsCallFailed
-from guardrail.functions import Scope
 from guardrail.prior_state import ActionReport
+from guardrail.scope import Scope
 
 logger = logging.getLogger(__name__)
 

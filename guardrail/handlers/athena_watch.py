@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from guardrail.config import Settings
 from guardrail.config.athena_watch import DETECTOR
-from guardrail.detectors.athena.events import MalformedEvent
-from guardrail.detectors.athena.model import ActionsFailed, CountingContention
+from guardrail.detectors.athena.booking import ActionsFailed, CountingContention
+from guardrail.detectors.athena.query_events import MalformedEvent
 from guardrail.detectors.athena.watch import AthenaWatch
 from guardrail.errors import AwsCallFailed
 from guardrail.handlers import observability as obs

@@ -27,7 +27,7 @@ from guardrail.enforcement.actions import DisableWorkgroup, ThrottleFunction
 from guardrail.enforcement.enforcer import Enforcer, utc_now
 from guardrail.enforcement.noise import NoiseBound
 from guardrail.enforcement.policy import Exemptions
-from guardrail.kill_switch.pause import AccountSwitch
+from guardrail.kill_switch.pausing import AccountSwitch
 
 
 def session_for(settings: Settings) -> boto3.session.Session:

@@ -15,7 +15,7 @@ from pydantic import ValidationInfo
 from guardrail.domain import Target, TargetKind
 from guardrail.enforcement.actions import ACTIONS
 from guardrail.errors import InvalidTargetRef
-from guardrail.functions import Scope
+from guardrail.scope import Scope
 
 MAX_TARGETS = 200
 ACCOUNT_ID, REGION_NAME = r"\d{12}", r"[a-z]{2}(-[a-z]+)+-\d"

@@ -30,7 +30,6 @@ from pydantic import (
 from guardrail.account_pause import UNNAMED_OPERATOR
 from guardrail.domain import Target, TargetKind
 from guardrail.errors import GuardrailError
-from guardrail.functions import Scope
 from guardrail.kill_switch.references import (
     ACCOUNT_ID,
     MAX_TARGETS,
@@ -41,6 +40,7 @@ from guardrail.kill_switch.references import (
     references,
     watched,
 )
+from guardrail.scope import Scope
 
 #: The most audit entries one `history` answer holds (and how many it holds unless asked).
 MAX_HISTORY, DEFAULT_HISTORY = 1000, 100

@@ -21,8 +21,7 @@ from guardrail.domain import (
 from guardrail.enforcement.enforcer import Enforcer
 from guardrail.enforcement.ports import FunctionControl
 from guardrail.errors import GuardrailError
-from guardrail.functions import Scope
-from guardrail.kill_switch.pause import AccountSwitch
+from guardrail.kill_switch.pausing import AccountSwitch
 from guardrail.kill_switch.requests import (
     PanicRequest,
     PauseRequest,
@@ -31,6 +30,7 @@ from guardrail.kill_switch.requests import (
     StatusRequest,
     ThrottleRequest,
 )
+from guardrail.scope import Scope
 
 logger = logging.getLogger(__name__)
 

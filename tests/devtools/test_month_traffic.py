@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 
 from devtools.month_traffic import ANALYST_ROLE, MONDAY, SATURDAY, MonthTraffic
-from guardrail.detectors.athena.fingerprint import fingerprint
+from guardrail.detectors.athena.sql import fingerprint
 
 TRAFFIC = MonthTraffic()
 QUERIES = TRAFFIC.queries()

@@ -15,7 +15,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from devtools.event_bridge import pattern_matches
-from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE
+from guardrail.detectors.athena.query_events import API_CALL, STATE_CHANGE
 from guardrail.recursion.query_started import QUERY_STARTED
 from tests.events import load, via_eventbridge
 

@@ -2,7 +2,7 @@ import json
 import shlex
 
 from guardrail.alerts import Phase, render, render_notice
-from guardrail.alerts.pause import ACCOUNT_PHASES
+from guardrail.alerts.pause_alert import ACCOUNT_PHASES
 from guardrail.domain import Notice, Target
 from guardrail.prior_state import ActionReport, EventSourceMapping, FunctionPrior
 from tests.unit.alert_events import AT, event

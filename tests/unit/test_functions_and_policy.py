@@ -6,7 +6,7 @@ from guardrail.domain import Expectation, Target, TargetFacts, TargetKind
 from guardrail.enforcement import Decision, Exemptions, decide
 from guardrail.enforcement.policy import decide_at, unmet, unversioned_layer
 from guardrail.errors import ForeignFunctionRef, InvalidFunctionRef
-from guardrail.functions import Scope, function_name
+from guardrail.scope import Scope, function_name
 
 OWN = GuardrailConfig().own_functions()
 HOME = Scope("123456789012", "us-west-2")

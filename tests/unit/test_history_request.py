@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from guardrail.domain import AuditEntry, Target
-from guardrail.functions import Scope
 from guardrail.kill_switch import HistoryRequest, parse_request
 from guardrail.kill_switch.history import answer_history
 from guardrail.kill_switch.requests import DEFAULT_HISTORY, InvalidRequest
+from guardrail.scope import Scope
 from guardrail_cli.grammar import since_time
 
 ACCOUNT = "123456789012"

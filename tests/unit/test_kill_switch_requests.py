@@ -3,9 +3,9 @@ import re
 import pytest
 
 from guardrail.domain import Target, TargetKind
-from guardrail.functions import Scope
 from guardrail.kill_switch import PanicRequest, RestoreRequest, StatusRequest, ThrottleRequest, parse_request
 from guardrail.kill_switch.requests import InvalidRequest, confirmation
+from guardrail.scope import Scope
 
 ACCOUNT = "123456789012"
 SCOPE = Scope(ACCOUNT, "us-east-1")

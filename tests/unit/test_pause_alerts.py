@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from guardrail.account_pause import AccountPause
 from guardrail.alerts import AlertEvent, Phase, render
-from guardrail.alerts.pause import render_pause
+from guardrail.alerts.pause_alert import render_pause
 from guardrail.domain import Target
-from guardrail.functions import Scope
+from guardrail.scope import Scope
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 HOME = Scope("111111111111", "ap-northeast-1", organization=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from guardrail.account_pause import UNNAMED_OPERATOR
-from guardrail.functions import Scope
 from guardrail.kill_switch import PauseRequest, ResumeRequest, parse_request
 from guardrail.kill_switch.requests import InvalidRequest
+from guardrail.scope import Scope
 
 HOME = Scope("111111111111", "ap-northeast-1", regions=frozenset({"us-west-2"}))
 ORGANIZATION = Scope("111111111111", "ap-northeast-1", organization=True)

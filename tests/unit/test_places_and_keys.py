@@ -11,8 +11,8 @@ from guardrail.adapters.ledger_items import TargetKeys
 from guardrail.alerts.events import AlertEvent, Phase
 from guardrail.alerts.render import render
 from guardrail.domain import Target
-from guardrail.functions import Scope
 from guardrail.kill_switch.requests import InvalidRequest, PanicRequest, RestoreRequest, parse_request
+from guardrail.scope import Scope
 
 HOME = Scope("111111111111", "ap-northeast-1", regions=frozenset({"us-west-2"}), organization=True)
 SINGLE = Scope("111111111111", "ap-northeast-1")

@@ -29,14 +29,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from guardrail.detectors.athena.events import Caller, MalformedEvent, QueryStarted
+from guardrail.detectors.athena.query_events import Caller, MalformedEvent, QueryStarted
 from guardrail.domain import Expectation, Target, TargetFacts
 from guardrail.enforcement.policy import unmet
 from guardrail.errors import InvalidFunctionRef, TargetNotFound
-from guardrail.functions import Scope, function_name, is_function_name, layer_in_region
 from guardrail.payloads import EventBridgeEvent
 from guardrail.recursion.query_started import MAX_QUERY_CHARS, QUERY_STARTED
 from guardrail.recursion.refusal import EVENT_SOURCE
+from guardrail.scope import Scope, function_name, is_function_name, layer_in_region
 
 #: How long a function's verified configuration (guard, role) is trusted before Lambda is asked again.
 CHECK_SECONDS = 300.0

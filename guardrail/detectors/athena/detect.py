@@ -1,6 +1,14 @@
 """Pure detection: window totals and one query's facts in, breaches and what to do about them out.
 
 Nothing here calls AWS or reads a clock: every decision is made at the time carried by the event.
+An `Action` becomes a Finding for the one enforcement path (throttle its Lambda caller, disable its
+workgroup) or a Notice (a caller that is not a Lambda function, a cross-region read set to `alert`).
+
+A query's guard mark (`guardrail.recursion.query_mark`) is text anyone who can run a query can write.
+It never makes the watch throttle: it names, in the evidence of the workgroup's alerts, the function
+the query claims to come from, marked `verified: false` until CloudTrail's record of the same query
+names that function as the caller (`verified: true`); a mark that names another function than the
+verified caller is shown as `contradicted`.
 """
 
 from __future__ import annotations
@@ -11,9 +19,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from guardrail.config.athena_watch import AthenaWatchConfig, CrossRegionAction, Rules, Signature
+from guardrail.config.athena_watch import DETECTOR, AthenaWatchConfig, CrossRegionAction, Rules, Signature
+from guardrail.detectors.athena.claims import QueryClaim
 from guardrail.detectors.athena.cost import GB, usd
-from guardrail.detectors.athena.events import Caller
+from guardrail.detectors.athena.query_events import Caller
+from guardrail.domain import Expectation, Finding, Notice, Target
+from guardrail.recursion.query_mark import read_mark
 
 RECENT_IDS_SHOWN = 10
 
@@ -224,3 +235,81 @@ def describe(
             "transfer_usd_last_24_h": usd(totals.day_transfer_micros),
         }
     return evidence
+
+
+def mark_evidence(sql: str, caller: Caller | None) -> dict[str, Any]:
+    """`{"query_mark": ...}` for a marked query (empty for an unmarked one), against its verified caller."""
+    mark = read_mark(sql)
+    if mark is None:
+        return {}
+    shown: dict[str, Any] = {"claimed_function": mark.function, "chain_id": mark.chain_id}
+    if caller is None:
+        shown |= {
+            "verified": False,
+            "note": "claimed by the query's text, not verified: nothing throttled on it",
+        }
+    elif caller.function == mark.function:
+        shown |= {"verified": True}
+    else:
+        shown |= {"verified": False, "contradicted": True, "caller": caller.arn}
+    return {"query_mark": shown}
+
+
+def caller_finding(
+    action: Action, function: str, at: datetime, event_id: str, guard_layer: str | None = None
+) -> Finding:
+    """Throttle the Lambda function behind a caller's breaches, if it runs with the caller's role; once.
+
+    `guard_layer` (a start the guard claimed): the function must also run the guard.
+    """
+    return Finding(
+        target=Target.function(function),
+        detector=DETECTOR,
+        reason=action.reason,
+        observed_at=at,
+        evidence={"rules": action.rules, **action.evidence},
+        dedupe_key=f"{DETECTOR}:{event_id}:{action.rules}",
+        expect=Expectation(role_arn=action.throttle_role_arn, guard_layer=guard_layer),
+    )
+
+
+def claim_finding(claim: QueryClaim) -> Finding:
+    """The function an `Athena Query Started` claim names, for alerting the claim as unverified."""
+    return Finding(
+        target=Target.function(claim.function),
+        detector=DETECTOR,
+        reason=f"an {claim.evidence()['signal']!r} event names {claim.function} as the caller of query "
+        f"{claim.query_id}",
+        observed_at=claim.at,
+        evidence=claim.evidence(),
+        dedupe_key=f"{DETECTOR}:claim:{claim.event_id}",
+    )
+
+
+def workgroup_finding(action: Action, workgroup: str, at: datetime, event_id: str) -> Finding:
+    """Disable the workgroup a runaway ran in; once per event and rules."""
+    return Finding(
+        target=Target.workgroup(workgroup),
+        detector=DETECTOR,
+        reason=f"{action.subject}: {action.reason}",
+        observed_at=at,
+        evidence={"rules": action.rules, "subject": action.subject, **action.evidence},
+        dedupe_key=f"{DETECTOR}:{event_id}:{action.rules}:workgroup",
+    )
+
+
+def notice(action: Action, at: datetime) -> Notice:
+    """Tell people about breaches nothing is done about: once per subject and rules per hour.
+
+    Cross-region reads alone are told once a day.
+    """
+    daily = all(b.rule is Rule.CROSS_REGION for b in action.breaches)
+    period = f"{at:%Y-%m-%d}" if daily else f"{at:%Y-%m-%dT%H}"
+    return Notice(
+        subject=action.subject,
+        detector=DETECTOR,
+        reason=action.reason,
+        observed_at=at,
+        evidence={"rules": action.rules, **action.evidence},
+        dedupe_key=f"{DETECTOR}:notice:{action.rules}:{action.subject}:{period}",
+    )

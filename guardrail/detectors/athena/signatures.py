@@ -1,15 +1,20 @@
-"""Loop signatures: small pure checks of what a caller does now against what it did before.
+"""Loop signatures: what a caller does now against what it did before, and what they read to say so.
 
-Each answers a `Signal` naming the signature and the baseline the caller left, or None. Four read the
-learned baseline and never speak before it is learned (see `baseline.learned`); `acceleration` reads
-only the day's counters (the caller's own busiest pace of its earlier hours), so it speaks from a
-caller's second hour on, with or without learned days. The fixed limits stay the ceilings.
+Each signature is a small pure check answering a `Signal` naming the signature and the baseline the
+caller left, or None. Four read the learned baseline and never speak before it is learned (see
+`baseline.learned`); `acceleration` reads only the day's counters (the caller's own busiest pace of
+its earlier hours), so it speaks from a caller's second hour on, with or without learned days. The
+fixed limits stay the ceilings.
+
+`loop_breaches` turns them into breaches for one scope at one moment, reading what they need through
+the `BaselineStore` port: the scope's baseline (folded as it is read), its recent hours, and the runs
+of the statement the event is about. A scope without a learned baseline costs no more reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -30,6 +35,9 @@ from guardrail.detectors.athena.baseline import (
     usual_queries_per_hour,
 )
 from guardrail.detectors.athena.cost import GB
+from guardrail.detectors.athena.detect import Breach, Totals
+from guardrail.detectors.athena.ports import BaselineStore
+from guardrail.detectors.athena.sql import fingerprint
 
 
 @dataclass(frozen=True)
@@ -272,3 +280,45 @@ def signals(baseline: Baseline, now: Now, config: Baselines) -> list[Signal]:
     if not learned(baseline, now.at, config):
         return found
     return found + [signal for check in SIGNATURES if (signal := check(baseline, now, config)) is not None]
+
+
+def loop_breaches(
+    store: BaselineStore,
+    config: Baselines,
+    scope: str,
+    at: datetime,
+    totals: Totals,
+    *,
+    window_minutes: int,
+    sql: str = "",
+    may_throttle: bool = True,
+) -> list[Breach]:
+    """The signatures `scope` matches at `at`; each enforces if configured to and `may_throttle`."""
+    if not config.enabled:
+        return []
+    baseline = store.baseline(scope, at)
+    now = Now(
+        at=at,
+        window_queries=totals.window_queries,
+        window_minutes=window_minutes,
+        starts=totals.starts,
+        earlier_pace=totals.earlier_pace,
+    )
+    if learned(baseline, at, config):  # otherwise acceleration alone (and no more reads)
+        statement = fingerprint(sql) if sql else None
+        now = replace(
+            now,
+            recent_hours=store.recent_hours(scope, at),
+            fingerprint=statement,
+            fingerprint_runs=0 if statement is None else store.statement_runs(scope, at, statement),
+        )
+    return [
+        Breach(
+            signal.signature,
+            signal.reason,
+            enforce=may_throttle and signal.signature in config.throttle_on,
+            baseline=signal.baseline,
+        )
+        for signal in signals(baseline, now, config)
+        if may_throttle or signal.signature is not Signature.OVERRUN  # a run is a Lambda caller's
+    ]

@@ -19,6 +19,14 @@ from datetime import datetime
 from typing import Any
 
 from guardrail.config.athena_watch import AthenaWatchConfig, Rules
+from guardrail.detectors.athena.booking import (
+    ActionsFailed,
+    Booking,
+    QueryFacts,
+    Report,
+    caller_scope,
+    workgroup_scope,
+)
 from guardrail.detectors.athena.claims import ClaimCheck, QueryClaim, parse_claim
 from guardrail.detectors.athena.cost import estimate
 from guardrail.detectors.athena.detect import (
@@ -27,13 +35,26 @@ from guardrail.detectors.athena.detect import (
     Rule,
     Totals,
     caller_actions,
+    caller_finding,
+    claim_finding,
     cross_region_breach,
     describe,
     limit_breaches,
+    mark_evidence,
+    notice,
     quiet_hours_breach,
     workgroup_actions,
+    workgroup_finding,
 )
-from guardrail.detectors.athena.events import (
+from guardrail.detectors.athena.ports import (
+    BaselineStore,
+    CounterStore,
+    LocationLookup,
+    Place,
+    Places,
+    QueryLookup,
+)
+from guardrail.detectors.athena.query_events import (
     Caller,
     Ignored,
     MalformedEvent,
@@ -41,24 +62,11 @@ from guardrail.detectors.athena.events import (
     QueryStarted,
     parse_event,
 )
-from guardrail.detectors.athena.loops import loop_breaches
-from guardrail.detectors.athena.marks import mark_evidence
-from guardrail.detectors.athena.model import (
-    ActionsFailed,
-    Booking,
-    QueryFacts,
-    Report,
-    caller_scope,
-    workgroup_scope,
-)
-from guardrail.detectors.athena.notices import caller_finding, claim_finding, notice, workgroup_finding
-from guardrail.detectors.athena.places import Place, Places
-from guardrail.detectors.athena.ports import BaselineStore, CounterStore, LocationLookup, QueryLookup
-from guardrail.detectors.athena.signatures import densest
+from guardrail.detectors.athena.signatures import densest, loop_breaches
 from guardrail.domain import Outcome, Result, TargetKind
 from guardrail.enforcement.enforcer import Enforcer
-from guardrail.functions import Scope
 from guardrail.recursion.query_started import QUERY_STARTED
+from guardrail.scope import Scope
 
 START, FINISH = "start", "finish"  # a query's halves, as noted in its record's `decided`
 

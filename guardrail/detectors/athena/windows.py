@@ -1,6 +1,6 @@
 """The counters' buckets: per-minute for the sliding window, per-hour for the last 24 hours.
 
-A scope (a caller or a workgroup, see `model.caller_scope`) has one counter item per bucket, keyed
+A scope (a caller or a workgroup, see `booking.caller_scope`) has one counter item per bucket, keyed
 `M#<minute>` or `H#<hour>` (and `F#<hour>#<fingerprint>`: one statement's runs in the hour): its
 `Counts`; a minute bucket also holds the seconds of the minute its queries started in (a set of at most
 60 numbers) and the id of the latest query it counted; an hour bucket the other regions its queries read

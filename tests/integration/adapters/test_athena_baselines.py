@@ -11,9 +11,9 @@ from guardrail.adapters.athena_baselines import AthenaBaselines, baseline_item, 
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.config.athena_watch import Baselines
 from guardrail.detectors.athena.baseline import HOUR, Baseline, HourCount
-from guardrail.detectors.athena.events import Caller, QueryStarted
-from guardrail.detectors.athena.fingerprint import fingerprint
-from guardrail.detectors.athena.model import caller_scope
+from guardrail.detectors.athena.booking import caller_scope
+from guardrail.detectors.athena.query_events import Caller, QueryStarted
+from guardrail.detectors.athena.sql import fingerprint
 
 T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 CALLER = Caller("arn:aws:iam::123456789012:role/nightly-batch-role", "AssumedRole", "nightly-batch")

@@ -12,10 +12,10 @@ import pytest
 from botocore.stub import Stubber
 
 from guardrail.adapters.athena_counters import ATTEMPTS, AthenaCounters
+from guardrail.detectors.athena.booking import CountingContention, caller_scope, workgroup_scope
 from guardrail.detectors.athena.cost import QueryCost
 from guardrail.detectors.athena.detect import Totals
-from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarted
-from guardrail.detectors.athena.model import CountingContention, caller_scope, workgroup_scope
+from guardrail.detectors.athena.query_events import Caller, QueryFinished, QueryStarted
 from guardrail.errors import AwsCallFailed
 from tests.conftest import offline_client
 

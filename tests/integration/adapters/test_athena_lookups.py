@@ -7,7 +7,7 @@ import pytest
 from botocore.stub import Stubber
 
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
-from guardrail.detectors.athena.model import QueryFacts
+from guardrail.detectors.athena.booking import QueryFacts
 from guardrail.errors import AwsCallFailed
 from tests.conftest import offline_client
 

@@ -24,7 +24,7 @@ from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.adapters.ledger import Ledger
 from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.alerts.render import Alert
-from guardrail.detectors.athena.model import QueryFacts
+from guardrail.detectors.athena.booking import QueryFacts
 from guardrail.detectors.invocation_scan.detect import MetricQuery
 from guardrail.domain import Target
 from guardrail.errors import AwsCallFailed

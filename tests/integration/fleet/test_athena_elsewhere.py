@@ -12,7 +12,7 @@ from devtools.incident import QueryStatistics, build_world, store_tables
 from devtools.replay import SIGNALS
 from guardrail.adapters.athena_lookups import AthenaQueries
 from guardrail.config import AthenaWatchConfig
-from guardrail.detectors.athena.model import caller_scope, placed
+from guardrail.detectors.athena.booking import caller_scope, placed
 from guardrail.handlers.composition import build_watch
 from tests.conftest import ACCOUNT, Clock
 from tests.integration.detectors.athena.learned_reads import CALLER, NIGHTS, empty, reads

@@ -8,7 +8,7 @@ import pytest
 
 from guardrail.detectors.recursion_signals import UnsupportedEvent, findings_from_event
 from guardrail.domain import Expectation
-from guardrail.functions import Scope
+from guardrail.scope import Scope
 from tests.unit.detectors.recursion_events import ACCOUNT, FUNCTION_ARN, envelope, health_event
 
 SCOPE = Scope(ACCOUNT, "us-east-1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guardrail.detectors.recursion_signals import UnsupportedEvent, findings_from_event
-from guardrail.functions import Scope
+from guardrail.scope import Scope
 from tests.events import sample
 
 ACCOUNT = "123456789012"  # the samples' account

@@ -12,7 +12,7 @@ from devtools.memory_ports import MemoryEventSources, MemoryFunctions, MemoryLed
 from guardrail.config.fleet import MemberAccount
 from guardrail.domain import Finding, Target
 from guardrail.enforcement import Enforcer, Exemptions, ThrottleFunction
-from guardrail.functions import Scope
+from guardrail.scope import Scope
 from tests.conftest import Clock
 
 ACCOUNT, REGION = "111111111111", "us-east-1"

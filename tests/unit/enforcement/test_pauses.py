@@ -8,10 +8,10 @@ from typing import Any
 from guardrail.account_pause import AccountPause
 from guardrail.alerts.render import Alert
 from guardrail.domain import AuditEntry, Finding, Result, Target, TargetFacts
-from guardrail.enforcement.pause import Pauses
+from guardrail.enforcement.pauses import Pauses
 from guardrail.enforcement.report import Reporter
 from guardrail.errors import AwsCallFailed
-from guardrail.functions import Scope
+from guardrail.scope import Scope
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 HOME = Scope("111111111111", "ap-northeast-1", organization=True)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from guardrail.detectors.athena.events import Caller
-from guardrail.detectors.athena.marks import mark_evidence
+from guardrail.detectors.athena.detect import mark_evidence
+from guardrail.detectors.athena.query_events import Caller
 from guardrail.recursion.query_mark import QueryMark, mark_query, read_mark
 
 MARK = QueryMark(function="nightly-batch", chain_id="c0ffee")

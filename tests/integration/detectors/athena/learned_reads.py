@@ -8,7 +8,7 @@ from devtools.replay import IncidentReplay
 from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.config import AthenaWatchConfig
-from guardrail.detectors.athena.model import caller_scope, placed, workgroup_scope
+from guardrail.detectors.athena.booking import caller_scope, placed, workgroup_scope
 
 NIGHTS = IncidentReplay(batch_queries=40, batch_interval_seconds=200, history_nights=2, loop_minutes=0)
 CALLER = "nightly-batch@arn:aws:iam::123456789012:role/nightly-batch-role"

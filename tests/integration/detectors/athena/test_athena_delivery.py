@@ -8,7 +8,7 @@ from devtools.lambda_runtime import lambda_context
 from devtools.replay import IncidentReplay
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.ledger import Ledger
-from guardrail.detectors.athena.model import caller_scope, workgroup_scope
+from guardrail.detectors.athena.booking import caller_scope, workgroup_scope
 from guardrail.domain import Target
 from guardrail.handlers import kill_switch
 from tests.conftest import ACCOUNT, REGION

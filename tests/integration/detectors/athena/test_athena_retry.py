@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from devtools.replay import IncidentReplay
 from guardrail.adapters.athena_counters import AthenaCounters
-from guardrail.detectors.athena.model import ActionsFailed, caller_scope, workgroup_scope
+from guardrail.detectors.athena.booking import ActionsFailed, caller_scope, workgroup_scope
 from guardrail.errors import AwsCallFailed
 
 #: The replay's batch, as counters know it: the candidate function under the role that issued its session.

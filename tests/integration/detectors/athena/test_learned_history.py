@@ -12,7 +12,7 @@ import pytest
 
 from devtools.history import learned_items, write_items
 from guardrail.config import AthenaWatchConfig
-from guardrail.detectors.athena.model import caller_scope
+from guardrail.detectors.athena.booking import caller_scope
 from tests.integration.detectors.athena.learned_reads import CALLER, NIGHTS, empty, reads
 
 

@@ -15,8 +15,8 @@ from devtools.history import learned_items, write_items
 from devtools.replay import IncidentReplay
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.config import AthenaWatchConfig
+from guardrail.detectors.athena.booking import caller_scope
 from guardrail.detectors.athena.cost import estimate
-from guardrail.detectors.athena.model import caller_scope
 from tests.conftest import ACCOUNT
 
 SHORT = IncidentReplay(batch_queries=3, loop_minutes=0, guarded=True)

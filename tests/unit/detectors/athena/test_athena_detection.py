@@ -10,8 +10,8 @@ from guardrail.detectors.athena.detect import (
     limit_breaches,
     quiet_hours_breach,
 )
-from guardrail.detectors.athena.events import Caller
-from guardrail.detectors.athena.tables import referenced_tables
+from guardrail.detectors.athena.query_events import Caller
+from guardrail.detectors.athena.sql import referenced_tables
 
 LAMBDA = Caller(
     arn="arn:aws:iam::123456789012:role/batch-role", identity_type="AssumedRole", function="batch"

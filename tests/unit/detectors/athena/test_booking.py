@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from guardrail.detectors.athena.booking import Bump, book_finish, book_start
+from guardrail.detectors.athena.booking import Bump, QueryRecord, Spend, book_finish, book_start
 from guardrail.detectors.athena.cost import QueryCost
-from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarted
-from guardrail.detectors.athena.model import QueryRecord, Spend
+from guardrail.detectors.athena.query_events import Caller, QueryFinished, QueryStarted
 from guardrail.detectors.athena.windows import Counts
 
 AT = datetime(2026, 11, 28, 2, 10, 30, tzinfo=UTC)

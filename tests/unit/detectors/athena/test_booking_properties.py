@@ -14,10 +14,16 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from guardrail.detectors.athena.booking import Entry, book_finish, book_start
+from guardrail.detectors.athena.booking import (
+    Entry,
+    QueryRecord,
+    book_finish,
+    book_start,
+    caller_scope,
+    workgroup_scope,
+)
 from guardrail.detectors.athena.cost import QueryCost
-from guardrail.detectors.athena.events import Caller, QueryFinished, QueryStarted
-from guardrail.detectors.athena.model import QueryRecord, caller_scope, workgroup_scope
+from guardrail.detectors.athena.query_events import Caller, QueryFinished, QueryStarted
 from guardrail.detectors.athena.windows import Counts
 
 T0 = datetime(2026, 11, 28, 1, 58, tzinfo=UTC)

@@ -15,10 +15,10 @@ from guardrail.detectors.athena.claims import (
     parse_claim,
     session_role,
 )
-from guardrail.detectors.athena.events import MalformedEvent
+from guardrail.detectors.athena.query_events import MalformedEvent
 from guardrail.domain import Target, TargetFacts
 from guardrail.errors import TargetNotFound
-from guardrail.functions import Scope
+from guardrail.scope import Scope
 
 REPLAY = IncidentReplay(batch_queries=1, loop_minutes=0, guarded=True)
 SCOPE = Scope("123456789012", "us-west-2")

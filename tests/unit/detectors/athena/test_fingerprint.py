@@ -7,7 +7,7 @@ import string
 from hypothesis import given
 from hypothesis import strategies as st
 
-from guardrail.detectors.athena.fingerprint import LENGTH, fingerprint, normalised
+from guardrail.detectors.athena.sql import LENGTH, fingerprint, normalised
 
 BASE = "SELECT c.region, sum(o.amount) FROM sales.orders o JOIN sales.customers c ON o.id = c.id"
 

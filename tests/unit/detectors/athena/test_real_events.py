@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from guardrail.detectors.athena.events import (
+from guardrail.detectors.athena.query_events import (
     Ignored,
     MalformedEvent,
     QueryFinished,

@@ -14,8 +14,8 @@ from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from guardrail.errors import GuardrailError
-from guardrail.functions import is_function_name
 from guardrail.payloads import EventBridgeEvent, KeyText
+from guardrail.scope import is_function_name
 
 SOURCE = "aws.athena"
 STATE_CHANGE = "Athena Query State Change"

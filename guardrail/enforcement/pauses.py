@@ -1,6 +1,6 @@
 """Run-time pauses in enforcement: an automatic finding in a paused account is alerted, never applied.
 
-An operator pauses an account through the kill switch (`guardrail.kill_switch.pause`); the ledger
+An operator pauses an account through the kill switch (`guardrail.kill_switch.pausing`); the ledger
 holds the pause. The Enforcer asks `Pauses.of(finding)` once it has decided to enforce: an operator's
 finding (the kill switch's throttle or panic, `breaker.is_operator`) is never paused, an automatic
 one is when its account is. Such a finding is audited and alerted once per pause and target (a signal

@@ -10,7 +10,7 @@ from guardrail.alerts.commands import account_call
 from guardrail.alerts.events import Phase
 from guardrail.alerts.fields import MAX_NAME, clean, safe_pause
 from guardrail.alerts.render import Alert, compose_alert
-from guardrail.functions import Scope
+from guardrail.scope import Scope
 
 _UNDO = {Phase.ACCOUNT_PAUSED: "resume", Phase.ACCOUNT_RESUMED: "pause"}
 #: The phases of an account, not of a target: `render_pause` renders them, `render` does not.

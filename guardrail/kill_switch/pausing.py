@@ -2,7 +2,7 @@
 
 A pause is one ledger item per account, written only where none stands and deleted only as read,
 each change with its audit line in the same transaction, and one alert that says how to undo it.
-What a pause does to findings is `guardrail.enforcement.pause`'s.
+What a pause does to findings is `guardrail.enforcement.pauses`'s.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any, Protocol
 
 from guardrail.account_pause import AccountPause, PauseResult
 from guardrail.alerts.events import Phase
-from guardrail.alerts.pause import render_pause
+from guardrail.alerts.pause_alert import render_pause
 from guardrail.enforcement.ports import AlertPublisher
 from guardrail.errors import AwsCallFailed
-from guardrail.functions import Scope
 from guardrail.kill_switch.requests import PauseRequest, ResumeRequest
+from guardrail.scope import Scope
 
 logger = logging.getLogger(__name__)
 
