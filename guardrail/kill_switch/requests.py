@@ -82,6 +82,20 @@ class _Placed(_Request):
         return value
 
 
+class _Sweep(_Request):
+    """A request that may sweep whole accounts and regions (watched ones), confirmed when it does."""
+
+    accounts: _Places | None = None
+    regions: _Places | None = None
+    confirm: _Confirm = None
+    by: _By = UNNAMED_OPERATOR
+
+    @field_validator("accounts", "regions")
+    @classmethod
+    def _places(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        return places_watched(value, info)
+
+
 class _Targets(_Placed):
     """A request that names functions, workgroups, or both (one field per kind: `functions`, ...)."""
 
@@ -116,22 +130,15 @@ class ThrottleRequest(_Targets):
         return references(value, info)
 
 
-class RestoreRequest(_Targets):
-    """Restore the named functions and workgroups, or `"all"` of a kind that the guardrail holds."""
+class RestoreRequest(_Targets, _Sweep):
+    """Restore the named functions and workgroups, or `"all"` of a kind that the guardrail holds.
+
+    With `"all"`, `accounts` and `regions` restore only the held targets there (default: every one).
+    """
 
     action: Literal["restore"]
     functions: Literal["all"] | list[Target] | None = None
     workgroups: Literal["all"] | list[Target] | None = None
-    #: With `"all"`: only the held targets of these accounts and regions (default: every one).
-    accounts: _Places | None = None
-    regions: _Places | None = None
-    confirm: _Confirm = None
-    by: _By = UNNAMED_OPERATOR
-
-    @field_validator("accounts", "regions")
-    @classmethod
-    def _places(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        return places_watched(value, info)
 
     @field_validator("functions", "workgroups", mode="before")
     @classmethod
@@ -165,7 +172,7 @@ class StatusRequest(_Request):
     action: Literal["status"]
 
 
-class PanicRequest(_Request):
+class PanicRequest(_Sweep):
     """Throttle every function of the named accounts and regions but the exempt and the guardrail's own.
 
     Naming none means the kill switch's own account and region: never every account of an organization.
@@ -173,15 +180,6 @@ class PanicRequest(_Request):
 
     action: Literal["panic"]
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
-    accounts: _Places | None = None
-    regions: _Places | None = None
-    confirm: _Confirm = None
-    by: _By = UNNAMED_OPERATOR
-
-    @field_validator("accounts", "regions")
-    @classmethod
-    def _places(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        return places_watched(value, info)
 
     def places(self, scope: Scope) -> list[tuple[str, str]]:
         """Every (account, region) the panic acts in."""
