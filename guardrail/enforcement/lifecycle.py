@@ -397,7 +397,12 @@ class Lifecycle:
         """Settle a restore whose record moved first: another restore, or an operator's throttle."""
         target, words = record.target, VOCABULARY[record.target.kind]
         now = self._ledger.get(target)
-        if now is None or not now.active or now.record_id != record.record_id:
+        if (
+            now is None
+            or not now.active
+            or now.record_id != record.record_id
+            or now.status is Status.RESTORING  # another restore took it over: it puts back and closes it
+        ):
             return Outcome(target, words.not_held, detail="restored concurrently by another request")
         detail = f"an operator's {words.verb} took it over during the restore; the {words.verb} stands"
         if now.status is Status.ENFORCED:  # its action may have landed before this put-back

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -48,6 +49,39 @@ def test_concurrent_restores_restore_once(memory):
     assert set(results) == {Result.RESTORED, Result.NOT_THROTTLED}, results
     assert memory.topic.event_types() == ["throttled", "restored"]
     assert memory.reservation(target) == 7
+
+
+def test_a_restore_overtaken_by_another_restore_says_restored_by_it_not_taken_over(memory, monkeypatch):
+    # The interleaving moto showed under load: the second restore takes the record over between the
+    # first's put-back and its close; the first must not answer as if an operator's throttle had won.
+    target = memory.function("nightly-batch", 7)
+    enforcer = memory.enforcer()
+    enforcer.enforce(memory.finding(target))
+    functions = memory.place(target.account)
+    set_reserved, calls = functions.set_reserved, itertools.count()
+    second_put_back, first_answered = threading.Event(), threading.Event()
+    answers: dict[str, Result] = {}
+    second = threading.Thread(target=lambda: answers.setdefault("second", enforcer.restore(target).result))
+
+    def put_back(name: str, value: int) -> None:
+        call = next(calls)
+        set_reserved(name, value)
+        if call == 0:  # the first restore's put-back: the second restore takes the record over now
+            second.start()
+            assert second_put_back.wait(5)
+        elif call == 1:  # the second's put-back: it holds the record until the first has answered
+            second_put_back.set()
+            assert first_answered.wait(5)
+
+    monkeypatch.setattr(functions, "set_reserved", put_back)
+    answers["first"] = enforcer.restore(target).result
+    first_answered.set()
+    second.join(5)
+
+    assert answers == {"first": Result.NOT_THROTTLED, "second": Result.RESTORED}
+    assert memory.topic.event_types() == ["throttled", "restored"]
+    assert memory.reservation(target) == 7
+    assert memory.ledger.get(target) is None or not memory.ledger.get(target).active
 
 
 def test_fifty_concurrent_findings_and_operator_throttles_throttle_once_and_keep_the_prior(memory):
