@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from guardrail.adapters.athena_baselines import AthenaBaselines
-from guardrail.adapters.athena_counters import AthenaCounters
-from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.config import GuardrailConfig
 from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE, TERMINAL_STATES
 from guardrail.handlers.observability import ATHENA_WATCH
 from guardrail.recursion import EVENT_SOURCE, QUERY_STARTED
 
-from .arns import acknowledge_wildcards, in_regions, watched_regions
 from .dead_letters import DeadLetters
 from .function import GuardrailFunction
+from .function_table import FUNCTIONS
 from .state import GuardrailState
 
 
@@ -42,21 +38,10 @@ class AthenaWatchFunction(Construct):
         signal_bus: events.IEventBus | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._config = config
         self.function = GuardrailFunction(
-            self,
-            "Function",
-            config=config,
-            state=state,
-            role_name=ATHENA_WATCH,
-            handler="guardrail.handlers.athena_watch.handler",
-            description="Runaway Guardrail Athena watch: query rates, bytes, cross-region reads",
-            code=code,
+            self, "Function", config=config, state=state, spec=FUNCTIONS[ATHENA_WATCH], code=code
         )
-        self._grant(state)
-        target = dead_letters.target(
-            self.function.function, retry_attempts=4, max_event_age=Duration.hours(1)
-        )
+        target = self.function.target(dead_letters)
         self.state_changes = events.Rule(
             self,
             "QueryStateChange",
@@ -97,43 +82,6 @@ class AthenaWatchFunction(Construct):
         )
         rule.node.add_dependency(signal_bus)
         return rule
-
-    def _grant(self, state: GuardrailState) -> None:
-        stack = Stack.of(self)
-        role = self.function.role
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=sorted({*AthenaCounters.PERMISSIONS, *AthenaBaselines.PERMISSIONS}),
-                resources=[state.table.table_arn],
-            )
-        )
-        regions = watched_regions(stack, self._config)
-        workgroups = in_regions(stack, regions, service="athena", resource="workgroup", resource_name="*")
-        role.add_to_policy(iam.PolicyStatement(actions=list(AthenaQueries.PERMISSIONS), resources=workgroups))
-        glue = [a for a in DataLocations.PERMISSIONS if a.startswith("glue:")]
-        databases = in_regions(stack, regions, service="glue", resource="database", resource_name="*")
-        tables = in_regions(stack, regions, service="glue", resource="table", resource_name="*/*")
-        catalogs = in_regions(stack, regions, service="glue", resource="catalog")
-        role.add_to_policy(iam.PolicyStatement(actions=glue, resources=[*catalogs, *databases, *tables]))
-        buckets = [a for a in DataLocations.PERMISSIONS if a.startswith("s3:")]
-        every_bucket = f"arn:{stack.partition}:s3:::*"
-        role.add_to_policy(iam.PolicyStatement(actions=buckets, resources=[every_bucket]))
-        acknowledge_wildcards(
-            self.function,
-            workgroups,
-            "The watch reads the statistics of queries in any workgroup, known only at run time.",
-        )
-        acknowledge_wildcards(
-            self.function,
-            [*databases, *tables],
-            "glue:GetTable (read-only) finds where any table a query reads keeps its data.",
-        )
-        acknowledge_wildcards(
-            self.function,
-            [every_bucket],
-            "s3:GetBucketLocation (metadata only, no object access) finds the region of any bucket a "
-            "table points at.",
-        )
 
     def _trail(self) -> cloudtrail.Trail:
         bucket = s3.Bucket(
