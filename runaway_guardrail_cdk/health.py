@@ -2,7 +2,8 @@
 
 Every alarm notifies the alert topic (on ALARM and on OK) in CloudWatch's own message format:
 - each function's `Errors` and `Throttles` above 0 in five minutes;
-- the invocation scan's longest run above 80% of its timeout (the next step is a time-out);
+- the longest run of each function whose row of the function table names a duration alarm (the
+  invocation scan) above 80% of its timeout (the next step is a time-out);
 - each dead-letter queue holding a message.
 The dashboard (named after the prefix) reads the EMF metrics the handlers publish, by the names in
 `guardrail/handlers/observability.py`.
