@@ -78,6 +78,12 @@ def _flatten(resolved: Any) -> str:
     raise ValueError(f"cannot spell {resolved!r} as cdk-nag does")
 
 
+def listed(names: Sequence[str]) -> str:
+    """The names joined as prose: `a`, `a and b`, `a, b and c`."""
+    *others, last = names
+    return f"{', '.join(others)} and {last}" if others else last
+
+
 def acknowledge_wildcards(construct: Construct, resources: Iterable[str], reason: str) -> None:
     """Acknowledge cdk-nag's AwsSolutions-IAM5 for each wildcard resource, with one written reason."""
     stack = Stack.of(construct)

@@ -15,7 +15,7 @@ from guardrail.adapters.permissions import Resource, enforcing, merged
 from guardrail.config import GuardrailConfig, Settings
 from guardrail.functions import COMPONENT_VALUE, TAG_COMPONENT
 
-from .arns import acknowledge_wildcards, watched_arns, watched_regions
+from .arns import acknowledge_wildcards, listed, watched_arns, watched_regions
 from .checkers import explain
 from .dead_letters import DeadLetters
 from .function_table import ENFORCEMENT, HOME_STATE, FunctionSpec
@@ -190,7 +190,7 @@ class GuardrailFunction(Construct):
             reason = WILDCARDS.get(resource)
             if reason is not None:
                 acknowledge_wildcards(self, [arn for arn in arns[resource] if "*" in arn], reason)
-        on_any = ", ".join(granted.get(Resource.ANY, ()))
+        on_any = listed(granted[Resource.ANY])
         Validations.of(self).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",

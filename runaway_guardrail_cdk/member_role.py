@@ -17,7 +17,7 @@ from guardrail.adapters.permissions import Grant, Resource, enforcing, merged
 from guardrail.config import GuardrailConfig
 from guardrail.functions import TAG_EXEMPT
 
-from .arns import acknowledge_wildcards, watched_arns
+from .arns import acknowledge_wildcards, listed, watched_arns
 from .function_table import ENFORCEMENT, FUNCTIONS, in_watched_accounts
 
 #: What the central guardrail calls in a member account: every function's grants on its resources.
@@ -112,11 +112,10 @@ class EnforcementRole(Construct):
         }
         for kind, reason in reasons.items():
             acknowledge_wildcards(self, arns[kind], reason)
-        *others, last = merged(MEMBER_GRANTS)[Resource.ANY]
         acknowledge_wildcards(
             self,
             arns[Resource.ANY],
-            f"{', '.join(others)} and {last} have no resource-level permissions; they read this account "
-            "only.",
+            f"{listed(merged(MEMBER_GRANTS)[Resource.ANY])} have no resource-level permissions; they read "
+            "this account only.",
         )
         return arns
