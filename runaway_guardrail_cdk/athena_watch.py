@@ -10,11 +10,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from guardrail.config import GuardrailConfig
-from guardrail.detectors.athena.events import API_CALL, STATE_CHANGE, TERMINAL_STATES
 from guardrail.handlers.observability import ATHENA_WATCH
 from guardrail.recursion import EVENT_SOURCE, QUERY_STARTED
 
 from .dead_letters import DeadLetters
+from .forwarding import athena_patterns
 from .function import GuardrailFunction
 from .function_table import FUNCTIONS
 from .state import GuardrailState
@@ -42,28 +42,15 @@ class AthenaWatchFunction(Construct):
             self, "Function", config=config, state=state, spec=FUNCTIONS[ATHENA_WATCH], code=code
         )
         target = self.function.target(dead_letters)
-        self.state_changes = events.Rule(
-            self,
-            "QueryStateChange",
-            description="Athena queries reaching a final state, for the Athena watch",
-            event_pattern=events.EventPattern(
-                source=["aws.athena"],
-                detail_type=[STATE_CHANGE],
-                detail={"currentState": sorted(TERMINAL_STATES)},
-            ),
-            targets=[target],
-        )
-        self.query_starts = events.Rule(
-            self,
-            "QueryStarted",
-            description="StartQueryExecution calls from CloudTrail (the caller), for the Athena watch",
-            event_pattern=events.EventPattern(
-                source=["aws.athena"],
-                detail_type=[API_CALL],
-                detail={"eventSource": ["athena.amazonaws.com"], "eventName": ["StartQueryExecution"]},
-            ),
-            targets=[target],
-        )
+        #: Its rules on the default bus, by id: query state changes, CloudTrail's query starts. Their
+        #: patterns are the ones other regions and accounts forward, their ids those of the forwarding
+        #: rules less `Athena` (the names these rules had first: their logical ids stay).
+        self.rules: dict[str, events.Rule] = {}
+        for forwarded_id, (description, pattern) in athena_patterns().items():
+            rule_id = forwarded_id.removeprefix("Athena")
+            self.rules[rule_id] = events.Rule(
+                self, rule_id, description=description, event_pattern=pattern, targets=[target]
+            )
         self.query_claims = None if signal_bus is None else self._claims(config, signal_bus, target)
         self.trail = self._trail() if config.detectors.athena_watch.create_trail else None
 
