@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import AthenaCounters
@@ -42,21 +43,20 @@ ENFORCEMENT: tuple[Grant, ...] = (*ACTING, *Ledger.PERMISSIONS, *SnsAlerts.PERMI
 HOME_STATE = frozenset({Resource.LEDGER, Resource.LEDGER_TABLE, Resource.AUDIT_INDEX, Resource.ALERT_TOPIC})
 
 
-@dataclass(frozen=True)
-class Trigger:
-    """What starts a function: EventBridge rules (events, a schedule), or an operator's invocation."""
+class Trigger(StrEnum):
+    """What starts a function."""
 
-    description: str
-    #: EventBridge's retries of one delivery to the function (none when no rule targets it).
-    retry_attempts: int = 0
+    #: An operator (the `guardrail` command, a chat channel) invokes it; no rule does.
+    OPERATOR = "operator"
+    #: EventBridge rules on the default bus and the signal bus.
+    EVENTS = "events"
+    #: An EventBridge schedule: every minute.
+    SCHEDULE = "schedule"
 
-
-#: An operator (the `guardrail` command, a chat channel) invokes it; no rule does.
-OPERATOR = Trigger("invoked by an operator")
-#: EventBridge rules on the default bus and the signal bus.
-EVENTS = Trigger("EventBridge events", retry_attempts=4)
-#: A schedule: every minute.
-SCHEDULE = Trigger("every minute", retry_attempts=2)
+    @property
+    def retry_attempts(self) -> int:
+        """EventBridge's retries of one delivery to the function (none when no rule targets it)."""
+        return {Trigger.OPERATOR: 0, Trigger.EVENTS: 4, Trigger.SCHEDULE: 2}[self]
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ FUNCTIONS: Mapping[str, FunctionSpec] = {
             KILL_SWITCH,
             "guardrail.handlers.kill_switch.handler",
             "Runaway Guardrail kill switch: throttle, restore, status, panic",
-            OPERATOR,
+            Trigger.OPERATOR,
             grants=Ledger.HISTORY_PERMISSIONS,
             memory_size=512,
             timeout_seconds=600,
@@ -96,7 +96,7 @@ FUNCTIONS: Mapping[str, FunctionSpec] = {
             RECURSION_WATCH,
             "guardrail.handlers.recursion_watch.handler",
             "Runaway Guardrail: recursion guard refusals, AWS recursive-loop signals -> throttle",
-            EVENTS,
+            Trigger.EVENTS,
             detectors=(DETECTOR_GUARD, DETECTOR_AWS),
             grants=CloudWatchMetrics.PERMISSIONS,  # RecursiveInvocationsDropped, to check an alarm
         ),
@@ -104,7 +104,7 @@ FUNCTIONS: Mapping[str, FunctionSpec] = {
             INVOCATION_SCAN,
             "guardrail.handlers.invocation_scan.handler",
             "Runaway Guardrail: per-minute invocation scan -> throttle",
-            SCHEDULE,
+            Trigger.SCHEDULE,
             detectors=(SCAN_DETECTOR,),
             grants=(*CloudWatchMetrics.PERMISSIONS, *ScanWatchlist.PERMISSIONS),
             memory_size=512,
@@ -115,7 +115,7 @@ FUNCTIONS: Mapping[str, FunctionSpec] = {
             ATHENA_WATCH,
             "guardrail.handlers.athena_watch.handler",
             "Runaway Guardrail Athena watch: query rates, bytes, cross-region reads",
-            EVENTS,
+            Trigger.EVENTS,
             detectors=(ATHENA_DETECTOR,),
             grants=(
                 *AthenaCounters.PERMISSIONS,

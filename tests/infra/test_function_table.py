@@ -13,7 +13,7 @@ import pytest
 import guardrail.detectors
 from guardrail.adapters.permissions import Resource, actions_of
 from guardrail.config.guardrail import FUNCTION_ROLES, Detectors
-from runaway_guardrail_cdk.function_table import ENFORCEMENT, FUNCTIONS, OPERATOR, FunctionSpec
+from runaway_guardrail_cdk.function_table import ENFORCEMENT, FUNCTIONS, FunctionSpec, Trigger
 from runaway_guardrail_cdk.member_role import MEMBER_GRANTS
 
 pytestmark = pytest.mark.infra
@@ -69,7 +69,7 @@ def test_each_row_names_a_handler_that_exists_and_says_what_it_does(spec: Functi
     module, _, function = spec.handler.rpartition(".")
     assert callable(getattr(importlib.import_module(module), function))
     assert spec.description
-    assert (spec.trigger is OPERATOR) == (not spec.detectors)  # only the kill switch detects nothing
+    assert (spec.trigger is Trigger.OPERATOR) == (not spec.detectors)  # only the kill switch detects nothing
 
 
 def _functions(synthesized) -> dict[str, dict]:
@@ -120,7 +120,7 @@ def test_rules_retry_each_function_as_its_trigger_says_and_none_targets_the_kill
     expected = {
         role: {spec.trigger.retry_attempts}
         for role, spec in FUNCTIONS.items()
-        if spec.trigger is not OPERATOR
+        if spec.trigger is not Trigger.OPERATOR
     }
     assert retries == expected
 
