@@ -8,6 +8,7 @@ from typing import Any
 from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
 from constructs import Construct
 
+from guardrail.adapters.permissions import Resource
 from guardrail.config import GuardrailConfig
 
 
@@ -39,6 +40,28 @@ def in_regions(
     ]
 
 
+def watched_arns(stack: Stack, regions: Sequence[str]) -> dict[Resource, list[str]]:
+    """The ARNs of each kind of resource (`Resource`) of this stack's account in `regions`: any of them."""
+    return {
+        Resource.FUNCTION: in_regions(
+            stack, regions, service="lambda", resource="function", resource_name="*", colon=True
+        ),
+        Resource.EVENT_SOURCE_MAPPING: in_regions(
+            stack, regions, service="lambda", resource="event-source-mapping", resource_name="*", colon=True
+        ),
+        Resource.WORKGROUP: in_regions(
+            stack, regions, service="athena", resource="workgroup", resource_name="*"
+        ),
+        Resource.DATA_CATALOG: [
+            *in_regions(stack, regions, service="glue", resource="catalog"),
+            *in_regions(stack, regions, service="glue", resource="database", resource_name="*"),
+            *in_regions(stack, regions, service="glue", resource="table", resource_name="*/*"),
+        ],
+        Resource.BUCKET: [f"arn:{stack.partition}:s3:::*"],
+        Resource.ANY: ["*"],
+    }
+
+
 def nag_spelling(stack: Stack, value: str) -> str:
     """How cdk-nag names a resource in a finding: `Ref`s as `<AWS::Region>`, joins flattened."""
     return _flatten(stack.resolve(value))
@@ -53,6 +76,12 @@ def _flatten(resolved: Any) -> str:
         separator, parts = resolved["Fn::Join"]
         return str(separator).join(_flatten(part) for part in parts)
     raise ValueError(f"cannot spell {resolved!r} as cdk-nag does")
+
+
+def listed(names: Sequence[str]) -> str:
+    """The names joined as prose: `a`, `a and b`, `a, b and c`."""
+    *others, last = names
+    return f"{', '.join(others)} and {last}" if others else last
 
 
 def acknowledge_wildcards(construct: Construct, resources: Iterable[str], reason: str) -> None:

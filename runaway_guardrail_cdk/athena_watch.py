@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from guardrail.adapters.athena_baselines import AthenaBaselines
-from guardrail.adapters.athena_counters import AthenaCounters
-from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.config import GuardrailConfig
-from guardrail.detectors.athena.query_events import API_CALL, STATE_CHANGE, TERMINAL_STATES
 from guardrail.handlers.observability import ATHENA_WATCH
 from guardrail.recursion import EVENT_SOURCE, QUERY_STARTED
 
-from .arns import acknowledge_wildcards, in_regions, watched_regions
 from .dead_letters import DeadLetters
+from .forwarding import athena_patterns
 from .function import GuardrailFunction
+from .function_table import FUNCTIONS
 from .state import GuardrailState
 
 
@@ -42,43 +38,19 @@ class AthenaWatchFunction(Construct):
         signal_bus: events.IEventBus | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._config = config
         self.function = GuardrailFunction(
-            self,
-            "Function",
-            config=config,
-            state=state,
-            role_name=ATHENA_WATCH,
-            handler="guardrail.handlers.athena_watch.handler",
-            description="Runaway Guardrail Athena watch: query rates, bytes, cross-region reads",
-            code=code,
+            self, "Function", config=config, state=state, spec=FUNCTIONS[ATHENA_WATCH], code=code
         )
-        self._grant(state)
-        target = dead_letters.target(
-            self.function.function, retry_attempts=4, max_event_age=Duration.hours(1)
-        )
-        self.state_changes = events.Rule(
-            self,
-            "QueryStateChange",
-            description="Athena queries reaching a final state, for the Athena watch",
-            event_pattern=events.EventPattern(
-                source=["aws.athena"],
-                detail_type=[STATE_CHANGE],
-                detail={"currentState": sorted(TERMINAL_STATES)},
-            ),
-            targets=[target],
-        )
-        self.query_starts = events.Rule(
-            self,
-            "QueryStarted",
-            description="StartQueryExecution calls from CloudTrail (the caller), for the Athena watch",
-            event_pattern=events.EventPattern(
-                source=["aws.athena"],
-                detail_type=[API_CALL],
-                detail={"eventSource": ["athena.amazonaws.com"], "eventName": ["StartQueryExecution"]},
-            ),
-            targets=[target],
-        )
+        target = self.function.target(dead_letters)
+        #: Its rules on the default bus, by id: query state changes, CloudTrail's query starts. Their
+        #: patterns are the ones other regions and accounts forward, their ids those of the forwarding
+        #: rules less `Athena` (the names these rules had first: their logical ids stay).
+        self.rules: dict[str, events.Rule] = {}
+        for forwarded_id, (description, pattern) in athena_patterns().items():
+            rule_id = forwarded_id.removeprefix("Athena")
+            self.rules[rule_id] = events.Rule(
+                self, rule_id, description=description, event_pattern=pattern, targets=[target]
+            )
         self.query_claims = None if signal_bus is None else self._claims(config, signal_bus, target)
         self.trail = self._trail() if config.detectors.athena_watch.create_trail else None
 
@@ -97,43 +69,6 @@ class AthenaWatchFunction(Construct):
         )
         rule.node.add_dependency(signal_bus)
         return rule
-
-    def _grant(self, state: GuardrailState) -> None:
-        stack = Stack.of(self)
-        role = self.function.role
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=sorted({*AthenaCounters.PERMISSIONS, *AthenaBaselines.PERMISSIONS}),
-                resources=[state.table.table_arn],
-            )
-        )
-        regions = watched_regions(stack, self._config)
-        workgroups = in_regions(stack, regions, service="athena", resource="workgroup", resource_name="*")
-        role.add_to_policy(iam.PolicyStatement(actions=list(AthenaQueries.PERMISSIONS), resources=workgroups))
-        glue = [a for a in DataLocations.PERMISSIONS if a.startswith("glue:")]
-        databases = in_regions(stack, regions, service="glue", resource="database", resource_name="*")
-        tables = in_regions(stack, regions, service="glue", resource="table", resource_name="*/*")
-        catalogs = in_regions(stack, regions, service="glue", resource="catalog")
-        role.add_to_policy(iam.PolicyStatement(actions=glue, resources=[*catalogs, *databases, *tables]))
-        buckets = [a for a in DataLocations.PERMISSIONS if a.startswith("s3:")]
-        every_bucket = f"arn:{stack.partition}:s3:::*"
-        role.add_to_policy(iam.PolicyStatement(actions=buckets, resources=[every_bucket]))
-        acknowledge_wildcards(
-            self.function,
-            workgroups,
-            "The watch reads the statistics of queries in any workgroup, known only at run time.",
-        )
-        acknowledge_wildcards(
-            self.function,
-            [*databases, *tables],
-            "glue:GetTable (read-only) finds where any table a query reads keeps its data.",
-        )
-        acknowledge_wildcards(
-            self.function,
-            [every_bucket],
-            "s3:GetBucketLocation (metadata only, no object access) finds the region of any bucket a "
-            "table points at.",
-        )
 
     def _trail(self) -> cloudtrail.Trail:
         bucket = s3.Bucket(

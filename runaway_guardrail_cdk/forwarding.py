@@ -10,11 +10,9 @@ forwarded events reach the same functions. EventBridge keeps each event's `accou
 
 from __future__ import annotations
 
-from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from guardrail.config import GuardrailConfig
@@ -31,6 +29,7 @@ from guardrail.detectors.recursion_signals import (
 from guardrail.recursion import EVENT_SOURCE
 
 from .dead_letters import DeadLetters, dead_letter_queue
+from .function import GuardrailFunction
 
 
 def forwards_to_home(config: GuardrailConfig) -> bool:
@@ -152,8 +151,8 @@ class ForwardedSignals(Construct):
         *,
         signal_bus: events.EventBus,
         signal_bus_name: str,
-        athena_watch: lambda_.IFunction,
-        recursion_watch: lambda_.IFunction,
+        athena_watch: GuardrailFunction,
+        recursion_watch: GuardrailFunction,
         dead_letters: DeadLetters,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -165,7 +164,7 @@ class ForwardedSignals(Construct):
             (athena_watch, athena_patterns()),
             (recursion_watch, recursion_patterns()),
         ):
-            target = dead_letters.target(function, retry_attempts=4, max_event_age=Duration.hours(1))
+            target = function.target(dead_letters)
             for rule_id, (description, pattern) in patterns.items():
                 rule = events.Rule(
                     self,

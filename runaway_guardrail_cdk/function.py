@@ -1,25 +1,24 @@
-"""One guardrail Lambda function: its own role, log group, layer, settings and tags."""
+"""One guardrail Lambda function, built from its row of the function table: role, log group, settings."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, Tags, Validations
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from guardrail.adapters.lambda_functions import LambdaControl
-from guardrail.adapters.ledger import ACTIVE_INDEX, Ledger
-from guardrail.adapters.sns_alerts import SnsAlerts
+from guardrail.adapters.permissions import Resource, enforcing, merged
 from guardrail.config import GuardrailConfig, Settings
-from guardrail.domain import TargetKind
-from guardrail.enforcement.actions import ACTIONS, ThrottleFunction
 from guardrail.scope import COMPONENT_VALUE, TAG_COMPONENT
 
-from .arns import acknowledge_wildcards, in_regions, watched_regions
+from .arns import acknowledge_wildcards, listed, watched_arns, watched_regions
 from .checkers import explain
+from .dead_letters import DeadLetters
+from .function_table import ENFORCEMENT, HOME_STATE, FunctionSpec
 from .powertools import ARCHITECTURE, RUNTIME, powertools_layer
 from .state import GuardrailState
 
@@ -38,6 +37,22 @@ FUNCTION_FINDINGS = {
 }
 
 
+#: Why a function may act on any resource of a kind (cdk-nag's AwsSolutions-IAM5), by kind.
+WILDCARDS = {
+    Resource.FUNCTION: "The guardrail must read and change the reserved concurrency of any function in its "
+    "account and watched regions, which it cannot know at deploy time; an explicit Deny keeps it off its "
+    "own functions.",
+    Resource.EVENT_SOURCE_MAPPING: "A throttle pauses the event source mappings that feed the throttled "
+    "function and the restore resumes them; their UUIDs are known only at run time. An explicit Deny "
+    "(condition lambda:FunctionArn) keeps it off the mappings of its own functions.",
+    Resource.WORKGROUP: "The guardrail disables (and re-enables) the Athena workgroup a runaway runs in, "
+    "and the Athena watch reads the statistics of queries in any workgroup: both known only at run time.",
+    Resource.DATA_CATALOG: "glue:GetTable (read-only) finds where any table a query reads keeps its data.",
+    Resource.BUCKET: "s3:GetBucketLocation (metadata only, no object access) finds the region of any "
+    "bucket a table points at.",
+}
+
+
 def function_code() -> lambda_.Code:
     """The asset shared by every guardrail function."""
     return lambda_.Code.from_asset(str(PROJECT_ROOT), exclude=ASSET_EXCLUDES)
@@ -53,18 +68,16 @@ class GuardrailFunction(Construct):
         *,
         config: GuardrailConfig,
         state: GuardrailState,
-        role_name: str,
-        handler: str,
-        description: str,
+        spec: FunctionSpec,
         code: lambda_.Code,
-        timeout_seconds: int = 60,
-        memory_size: int = 256,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        name = config.function_name(role_name)
+        name = config.function_name(spec.role)
+        #: Its row of the function table.
+        self.spec = spec
         #: The function's role in the guardrail (its name after the prefix; its metrics' `service`).
-        self.role_name = role_name
+        self.role_name = spec.role
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -103,16 +116,16 @@ class GuardrailFunction(Construct):
             self,
             "Function",
             function_name=name,
-            description=description,
+            description=spec.description,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            handler=handler,
+            handler=spec.handler,
             code=code,
             role=self.role,
             layers=[powertools_layer(self, config)],
-            timeout=Duration.seconds(timeout_seconds),
-            memory_size=memory_size,
-            reserved_concurrent_executions=config.reserved_concurrency_for(role_name),
+            timeout=Duration.seconds(spec.timeout_seconds),
+            memory_size=spec.memory_size,
+            reserved_concurrent_executions=config.reserved_concurrency_for(spec.role),
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
             environment={
@@ -124,90 +137,66 @@ class GuardrailFunction(Construct):
         Tags.of(self.function).add(TAG_COMPONENT, COMPONENT_VALUE)
         for rule, reason in FUNCTION_FINDINGS.items():
             explain(self.function, "checkov", rule, reason)
-        self._grant_enforcement(config, state)
+        self._grant(config, state)
 
-    def _grant_enforcement(self, config: GuardrailConfig, state: GuardrailState) -> None:
-        """Every registered action's permissions on its kind of resource; the ledger; the topic."""
+    def target(self, dead_letters: DeadLetters) -> targets.LambdaFunction:
+        """An EventBridge target for this function, retried as its trigger says, dead-lettered after."""
+        return dead_letters.target(
+            self.function, retry_attempts=self.spec.trigger.retry_attempts, max_event_age=Duration.hours(1)
+        )
+
+    def _grant(self, config: GuardrailConfig, state: GuardrailState) -> None:
+        """What enforcement and its row declare, each on its kind of resource; the Denies; the alert key.
+
+        In this order: enforcement's grants on the resources it acts on, the Denies that keep them off
+        the guardrail's own functions, enforcement's grants on the ledger and topic, the key, then the
+        kinds of resource only its row names.
+        """
         stack = Stack.of(self)
-        regions = watched_regions(stack, config)
-        functions = in_regions(
-            stack, regions, service="lambda", resource="function", resource_name="*", colon=True
-        )
-        workgroups = in_regions(stack, regions, service="athena", resource="workgroup", resource_name="*")
-        resources = {TargetKind.FUNCTION: functions, TargetKind.WORKGROUP: workgroups}
-        mappings = in_regions(
-            stack, regions, service="lambda", resource="event-source-mapping", resource_name="*", colon=True
-        )
-        # IAM actions whose resource is not the target itself
-        elsewhere = {
-            "lambda:ListEventSourceMappings": ["*"],
-            "lambda:GetEventSourceMapping": mappings,
-            "lambda:UpdateEventSourceMapping": mappings,
-        }
-        for kind, action in ACTIONS.items():
-            by_resource: dict[tuple[str, ...], list[str]] = {}
-            for permission in action.permissions:
-                by_resource.setdefault(tuple(elsewhere.get(permission, resources[kind])), []).append(
-                    permission
-                )
-            for arns, permissions in by_resource.items():
-                self.role.add_to_policy(iam.PolicyStatement(actions=permissions, resources=list(arns)))
-        listing = [a for a in LambdaControl.PERMISSIONS if a.startswith("lambda:List")]
-        self.role.add_to_policy(iam.PolicyStatement(actions=listing, resources=["*"]))
-        change = [a for a in ThrottleFunction.permissions if a not in elsewhere and ":Get" not in a]
+        arns = {**watched_arns(stack, watched_regions(stack, config)), **state.arns()}
+        granted = merged(ENFORCEMENT, self.spec.grants)
+        enforcement = merged(ENFORCEMENT)
+
+        def allow(resources: list[Resource]) -> None:
+            for resource in resources:
+                statement = iam.PolicyStatement(actions=list(granted[resource]), resources=arns[resource])
+                self.role.add_to_policy(statement)
+
+        allow([resource for resource in enforcement if resource not in HOME_STATE])
+        denied = enforcing(ENFORCEMENT)
         # the guardrail's own functions by their exact ARNs: a prefix would also shield anyone's
         # function that merely shares it, and keep the operator's kill switch off it
         own_functions = [_function_arn(stack, name) for name in sorted(config.own_functions())]
         self.role.add_to_policy(
-            iam.PolicyStatement(effect=iam.Effect.DENY, actions=change, resources=own_functions)
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY, actions=list(denied[Resource.FUNCTION]), resources=own_functions
+            )
         )
         self.role.add_to_policy(  # nor pause what feeds its own functions
             iam.PolicyStatement(
                 effect=iam.Effect.DENY,
-                actions=["lambda:UpdateEventSourceMapping"],
-                resources=[mappings[0]],  # the home region's, where the guardrail's functions run
+                actions=list(denied[Resource.EVENT_SOURCE_MAPPING]),
+                # the home region's, where the guardrail's functions run
+                resources=arns[Resource.EVENT_SOURCE_MAPPING][:1],
                 conditions={"ArnLike": {"lambda:FunctionArn": own_functions}},
             )
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=list(Ledger.PERMISSIONS),
-                resources=[state.table.table_arn, f"{state.table.table_arn}/index/{ACTIVE_INDEX}"],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(actions=list(SnsAlerts.PERMISSIONS), resources=[state.topic.topic_arn])
-        )
+        allow([resource for resource in enforcement if resource in HOME_STATE])
         state.key.grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
         if config.organization.enabled:
             self._grant_member_roles(config)
-        acknowledge_wildcards(
-            self,
-            functions,
-            "The guardrail must read and change the reserved concurrency of any function in its account "
-            "and watched regions, which it cannot know at deploy time; an explicit Deny keeps it off its "
-            "own functions.",
-        )
-        acknowledge_wildcards(
-            self,
-            workgroups,
-            "The guardrail disables (and re-enables) the Athena workgroup a runaway runs in, which it "
-            "knows only at run time.",
-        )
-        acknowledge_wildcards(
-            self,
-            mappings,
-            "A throttle pauses the event source mappings that feed the throttled function and the restore "
-            "resumes them; their UUIDs are known only at run time. An explicit Deny (condition "
-            "lambda:FunctionArn) keeps it off the mappings of its own functions.",
-        )
+        allow([resource for resource in granted if resource not in enforcement])
+        for resource in granted:
+            reason = WILDCARDS.get(resource)
+            if reason is not None:
+                acknowledge_wildcards(self, [arn for arn in arns[resource] if "*" in arn], reason)
+        on_any = listed(granted[Resource.ANY])
         Validations.of(self).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason=(
-                    "lambda:ListFunctions and lambda:ListEventSourceMappings have no resource-level "
-                    "permissions, nor have xray:PutTraceSegments and xray:PutTelemetryRecords (active "
-                    "tracing); they are the only actions on '*'."
+                    f"{on_any} have no resource-level permissions, nor have xray:PutTraceSegments and "
+                    "xray:PutTelemetryRecords (active tracing); they are the only actions on '*'."
                 ),
             ),
             Acknowledgment(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from guardrail.adapters.ledger import AUDIT_INDEX
 from guardrail.config import GuardrailConfig
 from guardrail.handlers.observability import KILL_SWITCH
 
@@ -15,6 +13,7 @@ from .chat import GuardrailChat
 from .dead_letters import DeadLetters
 from .forwarding import ForwardedSignals, forwards_to_home
 from .function import GuardrailFunction, function_code
+from .function_table import FUNCTIONS
 from .health import GuardrailHealth
 from .outputs import contract_output
 from .recursion_watch import RecursionWatch
@@ -31,28 +30,13 @@ class GuardrailFunctions(Construct):
         code = function_code()
         self.dead_letters = DeadLetters(self, "DeadLetters")
         self.kill_switch = GuardrailFunction(
-            self,
-            "KillSwitch",
-            config=config,
-            state=state,
-            role_name=KILL_SWITCH,
-            handler="guardrail.handlers.kill_switch.handler",
-            description="Runaway Guardrail kill switch: throttle, restore, status, panic",
-            code=code,
-            timeout_seconds=600,
-            memory_size=512,
+            self, "KillSwitch", config=config, state=state, spec=FUNCTIONS[KILL_SWITCH], code=code
         )
         contract_output(  # what the `guardrail` command looks up in the stack (`--stack`)
             self,
             "KillSwitchFunctionName",
             self.kill_switch.function.function_name,
             "Invoke with a JSON request to throttle, restore, list or panic",
-        )
-        # `history` of every target: only the kill switch reads the audit trail's index.
-        self.kill_switch.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:Query"], resources=[f"{state.table.table_arn}/index/{AUDIT_INDEX}"]
-            )
         )
         self.recursion_watch = RecursionWatch(
             self, "RecursionWatch", config=config, state=state, code=code, dead_letters=self.dead_letters
@@ -66,13 +50,14 @@ class GuardrailFunctions(Construct):
             dead_letters=self.dead_letters,
             signal_bus=self.recursion_watch.signal_bus,
         )
-        functions = [
+        #: Every guardrail function, one per row of the function table, in its order.
+        self.all: list[GuardrailFunction] = [
             self.kill_switch,
             self.recursion_watch.watch,
             self.recursion_watch.scan,
             self.athena_watch.function,
         ]
-        for function in functions:
+        for function in self.all:
             self.dead_letters.catch_failures(function.function)
         #: The detector rules on the home signal bus, for signals other regions and accounts forward.
         self.forwarded = (
@@ -81,8 +66,8 @@ class GuardrailFunctions(Construct):
                 "Forwarded",
                 signal_bus=self.recursion_watch.signal_bus,
                 signal_bus_name=config.signal_bus_name,
-                athena_watch=self.athena_watch.function.function,
-                recursion_watch=self.recursion_watch.watch.function,
+                athena_watch=self.athena_watch.function,
+                recursion_watch=self.recursion_watch.watch,
                 dead_letters=self.dead_letters,
             )
             if forwards_to_home(config)
@@ -101,8 +86,7 @@ class GuardrailFunctions(Construct):
             "Health",
             config=config,
             topic=state.topic,
-            functions=functions,
-            scan=self.recursion_watch.scan,
+            functions=self.all,
             dead_letters=self.dead_letters,
         )
         state.allow_alarms(self.health.alarms)  # these alarms, and no other, publish to the topic

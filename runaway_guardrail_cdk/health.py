@@ -2,7 +2,8 @@
 
 Every alarm notifies the alert topic (on ALARM and on OK) in CloudWatch's own message format:
 - each function's `Errors` and `Throttles` above 0 in five minutes;
-- the invocation scan's longest run above 80% of its timeout (the next step is a time-out);
+- the longest run of each function whose row of the function table names a duration alarm (the
+  invocation scan) above 80% of its timeout (the next step is a time-out);
 - each dead-letter queue holding a message.
 The dashboard (named after the prefix) reads the EMF metrics the handlers publish, by the names in
 `guardrail/handlers/observability.py`.
@@ -43,7 +44,6 @@ class GuardrailHealth(Construct):
         config: GuardrailConfig,
         topic: sns.ITopic,
         functions: Sequence[GuardrailFunction],
-        scan: GuardrailFunction,
         dead_letters: DeadLetters,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -63,14 +63,9 @@ class GuardrailHealth(Construct):
                 function.function.metric_throttles(period=ALARM_PERIOD, statistic="Sum"),
                 f"{name} was throttled: its reserved concurrency is exhausted",
             )
-        timeout = scan.function.timeout or Duration.seconds(3)
-        self._alarm(
-            f"{scan.role_name}-duration",
-            scan.function.metric_duration(period=ALARM_PERIOD, statistic="Maximum"),
-            f"An invocation scan ran longer than {DURATION_SHARE:.0%} of its {timeout.to_seconds():.0f} s "
-            "timeout",
-            threshold=timeout.to_milliseconds() * DURATION_SHARE,
-        )
+        for function in functions:
+            if function.spec.duration_alarm is not None:
+                self._duration_alarm(function, function.spec.duration_alarm)
         for name, queue in dead_letters.queues.items():
             self._alarm(
                 name,
@@ -86,8 +81,17 @@ class GuardrailHealth(Construct):
             widgets=[
                 [_actions(), _held(), self._alarm_status()],
                 [_events(), _dead_letters(dead_letters)],
-                [_scan_cost(), _function_health(functions, scan, timeout)],
+                [_scan_cost(), _function_health(functions)],
             ],
+        )
+
+    def _duration_alarm(self, function: GuardrailFunction, what: str) -> None:
+        timeout = _timeout(function)
+        self._alarm(
+            f"{function.role_name}-duration",
+            function.function.metric_duration(period=ALARM_PERIOD, statistic="Maximum"),
+            f"{what} ran longer than {DURATION_SHARE:.0%} of its {timeout.to_seconds():.0f} s timeout",
+            threshold=timeout.to_milliseconds() * DURATION_SHARE,
         )
 
     def _alarm(self, name: str, metric: cw.IMetric, description: str, *, threshold: float = 0) -> None:
@@ -204,9 +208,13 @@ def _scan_cost() -> cw.GraphWidget:
     )
 
 
-def _function_health(
-    functions: Sequence[GuardrailFunction], scan: GuardrailFunction, timeout: Duration
-) -> cw.GraphWidget:
+def _timeout(function: GuardrailFunction) -> Duration:
+    return function.function.timeout or Duration.seconds(3)
+
+
+def _function_health(functions: Sequence[GuardrailFunction]) -> cw.GraphWidget:
+    [scan] = [function for function in functions if function.spec.duration_alarm]  # the table names one
+    timeout = _timeout(scan)
     left: list[cw.IMetric] = []
     for function in functions:
         left.append(

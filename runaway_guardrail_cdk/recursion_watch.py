@@ -9,7 +9,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.config import GuardrailConfig
 from guardrail.handlers.observability import INVOCATION_SCAN, RECURSION_WATCH
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
@@ -19,6 +18,7 @@ from .checkers import explain
 from .dead_letters import DeadLetters
 from .forwarding import recursion_patterns
 from .function import GuardrailFunction
+from .function_table import FUNCTIONS
 from .signal_bus import LAYER_RUNTIMES, guard_layer, signal_bus
 from .state import GuardrailState
 
@@ -46,42 +46,11 @@ class RecursionWatch(Construct):
         self.guard_layer = guard_layer(self, config)
         self.chain_key = _chain_key(self)
         self.watch = GuardrailFunction(
-            self,
-            "Watch",
-            config=config,
-            state=state,
-            role_name=RECURSION_WATCH,
-            handler="guardrail.handlers.recursion_watch.handler",
-            description="Runaway Guardrail: recursion guard refusals, AWS recursive-loop signals -> throttle",
-            code=code,
+            self, "Watch", config=config, state=state, spec=FUNCTIONS[RECURSION_WATCH], code=code
         )
         self.scan = GuardrailFunction(
-            self,
-            "Scan",
-            config=config,
-            state=state,
-            role_name=INVOCATION_SCAN,
-            handler="guardrail.handlers.invocation_scan.handler",
-            description="Runaway Guardrail: per-minute invocation scan -> throttle",
-            code=code,
-            timeout_seconds=300,
-            memory_size=512,
+            self, "Scan", config=config, state=state, spec=FUNCTIONS[INVOCATION_SCAN], code=code
         )
-        # the scan reads invocations; the watch reads RecursiveInvocationsDropped to check an alarm
-        for reader in (self.scan, self.watch):
-            reader.role.add_to_policy(
-                iam.PolicyStatement(actions=list(CloudWatchMetrics.PERMISSIONS), resources=["*"])
-            )
-            Validations.of(reader).acknowledge(
-                Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                    reason=(
-                        "lambda:ListFunctions, lambda:ListEventSourceMappings, cloudwatch:GetMetricData and"
-                        " X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level"
-                        " permissions; they are the only actions on '*'."
-                    ),
-                )
-            )
         self._rules(dead_letters)
 
     def guard(self, function: lambda_.Function) -> None:
@@ -117,7 +86,7 @@ class RecursionWatch(Construct):
         ).attach_to_role(function.role)
 
     def _rules(self, dead_letters: DeadLetters) -> None:
-        watch = dead_letters.target(self.watch.function, retry_attempts=4, max_event_age=Duration.hours(1))
+        watch = self.watch.target(dead_letters)
         refusals = events.Rule(
             self,
             "GuardRefusals",
@@ -135,9 +104,7 @@ class RecursionWatch(Construct):
             "EveryMinute",
             description="Runs the invocation scan",
             schedule=events.Schedule.rate(Duration.minutes(1)),
-            targets=[
-                dead_letters.target(self.scan.function, retry_attempts=2, max_event_age=Duration.hours(1))
-            ],
+            targets=[self.scan.target(dead_letters)],
         )
 
 

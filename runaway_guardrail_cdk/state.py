@@ -20,6 +20,7 @@ from guardrail.adapters.ledger import (
     AUDIT_INDEX_PARTITION_KEY,
     AUDIT_INDEX_SORT_KEY,
 )
+from guardrail.adapters.permissions import Resource
 from guardrail.config import GuardrailConfig
 
 from .checkers import explain
@@ -102,6 +103,16 @@ class GuardrailState(Construct):
         contract_output(
             self, "LedgerTableName", self.table.table_name, "Throttle records, audit trail and counters"
         )
+
+    def arns(self) -> dict[Resource, list[str]]:
+        """The ARNs of each kind of the guardrail's own state (`Resource`), to grant on."""
+        table = self.table.table_arn
+        return {
+            Resource.LEDGER: [table, f"{table}/index/{ACTIVE_INDEX}"],
+            Resource.LEDGER_TABLE: [table],
+            Resource.AUDIT_INDEX: [f"{table}/index/{AUDIT_INDEX}"],
+            Resource.ALERT_TOPIC: [self.topic.topic_arn],
+        }
 
     def allow_alarms(self, names: Iterable[str]) -> None:
         """Let these CloudWatch alarms of this account and region (exact names) publish to the topic.

@@ -22,6 +22,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from guardrail.adapters.aws_errors import ConditionFailed, translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
+from guardrail.adapters.permissions import Grant, Resource
 from guardrail.config.athena_watch import Baselines
 from guardrail.detectors.athena.baseline import HOUR, Baseline, HourCount, due, fold, hour_of, started
 from guardrail.detectors.athena.windows import (
@@ -53,8 +54,12 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
     """Adapter that reads a scope's baseline, folding the hours that settled since it was last written."""
 
     SERVICE = "dynamodb"
-    #: IAM actions this adapter calls.
-    PERMISSIONS = ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
+    PERMISSIONS = (
+        Grant(
+            Resource.LEDGER_TABLE,
+            ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),
+        ),
+    )
 
     def __init__(self, table_name: str, config: Baselines, **clients: Unpack[ClientOptions[DynamoDBClient]]):
         super().__init__(**clients)

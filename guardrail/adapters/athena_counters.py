@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 
 from guardrail.adapters.aws_errors import error_code, translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
+from guardrail.adapters.permissions import Grant, Resource
 from guardrail.detectors.athena.booking import (
     Booking,
     Bump,
@@ -73,8 +74,10 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
     """Adapter that books queries into the table and reads window totals back."""
 
     SERVICE = "dynamodb"
-    #: IAM actions this adapter calls (TransactWriteItems is authorised per item as UpdateItem).
-    PERMISSIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query")
+    #: TransactWriteItems is authorised per item, as UpdateItem.
+    PERMISSIONS = (
+        Grant(Resource.LEDGER_TABLE, ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query")),
+    )
 
     def __init__(
         self, table_name: str, *, ttl_hours: int = 48, **clients: Unpack[ClientOptions[DynamoDBClient]]

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from guardrail.adapters.aws_errors import error_code, translated
 from guardrail.adapters.clients import AwsAdapter, adaptive_retries
+from guardrail.adapters.permissions import Grant, Resource
 from guardrail.detectors.athena.booking import QueryFacts
 from guardrail.detectors.athena.sql import referenced_tables
 
@@ -30,8 +31,7 @@ class AthenaQueries(AwsAdapter["AthenaClient"]):
 
     SERVICE = "athena"
     RETRIES = adaptive_retries(5)
-    #: IAM actions this adapter calls; the stack's policy is built from them.
-    PERMISSIONS = ("athena:GetQueryExecution",)
+    PERMISSIONS = (Grant(Resource.WORKGROUP, ("athena:GetQueryExecution",)),)
 
     @translated("GetQueryExecution")
     def get(self, query_id: str) -> QueryFacts | None:
@@ -63,8 +63,10 @@ class DataLocations(AwsAdapter["GlueClient"]):
 
     SERVICE = "glue"
     RETRIES = adaptive_retries(5)
-    #: IAM actions this adapter calls; the stack's policy is built from them.
-    PERMISSIONS = ("glue:GetTable", "s3:GetBucketLocation")
+    PERMISSIONS = (
+        Grant(Resource.DATA_CATALOG, ("glue:GetTable",)),
+        Grant(Resource.BUCKET, ("s3:GetBucketLocation",)),
+    )
 
     def __init__(
         self,

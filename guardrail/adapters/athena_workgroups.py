@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from guardrail.adapters.aws_errors import error_code, translated
 from guardrail.adapters.clients import AwsAdapter, adaptive_retries
+from guardrail.adapters.permissions import Grant, Resource
 from guardrail.domain import Target, WorkgroupState
 
 if TYPE_CHECKING:
@@ -30,8 +31,10 @@ class AthenaWorkgroups(AwsAdapter["AthenaClient"]):
 
     SERVICE = "athena"
     RETRIES = adaptive_retries(5)
-    #: IAM actions this adapter calls; the stack's policy is built from them.
-    PERMISSIONS = ("athena:GetWorkGroup", "athena:UpdateWorkGroup")
+    PERMISSIONS = (
+        Grant(Resource.WORKGROUP, ("athena:GetWorkGroup",)),
+        Grant(Resource.WORKGROUP, ("athena:UpdateWorkGroup",), enforces=True),
+    )
 
     def state(self, name: str) -> WorkgroupState:
         """The workgroup's state now."""

@@ -20,6 +20,8 @@ from typing import Any, ClassVar, Generic, TypedDict, TypeVar
 import boto3
 from botocore.config import Config
 
+from guardrail.adapters.permissions import Grant
+
 ClientT = TypeVar("ClientT")
 
 
@@ -46,8 +48,8 @@ class AwsAdapter(Generic[ClientT]):
     SERVICE: ClassVar[str]
     #: The adapter's retry policy; None keeps botocore's default.
     RETRIES: ClassVar[Config | None] = None
-    #: IAM actions the adapter calls; the stack's policy is built from them.
-    PERMISSIONS: ClassVar[tuple[str, ...]]
+    #: IAM actions the adapter calls, each on its kind of resource; the stacks' policies are built from them.
+    PERMISSIONS: ClassVar[tuple[Grant, ...]]
 
     def __init__(
         self,

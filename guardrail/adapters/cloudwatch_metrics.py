@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.clients import AwsAdapter, adaptive_retries
+from guardrail.adapters.permissions import Grant, Resource
 from guardrail.detectors.invocation_scan.detect import (
     NAMESPACE,
     RECURSIVE_INVOCATIONS_DROPPED,
@@ -32,8 +33,7 @@ class CloudWatchMetrics(AwsAdapter["CloudWatchClient"]):
 
     SERVICE = "cloudwatch"
     RETRIES = adaptive_retries(8)
-    #: IAM actions this adapter calls; the stack's policy is built from them.
-    PERMISSIONS = ("cloudwatch:GetMetricData",)
+    PERMISSIONS = (Grant(Resource.ANY, ("cloudwatch:GetMetricData",)),)
 
     @translated("GetMetricData")
     def samples(

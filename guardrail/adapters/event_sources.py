@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.clients import AwsAdapter, adaptive_retries
+from guardrail.adapters.permissions import Grant, Resource
 from guardrail.domain import Target
 from guardrail.errors import AwsCallFailed
 from guardrail.prior_state import EventSourceMapping
@@ -29,11 +30,10 @@ class EventSources(AwsAdapter["LambdaClient"]):
     SERVICE = "lambda"
     RETRIES = adaptive_retries(8)
     PERMISSIONS = (
-        "lambda:ListEventSourceMappings",
-        "lambda:GetEventSourceMapping",
-        "lambda:UpdateEventSourceMapping",
-        "lambda:GetFunction",
-        "lambda:GetFunctionEventInvokeConfig",
+        Grant(Resource.ANY, ("lambda:ListEventSourceMappings",)),
+        Grant(Resource.EVENT_SOURCE_MAPPING, ("lambda:GetEventSourceMapping",)),
+        Grant(Resource.EVENT_SOURCE_MAPPING, ("lambda:UpdateEventSourceMapping",), enforces=True),
+        Grant(Resource.FUNCTION, ("lambda:GetFunction", "lambda:GetFunctionEventInvokeConfig")),
     )
 
     def mappings(self, function: str) -> list[EventSourceMapping]:

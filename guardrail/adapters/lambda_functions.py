@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.clients import AwsAdapter, adaptive_retries
+from guardrail.adapters.permissions import Grant, Resource
 from guardrail.domain import FunctionFacts, Target
 
 if TYPE_CHECKING:
@@ -21,13 +22,14 @@ class LambdaControl(AwsAdapter["LambdaClient"]):
 
     SERVICE = "lambda"
     RETRIES = adaptive_retries(8)
-    #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = (
-        "lambda:GetFunction",
-        "lambda:GetFunctionConcurrency",
-        "lambda:ListFunctions",
-        "lambda:PutFunctionConcurrency",
-        "lambda:DeleteFunctionConcurrency",
+        Grant(Resource.FUNCTION, ("lambda:GetFunction", "lambda:GetFunctionConcurrency")),
+        Grant(Resource.ANY, ("lambda:ListFunctions",)),
+        Grant(
+            Resource.FUNCTION,
+            ("lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"),
+            enforces=True,
+        ),
     )
 
     def facts(self, name: str) -> FunctionFacts:

@@ -54,12 +54,10 @@ class Ledger(LedgerRecords, LedgerAudit, LedgerSignals, LedgerBreaker, LedgerPau
     """Adapter over the guardrail's DynamoDB table: records, audit trail, signal marks, breaker, pauses."""
 
     #: IAM actions this adapter calls; the stack's policy is built from them.
-    PERMISSIONS = tuple(
-        dict.fromkeys(
-            LedgerRecords.PERMISSIONS
-            + LedgerAudit.PERMISSIONS
-            + LedgerSignals.PERMISSIONS
-            + LedgerBreaker.PERMISSIONS
-            + LedgerPauses.PERMISSIONS
-        )
+    PERMISSIONS = (
+        LedgerRecords.PERMISSIONS
+        + LedgerAudit.PERMISSIONS
+        + LedgerSignals.PERMISSIONS
+        + LedgerBreaker.PERMISSIONS
+        + LedgerPauses.PERMISSIONS
     )

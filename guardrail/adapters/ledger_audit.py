@@ -24,6 +24,7 @@ from guardrail.adapters.ledger_items import (
     audit_item,
     to_item,
 )
+from guardrail.adapters.permissions import Grant, Resource
 from guardrail.domain import AuditEntry, Target, TargetKind
 
 _PAGE = 100
@@ -32,8 +33,11 @@ _PAGE = 100
 class LedgerAudit(LedgerTable):
     """Appends audit entries and reads them back by Query: one target's trail, or every target's."""
 
-    #: IAM actions this class calls; the stack's policy is built from them.
-    PERMISSIONS: ClassVar[tuple[str, ...]] = ("dynamodb:PutItem", "dynamodb:Query")
+    PERMISSIONS: ClassVar[tuple[Grant, ...]] = (
+        Grant(Resource.LEDGER, ("dynamodb:PutItem", "dynamodb:Query")),
+    )
+    #: `history` of every target reads the `AuditTrail` index: granted to the kill switch alone.
+    HISTORY_PERMISSIONS: ClassVar[tuple[Grant, ...]] = (Grant(Resource.AUDIT_INDEX, ("dynamodb:Query",)),)
 
     def append_audit(self, entry: AuditEntry) -> None:
         """Add one entry to the audit trail."""

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from guardrail.adapters.aws_errors import ConditionFailed, translated
 from guardrail.adapters.ledger_items import ACTIVE_INDEX, LedgerTable, from_item, ms, parse_time, to_item
+from guardrail.adapters.permissions import Grant, Resource
 from guardrail.domain import BreakerSlot
 
 BREAKER_SK = "BREAKER"
@@ -34,7 +35,9 @@ class LedgerBreaker(LedgerTable):
     """Takes and lists the circuit breaker's slots, per account and region."""
 
     #: IAM actions this class calls; the stack's policy is built from them.
-    PERMISSIONS: ClassVar[tuple[str, ...]] = ("dynamodb:PutItem", "dynamodb:Query")
+    PERMISSIONS: ClassVar[tuple[Grant, ...]] = (
+        Grant(Resource.LEDGER, ("dynamodb:PutItem", "dynamodb:Query")),
+    )
 
     def take_breaker_slot(self, slot: BreakerSlot, *, window: timedelta) -> bool:
         """Take `slot` (its account, region and number) unless a slot taken within `window` stands."""

@@ -30,6 +30,7 @@ from guardrail.adapters.ledger_items import (
     to_item,
 )
 from guardrail.adapters.ledger_records import condition_as_failed
+from guardrail.adapters.permissions import Grant, Resource
 from guardrail.errors import AwsCallFailed
 
 PAUSE_SK = "PAUSE"
@@ -47,11 +48,10 @@ class LedgerPauses(LedgerTable):
     """Pauses by account (conditional writes, each with its audit line) and all pauses by the index."""
 
     #: IAM actions this class calls; the stack's policy is built from them.
-    PERMISSIONS: ClassVar[tuple[str, ...]] = (
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:Query",
+    PERMISSIONS: ClassVar[tuple[Grant, ...]] = (
+        Grant(
+            Resource.LEDGER, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query")
+        ),
     )
 
     def account_pause(self, account: str) -> AccountPause | None:

@@ -23,6 +23,7 @@ from guardrail.adapters.ledger_items import (
     record_key,
     to_item,
 )
+from guardrail.adapters.permissions import Grant, Resource
 from guardrail.domain import ActionRecord, AuditEntry, Status, Takeover, Target, TargetKind
 
 _STATUS = {"#s": "status"}
@@ -34,13 +35,17 @@ _HELD = (Status.APPLYING, Status.ENFORCED, Status.FLAGGED, Status.RESTORING)
 class LedgerRecords(LedgerTable):
     """Records by key (conditional writes: first record wins) and active records by the sparse index."""
 
-    #: IAM actions this class calls; the stack's policy is built from them.
-    PERMISSIONS: ClassVar[tuple[str, ...]] = (
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:Query",
+    PERMISSIONS: ClassVar[tuple[Grant, ...]] = (
+        Grant(
+            Resource.LEDGER,
+            (
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+            ),
+        ),
     )
 
     def claim(self, record: ActionRecord, *, replacing: str | None) -> ActionRecord | None:

@@ -11,17 +11,18 @@ from typing import ClassVar
 
 from guardrail.adapters.aws_errors import ConditionFailed, translated
 from guardrail.adapters.ledger_items import SIGNAL_SK, LedgerTable, from_item, to_item
+from guardrail.adapters.permissions import Grant, Resource
 
 
 class LedgerSignals(LedgerTable):
     """Once-only marks with a TTL (`expires_at`), for duplicate deliveries and notice periods."""
 
     #: IAM actions this class calls; the stack's policy is built from them.
-    PERMISSIONS: ClassVar[tuple[str, ...]] = (
-        "dynamodb:PutItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:GetItem",
+    PERMISSIONS: ClassVar[tuple[Grant, ...]] = (
+        Grant(
+            Resource.LEDGER,
+            ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:GetItem"),
+        ),
     )
 
     def claim_signal(self, key: str, *, now: datetime, ttl_seconds: int) -> bool:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Unpack
 
 from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
+from guardrail.adapters.permissions import Grant, Resource
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -23,8 +24,8 @@ class ScanWatchlist(AwsAdapter["DynamoDBClient"]):
     """Adapter that keeps, per key, the set of function names the scan reads by name."""
 
     SERVICE = "dynamodb"
-    #: IAM actions this adapter calls (the ledger's own: every function may call them on the table).
-    PERMISSIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem")
+    #: The ledger's own actions: every function may call them on the table.
+    PERMISSIONS = (Grant(Resource.LEDGER, ("dynamodb:GetItem", "dynamodb:UpdateItem")),)
 
     def __init__(self, table_name: str, **clients: Unpack[ClientOptions[DynamoDBClient]]) -> None:
         super().__init__(**clients)

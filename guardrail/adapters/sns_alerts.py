@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Unpack
 
 from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
+from guardrail.adapters.permissions import Grant, Resource
 from guardrail.alerts.chat import sns_message
 from guardrail.alerts.render import Alert
 from guardrail.errors import AwsCallFailed
@@ -27,8 +28,7 @@ class SnsAlerts(AwsAdapter["SNSClient"]):
     """
 
     SERVICE = "sns"
-    #: IAM actions this adapter calls; the stack's policy is built from them.
-    PERMISSIONS = ("sns:Publish",)
+    PERMISSIONS = (Grant(Resource.ALERT_TOPIC, ("sns:Publish",)),)
 
     def __init__(self, topic_arn: str, **clients: Unpack[ClientOptions[SNSClient]]) -> None:
         super().__init__(**clients)

@@ -1,10 +1,10 @@
 """The changes the guardrail makes to the account: one small class per kind of target.
 
-Shaped after Cloud Custodian's actions: a docstring, the IAM `permissions` the action needs (the
-stack grants exactly these), `validate()` that rejects a bad name before anything runs, and the
-steps the Enforcer drives: `read` the state to put back, `apply`, `holds` (is it still applied?),
-`put_back`, each given the target (its account and region say where it is). They call AWS through
-a port only, the one for the target's place. A new kind of action is one more class
+Shaped after Cloud Custodian's actions: a docstring, `validate()` that rejects a bad name before
+anything runs, and the steps the Enforcer drives: `read` the state to put back, `apply`, `holds` (is
+it still applied?), `put_back`, each given the target (its account and region say where it is). They
+call AWS through a port only, the one for the target's place; the IAM permissions are those its
+adapters declare (`PERMISSIONS`), which the stacks grant. A new kind of action is one more class
 here, registered with `@register`, plus its adapter and the kind's words in `guardrail.domain`.
 """
 
@@ -32,8 +32,6 @@ class TargetAction(ABC):
     """One kind of change to the account, and how it is undone exactly."""
 
     kind: ClassVar[TargetKind]
-    #: IAM actions the action calls (through its adapter); the stack's policy is built from them.
-    permissions: ClassVar[tuple[str, ...]]
 
     @classmethod
     @abstractmethod
@@ -72,7 +70,7 @@ _Action = TypeVar("_Action", bound=type[TargetAction])
 
 
 def register(action: _Action) -> _Action:
-    """Class decorator: make an action known to the kill switch's requests and the stack's IAM."""
+    """Class decorator: make an action known to the kill switch's requests (their targets' kinds)."""
     ACTIONS[action.kind] = action
     return action
 
@@ -88,16 +86,6 @@ class ThrottleFunction(TargetAction):
     """
 
     kind = TargetKind.FUNCTION
-    permissions = (
-        "lambda:GetFunction",
-        "lambda:GetFunctionConcurrency",
-        "lambda:PutFunctionConcurrency",
-        "lambda:DeleteFunctionConcurrency",
-        "lambda:ListEventSourceMappings",
-        "lambda:GetEventSourceMapping",
-        "lambda:UpdateEventSourceMapping",
-        "lambda:GetFunctionEventInvokeConfig",
-    )
 
     def __init__(
         self,
@@ -199,7 +187,6 @@ class DisableWorkgroup(TargetAction):
     """
 
     kind = TargetKind.WORKGROUP
-    permissions = ("athena:GetWorkGroup", "athena:UpdateWorkGroup")
 
     def __init__(self, workgroups: Callable[[Target], WorkgroupControl]) -> None:
         self._workgroups = workgroups

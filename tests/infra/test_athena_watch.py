@@ -1,9 +1,11 @@
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
 from guardrail.adapters.athena_workgroups import AthenaWorkgroups
+from guardrail.adapters.permissions import actions_of
 from guardrail.errors import ConfigError
 from runaway_guardrail_cdk.app import cdk_json_context
 from tests.infra.conftest import synthesize
@@ -72,12 +74,13 @@ def test_role_gets_every_permission_its_adapters_declare(synthesized):
             actions = statement["Action"]
             if statement["Effect"] == "Allow":
                 granted |= {actions} if isinstance(actions, str) else set(actions)
-    declared = {
-        *AthenaCounters.PERMISSIONS,
-        *AthenaQueries.PERMISSIONS,
-        *DataLocations.PERMISSIONS,
-        *AthenaWorkgroups.PERMISSIONS,
-    }
+    declared = actions_of(
+        AthenaCounters.PERMISSIONS,
+        AthenaBaselines.PERMISSIONS,
+        AthenaQueries.PERMISSIONS,
+        DataLocations.PERMISSIONS,
+        AthenaWorkgroups.PERMISSIONS,
+    )
     assert declared <= granted, declared - granted
 
 

@@ -9,12 +9,13 @@ import pytest
 from aws_cdk.assertions import Template
 
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
+from guardrail.adapters.athena_workgroups import AthenaWorkgroups
+from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.adapters.event_sources import EventSources
 from guardrail.adapters.lambda_functions import LambdaControl
+from guardrail.adapters.permissions import actions_of
 from guardrail.config import GuardrailConfig
-from guardrail.enforcement import ACTIONS
 from runaway_guardrail_cdk.member import TEMPLATE_BODY_LIMIT
-from runaway_guardrail_cdk.member_role import MUTATING_PAUSES
 from runaway_guardrail_cdk.organization import GuardrailOrganizationStack
 
 from .conftest import FLEET, HOME
@@ -23,15 +24,18 @@ pytestmark = pytest.mark.infra
 
 WATCHED = ["ap-northeast-1", "us-west-2", "eu-west-1"]
 CENTRAL_BUS = {"Fn::Sub": "arn:${AWS::Partition}:events:${HomeRegion}:${CentralAccount}:event-bus/${BusName}"}
-#: What enforcement calls in a member account, from the runtime's declarations (and the scan's metrics).
-ENFORCEMENT = {
-    *(p for action in ACTIONS.values() for p in action.permissions),
-    *LambdaControl.PERMISSIONS,
-    *AthenaQueries.PERMISSIONS,
-    *DataLocations.PERMISSIONS,
-    *EventSources.PERMISSIONS,
-    "cloudwatch:GetMetricData",
-}
+#: What the central guardrail calls in a member account: its actions' adapters, the Athena watch's lookups,
+#: the scan's metrics (the adapters' declarations).
+ENFORCEMENT = actions_of(
+    LambdaControl.PERMISSIONS,
+    EventSources.PERMISSIONS,
+    AthenaWorkgroups.PERMISSIONS,
+    AthenaQueries.PERMISSIONS,
+    DataLocations.PERMISSIONS,
+    CloudWatchMetrics.PERMISSIONS,
+)
+#: What a throttle changes besides the function, and its restore puts back.
+MUTATING_PAUSES = {"athena:UpdateWorkGroup", "lambda:UpdateEventSourceMapping"}
 NO_RESOURCE_LEVEL = {"lambda:ListFunctions", "lambda:ListEventSourceMappings", "cloudwatch:GetMetricData"}
 
 

@@ -15,7 +15,10 @@ from constructs import Construct
 from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.adapters.athena_lookups import AthenaQueries, DataLocations
+from guardrail.adapters.athena_workgroups import AthenaWorkgroups
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
+from guardrail.adapters.event_sources import EventSources
+from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.adapters.ledger import (
     ACTIVE_INDEX,
     ACTIVE_INDEX_PARTITION_KEY,
@@ -25,6 +28,7 @@ from guardrail.adapters.ledger import (
     AUDIT_INDEX_SORT_KEY,
     Ledger,
 )
+from guardrail.adapters.permissions import Resource, actions_of, merged
 from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.config import GuardrailConfig
 from guardrail.enforcement import ACTIONS
@@ -88,7 +92,7 @@ def test_ledger_has_the_sparse_indexes_status_and_history_read(synthesized):
             (AUDIT_INDEX, AUDIT_INDEX_PARTITION_KEY, AUDIT_INDEX_SORT_KEY),
         ]
     ]
-    assert "dynamodb:Scan" not in Ledger.PERMISSIONS
+    assert "dynamodb:Scan" not in actions_of(Ledger.PERMISSIONS)
 
 
 def test_only_the_kill_switch_may_query_the_audit_trail_index(synthesized):
@@ -182,18 +186,21 @@ def _allowed(statements: list[dict]) -> set[str]:
     return set().union(*(_actions(s) for s in statements if s["Effect"] == "Allow"))
 
 
-ACTIONS_PERMISSIONS = {p for action in ACTIONS.values() for p in action.permissions}
-ENFORCEMENT = (
-    ACTIONS_PERMISSIONS | {"lambda:ListFunctions"} | set(Ledger.PERMISSIONS) | set(SnsAlerts.PERMISSIONS)
+#: What the actions call, by kind of resource: the adapters behind them declare it.
+ACTING = merged(LambdaControl.PERMISSIONS, EventSources.PERMISSIONS, AthenaWorkgroups.PERMISSIONS)
+ENFORCEMENT = actions_of(
+    LambdaControl.PERMISSIONS,
+    EventSources.PERMISSIONS,
+    AthenaWorkgroups.PERMISSIONS,
+    Ledger.PERMISSIONS,
+    SnsAlerts.PERMISSIONS,
 )
-DECLARED = (
-    ENFORCEMENT
-    | set(CloudWatchMetrics.PERMISSIONS)
-    | {
-        p
-        for adapter in (AthenaCounters, AthenaBaselines, AthenaQueries, DataLocations)
-        for p in adapter.PERMISSIONS
-    }
+DECLARED = ENFORCEMENT | actions_of(
+    CloudWatchMetrics.PERMISSIONS,
+    AthenaCounters.PERMISSIONS,
+    AthenaBaselines.PERMISSIONS,
+    AthenaQueries.PERMISSIONS,
+    DataLocations.PERMISSIONS,
 )
 LOGS_AND_KMS = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:GenerateDataKey", "kms:Decrypt"}
 #: Failed asynchronous invocations go to the dead-letter queue (the on-failure destination's grant).
@@ -224,11 +231,11 @@ NOT_ON_TARGET = {
 def test_every_function_may_apply_and_undo_every_registered_action_on_its_kind(synthesized):
     for statements in _policies(synthesized.service_template).values():
         for action in ACTIONS.values():
-            on_target = set(action.permissions) - set(NOT_ON_TARGET)
+            on_target = set(ACTING[Resource(action.kind.value)])
             grants = [s for s in statements if s["Effect"] == "Allow" and _actions(s) >= on_target]
             assert grants, f"{action.__name__} is not granted"
             assert all(f":{action.kind.value}" in json.dumps(g["Resource"]) for g in grants)
-        ledger = [s for s in statements if _actions(s) >= set(Ledger.PERMISSIONS)]
+        ledger = [s for s in statements if _actions(s) >= actions_of(Ledger.PERMISSIONS)]
         assert any(f"/index/{ACTIVE_INDEX}" in json.dumps(s["Resource"]) for s in ledger)
 
 

@@ -1,4 +1,4 @@
-"""Every AWS call enforcement makes is declared (by the actions and adapters) and granted from there.
+"""Every AWS call enforcement makes is declared by the adapters behind the actions, and granted from there.
 
 Athena's workgroup calls go through botocore's Stubber (moto cannot update a workgroup); the calls
 are recorded on the clients all the same.
@@ -12,6 +12,7 @@ from guardrail.adapters.athena_workgroups import AthenaWorkgroups
 from guardrail.adapters.event_sources import EventSources
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.adapters.ledger import Ledger
+from guardrail.adapters.permissions import Resource, actions_of, merged
 from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.domain import Finding, Result, Target
 from guardrail.enforcement import ACTIONS
@@ -21,12 +22,15 @@ _IAM_PREFIX = {"Lambda": "lambda", "DynamoDB": "dynamodb", "SNS": "sns", "Athena
 ADAPTERS = {ThrottleFunction: (LambdaControl, EventSources), DisableWorkgroup: (AthenaWorkgroups,)}
 
 
-def test_every_action_declares_the_permissions_its_adapter_holds():
+def test_the_adapters_behind_every_action_declare_what_it_needs_on_its_kind_of_target():
     assert set(ACTIONS.values()) == set(ADAPTERS)
     for action, adapters in ADAPTERS.items():
-        assert action.permissions, f"{action.__name__} declares no IAM permissions"
-        assert set(action.permissions) <= {p for adapter in adapters for p in adapter.PERMISSIONS}
-    assert "dynamodb:Scan" not in Ledger.PERMISSIONS
+        declared = merged(*(adapter.PERMISSIONS for adapter in adapters))
+        on_target = declared.get(Resource(action.kind.value))
+        assert on_target, f"{action.__name__}'s adapters declare nothing on a {action.kind.value}"
+        enforcing = [g for adapter in adapters for g in adapter.PERMISSIONS if g.enforces]
+        assert {g.resource for g in enforcing} >= {Resource(action.kind.value)}, action.__name__
+    assert "dynamodb:Scan" not in actions_of(Ledger.PERMISSIONS)
 
 
 def test_enforcement_calls_only_declared_actions(deployed, make_function, workgroups):
@@ -80,7 +84,11 @@ def test_enforcement_calls_only_declared_actions(deployed, make_function, workgr
     assert enforcer.enforce(Finding(spare, "t", "r", deployed.clock(), {}, "k2")).result is Result.ERROR
     list(LambdaControl(boto3_session=deployed.session).function_names())
 
-    declared = set(LambdaControl.PERMISSIONS) | set(Ledger.PERMISSIONS) | set(SnsAlerts.PERMISSIONS)
-    declared |= {permission for action in ACTIONS.values() for permission in action.permissions}
+    declared = actions_of(
+        *(adapter.PERMISSIONS for adapters in ADAPTERS.values() for adapter in adapters),
+        LambdaControl.PERMISSIONS,
+        Ledger.PERMISSIONS,
+        SnsAlerts.PERMISSIONS,
+    )
     assert called <= declared, f"undeclared: {sorted(called - declared)}"
     assert declared - called == set(), f"declared but never exercised here: {sorted(declared - called)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from guardrail.adapters.ledger import Ledger
+from guardrail.adapters.permissions import Resource, actions_of, merged
 from guardrail.adapters.scan_watchlist import ScanWatchlist
 
 
@@ -21,4 +22,5 @@ def test_names_added_by_two_scans_are_all_kept_and_keys_are_apart(aws, deployed)
 
 
 def test_the_watch_list_needs_no_permission_beyond_the_ledgers():
-    assert set(ScanWatchlist.PERMISSIONS) <= set(Ledger.PERMISSIONS)
+    assert merged(ScanWatchlist.PERMISSIONS) == {Resource.LEDGER: ("dynamodb:GetItem", "dynamodb:UpdateItem")}
+    assert actions_of(ScanWatchlist.PERMISSIONS) <= set(merged(Ledger.PERMISSIONS)[Resource.LEDGER])
