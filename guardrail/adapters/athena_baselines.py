@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Unpack
 
+from guardrail.adapters.athena_counters import buckets
 from guardrail.adapters.aws_errors import ConditionFailed, translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
 from guardrail.adapters.dynamodb_codec import epoch, from_item, hour_text, parse_hour, to_item
@@ -160,14 +161,7 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
         return most
 
     def _query(self, scope: str, first: str, last: str) -> Iterator[dict[str, Any]]:
-        pages = self._client.get_paginator("query").paginate(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
-            ExpressionAttributeValues=to_item({":pk": scope, ":first": first, ":last": last}),
-            ConsistentRead=True,
-        )
-        for page in pages:
-            yield from map(from_item, page.get("Items", []))
+        return buckets(self._client, self._table, scope, first, last)
 
 
 def baseline_key(scope: str) -> str:

@@ -201,14 +201,24 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
         return update.build(self._table, {"pk": bump.scope, "sk": bump.bucket})
 
     def _buckets(self, scope: str, span: Span) -> Iterator[dict[str, Any]]:
-        pages = self._client.get_paginator("query").paginate(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
-            ExpressionAttributeValues=to_item({":pk": scope, ":first": span.first, ":last": span.last}),
-            ConsistentRead=True,
-        )
-        for page in pages:
-            yield from map(from_item, page.get("Items", []))
+        return buckets(self._client, self._table, scope, span.first, span.last)
+
+
+def buckets(
+    client: DynamoDBClient, table: str, scope: str, first: str, last: str
+) -> Iterator[dict[str, Any]]:
+    """The scope's counter buckets from sort key `first` to `last` (plain values), read consistently.
+
+    Read page by page, as far as the caller takes them; the baselines fold the same buckets.
+    """
+    pages = client.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+        ExpressionAttributeValues=to_item({":pk": scope, ":first": first, ":last": last}),
+        ConsistentRead=True,
+    )
+    for page in pages:
+        yield from map(from_item, page.get("Items", []))
 
 
 def _record(item: dict[str, Any]) -> QueryRecord:
