@@ -25,7 +25,7 @@ from botocore.awsrequest import AWSResponse
 
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.adapters.lambda_functions import LambdaControl
-from guardrail.detectors.invocation_scan import HourlyCap, InvocationScan, InvocationScanConfig
+from guardrail.detectors.invocation_scan import DrillDownCap, InvocationScan, InvocationScanConfig
 from guardrail.detectors.invocation_scan.scan import MOVERS_PER_DRILL_DOWN
 from guardrail.recursion import recursion_guard
 
@@ -158,7 +158,7 @@ def scan_cost(count: int, *, drill_down: bool) -> dict[str, Any]:
         metrics=CloudWatchMetrics(boto3_client=cloudwatch),
         functions=LambdaControl(boto3_client=lambda_),
         config=config,
-        cap=HourlyCap(_NoLedger(), config.max_drill_downs_per_hour),
+        cap=DrillDownCap(_NoLedger(), config.max_drill_downs_per_hour),
     )
     started = time.perf_counter()
     report = scan.run(SCHEDULED_AT)

@@ -23,14 +23,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeSerializer
 
 from devtools.replay import IncidentReplay
 from guardrail.adapters.athena_baselines import baseline_item
+from guardrail.adapters.dynamodb_codec import epoch, parse_hour, to_item
 from guardrail.config import AthenaWatchConfig
 from guardrail.detectors.athena.baseline import HOUR, Baseline, HourCount, due, fold, started
 from guardrail.detectors.athena.booking import (
@@ -47,7 +47,6 @@ from guardrail.detectors.athena.query_events import QueryFinished, QueryStarted,
 from guardrail.detectors.athena.windows import FINGERPRINT_PREFIX, MINUTES, REGIONS
 
 _BATCH = 25  # BatchWriteItem's limit
-_HOUR_KEY = "%Y-%m-%dT%H"
 
 
 def learned_items(
@@ -91,10 +90,8 @@ def learned_items(
 
 def write_items(session: boto3.session.Session, table: str, items: Iterable[dict[str, Any]]) -> int:
     """Put the items in `table` with BatchWriteItem; return how many calls it took."""
-    serializer, calls = TypeSerializer(), 0
-    requests = [
-        {"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in item.items()}}} for item in items
-    ]
+    calls = 0
+    requests = [{"PutRequest": {"Item": to_item(item)}} for item in items]
     client = session.client("dynamodb")
     while requests:
         batch, requests = requests[:_BATCH], requests[_BATCH:]
@@ -113,7 +110,7 @@ def _bucket_item(bump: Bump, ttl: timedelta) -> dict[str, Any]:
         item[REGIONS] = set(bump.regions)
     if bump.minutes:
         item[MINUTES] = set(bump.minutes)
-    item["expires_at"] = int((bump.latest + ttl).timestamp())
+    item["expires_at"] = epoch(bump.latest + ttl)
     return item
 
 
@@ -127,10 +124,12 @@ def _folded(
         if bump.scope != scope:
             continue
         if bump.bucket.startswith("H#"):
-            hours[_hour(bump.bucket[2:])] = HourCount(bump.counts.queries, bump.counts.scanned, bump.minutes)
+            hours[parse_hour(bump.bucket[2:])] = HourCount(
+                bump.counts.queries, bump.counts.scanned, bump.minutes
+            )
         elif bump.bucket.startswith(FINGERPRINT_PREFIX):
             hour_text, _, name = bump.bucket[len(FINGERPRINT_PREFIX) :].partition("#")
-            runs[_hour(hour_text)][name] = bump.counts.queries
+            runs[parse_hour(hour_text)][name] = bump.counts.queries
     learning, current, folds = config.baselines, Baseline(), 0
     for at in moments:
         current = started(current, at)
@@ -145,7 +144,3 @@ def _folded(
             hour += HOUR
         current, folds = fold(current, hours, most, span, learning), folds + 1
     return replace(current, version=folds + 1)  # the first read wrote it, each fold wrote it again
-
-
-def _hour(text: str) -> datetime:
-    return datetime.strptime(text, _HOUR_KEY).replace(tzinfo=UTC)

@@ -1,10 +1,12 @@
 """In-memory stand-ins for the enforcement ports: the ledger, Lambda functions, an alert topic.
 
 `MemoryLedger` keeps the DynamoDB ledger's protocol (`guardrail.enforcement.ports.LedgerStore`, the
-pauses' `PauseReader`) with its semantics: every conditional write checks and writes under one
-lock (first record wins, a transition only from the state, id and `since` the caller read), and a
-transition with its audit line is all or nothing. So the record's state machine, and races between
-real threads, are tested without any AWS stand-in; moto stays for the adapters' contracts.
+pauses' `PauseReader`) with its semantics, and its shape: the same parts (records, audit, signals,
+breaker slots, pauses), each call handed to its part. Every conditional write checks and writes under
+one lock that the parts share (first record wins, a transition only from the state, id and `since`
+the caller read), and a transition with its audit line is all or nothing. So the record's state
+machine, and races between real threads, are tested without any AWS stand-in; moto stays for the
+adapters' contracts.
 `MemoryFunctions` is Lambda's reserved concurrency (and event source mappings) of one place.
 """
 
@@ -35,21 +37,36 @@ def _key(target: Target) -> tuple[TargetKind, str, str, str]:
     return (target.kind, target.account, target.region, target.name)
 
 
-class MemoryLedger:
-    """The ledger in a dict, each call atomic under one lock, as DynamoDB's conditional writes are."""
+class MemoryAudit:
+    """The audit trail: lines in the order written."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.records: dict[tuple[TargetKind, str, str, str], ActionRecord] = {}
-        self.audit: list[AuditEntry] = []
-        self.signals: dict[str, int] = {}  # key -> expires_at (epoch seconds)
-        self.slots: dict[tuple[str, str, int], BreakerSlot] = {}
-        self.pauses: dict[str, AccountPause] = {}
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+        self.lines: list[AuditEntry] = []
+
+    def append(self, entry: AuditEntry) -> None:
+        """Add one audit line."""
+        with self._lock:
+            self.lines.append(entry)
+
+    def trail(self, target: Target) -> list[AuditEntry]:
+        """The target's audit lines, in the order written."""
+        with self._lock:
+            return [entry for entry in self.lines if _key(entry.target) == _key(target)]
+
+
+class MemoryRecords:
+    """One record per target; a move with its audit line is all or nothing (see `Records`)."""
+
+    def __init__(self, lock: threading.Lock, audit: MemoryAudit) -> None:
+        self._lock = lock
+        self._audit = audit
+        self.by_target: dict[tuple[TargetKind, str, str, str], ActionRecord] = {}
 
     def claim(self, record: ActionRecord, *, replacing: str | None) -> ActionRecord | None:
-        """Write `record` unless the target's record changed since the caller read it (see `Ledger.claim`)."""
+        """Write `record` unless the target's record changed since the caller read it (`Records.claim`)."""
         with self._lock:
-            standing = self.records.get(_key(record.target))
+            standing = self.by_target.get(_key(record.target))
             free = (
                 standing is None
                 if replacing is None
@@ -59,13 +76,13 @@ class MemoryLedger:
                 if standing is None:
                     return replace(record, status=Status.RESTORED, restored_at=record.acted_at)
                 return standing
-            self.records[_key(record.target)] = record
+            self.by_target[_key(record.target)] = record
             return None
 
     def release(self, record: ActionRecord) -> bool:
         """Delete a claim still `applying` as claimed."""
         with self._lock:
-            standing = self.records.get(_key(record.target))
+            standing = self.by_target.get(_key(record.target))
             if (
                 standing is None
                 or standing.record_id != record.record_id
@@ -73,13 +90,13 @@ class MemoryLedger:
                 or standing.changed_at is not None
             ):
                 return False
-            del self.records[_key(record.target)]
+            del self.by_target[_key(record.target)]
             return True
 
     def get(self, target: Target) -> ActionRecord | None:
         """The target's record (a consistent read)."""
         with self._lock:
-            return self.records.get(_key(target))
+            return self.by_target.get(_key(target))
 
     def transition(
         self,
@@ -92,7 +109,7 @@ class MemoryLedger:
     ) -> bool:
         """Move the record only if it is as the caller read it; with its audit line, all or nothing."""
         with self._lock:
-            standing = self.records.get(_key(record.target))
+            standing = self.by_target.get(_key(record.target))
             if (
                 standing is None
                 or standing.status is not record.status
@@ -108,42 +125,50 @@ class MemoryLedger:
                 moved = replace(moved, detector=takeover.detector, reason=reason, evidence=takeover.evidence)
                 if takeover.prior_read:
                     moved = replace(moved, prior=takeover.prior)
-            self.records[_key(record.target)] = moved
+            self.by_target[_key(record.target)] = moved
             if audit is not None:
-                self.audit.append(audit)
+                self._audit.lines.append(audit)  # under the same lock: with the move or not at all
             return True
 
     def active(self, kind: TargetKind | None = None) -> list[ActionRecord]:
         """Every held record (of one kind, or all), oldest first."""
         with self._lock:
-            held = [r for r in self.records.values() if r.active and (kind is None or r.target.kind is kind)]
+            held = [
+                r for r in self.by_target.values() if r.active and (kind is None or r.target.kind is kind)
+            ]
         return sorted(held, key=lambda r: (r.acted_at, r.target))
 
-    def append_audit(self, entry: AuditEntry) -> None:
-        """Add one audit line."""
-        with self._lock:
-            self.audit.append(entry)
 
-    def audit_trail(self, target: Target) -> list[AuditEntry]:
-        """The target's audit lines, in the order written."""
-        with self._lock:
-            return [entry for entry in self.audit if _key(entry.target) == _key(target)]
+class MemorySignals:
+    """Signal marks, each until it expires."""
 
-    def claim_signal(self, key: str, *, now: datetime, ttl_seconds: int) -> bool:
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+        self.expiry: dict[str, int] = {}  # key -> expires_at (epoch seconds)
+
+    def claim(self, key: str, *, now: datetime, ttl_seconds: int) -> bool:
         """Mark a signal handled unless a live mark stands."""
         now_s = int(now.timestamp())
         with self._lock:
-            if key in self.signals and self.signals[key] >= now_s:
+            if key in self.expiry and self.expiry[key] >= now_s:
                 return False
-            self.signals[key] = now_s + ttl_seconds
+            self.expiry[key] = now_s + ttl_seconds
             return True
 
-    def release_signal(self, key: str) -> None:
+    def release(self, key: str) -> None:
         """Forget a signal mark."""
         with self._lock:
-            self.signals.pop(key, None)
+            self.expiry.pop(key, None)
 
-    def take_breaker_slot(self, slot: BreakerSlot, *, window: timedelta) -> bool:
+
+class MemoryBreakerSlots:
+    """The circuit breaker's slots by account, region and number."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+        self.slots: dict[tuple[str, str, int], BreakerSlot] = {}
+
+    def take(self, slot: BreakerSlot, *, window: timedelta) -> bool:
         """Take a slot unless one taken within `window` stands."""
         key = (slot.account, slot.region, slot.slot)
         with self._lock:
@@ -153,16 +178,92 @@ class MemoryLedger:
             self.slots[key] = slot
             return True
 
-    def breaker_slots(self, *, since: datetime) -> list[BreakerSlot]:
+    def taken(self, *, since: datetime) -> list[BreakerSlot]:
         """Every slot taken after `since`, oldest first."""
         with self._lock:
             slots = [slot for slot in self.slots.values() if slot.taken_at > since]
         return sorted(slots, key=lambda slot: (slot.taken_at, slot.account, slot.region, slot.slot))
 
-    def account_pause(self, account: str) -> AccountPause | None:
+
+class MemoryPauses:
+    """Operators' pauses by account."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+        self.by_account: dict[str, AccountPause] = {}
+
+    def of(self, account: str) -> AccountPause | None:
         """The account's pause, or None."""
         with self._lock:
-            return self.pauses.get(account)
+            return self.by_account.get(account)
+
+
+class MemoryLedger:
+    """The ledger in memory, made of the `Ledger`'s parts, every call atomic under one shared lock."""
+
+    def __init__(self) -> None:
+        lock = threading.Lock()
+        self.audit = MemoryAudit(lock)
+        self.records = MemoryRecords(lock, self.audit)
+        self.signals = MemorySignals(lock)
+        self.breaker = MemoryBreakerSlots(lock)
+        self.pauses = MemoryPauses(lock)
+
+    def claim(self, record: ActionRecord, *, replacing: str | None) -> ActionRecord | None:
+        """See `MemoryRecords.claim`."""
+        return self.records.claim(record, replacing=replacing)
+
+    def release(self, record: ActionRecord) -> bool:
+        """See `MemoryRecords.release`."""
+        return self.records.release(record)
+
+    def get(self, target: Target) -> ActionRecord | None:
+        """See `MemoryRecords.get`."""
+        return self.records.get(target)
+
+    def transition(
+        self,
+        record: ActionRecord,
+        to: Status,
+        at: datetime,
+        *,
+        audit: AuditEntry | None = None,
+        takeover: Takeover | None = None,
+    ) -> bool:
+        """See `MemoryRecords.transition`."""
+        return self.records.transition(record, to, at, audit=audit, takeover=takeover)
+
+    def active(self, kind: TargetKind | None = None) -> list[ActionRecord]:
+        """See `MemoryRecords.active`."""
+        return self.records.active(kind)
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        """See `MemoryAudit.append`."""
+        self.audit.append(entry)
+
+    def audit_trail(self, target: Target) -> list[AuditEntry]:
+        """See `MemoryAudit.trail`."""
+        return self.audit.trail(target)
+
+    def claim_signal(self, key: str, *, now: datetime, ttl_seconds: int) -> bool:
+        """See `MemorySignals.claim`."""
+        return self.signals.claim(key, now=now, ttl_seconds=ttl_seconds)
+
+    def release_signal(self, key: str) -> None:
+        """See `MemorySignals.release`."""
+        self.signals.release(key)
+
+    def take_breaker_slot(self, slot: BreakerSlot, *, window: timedelta) -> bool:
+        """See `MemoryBreakerSlots.take`."""
+        return self.breaker.take(slot, window=window)
+
+    def breaker_slots(self, *, since: datetime) -> list[BreakerSlot]:
+        """See `MemoryBreakerSlots.taken`."""
+        return self.breaker.taken(since=since)
+
+    def account_pause(self, account: str) -> AccountPause | None:
+        """See `MemoryPauses.of`."""
+        return self.pauses.of(account)
 
 
 @dataclass

@@ -18,10 +18,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Unpack
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
+from guardrail.adapters.athena_counters import buckets
 from guardrail.adapters.aws_errors import ConditionFailed, translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
+from guardrail.adapters.dynamodb_codec import epoch, from_item, hour_text, parse_hour, to_item
 from guardrail.adapters.permissions import Grant, Resource
 from guardrail.config.athena_watch import Baselines
 from guardrail.detectors.athena.baseline import HOUR, Baseline, HourCount, due, fold, hour_of, started
@@ -45,9 +45,6 @@ ATTEMPTS = 3
 #: Baselines kept in memory per container (a folded baseline is the same for every reader); past it, the
 #: one read longest ago is dropped, so a few hundred busy callers do not make every read a miss.
 CACHED_SCOPES = 512
-_HOUR_KEY = "%Y-%m-%dT%H"
-_SERIALIZER = TypeSerializer()
-_DESERIALIZER = TypeDeserializer()
 
 
 class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
@@ -110,20 +107,20 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
     def statement_runs(self, scope: str, at: datetime, fingerprint: str) -> int:
         """Runs of one statement in the current and the previous hour."""
         hours = (hour_of(at) - HOUR, hour_of(at))
-        keys = [_serialized({"pk": scope, "sk": fingerprint_bucket(h, fingerprint)}) for h in hours]
+        keys = [to_item({"pk": scope, "sk": fingerprint_bucket(h, fingerprint)}) for h in hours]
         request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
         total = 0
         while request:
             answer = self._client.batch_get_item(RequestItems=request)
             total += sum(
-                int(_deserialized(i).get("queries", 0)) for i in answer["Responses"].get(self._table, [])
+                int(from_item(i).get("queries", 0)) for i in answer["Responses"].get(self._table, [])
             )
             request = dict(answer.get("UnprocessedKeys") or {})
         return total
 
     def _read(self, scope: str) -> Baseline | None:
-        item = self._client.get_item(TableName=self._table, Key=_serialized(_key(scope)), ConsistentRead=True)
-        return None if "Item" not in item else _baseline(_deserialized(item["Item"]))
+        item = self._client.get_item(TableName=self._table, Key=to_item(_key(scope)), ConsistentRead=True)
+        return None if "Item" not in item else _baseline(from_item(item["Item"]))
 
     def _write(self, scope: str, baseline: Baseline, *, expected: int | None) -> None:
         """Write the baseline if it is still at version `expected` (None: absent); it expires unused."""
@@ -132,22 +129,22 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
             if expected is None:
                 self._client.put_item(
                     TableName=self._table,
-                    Item=_serialized(item),
+                    Item=to_item(item),
                     ConditionExpression="attribute_not_exists(pk)",
                 )
             else:
                 self._client.put_item(
                     TableName=self._table,
-                    Item=_serialized(item),
+                    Item=to_item(item),
                     ConditionExpression="version = :v",
-                    ExpressionAttributeValues=_serialized({":v": expected}),
+                    ExpressionAttributeValues=to_item({":v": expected}),
                 )
 
     def _hours(self, scope: str, span: tuple[datetime, datetime]) -> dict[datetime, HourCount]:
         out = {}
         for item in self._query(scope, hour_bucket(span[0]), hour_bucket(span[1])):
             counts = Counts.read(item)
-            out[datetime.strptime(item["sk"][2:], _HOUR_KEY).replace(tzinfo=UTC)] = HourCount(
+            out[parse_hour(item["sk"][2:])] = HourCount(
                 counts.queries, counts.scanned, frozenset(int(m) for m in item.get(MINUTES, ()))
             )
         return out
@@ -160,7 +157,7 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
         """
         most: dict[str, int] = {}
         for hour in sorted(hours):
-            prefix = f"{FINGERPRINT_PREFIX}{hour:{_HOUR_KEY}}#"
+            prefix = f"{FINGERPRINT_PREFIX}{hour_text(hour)}#"
             for read, item in enumerate(self._query(scope, prefix, prefix + "~")):
                 if read >= FINGERPRINTS_PER_HOUR:
                     break
@@ -169,14 +166,7 @@ class AthenaBaselines(AwsAdapter["DynamoDBClient"]):
         return most
 
     def _query(self, scope: str, first: str, last: str) -> Iterator[dict[str, Any]]:
-        pages = self._client.get_paginator("query").paginate(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
-            ExpressionAttributeValues=_serialized({":pk": scope, ":first": first, ":last": last}),
-            ConsistentRead=True,
-        )
-        for page in pages:
-            yield from map(_deserialized, page.get("Items", []))
+        return buckets(self._client, self._table, scope, first, last)
 
 
 def baseline_key(scope: str) -> str:
@@ -189,16 +179,16 @@ def baseline_item(scope: str, baseline: Baseline, learning: Baselines) -> dict[s
     latest = baseline.folded_through or baseline.since or hour_of(datetime.now(UTC))
     item = {
         **_key(scope),
-        "since": _hour_text(baseline.since),
+        "since": hour_text(baseline.since),
         "hours": {
-            _hour_text(h): [c.queries, c.scanned, *sorted(c.minutes)] for h, c in baseline.hours.items()
+            hour_text(h): [c.queries, c.scanned, *sorted(c.minutes)] for h, c in baseline.hours.items()
         },
         "fps": dict(baseline.fingerprints),
         "version": baseline.version,
-        "expires_at": int((latest + timedelta(days=learning.history_days)).timestamp()),
+        "expires_at": epoch(latest + timedelta(days=learning.history_days)),
     }
     if baseline.folded_through is not None:
-        item["folded_through"] = _hour_text(baseline.folded_through)
+        item["folded_through"] = hour_text(baseline.folded_through)
     return item
 
 
@@ -209,28 +199,12 @@ def _key(scope: str) -> dict[str, str]:
 def _baseline(item: dict[str, Any]) -> Baseline:
     folded = item.get("folded_through")
     return Baseline(
-        since=_hour(item["since"]),
-        folded_through=None if folded is None else _hour(folded),
+        since=parse_hour(item["since"]),
+        folded_through=None if folded is None else parse_hour(folded),
         hours={
-            _hour(h): HourCount(int(q), int(b), frozenset(int(m) for m in minutes))
+            parse_hour(h): HourCount(int(q), int(b), frozenset(int(m) for m in minutes))
             for h, (q, b, *minutes) in item.get("hours", {}).items()
         },
         fingerprints={name: int(n) for name, n in item.get("fps", {}).items()},
         version=int(item.get("version", 0)),
     )
-
-
-def _hour(text: str) -> datetime:
-    return datetime.strptime(text, _HOUR_KEY).replace(tzinfo=UTC)
-
-
-def _hour_text(at: datetime | None) -> str:
-    return "" if at is None else f"{at:{_HOUR_KEY}}"
-
-
-def _serialized(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: _SERIALIZER.serialize(value) for name, value in values.items()}
-
-
-def _deserialized(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}

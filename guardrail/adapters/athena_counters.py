@@ -18,14 +18,21 @@ Items in the guardrail's table (all expire through the `expires_at` TTL):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Unpack
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
-
-from guardrail.adapters.aws_errors import error_code, translated
+from guardrail.adapters.aws_errors import ConditionFailed, translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
+from guardrail.adapters.dynamodb_codec import (
+    TRANSACTION_CONFLICT,
+    Update,
+    cancelled_as_failed,
+    epoch,
+    from_item,
+    from_ms,
+    ms,
+    to_item,
+)
 from guardrail.adapters.permissions import Grant, Resource
 from guardrail.detectors.athena.booking import (
     Booking,
@@ -65,9 +72,6 @@ DECIDED = "decided"
 CLAIMED = "start_claimed"
 #: How often a booking is planned and tried before CountingContention (each try reads the record anew).
 ATTEMPTS = 4
-_SERIALIZER = TypeSerializer()
-_DESERIALIZER = TypeDeserializer()
-_RACE_LOST = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 
 class AthenaCounters(AwsAdapter["DynamoDBClient"]):
@@ -90,9 +94,9 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
     def query(self, query_id: str) -> QueryRecord | None:
         """The table's record of a query, if it has one."""
         item = self._client.get_item(
-            TableName=self._table, Key=_serialized(_query_key(query_id)), ConsistentRead=True
+            TableName=self._table, Key=to_item(_query_key(query_id)), ConsistentRead=True
         ).get("Item")
-        return None if item is None else _record(_deserialized(item))
+        return None if item is None else _record(from_item(item))
 
     @translated("TransactWriteItems")
     def record_start(self, started: QueryStarted, *, away: tuple[str, str] | None = None) -> bool:
@@ -131,13 +135,7 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
     @translated("UpdateItem")
     def mark_decided(self, query_id: str, half: str) -> None:
         """Note on the query's record that the decision on its `start` or `finish` half was carried out."""
-        self._client.update_item(
-            TableName=self._table,
-            Key=_serialized(_query_key(query_id)),
-            UpdateExpression="ADD #decided :half",
-            ExpressionAttributeNames={"#decided": DECIDED},
-            ExpressionAttributeValues=_serialized({":half": {half}}),
-        )
+        self._client.update_item(**Update().add(DECIDED, {half}).build(self._table, _query_key(query_id)))
 
     @translated("Query")
     def totals(self, scope: str, at: datetime, *, window_minutes: int) -> Totals:
@@ -148,24 +146,21 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
             hour=hour_bucket(at),
         )
 
-    @translated("UpdateItem")
     def note_pace(self, scope: str, at: datetime, pace: int) -> None:
         """Note `pace` (queries an hour) as the busiest of the scope's hour at `at`, unless one was busier.
 
         Only an hour bucket the booking wrote is noted on (never created here); a lost race is no error.
         """
+        update = Update().set(PACE, pace)
+        busier = f"{update.exists(PACE, False)} OR {update.name(PACE)} < {update.value(PACE, pace)}"
+        request = update.build(
+            self._table, {"pk": scope, "sk": hour_bucket(at)}, f"attribute_exists(pk) AND ({busier})"
+        )
         try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=_serialized({"pk": scope, "sk": hour_bucket(at)}),
-                UpdateExpression="SET #pace = :pace",
-                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(#pace) OR #pace < :pace)",
-                ExpressionAttributeNames={"#pace": PACE},
-                ExpressionAttributeValues=_serialized({":pace": pace}),
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
+            with translated("UpdateItem"):
+                self._client.update_item(**request)
+        except ConditionFailed:
+            pass
 
     def _write(self, entry: Entry) -> bool:
         """Write the entry in one transaction; False when the record changed since it was read."""
@@ -173,31 +168,29 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
             {"Update": self._bump_update(bump)} for bump in entry.bumps
         ]
         try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            reasons = {reason.get("Code") for reason in exc.response.get("CancellationReasons", [])}
-            if error_code(exc) == "TransactionCanceledException" and (reasons & _RACE_LOST):
-                return False
-            raise
+            with cancelled_as_failed(also={TRANSACTION_CONFLICT}):
+                self._client.transact_write_items(TransactItems=items)
+        except ConditionFailed:
+            return False
         return True
 
     def _query_update(self, entry: Entry) -> UpdateTypeDef:
-        update = _Update()
+        update = Update()
         if entry.start is not None:
             caller = entry.start.caller
             update.set("caller_key", caller.key).set("caller_arn", caller.arn)
             update.set("caller_type", caller.identity_type).set("workgroup", entry.start.workgroup)
-            update.set("started_ms", _ms(entry.start.at)).set(CLAIMED, entry.start.claimed)
+            update.set("started_ms", ms(entry.start.at)).set(CLAIMED, entry.start.claimed)
             if caller.function:
                 update.set("caller_function", caller.function)
         if entry.spend is not None:
-            update.set("finished_ms", _ms(entry.spend.at))
+            update.set("finished_ms", ms(entry.spend.at))
             for name, value in Counts.of(entry.spend.cost).as_dict().items():
                 if name != "queries":
                     update.set(name, value)
             if entry.spend.remote_regions:
                 update.set(REGIONS, set(entry.spend.remote_regions))
-        update.set("expires_at", _epoch(entry.latest + self._ttl))
+        update.set("expires_at", epoch(entry.latest + self._ttl))
         condition = f"{update.exists('caller_key', entry.started_before)} AND "
         condition += update.exists("finished_ms", entry.finished_before)
         if entry.replaces is not None:  # only the claimed caller it was planned on, still unconfirmed
@@ -206,7 +199,7 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
         return update.build(self._table, _query_key(entry.query_id), condition)
 
     def _bump_update(self, bump: Bump) -> UpdateTypeDef:
-        update = _Update()
+        update = Update()
         for name, value in bump.counts.as_dict().items():
             if value:
                 update.add(name, value)
@@ -215,64 +208,28 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
                 update.add(name, set(members))
         if bump.query_ids:  # the latest id only: a bucket never grows with the rate
             update.set(LAST_QUERY, max(bump.query_ids))
-        update.set("expires_at", _epoch(bump.latest + self._ttl))
+        update.set("expires_at", epoch(bump.latest + self._ttl))
         return update.build(self._table, {"pk": bump.scope, "sk": bump.bucket})
 
     def _buckets(self, scope: str, span: Span) -> Iterator[dict[str, Any]]:
-        pages = self._client.get_paginator("query").paginate(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
-            ExpressionAttributeValues=_serialized({":pk": scope, ":first": span.first, ":last": span.last}),
-            ConsistentRead=True,
-        )
-        for page in pages:
-            yield from map(_deserialized, page.get("Items", []))
+        return buckets(self._client, self._table, scope, span.first, span.last)
 
 
-class _Update:
-    """One UpdateItem of a transaction: SET and ADD clauses, with every name and value a placeholder."""
+def buckets(
+    client: DynamoDBClient, table: str, scope: str, first: str, last: str
+) -> Iterator[dict[str, Any]]:
+    """The scope's counter buckets from sort key `first` to `last` (plain values), read consistently.
 
-    def __init__(self) -> None:
-        self._clauses: dict[str, list[str]] = {"SET": [], "ADD": []}
-        self._names: dict[str, str] = {}
-        self._values: dict[str, Any] = {}
-
-    def set(self, name: str, value: Any) -> _Update:
-        self._clauses["SET"].append(f"{self._name(name)} = {self._value(name, value)}")
-        return self
-
-    def add(self, name: str, value: Any) -> _Update:
-        self._clauses["ADD"].append(f"{self._name(name)} {self._value(name, value)}")
-        return self
-
-    def exists(self, name: str, present: bool) -> str:
-        """A condition that the attribute is present (or absent)."""
-        return f"attribute_{'' if present else 'not_'}exists({self._name(name)})"
-
-    def equals(self, name: str, value: Any, placeholder: str) -> str:
-        """A condition that the attribute holds `value` (under a value name of its own)."""
-        return f"{self._name(name)} = {self._value(placeholder, value)}"
-
-    def build(self, table: str, key: dict[str, str], condition: str | None = None) -> UpdateTypeDef:
-        clauses = (f"{verb} {', '.join(parts)}" for verb, parts in self._clauses.items() if parts)
-        update: UpdateTypeDef = {
-            "TableName": table,
-            "Key": _serialized(key),
-            "UpdateExpression": " ".join(clauses),
-            "ExpressionAttributeNames": self._names,
-            "ExpressionAttributeValues": _serialized(self._values),
-        }
-        if condition:
-            update["ConditionExpression"] = condition
-        return update
-
-    def _name(self, name: str) -> str:
-        self._names[f"#{name}"] = name
-        return f"#{name}"
-
-    def _value(self, name: str, value: Any) -> str:
-        self._values[f":{name}"] = value
-        return f":{name}"
+    Read page by page, as far as the caller takes them; the baselines fold the same buckets.
+    """
+    pages = client.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+        ExpressionAttributeValues=to_item({":pk": scope, ":first": first, ":last": last}),
+        ConsistentRead=True,
+    )
+    for page in pages:
+        yield from map(from_item, page.get("Items", []))
 
 
 def _record(item: dict[str, Any]) -> QueryRecord:
@@ -292,9 +249,9 @@ def _record(item: dict[str, Any]) -> QueryRecord:
             transfer_micros=counts.transfer,
         )
         spend = Spend(
-            at=_time(item["finished_ms"]), cost=cost, remote_regions=frozenset(item.get(REGIONS, ()))
+            at=from_ms(item["finished_ms"]), cost=cost, remote_regions=frozenset(item.get(REGIONS, ()))
         )
-    started_at = _time(item["started_ms"]) if "started_ms" in item else None
+    started_at = from_ms(item["started_ms"]) if "started_ms" in item else None
     decided = frozenset(item.get(DECIDED, ()))
     claimed = bool(item.get(CLAIMED, False))
     return QueryRecord(caller=caller, started_at=started_at, spend=spend, decided=decided, claimed=claimed)
@@ -302,23 +259,3 @@ def _record(item: dict[str, Any]) -> QueryRecord:
 
 def _query_key(query_id: str) -> dict[str, str]:
     return {"pk": f"ATHENA#QUERY#{query_id}", "sk": QUERY_SK}
-
-
-def _serialized(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: _SERIALIZER.serialize(value) for name, value in values.items()}
-
-
-def _deserialized(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
-
-
-def _time(ms: Any) -> datetime:
-    return datetime.fromtimestamp(int(ms) / 1000, UTC)
-
-
-def _ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
-
-
-def _epoch(at: datetime) -> int:
-    return int(at.timestamp())

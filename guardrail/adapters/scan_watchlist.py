@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Unpack
 
 from guardrail.adapters.aws_errors import translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
+from guardrail.adapters.dynamodb_codec import Update, epoch, from_item, to_item
 from guardrail.adapters.permissions import Grant, Resource
 
 if TYPE_CHECKING:
@@ -34,26 +35,20 @@ class ScanWatchlist(AwsAdapter["DynamoDBClient"]):
     @translated("GetItem")
     def watched(self, key: str) -> set[str]:
         """The names watched under `key` (none when nothing was added, or the item expired)."""
-        item = self._client.get_item(TableName=self._table, Key=_key(key), ConsistentRead=True).get("Item")
-        return set(item["functions"]["SS"]) if item and "functions" in item else set()
+        item = self._client.get_item(TableName=self._table, Key=to_item(_key(key)), ConsistentRead=True).get(
+            "Item"
+        )
+        return set(from_item(item).get("functions", ())) if item else set()
 
     @translated("UpdateItem")
     def watch(self, key: str, names: Iterable[str], *, now: datetime, ttl_seconds: int) -> None:
         """Add `names` to the set under `key`, which expires `ttl_seconds` after `now`."""
-        names = sorted(set(names))
-        if not names:
+        members = set(names)
+        if not members:
             return
-        self._client.update_item(
-            TableName=self._table,
-            Key=_key(key),
-            UpdateExpression="ADD #functions :names SET expires_at = :expires",
-            ExpressionAttributeNames={"#functions": "functions"},
-            ExpressionAttributeValues={
-                ":names": {"SS": names},
-                ":expires": {"N": str(int(now.timestamp()) + ttl_seconds)},
-            },
-        )
+        update = Update().add("functions", members).set("expires_at", epoch(now) + ttl_seconds)
+        self._client.update_item(**update.build(self._table, _key(key)))
 
 
-def _key(key: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"SCAN#WATCH#{key}"}, "sk": {"S": WATCH_SK}}
+def _key(key: str) -> dict[str, str]:
+    return {"pk": f"SCAN#WATCH#{key}", "sk": WATCH_SK}

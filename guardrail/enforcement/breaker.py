@@ -2,9 +2,10 @@
 
 Past N automatic actions within a rolling hour in one account and region, further automatic findings
 there are held back (flagged, alerted): a burst of decoys in one member account, or one region,
-cannot silence another. The count is N ledger slots per account and region, each taken by a
-conditional write for one hour from when it was taken (see `guardrail.adapters.ledger_breaker`),
-so it holds across concurrent invocations and frees one slot at a time.
+cannot silence another. The count is an `HourlyCap` of N ledger slots per account and region, each
+taken by a conditional write for one hour from when it was taken (see
+`guardrail.adapters.ledger.breaker_slots`), so it holds across concurrent invocations and frees one
+slot at a time.
 
 Only automatic actions are counted and limited: an operator's (the kill switch's, detector
 `kill-switch` or `kill-switch:<what>`) never is. The first refusal while a scope is open sends one
@@ -25,11 +26,12 @@ from guardrail.alerts.events import Phase
 from guardrail.domain import HELD_BY_BREAKER, ActionRecord, BreakerSlot, Target
 from guardrail.enforcement.ports import LedgerStore
 from guardrail.enforcement.report import Reporter
+from guardrail.hourly_cap import HOUR, HourlyCap
 
 #: The kill switch's detector name: its actions are an operator's, never limited.
 OPERATOR_DETECTOR = "kill-switch"
 #: The breaker's window: a slot counts for this long after it was taken.
-WINDOW = timedelta(hours=1)
+WINDOW = HOUR
 
 
 def is_operator(detector: str) -> bool:
@@ -64,10 +66,8 @@ class CircuitBreaker:
         if is_operator(record.detector):
             return None
         now, target = self._clock(), record.target
-        for slot in range(self.limit):
-            taken = BreakerSlot(target.account, target.region, slot, now, str(target))
-            if self._ledger.take_breaker_slot(taken, window=self._window):
-                return None
+        if HourlyCap(_Slots(self._ledger, target, self._window), self.limit).take(now):
+            return None
         slots = self._slots(target, now)
         frees_at = (slots[0].taken_at if slots else now) + self._window
         why = (
@@ -121,3 +121,17 @@ class CircuitBreaker:
             for slot in self._ledger.breaker_slots(since=now - self._window)
             if (slot.account, slot.region) == (target.account, target.region)
         ]
+
+
+class _Slots:
+    """The breaker's slots of one target's account and region, taken in the target's name."""
+
+    def __init__(self, ledger: LedgerStore, target: Target, window: timedelta) -> None:
+        self._ledger = ledger
+        self._target = target
+        self._window = window
+
+    def take(self, slot: int, at: datetime) -> bool:
+        target = self._target
+        taken = BreakerSlot(target.account, target.region, slot, at, str(target))
+        return self._ledger.take_breaker_slot(taken, window=self._window)

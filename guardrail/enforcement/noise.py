@@ -21,7 +21,7 @@ _TTL_SECONDS = 3 * 3600  # the next hour reads the count of the last
 
 
 class NoiseCounter(Protocol):
-    """Counts that outlive one invocation (see `guardrail.adapters.ledger_signals.LedgerSignals`)."""
+    """Counts that outlive one invocation (see `guardrail.adapters.ledger.signals.SignalMarks`)."""
 
     def count_signal(self, key: str, *, now: datetime, ttl_seconds: int) -> int:
         """Count one more under `key`; the count after it."""

@@ -21,7 +21,7 @@ from guardrail.adapters.sns_alerts import SnsAlerts
 from guardrail.config import Settings
 from guardrail.detectors.athena.ports import QueryLookup
 from guardrail.detectors.athena.watch import AthenaWatch
-from guardrail.detectors.invocation_scan import HourlyCap, InvocationScan
+from guardrail.detectors.invocation_scan import DrillDownCap, InvocationScan
 from guardrail.domain import TargetKind
 from guardrail.enforcement.actions import DisableWorkgroup, ThrottleFunction
 from guardrail.enforcement.enforcer import Enforcer, utc_now
@@ -167,7 +167,7 @@ def build_scan(
                 metrics=CloudWatchMetrics(boto3_session=regional),
                 functions=LambdaControl(boto3_session=regional),
                 config=config,
-                cap=HourlyCap(ledger, config.max_drill_downs_per_hour, place="" if at_home else region),
+                cap=DrillDownCap(ledger, config.max_drill_downs_per_hour, place="" if at_home else region),
                 watchlist=watchlist,
                 account=home.account,
                 region=region,

@@ -27,7 +27,7 @@ _ATTEMPTS = 3
 
 
 class PauseStore(Protocol):
-    """What pausing needs from the ledger (see `guardrail.adapters.ledger_pauses.LedgerPauses`)."""
+    """What pausing needs from the ledger (see `guardrail.adapters.ledger.pauses.AccountPauses`)."""
 
     def account_pause(self, account: str) -> AccountPause | None:
         """The account's pause, or None."""

@@ -27,7 +27,7 @@ from moto.awslambda.models import lambda_backends
 from moto.dynamodb.models import dynamodb_backends
 
 from devtools.lambda_runtime import LambdaContext
-from guardrail.adapters.ledger_items import RECORD_SK as THROTTLE_SK
+from guardrail.adapters.ledger.records import RECORD_SK as THROTTLE_SK
 from tests.conftest import ACCOUNT, REGION
 
 #: The functions in moto: name -> reserved concurrency (None: no reservation).

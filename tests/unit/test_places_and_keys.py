@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from guardrail.adapters.ledger_items import TargetKeys
+from guardrail.adapters.ledger.table import TargetKeys
 from guardrail.alerts.events import AlertEvent, Phase
 from guardrail.alerts.render import render
 from guardrail.domain import Target

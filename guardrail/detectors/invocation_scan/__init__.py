@@ -8,11 +8,11 @@ from guardrail.detectors.invocation_scan.detect import (
     detect,
     recent_drops,
 )
-from guardrail.detectors.invocation_scan.scan import HourlyCap, InvocationScan, ScanReport
+from guardrail.detectors.invocation_scan.scan import DrillDownCap, InvocationScan, ScanReport
 
 __all__ = [
     "DETECTOR",
-    "HourlyCap",
+    "DrillDownCap",
     "InvocationScan",
     "InvocationScanConfig",
     "MetricQuery",

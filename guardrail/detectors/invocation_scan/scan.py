@@ -28,6 +28,7 @@ from guardrail.detectors.invocation_scan.detect import (
 )
 from guardrail.domain import Finding
 from guardrail.errors import AwsCallFailed
+from guardrail.hourly_cap import HourlyCap
 
 logger = logging.getLogger(__name__)
 
@@ -90,13 +91,18 @@ class NoWatchlist:
         """Forget the names."""
 
 
-class HourlyCap:
-    """At most `per_hour` drill-downs in one clock hour, counted in the ledger across every container."""
+class DrillDownCap:
+    """At most `per_hour` drill-downs in one clock hour (an `HourlyCap` of signal marks in the ledger).
+
+    Its slots are signal marks that name their clock hour, so they hold across every container; a
+    minute given a drill-down is marked too, so that a redelivery of that minute (a retry) drills
+    down again whatever the hour has left.
+    """
 
     def __init__(self, claims: SignalClaims, per_hour: int, *, place: str = "") -> None:
         self._claims = claims
-        self._per_hour = per_hour
         self._place = f"{place}:" if place else ""  # a region's cap apart from the home region's
+        self._hourly = HourlyCap(_HourSlots(claims, self._place), per_hour)
 
     @property
     def place(self) -> str:
@@ -108,19 +114,30 @@ class HourlyCap:
 
         A minute that was given one keeps it: a redelivery of that minute (a retry) drills down again.
         """
-        place = self._place
-        hour, minute = f"{at:%Y-%m-%dT%H}", f"{DETECTOR}:drill-down-minute:{place}{at:%Y-%m-%dT%H:%M}"
-        for slot in range(self._per_hour):
-            if self._claim(f"{DETECTOR}:drill-down:{place}{hour}:{slot}", at):
-                self._claim(minute, at)
-                return True
-        if not self._claim(minute, at):
+        minute = f"{DETECTOR}:drill-down-minute:{self._place}{at:%Y-%m-%dT%H:%M}"
+        if self._hourly.take(at):
+            _claim(self._claims, minute, at)
+            return True
+        if not _claim(self._claims, minute, at):
             return True
         self._claims.release_signal(minute)
         return False
 
-    def _claim(self, key: str, at: datetime) -> bool:
-        return self._claims.claim_signal(key, now=at, ttl_seconds=2 * 3600)
+
+class _HourSlots:
+    """The drill-down slots of the clock hour of `at`: signal marks that name the hour."""
+
+    def __init__(self, claims: SignalClaims, place: str) -> None:
+        self._claims = claims
+        self._place = place
+
+    def take(self, slot: int, at: datetime) -> bool:
+        return _claim(self._claims, f"{DETECTOR}:drill-down:{self._place}{at:%Y-%m-%dT%H}:{slot}", at)
+
+
+def _claim(claims: SignalClaims, key: str, at: datetime) -> bool:
+    """Mark `key` for two hours: past the clock hour it names, so that no hour's mark expires early."""
+    return claims.claim_signal(key, now=at, ttl_seconds=2 * 3600)
 
 
 @dataclass(frozen=True)
@@ -149,7 +166,7 @@ class InvocationScan:
         metrics: MetricSource,
         functions: FunctionLister,
         config: InvocationScanConfig,
-        cap: HourlyCap,
+        cap: DrillDownCap,
         watchlist: Watchlist | None = None,
         account: str = "",
         region: str = "",

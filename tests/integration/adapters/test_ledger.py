@@ -9,7 +9,8 @@ import pytest
 from botocore.stub import Stubber
 
 from guardrail.adapters.ledger import ACTIVE_INDEX, Ledger
-from guardrail.adapters.ledger_items import TargetKeys, record_item
+from guardrail.adapters.ledger.records import record_item
+from guardrail.adapters.ledger.table import TargetKeys
 from guardrail.domain import ActionRecord, AuditEntry, Result, Status, Target
 from guardrail.errors import AwsCallFailed
 from tests.conftest import offline_client

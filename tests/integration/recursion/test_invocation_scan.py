@@ -16,7 +16,7 @@ from devtools.lambda_runtime import lambda_context
 from guardrail.adapters.cloudwatch_metrics import CloudWatchMetrics
 from guardrail.adapters.lambda_functions import LambdaControl
 from guardrail.adapters.ledger import Ledger
-from guardrail.detectors.invocation_scan import HourlyCap, InvocationScan, InvocationScanConfig
+from guardrail.detectors.invocation_scan import DrillDownCap, InvocationScan, InvocationScanConfig
 from guardrail.handlers import invocation_scan
 from tests.conftest import ACCOUNT, REGION
 from tests.integration.recursion.lambda_metrics import publish, steady
@@ -29,7 +29,7 @@ def scan(aws: Any, names: list[str] | None = None, **config: Any) -> InvocationS
         metrics=CloudWatchMetrics(boto3_session=aws),
         functions=functions,
         config=settings,
-        cap=HourlyCap(Unlimited(), settings.max_drill_downs_per_hour),
+        cap=DrillDownCap(Unlimited(), settings.max_drill_downs_per_hour),
     )
 
 
@@ -146,7 +146,7 @@ def test_a_drop_every_minute_drills_down_at_most_the_cap_an_hour(aws, deployed):
             metrics=CloudWatchMetrics(boto3_client=client),
             functions=FixedFunctions(names),
             config=config,
-            cap=HourlyCap(ledger, config.max_drill_downs_per_hour),  # a new container each minute
+            cap=DrillDownCap(ledger, config.max_drill_downs_per_hour),  # a new container each minute
         ).run(start + timedelta(minutes=minute))
         for minute in range(60, 120)  # 03:00-03:59: one clock hour
     ]
@@ -170,7 +170,7 @@ def test_drill_down_batches_500_queries_a_call(aws, deployed):
         metrics=CloudWatchMetrics(boto3_client=client),
         functions=FixedFunctions(names),
         config=InvocationScanConfig(),
-        cap=HourlyCap(Unlimited(), 1),
+        cap=DrillDownCap(Unlimited(), 1),
     ).run(start + timedelta(minutes=60))
 
     assert [f.target.name for f in report.findings] == ["fn-0007"]

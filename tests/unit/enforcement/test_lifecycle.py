@@ -51,7 +51,7 @@ def test_the_table_names_a_next_state_for_every_allowed_move_and_refuses_every_o
 def test_every_allowed_move_is_a_conditional_write_that_a_second_mover_loses(memory, status, event):
     target = memory.function("batch", PRIOR)
     record = _record(target, status, memory)
-    memory.ledger.records.clear()
+    memory.ledger.records.by_target.clear()
     memory.ledger.claim(record, replacing=None)
     lifecycle = memory.enforcer().lifecycle
     to = TRANSITIONS[(status, event)]
@@ -295,7 +295,7 @@ def _record(target: Target, status: Status, memory: Memory, age: timedelta = tim
         reason="412 queries",
         evidence={"queries": 412},
     )
-    memory.ledger.records.clear()
+    memory.ledger.records.by_target.clear()
     memory.ledger.claim(record, replacing=None)
     return record
 
@@ -317,7 +317,7 @@ def _in_state(memory: Memory, state: str) -> Target:
     if state in setups:
         status, reserved, age, evidence = setups[state]
         record = _record(target, status, memory, age)
-        memory.ledger.records.clear()
+        memory.ledger.records.by_target.clear()
         memory.ledger.claim(ActionRecord(**{**record.__dict__, "evidence": evidence}), replacing=None)
         memory.place().reserved["runaway"] = reserved
     return target
@@ -329,7 +329,9 @@ def _context(memory: Memory, context: str) -> dict[str, Any]:
     if context == "account-notify-only":
         memory.notify_only_accounts.add(ACCOUNT)
     elif context == "paused":
-        memory.ledger.pauses[ACCOUNT] = AccountPause(ACCOUNT, "alice", memory.clock(), "drill", "p-1")
+        memory.ledger.pauses.by_account[ACCOUNT] = AccountPause(
+            ACCOUNT, "alice", memory.clock(), "drill", "p-1"
+        )
     elif context == "breaker-open":
         for slot in range(5):
             memory.ledger.take_breaker_slot(

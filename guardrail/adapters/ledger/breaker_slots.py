@@ -5,7 +5,7 @@
   `expires_at` (TTL, a while after the window). A slot is taken by a conditional put that succeeds only
   where no slot stands or the one that stands is older than the window, so N concurrent invocations
   never take more than N slots of one window, and the window rolls: a slot frees one hour after it
-  was taken, not at the top of the clock hour.
+  was taken, not at the top of the clock hour (`guardrail.hourly_cap` takes the N in turn).
 - The item also carries `status` = `breaker` and `throttled_at`, which put it in the sparse
   `ActiveRecords` index's `breaker` partition (a partition `active` never reads): `breaker_slots` is
   one Query, never a Scan.
@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from guardrail.adapters.aws_errors import ConditionFailed, translated
-from guardrail.adapters.ledger_items import ACTIVE_INDEX, LedgerTable, from_item, ms, parse_time, to_item
+from guardrail.adapters.dynamodb_codec import epoch, from_item, ms, parse_time, to_item
+from guardrail.adapters.ledger.table import LedgerTable
 from guardrail.adapters.permissions import Grant, Resource
 from guardrail.domain import BreakerSlot
 
@@ -31,15 +32,18 @@ BREAKER_STATUS = "breaker"
 _KEEP_AFTER = timedelta(hours=1)
 
 
-class LedgerBreaker(LedgerTable):
+class BreakerSlots:
     """Takes and lists the circuit breaker's slots, per account and region."""
 
-    #: IAM actions this class calls; the stack's policy is built from them.
+    #: IAM actions this part calls, on the ledger; the stack's policy is built from them.
     PERMISSIONS: ClassVar[tuple[Grant, ...]] = (
         Grant(Resource.LEDGER, ("dynamodb:PutItem", "dynamodb:Query")),
     )
 
-    def take_breaker_slot(self, slot: BreakerSlot, *, window: timedelta) -> bool:
+    def __init__(self, table: LedgerTable) -> None:
+        self._table = table
+
+    def take(self, slot: BreakerSlot, *, window: timedelta) -> bool:
         """Take `slot` (its account, region and number) unless a slot taken within `window` stands."""
         values = {
             "pk": f"BREAKER#{slot.account}#{slot.region}#{slot.slot}",
@@ -52,12 +56,12 @@ class LedgerBreaker(LedgerTable):
             "target": slot.target,
             "status": BREAKER_STATUS,
             "throttled_at": slot.taken_at.isoformat(),
-            "expires_at": int((slot.taken_at + window + _KEEP_AFTER).timestamp()),
+            "expires_at": epoch(slot.taken_at + window + _KEEP_AFTER),
         }
         try:
             with translated("PutItem"):
-                self._client.put_item(
-                    TableName=self._table,
+                self._table.client.put_item(
+                    TableName=self._table.name,
                     Item=to_item(values),
                     ConditionExpression="attribute_not_exists(pk) OR taken_ms <= :cutoff",
                     ExpressionAttributeValues=to_item({":cutoff": ms(slot.taken_at - window)}),
@@ -66,17 +70,10 @@ class LedgerBreaker(LedgerTable):
             return False
         return True
 
-    def breaker_slots(self, *, since: datetime) -> list[BreakerSlot]:
+    def taken(self, *, since: datetime) -> list[BreakerSlot]:
         """Every slot taken after `since`, in every account and region, oldest first (index: eventual)."""
-        with translated("Query"):
-            pages = self._client.get_paginator("query").paginate(
-                TableName=self._table,
-                IndexName=ACTIVE_INDEX,
-                KeyConditionExpression="#s = :breaker AND throttled_at > :since",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=to_item({":breaker": BREAKER_STATUS, ":since": since.isoformat()}),
-            )
-            slots = [_slot(from_item(item)) for page in pages for item in page.get("Items", [])]
+        items = self._table.active_partition(BREAKER_STATUS, after=since.isoformat())
+        slots = [_slot(from_item(item)) for item in items]
         return sorted(slots, key=lambda slot: (slot.taken_at, slot.account, slot.region, slot.slot))
 
 
