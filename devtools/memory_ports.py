@@ -5,7 +5,8 @@ pauses' `PauseReader`) with its semantics: every conditional write checks and wr
 lock (first record wins, a transition only from the state, id and `since` the caller read), and a
 transition with its audit line is all or nothing. So the record's state machine, and races between
 real threads, are tested without any AWS stand-in; moto stays for the adapters' contracts.
-`MemoryFunctions` is Lambda's reserved concurrency (and event source mappings) of one place.
+`MemoryFunctions` is Lambda's reserved concurrency (and event source mappings) of one place,
+`MemoryWorkgroups` Athena's workgroups of one place.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from guardrail.domain import (
     Takeover,
     Target,
     TargetKind,
+    WorkgroupState,
 )
 from guardrail.errors import TargetNotFound
 from guardrail.prior_state import EventSourceMapping
@@ -228,6 +230,38 @@ class MemoryFunctions:
             state = "Enabled" if enabled else "Disabled"
             self.mappings[mapping.uuid] = (found[0], replace(found[1], state=state))
             return True
+
+
+@dataclass
+class MemoryWorkgroups:
+    """Athena workgroups of one place: each one's state and configuration (its fingerprint)."""
+
+    states: dict[str, WorkgroupState] = field(default_factory=dict)
+    configurations: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, name: str, state: WorkgroupState = WorkgroupState.ENABLED, configuration: str = "") -> None:
+        """Create a workgroup."""
+        with self.lock:
+            self.states[name], self.configurations[name] = state, configuration
+
+    def state(self, name: str) -> WorkgroupState:
+        """Its state; TargetNotFound when it does not exist."""
+        return self.view(name)[0]
+
+    def view(self, name: str) -> tuple[WorkgroupState, str]:
+        """Its state and configuration; TargetNotFound when it does not exist."""
+        with self.lock:
+            if name not in self.states:
+                raise TargetNotFound(Target.workgroup(name))
+            return self.states[name], self.configurations[name]
+
+    def set_state(self, name: str, state: WorkgroupState) -> None:
+        """Enable or disable it."""
+        with self.lock:
+            if name not in self.states:
+                raise TargetNotFound(Target.workgroup(name))
+            self.states[name] = state
 
 
 class MemoryEventSources:
