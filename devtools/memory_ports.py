@@ -5,8 +5,7 @@ pauses' `PauseReader`) with its semantics: every conditional write checks and wr
 lock (first record wins, a transition only from the state, id and `since` the caller read), and a
 transition with its audit line is all or nothing. So the record's state machine, and races between
 real threads, are tested without any AWS stand-in; moto stays for the adapters' contracts.
-`MemoryFunctions` is Lambda's reserved concurrency (and event source mappings) of one place,
-`MemoryWorkgroups` Athena's workgroups of one place.
+`MemoryFunctions` is Lambda's reserved concurrency (and event source mappings) of one place.
 """
 
 from __future__ import annotations
