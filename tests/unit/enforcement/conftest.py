@@ -80,7 +80,7 @@ class Memory:
             kill_switch_function="runaway-guardrail-kill-switch",
             members=members,
             clock=self.clock,
-            pauses=self.ledger,
+            pauses=options.pop("pauses", self.ledger),
             **options,
         )
 
