@@ -28,6 +28,7 @@ from guardrail.domain import (
     Takeover,
     Target,
     TargetKind,
+    WorkgroupState,
 )
 from guardrail.errors import TargetNotFound
 from guardrail.prior_state import EventSourceMapping
@@ -329,6 +330,38 @@ class MemoryFunctions:
             state = "Enabled" if enabled else "Disabled"
             self.mappings[mapping.uuid] = (found[0], replace(found[1], state=state))
             return True
+
+
+@dataclass
+class MemoryWorkgroups:
+    """Athena workgroups of one place: each one's state and configuration (its fingerprint)."""
+
+    states: dict[str, WorkgroupState] = field(default_factory=dict)
+    configurations: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, name: str, state: WorkgroupState = WorkgroupState.ENABLED, configuration: str = "") -> None:
+        """Create a workgroup."""
+        with self.lock:
+            self.states[name], self.configurations[name] = state, configuration
+
+    def state(self, name: str) -> WorkgroupState:
+        """Its state; TargetNotFound when it does not exist."""
+        return self.view(name)[0]
+
+    def view(self, name: str) -> tuple[WorkgroupState, str]:
+        """Its state and configuration; TargetNotFound when it does not exist."""
+        with self.lock:
+            if name not in self.states:
+                raise TargetNotFound(Target.workgroup(name))
+            return self.states[name], self.configurations[name]
+
+    def set_state(self, name: str, state: WorkgroupState) -> None:
+        """Enable or disable it."""
+        with self.lock:
+            if name not in self.states:
+                raise TargetNotFound(Target.workgroup(name))
+            self.states[name] = state
 
 
 class MemoryEventSources:

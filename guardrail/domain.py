@@ -81,7 +81,8 @@ class Finding:
     `dedupe_key` identifies the signal behind the finding (for example an EventBridge
     event id), so that a second delivery of the same signal never acts twice. A finding with a
     `doubt`, or whose `expect` the target does not bear out, is unverified: alerted as such, and
-    nothing is changed.
+    nothing is changed. `fallback` is what the Enforcer does instead when the finding cannot act on
+    its target.
     """
 
     target: Target
@@ -92,6 +93,7 @@ class Finding:
     dedupe_key: str | None = None
     doubt: str = ""
     expect: Expectation = Expectation()
+    fallback: Fallback | None = None
 
     def unverified(self, doubt: str) -> Finding:
         """The same finding, marked unverified for the reason given.
@@ -118,6 +120,21 @@ class Notice:
     doubt: str = ""  # set: an unverified signal, alerted as such (the headline says so)
     account: str = ""  # where the subject is, when known
     region: str = ""
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """What is done instead of a finding that cannot act on its target: another finding, or a notice.
+
+    It takes over when the target does not exist, or does not bear out what the finding expects
+    (`Finding.expect`: it is not the target the signal meant); and, where `if_exempt`, when the target
+    is exempt (a workgroup a caller ran in may be exempt, the caller not). Any other end (applied,
+    flagged, held back by a pause, a duplicate, an error) is the finding's own. A notice is not sent
+    after a finding alerted as unverified: that alert was the notice.
+    """
+
+    then: Finding | Notice
+    if_exempt: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 The Enforcer turns a finding into a decision (verified? exempt? notify-only? paused?) and hands the
 target's ledger record to its lifecycle (`guardrail.enforcement.lifecycle`, where the record's states
-and transitions are written). An operator's finding (the kill switch's throttle or panic) is never
+and transitions are written). A finding that cannot act on its target is followed by the fallback its
+detector gave it (`guardrail.domain.Fallback`: another finding, or a notice), so a detector never reads
+an outcome to choose what comes next. An operator's finding (the kill switch's throttle or panic) is never
 held back by notify-only (global or per account), a pause, the circuit breaker or the record's state.
 """
 
@@ -21,6 +23,7 @@ from guardrail.domain import (
     HELD_BY_BREAKER,
     VOCABULARY,
     ActionRecord,
+    Fallback,
     Finding,
     Notice,
     Outcome,
@@ -46,6 +49,11 @@ logger = logging.getLogger(__name__)
 #: How often a request reads a record again after another request moved it first. The bound is how
 #: many requests act on one target at once; past it the answer is an error saying to try again.
 _ATTEMPTS = 10
+
+
+def _falls_back(fallback: Fallback, result: Result) -> bool:
+    """True when a finding that ended in `result` did not act on its target in a way `fallback` covers."""
+    return result in (Result.NOT_FOUND, Result.UNVERIFIED) or (fallback.if_exempt and result is Result.EXEMPT)
 
 
 def utc_now() -> datetime:
@@ -96,7 +104,7 @@ class Enforcer:
         self.lifecycle = Lifecycle(
             ledger=ledger, report=self._report, breaker=self._breaker, clock=clock, stale_after=stale_after
         )
-        self.pauses = Pauses(pauses, ledger=ledger, report=self._report, clock=clock, ttl=signal_ttl_seconds)
+        self._pauses = Pauses(pauses, ledger=ledger, report=self._report, clock=clock, ttl=signal_ttl_seconds)
         self._noise = noise
 
     @property
@@ -112,8 +120,23 @@ class Enforcer:
         """Apply a finding: act on (or flag) its target once, however often it arrives.
 
         An unverified finding (see `Finding`) is alerted as such and changes nothing. A target named
-        without account or region is the guardrail's own account's and region's.
+        without account or region is the guardrail's own account's and region's. A finding that cannot
+        act on its target is followed by its fallback (see `Fallback`): the next finding, applied the
+        same way, or the notice; the outcome is the last one's. Each request reads the pauses afresh.
         """
+        self._pauses.forget()
+        outcome, alerted = self._once(finding), None
+        while (fallback := finding.fallback) is not None and _falls_back(fallback, outcome.result):
+            if outcome.result is Result.UNVERIFIED:
+                alerted = alerted or outcome
+            if isinstance(fallback.then, Notice):
+                return alerted or self._told(fallback.then, finding.target)
+            finding = fallback.then
+            outcome = self._once(finding)
+        return outcome
+
+    def _once(self, finding: Finding) -> Outcome:
+        """Apply one finding, not its fallback; a signal's key is given back when it ends in an error."""
         finding = replace(finding, target=self._located(finding.target))
         key = finding.dedupe_key
         if key and not self._ledger.claim_signal(key, now=self._clock(), ttl_seconds=self._signal_ttl):
@@ -157,6 +180,7 @@ class Enforcer:
             return self.lifecycle.reconcile(self._actions[record.target.kind], record)
         if not str(record.evidence.get("held_back", "")).startswith(HELD_BY_BREAKER):
             return None  # notify-only: flagged by configuration, re-evaluated by its next finding
+        self._pauses.forget()
         again = Finding(record.target, record.detector, record.reason, record.acted_at, record.evidence)
         outcome = self._enforce(again)
         return None if outcome.result is Result.ALREADY_FLAGGED else outcome
@@ -222,8 +246,8 @@ class Enforcer:
                     target, words.verb, Result.EXEMPT, finding.detector, finding.reason, decision.value
                 )
                 return Outcome(target, Result.EXEMPT, detail=decision.value)
-            if decision is Decision.ENFORCE and (pause := self.pauses.of(finding)) is not None:
-                return self.pauses.hold_back(finding, facts, pause)
+            if decision is Decision.ENFORCE and (pause := self._pauses.of(finding)) is not None:
+                return self._pauses.hold_back(finding, facts, pause)
             if standing is not None and standing.status is Status.FLAGGED:
                 if decision is Decision.NOTIFY_ONLY:
                     return already(standing, "notify-only")
@@ -301,6 +325,11 @@ class Enforcer:
         if sent is Result.ALREADY_ALERTED:
             doubt += " (alerted this hour already)"
         return Outcome(target, Result.UNVERIFIED, doubt, alert_sent=sent is Result.ALERTED, error=error)
+
+    def _told(self, notice: Notice, target: Target) -> Outcome:
+        """Send the notice a finding about `target` fell back to: the outcome is the notice's."""
+        sent = self.notify(notice)
+        return Outcome(target, sent, error="the notice was not sent" if sent is Result.ERROR else None)
 
     def _not_held(self, action: TargetAction, target: Target) -> Outcome:
         try:

@@ -7,8 +7,9 @@ one is when its account is. Such a finding is audited and alerted once per pause
 mark keyed by the pause's id), and leaves no ledger record: the target stays as it is, and a resume
 leaves no flag behind, so the next finding after it is enforced.
 
-Pauses are read from the ledger, at most once per account per invocation: `forget` starts a new one
-(an Enforcer that outlives its invocation, as the Athena watch's does, is told so per event).
+Pauses are read from the ledger, at most once per account per request: the Enforcer calls `forget` as
+each request begins (a finding with its fallbacks, a held record re-evaluated), so an Enforcer that
+outlives its invocation, as the Athena watch's does, reads each event's pauses afresh.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class PauseReader(Protocol):
 
 
 class Pauses:
-    """The pauses of the accounts that this invocation's automatic findings are about."""
+    """The pauses of the accounts that this request's automatic findings are about."""
 
     def __init__(
         self,
@@ -53,7 +54,7 @@ class Pauses:
         self._read: dict[str, AccountPause | None] = {}
 
     def forget(self) -> None:
-        """Start a new invocation: read each account's pause afresh."""
+        """Start a new request: read each account's pause afresh."""
         self._read.clear()
 
     def of(self, finding: Finding) -> AccountPause | None:

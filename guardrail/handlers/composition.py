@@ -47,15 +47,20 @@ def build_enforcer(
     clock: Callable[[], datetime] = utc_now,
 ) -> tuple[Enforcer, PerPlace[LambdaControl]]:
     """Build the enforcement path, with every kind of action, (and its Lambda adapters) for the settings."""
-    session = session or session_for(settings)
+    enforcer, functions, _ = _enforcement(settings, session=session or session_for(settings), clock=clock)
+    return enforcer, functions
+
+
+def _enforcement(
+    settings: Settings, *, session: boto3.session.Session, clock: Callable[[], datetime]
+) -> tuple[Enforcer, PerPlace[LambdaControl], ThrottleFunction]:
+    """The enforcement path, its Lambda adapters, and its action on functions (its `read` verifies claims)."""
     places = sessions_for(settings, session)
     functions = PerPlace(places, lambda at: LambdaControl(boto3_session=at))
+    throttle = ThrottleFunction(functions, PerPlace(places, lambda at: EventSources(boto3_session=at)))
     ledger = Ledger(settings.ledger_table, home=settings.home, boto3_session=session)
     enforcer = Enforcer(
-        actions=[
-            ThrottleFunction(functions, PerPlace(places, lambda at: EventSources(boto3_session=at))),
-            DisableWorkgroup(PerPlace(places, lambda at: AthenaWorkgroups(boto3_session=at))),
-        ],
+        actions=[throttle, DisableWorkgroup(PerPlace(places, lambda at: AthenaWorkgroups(boto3_session=at)))],
         ledger=ledger,
         alerts=SnsAlerts(settings.alert_topic_arn, boto3_session=session),
         exemptions=Exemptions(
@@ -71,7 +76,7 @@ def build_enforcer(
         pauses=ledger,
         noise=NoiseBound(ledger),
     )
-    return enforcer, functions
+    return enforcer, functions, throttle
 
 
 def build_metrics(
@@ -116,7 +121,7 @@ def build_watch(
     """
     session = session or session_for(settings)
     config = settings.config.detectors.athena_watch
-    enforcer, _ = build_enforcer(settings, session=session, clock=clock)
+    enforcer, _, throttle = _enforcement(settings, session=session, clock=clock)
     places = sessions_for(settings, session)
     lookups = PerPlace(
         places,
@@ -131,6 +136,7 @@ def build_watch(
         queries=queries or AthenaQueries(boto3_session=session),
         locations=DataLocations(boto3_session=session),
         enforcer=enforcer,
+        functions=throttle.read,
         baselines=AthenaBaselines(settings.ledger_table, config.baselines, boto3_session=session),
         home=settings.home,
         elsewhere=lookups.at,

@@ -15,7 +15,7 @@ Verified means:
   from Lambda, is that role. The throttle's finding expects both again when it acts.
 A claim that fails any check books nothing and is alerted as unverified.
 
-Pure apart from `ClaimCheck`, which reads the function's configuration through the enforcer's action.
+Pure apart from `ClaimCheck`, which reads the function's configuration through the port it is given.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def facts_doubt(claim: QueryClaim, facts: TargetFacts, *, guard_layer: str, scop
 class ClaimCheck:
     """Verifies claims against the function's configuration, read at most every `CHECK_SECONDS`.
 
-    `read` is the enforcer's function action's `read` (GetFunction and friends); its answer, verified
+    `read` is the function action's `read` (GetFunction and friends); its answer, verified
     or not, is kept per function and session, so a flood of claims costs one read per period.
     """
 

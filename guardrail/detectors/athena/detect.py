@@ -2,7 +2,8 @@
 
 Nothing here calls AWS or reads a clock: every decision is made at the time carried by the event.
 An `Action` becomes a Finding for the one enforcement path (throttle its Lambda caller, disable its
-workgroup) or a Notice (a caller that is not a Lambda function, a cross-region read set to `alert`).
+workgroup) or a Notice (a caller that is not a Lambda function, a cross-region read set to `alert`);
+a finding carries what follows if it cannot act (`consequence`), and the Enforcer follows it.
 
 A query's guard mark (`guardrail.recursion.query_mark`) is text anyone who can run a query can write.
 It never makes the watch throttle: it names, in the evidence of the workgroup's alerts, the function
@@ -14,7 +15,7 @@ verified caller is shown as `contradicted`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -23,7 +24,7 @@ from guardrail.config.athena_watch import DETECTOR, AthenaWatchConfig, CrossRegi
 from guardrail.detectors.athena.claims import QueryClaim
 from guardrail.detectors.athena.cost import GB, usd
 from guardrail.detectors.athena.query_events import Caller
-from guardrail.domain import Expectation, Finding, Notice, Target
+from guardrail.domain import Expectation, Fallback, Finding, Notice, Target
 from guardrail.recursion.query_mark import read_mark
 
 RECENT_IDS_SHOWN = 10
@@ -255,15 +256,42 @@ def mark_evidence(sql: str, caller: Caller | None) -> dict[str, Any]:
     return {"query_mark": shown}
 
 
+def consequence(
+    action: Action, at: datetime, event_id: str, place: tuple[str, str], guard_layer: str | None = None
+) -> Finding | Notice:
+    """What enforcement is asked to do about an action, in the event's account and region (`place`).
+
+    Throttle its Lambda caller; if that function is not there or not the caller (another role, or
+    not running the guard), disable its workgroup where configured; if there is none to disable (or
+    it is gone, or exempt), tell people. Each step is the fallback of the one before (`Fallback`):
+    the Enforcer follows them, the watch reads no outcome to choose.
+    """
+    function, workgroup = action.throttle_function, action.disable_workgroup
+    step: Finding | Notice = notice(action, at, place)
+    if workgroup:
+        disable = workgroup_finding(action, workgroup, at, event_id, place)
+        step = replace(disable, fallback=Fallback(step, if_exempt=True))
+    if function:
+        throttle = caller_finding(action, function, at, event_id, place, guard_layer=guard_layer)
+        step = replace(throttle, fallback=Fallback(step))
+    return step
+
+
 def caller_finding(
-    action: Action, function: str, at: datetime, event_id: str, guard_layer: str | None = None
+    action: Action,
+    function: str,
+    at: datetime,
+    event_id: str,
+    place: tuple[str, str],
+    *,
+    guard_layer: str | None = None,
 ) -> Finding:
     """Throttle the Lambda function behind a caller's breaches, if it runs with the caller's role; once.
 
     `guard_layer` (a start the guard claimed): the function must also run the guard.
     """
     return Finding(
-        target=Target.function(function),
+        target=Target.function(function, *place),
         detector=DETECTOR,
         reason=action.reason,
         observed_at=at,
@@ -286,10 +314,12 @@ def claim_finding(claim: QueryClaim) -> Finding:
     )
 
 
-def workgroup_finding(action: Action, workgroup: str, at: datetime, event_id: str) -> Finding:
+def workgroup_finding(
+    action: Action, workgroup: str, at: datetime, event_id: str, place: tuple[str, str]
+) -> Finding:
     """Disable the workgroup a runaway ran in; once per event and rules."""
     return Finding(
-        target=Target.workgroup(workgroup),
+        target=Target.workgroup(workgroup, *place),
         detector=DETECTOR,
         reason=f"{action.subject}: {action.reason}",
         observed_at=at,
@@ -298,7 +328,7 @@ def workgroup_finding(action: Action, workgroup: str, at: datetime, event_id: st
     )
 
 
-def notice(action: Action, at: datetime) -> Notice:
+def notice(action: Action, at: datetime, place: tuple[str, str]) -> Notice:
     """Tell people about breaches nothing is done about: once per subject and rules per hour.
 
     Cross-region reads alone are told once a day.
@@ -312,4 +342,6 @@ def notice(action: Action, at: datetime) -> Notice:
         observed_at=at,
         evidence={"rules": action.rules, **action.evidence},
         dedupe_key=f"{DETECTOR}:notice:{action.rules}:{action.subject}:{period}",
+        account=place[0],
+        region=place[1],
     )

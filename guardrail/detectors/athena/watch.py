@@ -14,7 +14,6 @@ start, as CloudTrail's StartQueryExecution is, seconds earlier; an unverified on
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -35,16 +34,14 @@ from guardrail.detectors.athena.detect import (
     Rule,
     Totals,
     caller_actions,
-    caller_finding,
     claim_finding,
+    consequence,
     cross_region_breach,
     describe,
     limit_breaches,
     mark_evidence,
-    notice,
     quiet_hours_breach,
     workgroup_actions,
-    workgroup_finding,
 )
 from guardrail.detectors.athena.ports import (
     BaselineStore,
@@ -63,7 +60,7 @@ from guardrail.detectors.athena.query_events import (
     parse_event,
 )
 from guardrail.detectors.athena.signatures import densest, loop_breaches
-from guardrail.domain import Outcome, Result, TargetKind
+from guardrail.domain import Notice, Result, Target, TargetFacts
 from guardrail.enforcement.enforcer import Enforcer
 from guardrail.recursion.query_started import QUERY_STARTED
 from guardrail.scope import Scope
@@ -72,7 +69,11 @@ START, FINISH = "start", "finish"  # a query's halves, as noted in its record's 
 
 
 class AthenaWatch:
-    """Turns Athena events into counts, and counts over the limits into throttles and alerts."""
+    """Turns Athena events into counts, and counts over the limits into throttles and alerts.
+
+    `functions` reads a function's configuration where it is (its role, layers and tags): what the
+    guard's claims are verified against. `enforcer` is given findings and notices, and asked nothing.
+    """
 
     def __init__(
         self,
@@ -83,6 +84,7 @@ class AthenaWatch:
         queries: QueryLookup,
         locations: LocationLookup,
         enforcer: Enforcer,
+        functions: Callable[[Target], TargetFacts],
         baselines: BaselineStore | None = None,
         home: Scope | None = None,
         elsewhere: Callable[[str, str], tuple[QueryLookup, LocationLookup]] | None = None,
@@ -94,7 +96,7 @@ class AthenaWatch:
         self._counters = counters
         self._enforcer = enforcer
         self._baselines = baselines
-        self._claims = ClaimCheck(enforcer.action(TargetKind.FUNCTION).read)
+        self._claims = ClaimCheck(functions)
 
     def handle(
         self, event: Any, *, account: str | None = None, scope: Scope | None = None, guard_layer: str = ""
@@ -107,7 +109,6 @@ class AthenaWatch:
         is never repeated, and the decision is made again until one delivery has carried it out.
         """
         scope = scope or self._home
-        self._enforcer.pauses.forget()  # one event, one invocation: accounts' pauses are read afresh
         if isinstance(event, dict) and event.get("detail-type") == QUERY_STARTED:
             where = scope or Scope(account or "", self._region)
             return self._claimed(parse_claim(event), where, guard_layer)
@@ -296,20 +297,20 @@ class AthenaWatch:
         guard_layer: str | None,
         place: Place,
     ) -> list[dict[str, Any]]:
-        """Apply every action, then raise ActionsFailed if any failed (its dedupe key is released).
+        """Carry out every action, then raise ActionsFailed if any failed (its dedupe key is released).
 
-        Every target is in the event's own account and region (`place`).
+        Every target is in the event's own account and region (`place`). An action's finding carries
+        its fallbacks (`consequence`): the Enforcer follows them; an action with nothing to act on is a
+        notice.
         """
         done, failed = [], []
         for action in actions:
-            outcome = None
-            if action.throttle_function:
-                finding = caller_finding(action, action.throttle_function, at, event_id, guard_layer)
-                outcome = self._enforcer.enforce(replace(finding, target=finding.target.located(*place)))
-            if outcome is None or outcome.result in (Result.NOT_FOUND, Result.UNVERIFIED):
-                # not a Lambda function after all (or not with its role): the caller is the principal
-                result, error = self._without_function(action, event_id, at, outcome, place)
+            step = consequence(action, at, event_id, place, guard_layer)
+            if isinstance(step, Notice):
+                result = self._enforcer.notify(step)
+                error = "the notice was not sent" if result is Result.ERROR else None
             else:
+                outcome = self._enforcer.enforce(step)
                 result, error = outcome.result, outcome.error
             done.append({"subject": action.subject, "rules": action.rules, "result": result.value})
             if result is Result.ERROR:
@@ -317,20 +318,3 @@ class AthenaWatch:
         if failed:
             raise ActionsFailed(f"event {event_id}: " + "; ".join(failed))
         return done
-
-    def _without_function(
-        self, action: Action, event_id: str, at: datetime, refused: Outcome | None, place: Place
-    ) -> tuple[Result, str | None]:
-        """Disable the workgroup where configured; otherwise (or if it cannot be) send a notice.
-
-        A candidate refused as unverified was alerted as such already: that alert is its notice.
-        """
-        if action.disable_workgroup:
-            finding = workgroup_finding(action, action.disable_workgroup, at, event_id)
-            outcome = self._enforcer.enforce(replace(finding, target=finding.target.located(*place)))
-            if outcome.result not in (Result.NOT_FOUND, Result.EXEMPT):
-                return outcome.result, outcome.error
-        if refused is not None and refused.result is Result.UNVERIFIED:
-            return refused.result, refused.error
-        result = self._enforcer.notify(replace(notice(action, at), account=place[0], region=place[1]))
-        return result, "the notice was not sent" if result is Result.ERROR else None

@@ -8,10 +8,16 @@ from typing import Any
 
 import pytest
 
-from devtools.memory_ports import MemoryEventSources, MemoryFunctions, MemoryLedger, MemoryTopic
+from devtools.memory_ports import (
+    MemoryEventSources,
+    MemoryFunctions,
+    MemoryLedger,
+    MemoryTopic,
+    MemoryWorkgroups,
+)
 from guardrail.config.fleet import MemberAccount
 from guardrail.domain import Finding, Target
-from guardrail.enforcement import Enforcer, Exemptions, ThrottleFunction
+from guardrail.enforcement import DisableWorkgroup, Enforcer, Exemptions, ThrottleFunction
 from guardrail.scope import Scope
 from tests.conftest import Clock
 
@@ -22,10 +28,11 @@ HOME = Scope(ACCOUNT, REGION, organization=True)
 
 @dataclass
 class Memory:
-    """The in-memory ledger, functions (one set per account) and topic, and a clock."""
+    """The in-memory ledger, functions and workgroups (one set per account) and topic, and a clock."""
 
     ledger: MemoryLedger = field(default_factory=MemoryLedger)
     functions: dict[str, MemoryFunctions] = field(default_factory=dict)
+    workgroups: dict[str, MemoryWorkgroups] = field(default_factory=dict)
     topic: MemoryTopic = field(default_factory=MemoryTopic)
     clock: Clock = field(default_factory=Clock)
     notify_only_accounts: set[str] = field(default_factory=set)
@@ -38,6 +45,15 @@ class Memory:
         """Create a function; its target, placed."""
         self.place(account).add(name, reserved)
         return Target.function(name, account, REGION)
+
+    def athena(self, account: str = ACCOUNT) -> MemoryWorkgroups:
+        """The workgroups of one account (created on first use)."""
+        return self.workgroups.setdefault(account, MemoryWorkgroups())
+
+    def workgroup(self, name: str, account: str = ACCOUNT) -> Target:
+        """Create an enabled workgroup; its target, placed."""
+        self.athena(account).add(name)
+        return Target.workgroup(name, account, REGION)
 
     def reservation(self, target: Target) -> int | None:
         """A function's reserved concurrency."""
@@ -53,17 +69,18 @@ class Memory:
                 ThrottleFunction(
                     lambda target: self.place(target.account),
                     lambda target: MemoryEventSources(self.place(target.account)),
-                )
+                ),
+                DisableWorkgroup(lambda target: self.athena(target.account)),
             ],
             ledger=self.ledger,
             alerts=self.topic,
-            exemptions=Exemptions(),
+            exemptions=options.pop("exemptions", Exemptions()),
             notify_only=options.pop("notify_only", False),
             home=HOME,
             kill_switch_function="runaway-guardrail-kill-switch",
             members=members,
             clock=self.clock,
-            pauses=self.ledger,
+            pauses=options.pop("pauses", self.ledger),
             **options,
         )
 
