@@ -30,9 +30,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from devtools.deploy import create_bucket
-from devtools.history import learned_items, write_items
+from devtools.loops import learn_nights, throttled, until_stopped
 from devtools.moto_server import ACCOUNT
-from devtools.replay import SIGNALS, IncidentReplay, ReplayQuery
+from devtools.replay import SIGNALS, Delivery, IncidentReplay, ReplayQuery
 from devtools.scenario import Scenario
 from guardrail.config import AthenaWatchConfig
 from guardrail.scope import TAG_GUARDED
@@ -197,40 +197,33 @@ def replay_incident(
     rules carry them to the guardrail's home when it is elsewhere.
     """
     replay = scenario.replay
-    if replay.history_nights:
-        away = (replay.account, replay.athena_region) != (ACCOUNT, scenario.home_region)
-        items = learned_items(replay, scenario.watch_config, away=away)
-        write_items(fleet.accounts.home, fleet.outputs["LedgerTableName"], items)
+    away = (replay.account, replay.athena_region) != (ACCOUNT, scenario.home_region)
+    learn_nights(
+        fleet.accounts.home, fleet.outputs["LedgerTableName"], replay, scenario.watch_config, away=away
+    )
     buses = {"default": "default", SIGNALS: fleet.outputs["SignalBusName"]}
     planned = replay.night_queries()
     looping = [q for q in planned if q.looping]
-    timeline = Timeline(
+    issued: dict[str, ReplayQuery] = {}
+    next_report, delivered = replay.start + progress_every, 0
+
+    def deliver(delivery: Delivery) -> bool:
+        nonlocal next_report, delivered
+        issued.setdefault(delivery.query.query_id, delivery.query)
+        if progress and delivery.deliver_at >= next_report:
+            progress(delivery.deliver_at, delivered, list(issued.values()))
+            next_report += progress_every
+        delivered += 1
+        results = fleet.put(replay.account, replay.athena_region, delivery.event, buses[delivery.bus])
+        return any(throttled(result.result) for result in results if isinstance(result.result, dict))
+
+    stop = until_stopped(replay, deliver)
+    return Timeline(
         start=replay.start,
         loop_started_at=looping[0].started_at if looping else None,
         limits_left_at=first_breach(replay, scenario.watch_config),
-        throttled_at=None,
-        issued=[],
+        throttled_at=stop.stopped_at,
+        issued=stop.issued,
         planned=planned,
+        deliveries=stop.deliveries,
     )
-    issued: dict[str, ReplayQuery] = {}
-    next_report = replay.start + progress_every
-    for delivery in replay.deliveries(history=False):
-        if timeline.throttled_at is not None and delivery.query.started_at > timeline.throttled_at:
-            continue  # reserved concurrency 0: the function never ran to issue this query
-        if delivery.query.started_at >= replay.start:
-            issued.setdefault(delivery.query.query_id, delivery.query)
-        if progress and delivery.deliver_at >= next_report:
-            progress(delivery.deliver_at, timeline.deliveries, list(issued.values()))
-            next_report += progress_every
-        results = fleet.put(replay.account, replay.athena_region, delivery.event, buses[delivery.bus])
-        timeline.deliveries += 1
-        throttled = any(
-            action.get("result") == "throttled"
-            for result in results
-            if isinstance(result.result, dict)
-            for action in result.result.get("actions", [])
-        )
-        if throttled and timeline.throttled_at is None:
-            timeline.throttled_at = delivery.deliver_at
-    timeline.issued = sorted(issued.values(), key=lambda q: q.started_at)
-    return timeline

@@ -84,6 +84,8 @@ class Scenario(StrictModel):
     #: The batch runs the guard's Athena wrapper: `Athena Query Started` on the signal bus per query.
     guarded_queries: Bool = _INCIDENT.guarded
     claim_lag_seconds: LagRange = _INCIDENT.claim_lag_seconds
+    #: Every query of the batch runs one statement (each its own analysis, when false).
+    one_statement: Bool = _INCIDENT.one_statement
     #: The Athena watch's configuration during the replay (cdk.json's `athena-watch` section).
     watch_config: AthenaWatchConfig = Field(default_factory=AthenaWatchConfig, alias="athenaWatch")
     compare: Comparison = Field(default_factory=Comparison)
@@ -124,6 +126,7 @@ class Scenario(StrictModel):
             marked=self.marked_queries,
             guarded=self.guarded_queries,
             claim_lag_seconds=self.claim_lag_seconds,
+            one_statement=self.one_statement,
         )
 
     @property

@@ -9,6 +9,7 @@ def test_bench_page_renders_every_section_from_its_json():
     headings = (
         "## The incident replay",
         "## Cloud Custodian",
+        "## Issue 22's loops",
         "## A month of legitimate traffic",
         "## The central path of an organization",
         "## Cold import",

@@ -6,6 +6,9 @@ caller left, or None. Four read the learned baseline and never speak before it i
 its earlier hours), so it speaks from a caller's second hour on, with or without learned days. The
 fixed limits stay the ceilings.
 
+How much evidence `acceleration` and `overrun` ask for before they speak is paced by what the
+caller's queries cost (`pacing`): less of a dear caller, more of a cheap one, within bounds.
+
 `loop_breaches` turns them into breaches for one scope at one moment, reading what they need through
 the `BaselineStore` port: the scope's baseline (folded as it is read), its recent hours, and the runs
 of the statement the event is about. A scope without a learned baseline costs no more reads.
@@ -36,6 +39,15 @@ from guardrail.detectors.athena.baseline import (
 )
 from guardrail.detectors.athena.cost import GB
 from guardrail.detectors.athena.detect import Breach, Totals
+from guardrail.detectors.athena.pacing import (
+    EVIDENCE_USD,
+    FEWEST_MINUTES_PAST_END,
+    FEWEST_STARTS,
+    MOST_STARTS,
+    paced_margin_minutes,
+    starts_needed,
+    usd_per_query,
+)
 from guardrail.detectors.athena.ports import BaselineStore
 from guardrail.detectors.athena.sql import fingerprint
 
@@ -56,6 +68,8 @@ class Now:
     starts: Sequence[datetime] = ()
     #: The busiest pace (queries an hour) noted in the day's earlier hours (0: none noted).
     earlier_pace: int = 0
+    #: The scope's mean cost per query over the day, in dollars (0: none known; see `pacing`).
+    usd_per_query: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -145,11 +159,6 @@ def steady_growth(baseline: Baseline, now: Now, config: Baselines) -> Signal | N
     )
 
 
-#: How many consecutive starts make a pace: 60 s into a 3 s loop, CloudTrail (20-75 s late) has
-#: delivered about 5 of its starts; 4 is the most the rule can wait for, 3 would be any small fan-out.
-PACE_STARTS = 4
-
-
 @dataclass(frozen=True)
 class Pace:
     """The `queries` consecutive starts closest together in a window: from `first` to `last`."""
@@ -169,7 +178,7 @@ class Pace:
         return int((self.queries - 1) * 3600 / self.seconds)
 
 
-def densest(starts: Sequence[datetime], queries: int = PACE_STARTS) -> Pace | None:
+def densest(starts: Sequence[datetime], queries: int = FEWEST_STARTS) -> Pace | None:
     """The run of `queries` consecutive `starts` (in order) closest together, the latest of equals."""
     runs = [Pace(queries, starts[i], starts[i + queries - 1]) for i in range(len(starts) - queries + 1)]
     return min(reversed(runs), key=lambda pace: pace.seconds, default=None)
@@ -179,11 +188,14 @@ def acceleration(now: Now, config: Baselines) -> Signal | None:
     """A caller's starts much closer together than its own busiest pace of the day's earlier hours.
 
     Needs no learned days: the pace of the earlier hours is noted on their hour buckets as the caller
-    runs. A caller with none noted (its first hour of the day) is left to the fixed limits.
+    runs. A caller with none noted (its first hour of the day) is left to the fixed limits. The starts
+    it reads a pace from are paced by cost (`pacing.starts_needed`): 4 of a dear caller, up to 12 of a
+    cheap one.
     """
     if now.earlier_pace <= 0:
         return None
-    pace = densest(now.starts)
+    needed = starts_needed(now.usd_per_query)
+    pace = densest(now.starts, needed)
     allowed = max(config.acceleration_ratio * now.earlier_pace, config.acceleration_floor * 60)
     if pace is None or pace.per_hour <= allowed:
         return None
@@ -191,7 +203,8 @@ def acceleration(now: Now, config: Baselines) -> Signal | None:
         Signature.ACCELERATION,
         f"{pace.queries} queries started within {pace.seconds:.0f} s ({pace.per_hour / 60:.1f} a minute, "
         f"from {pace.first:%H:%M:%S} UTC), over {config.acceleration_ratio:g}x its busiest pace of the "
-        f"day's earlier hours ({now.earlier_pace / 60:.1f} a minute; allowed {allowed / 60:.1f})",
+        f"day's earlier hours ({now.earlier_pace / 60:.1f} a minute; allowed {allowed / 60:.1f}); "
+        f"{_starts_paced(needed, now.usd_per_query)}",
         {
             "busiest_per_minute_earlier_hours": round(now.earlier_pace / 60, 2),
             "queries": pace.queries,
@@ -199,7 +212,19 @@ def acceleration(now: Now, config: Baselines) -> Signal | None:
             "first_started_at": pace.first.isoformat(),
             "per_minute": round(pace.per_hour / 60, 1),
             "allowed_per_minute": round(allowed / 60, 1),
+            "usd_per_query": round(now.usd_per_query, 4),
+            "evidence_budget_usd": EVIDENCE_USD,
         },
+    )
+
+
+def _starts_paced(needed: int, usd_each: float) -> str:
+    """Why the rule read `needed` starts: what the evidence budget buys at the caller's cost."""
+    if usd_each <= 0:
+        return f"{needed} starts read (no cost known yet for its queries)"
+    return (
+        f"{needed} starts read: what ${EVIDENCE_USD:.2f} buys at its ${usd_each:.3f} a query "
+        f"({FEWEST_STARTS} at least, {MOST_STARTS} at most)"
     )
 
 
@@ -214,7 +239,9 @@ def overrun(baseline: Baseline, now: Now, config: Baselines) -> Signal | None:
     A run is the scope's activity without a break of `RUN_GAP` (`baseline.runs_of`). The learned runs
     compared are the earlier ones that started within `RUN_MATCH` of this run's time of day; at least
     two, so that their spread says how much a run's length varies. The margin past the longest of them
-    is that spread, and at least `afterWindowGraceMinutes`.
+    is the time the run's own spend rate takes to spend the evidence budget (`pacing`), and at least
+    that spread; unpaced (no cost known), `afterWindowGraceMinutes`. A run past its end needs
+    `FEWEST_MINUTES_PAST_END` active minutes past its usual length: one late query is not a run going on.
     """
     if not learned(baseline, now.at, config) or not now.recent_hours:
         return None
@@ -226,11 +253,15 @@ def overrun(baseline: Baseline, now: Now, config: Baselines) -> Signal | None:
     if len(compared) < 2:
         return None
     longest = max(run.minutes for run in compared)
-    margin = max(longest - min(run.minutes for run in compared), float(config.after_window_grace_minutes))
+    spread = longest - min(run.minutes for run in compared)
     running = (now.at - current.start) / timedelta(minutes=1)
+    usd_per_minute = now.usd_per_query * current.queries / max(running, 1.0)
+    paced = paced_margin_minutes(usd_per_minute)
+    margin = max(spread, float(config.after_window_grace_minutes) if paced is None else paced)
+    past_end = minutes_active_after(now.recent_hours, current.start + timedelta(minutes=longest))
     most_queries = max(run.queries for run in compared)
     most_bytes = max(run.scanned for run in compared)
-    late = running > longest + margin
+    late = running > longest + margin and past_end >= FEWEST_MINUTES_PAST_END
     large = current.queries > RUN_SIZE_RATIO * most_queries or (
         most_bytes > 0 and current.scanned > RUN_SIZE_RATIO * most_bytes
     )
@@ -239,10 +270,11 @@ def overrun(baseline: Baseline, now: Now, config: Baselines) -> Signal | None:
     usual_end = max(compared, key=lambda run: run.minutes)
     shown = f"{current.queries:,} queries, {current.scanned / GB:,.1f} GB"
     if late:
+        why_margin = _margin_paced(paced, spread, config.after_window_grace_minutes, usd_per_minute)
         reason = (
             f"running for {running:.0f} min since {current.start:%H:%M} UTC ({shown}), past its usual end: "
             f"its {len(compared)} runs starting near this time took at most {longest:.0f} min "
-            f"(margin {margin:.0f} min)"
+            f"(margin {margin:.0f} min: {why_margin})"
         )
     else:
         reason = (
@@ -259,6 +291,10 @@ def overrun(baseline: Baseline, now: Now, config: Baselines) -> Signal | None:
             "usual_end_utc": f"{usual_end.end:%H:%M}",
             "usual_minutes_at_most": round(longest),
             "margin_minutes": round(margin),
+            "spread_minutes": round(spread),
+            "usd_per_minute": round(usd_per_minute, 4),
+            "evidence_budget_usd": EVIDENCE_USD,
+            "active_minutes_past_usual_length": past_end,
             "usual_queries_at_most": most_queries,
             "usual_gb_at_most": round(most_bytes / GB, 1),
             "run_started_at": current.start.isoformat(),
@@ -267,6 +303,25 @@ def overrun(baseline: Baseline, now: Now, config: Baselines) -> Signal | None:
             "run_gb": round(current.scanned / GB, 1),
         },
     )
+
+
+def minutes_active_after(hours: Mapping[datetime, HourCount], after: datetime) -> int:
+    """The minutes of `hours` with a query started in them that are later than `after`."""
+    return sum(
+        1
+        for hour, count in hours.items()
+        for minute in count.minutes
+        if hour + timedelta(minutes=minute) > after
+    )
+
+
+def _margin_paced(paced: float | None, spread: float, unpaced: float, usd_per_minute: float) -> str:
+    """Why the margin is what it is: the learned spread, the grace, or what the evidence budget buys."""
+    if spread >= (unpaced if paced is None else paced):
+        return "the spread of those runs' lengths"
+    if paced is None:
+        return "the grace: no cost known yet for its queries"
+    return f"what ${EVIDENCE_USD:.2f} buys at its ${usd_per_minute:.3f} a minute"
 
 
 SIGNATURES = (repeated_statement, after_usual_window, rate_vs_baseline, steady_growth, overrun)
@@ -303,6 +358,7 @@ def loop_breaches(
         window_minutes=window_minutes,
         starts=totals.starts,
         earlier_pace=totals.earlier_pace,
+        usd_per_query=usd_per_query(totals.day_cost_micros, totals.day_queries),
     )
     if learned(baseline, at, config):  # otherwise acceleration alone (and no more reads)
         statement = fingerprint(sql) if sql else None

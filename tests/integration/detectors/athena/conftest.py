@@ -9,8 +9,10 @@ import pytest
 
 from devtools.incident import QueryStatistics, store_tables
 from devtools.lambda_runtime import lambda_context
-from devtools.replay import IncidentReplay
+from devtools.loops import Stop, learn_nights, run_the_guard, throttled, until_stopped
+from devtools.replay import Delivery, IncidentReplay
 from guardrail.adapters.athena_lookups import AthenaQueries
+from guardrail.config import AthenaWatchConfig
 from guardrail.handlers import athena_watch
 from guardrail.handlers.composition import build_watch
 from tests.conftest import REGION
@@ -27,14 +29,26 @@ class Watched:
 
     def run_the_guard(self, name: str = "nightly-batch") -> None:
         """Tag the function `guardrail:guarded=true`: it runs the guard, so its query starts verify."""
-        client = self.deployed.session.client("lambda")
-        arn = client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
-        client.tag_resource(Resource=arn, Tags={"guardrail:guarded": "true"})
+        run_the_guard(self.deployed.session, name)
+
+    def learn_nights(self, config: AthenaWatchConfig | None = None) -> None:
+        """Write what the replay's learning nights leave in the table (`devtools.loops.learn_nights`)."""
+        table = self.deployed.settings.ledger_table
+        learn_nights(self.deployed.session, table, self.replay, config or AthenaWatchConfig())
 
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
         report = athena_watch.handler(event, lambda_context("runaway-guardrail-athena-watch", region=REGION))
         self.reports.append(report)
         return report
+
+    def until_stopped(self) -> Stop:
+        """The night delivered on the events' clock until the function is throttled (`devtools.loops`)."""
+
+        def deliver(delivery: Delivery) -> bool:
+            self.deployed.clock.now = delivery.deliver_at
+            return throttled(self.deliver(delivery.event))
+
+        return until_stopped(self.replay, deliver)
 
 
 @pytest.fixture

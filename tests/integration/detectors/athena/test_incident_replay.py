@@ -18,23 +18,10 @@ LIMITS = {"caller": {"maxQueriesPerWindow": 60, "maxQueriesPerDay": 1000, "maxCo
 FIXED_ONLY = {**LIMITS, "baselines": {"enabled": False}}
 
 
-def run(watched):
-    """Deliver every event in order; a throttled function issues no more queries. Return the stop time."""
-    stopped_at = None
-    for delivery in watched.replay.deliveries():
-        if stopped_at is not None and delivery.query.started_at > stopped_at:
-            continue  # reserved concurrency 0: the function never ran to issue this query
-        watched.deployed.clock.now = delivery.deliver_at
-        report = watched.deliver(delivery.event)
-        if stopped_at is None and any(a["result"] == "throttled" for a in report.get("actions", [])):
-            stopped_at = delivery.deliver_at
-    return stopped_at
-
-
 def test_incident_is_throttled_within_two_minutes_with_the_cross_region_finding(watch_replay):
     watched = watch_replay(IncidentReplay(), FIXED_ONLY)
     breach = first_breach(watched.replay, AthenaWatchConfig.parse(LIMITS))
-    stopped_at = run(watched)
+    stopped_at = watched.until_stopped().stopped_at
 
     assert breach is not None and stopped_at is not None
     delay = stopped_at - breach
@@ -72,7 +59,7 @@ def test_incident_is_throttled_within_two_minutes_with_the_cross_region_finding(
 def test_a_legitimate_night_of_672_queries_is_never_throttled(watch_replay):
     watched = watch_replay(IncidentReplay(loop_minutes=0), LIMITS)
     assert first_breach(watched.replay, AthenaWatchConfig.parse(LIMITS)) is None
-    assert run(watched) is None
+    assert watched.until_stopped().stopped_at is None
     assert watched.deployed.reservation("nightly-batch") == 5
     counted = [r for r in watched.reports if r["status"] == "counted"]
     assert len(counted) == 2 * 672

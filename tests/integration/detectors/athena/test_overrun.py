@@ -10,42 +10,27 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from devtools.history import learned_items, write_items
+from devtools.loops import LOOPS, usual_end
 from devtools.replay import IncidentReplay
 from guardrail.config import AthenaWatchConfig
+from guardrail.detectors.athena.pacing import EVIDENCE_USD, SHORTEST_MARGIN_MINUTES, paced_margin_minutes
 
-NIGHT = IncidentReplay(
-    batch_queries=100,
-    batch_interval_seconds=150,
-    loop_interval_seconds=150,
-    loop_minutes=45,
-    history_nights=14,
-    one_statement=True,
-)
+(NIGHT,) = [loop.replay for loop in LOOPS if loop.key == "slow-150s"]
 
 
 def replayed(watch_replay, replay: IncidentReplay):
     """The night delivered after its learned fortnight; the time of the throttle, if any."""
     watched = watch_replay(replay, {})
-    items = learned_items(watched.replay, AthenaWatchConfig())
-    write_items(watched.deployed.session, watched.deployed.settings.ledger_table, items)
-    stopped_at = None
-    for delivery in watched.replay.deliveries(history=False):
-        if stopped_at is not None and delivery.query.started_at > stopped_at:
-            continue  # reserved concurrency 0: the function never ran to issue this query
-        watched.deployed.clock.now = delivery.deliver_at
-        report = watched.deliver(delivery.event)
-        if stopped_at is None and any(a["result"] == "throttled" for a in report.get("actions", [])):
-            stopped_at = delivery.deliver_at
-    return watched, stopped_at
+    watched.learn_nights()
+    return watched, watched.until_stopped().stopped_at
 
 
 def test_a_loop_at_the_batchs_pace_is_stopped_within_half_an_hour_of_its_usual_end(watch_replay):
     watched, stopped_at = replayed(watch_replay, NIGHT)
-    usual_end = NIGHT.start + (NIGHT.batch_queries - 1) * timedelta(seconds=NIGHT.batch_interval_seconds)
+    end = usual_end(NIGHT)
 
     assert stopped_at is not None
-    assert usual_end < stopped_at <= usual_end + timedelta(minutes=30), stopped_at - usual_end
+    assert end < stopped_at <= end + timedelta(minutes=30), stopped_at - end
     (throttled,) = [
         a["Document"] for a in watched.deployed.alerts() if a["Document"]["event_type"] == "throttled"
     ]
@@ -54,12 +39,20 @@ def test_a_loop_at_the_batchs_pace_is_stopped_within_half_an_hour_of_its_usual_e
     (signature,) = throttled["evidence"]["loop_signatures"]
     learned = signature["baseline_left"]
     # the learned window and the run's size, as the alert shows them
-    assert (learned["usual_start_utc"], learned["usual_end_utc"]) == ("00:00", f"{usual_end:%H:%M}")
-    assert (learned["runs_compared"], learned["margin_minutes"]) == (14, 15)
+    assert (learned["usual_start_utc"], learned["usual_end_utc"]) == ("00:00", f"{end:%H:%M}")
+    assert (learned["runs_compared"], learned["spread_minutes"]) == (14, 0)
+    # the margin: what the evidence budget buys at the run's own spend (1.2 GB across regions every 150 s)
+    assert learned["evidence_budget_usd"] == EVIDENCE_USD
+    assert learned["margin_minutes"] == round(paced_margin_minutes(learned["usd_per_minute"]))
+    assert (
+        SHORTEST_MARGIN_MINUTES
+        <= learned["margin_minutes"]
+        < AthenaWatchConfig().baselines.after_window_grace_minutes
+    )
     assert learned["usual_queries_at_most"] == NIGHT.batch_queries
     assert datetime.fromisoformat(learned["run_started_at"]) == NIGHT.start
     assert learned["run_queries"] > NIGHT.batch_queries
-    past = (stopped_at - usual_end).total_seconds() / 60
+    past = (stopped_at - end).total_seconds() / 60
     print(f"\nslow loop past its window: stopped {past:.1f} min past it")
 
 

@@ -11,22 +11,15 @@ from datetime import timedelta
 
 import pytest
 
-from devtools.history import learned_items, write_items
+from devtools.loops import loop_cost
 from devtools.replay import IncidentReplay
 from guardrail.adapters.athena_counters import AthenaCounters
 from guardrail.config import AthenaWatchConfig
 from guardrail.detectors.athena.booking import caller_scope
-from guardrail.detectors.athena.cost import estimate
 from tests.conftest import ACCOUNT
 
 SHORT = IncidentReplay(batch_queries=3, loop_minutes=0, guarded=True)
 CALLER = f"nightly-batch@arn:aws:iam::{ACCOUNT}:role/nightly-batch-role"
-
-
-def guarded(watched, name: str = "nightly-batch") -> None:
-    client = watched.deployed.session.client("lambda")
-    arn = client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
-    client.tag_resource(Resource=arn, Tags={"guardrail:guarded": "true"})
 
 
 def caller_queries(watched, at) -> int:
@@ -36,7 +29,7 @@ def caller_queries(watched, at) -> int:
 
 def test_a_verified_claim_books_the_start_and_cloudtrail_is_then_a_duplicate(watch_replay):
     watched = watch_replay(SHORT, {})
-    guarded(watched)
+    watched.run_the_guard()
     query = watched.replay.night_queries()[0]
     claimed = watched.deliver(watched.replay.claim_event(query))
     assert (claimed["status"], claimed["query_id"]) == ("counted", query.query_id)
@@ -78,7 +71,7 @@ def _other_function(event):
 def test_a_claim_that_does_not_verify_books_nothing_and_alerts_unverified(watch_replay, forge, tag, why):
     watched = watch_replay(SHORT, {})
     if tag:
-        guarded(watched)
+        watched.run_the_guard()
     query = watched.replay.night_queries()[0]
     event = copy.deepcopy(watched.replay.claim_event(query))
     forge(event)
@@ -98,26 +91,13 @@ LOOP = IncidentReplay(batch_queries=60, history_nights=2, guarded=True, loop_min
 @pytest.mark.slow  # a night replayed event by event
 def test_a_guarded_loop_after_learned_nights_is_throttled_within_a_minute_for_under_a_dollar(watch_replay):
     watched = watch_replay(LOOP, {})
-    guarded(watched)
-    config = AthenaWatchConfig()
-    write_items(
-        watched.deployed.session,
-        watched.deployed.settings.ledger_table,
-        learned_items(watched.replay, config),
-    )
-    stopped_at = None
-    for delivery in watched.replay.deliveries(history=False):
-        if stopped_at is not None and delivery.query.started_at > stopped_at:
-            continue
-        watched.deployed.clock.now = delivery.deliver_at
-        report = watched.deliver(delivery.event)
-        if stopped_at is None and any(a["result"] == "throttled" for a in report.get("actions", [])):
-            stopped_at = delivery.deliver_at
-    looping = [q for q in watched.replay.night_queries() if q.looping]
-    assert stopped_at is not None and stopped_at - looping[0].started_at <= timedelta(seconds=60)
-    issued = [q for q in looping if q.started_at <= stopped_at]
-    cost = estimate(LOOP.scanned_bytes, cross_region=True, usd_per_tb=5.0, transfer_usd_per_gb=0.09)
-    assert len(issued) * cost.total_micros < 1_000_000
+    watched.run_the_guard()
+    watched.learn_nights()
+    stopped_at = watched.until_stopped().stopped_at
+    assert stopped_at is not None
+    spent = loop_cost(watched.replay, stopped_at, AthenaWatchConfig())
+    assert spent.after <= timedelta(seconds=60)
+    assert spent.usd < 1.0
     (throttled,) = [
         a["Document"] for a in watched.deployed.alerts() if a["Document"]["event_type"] == "throttled"
     ]
@@ -143,8 +123,8 @@ def test_claims_naming_another_function_never_hide_the_real_caller_from_cloudtra
     never counted (70 of 70 loop queries) and, the named function being exempt, nothing was throttled."""
     watched = watch_replay(LOOP, {})
     make_function(VICTIM, reserved=7, role=f"{VICTIM}-role")
-    guarded(watched, VICTIM)
-    guarded(watched)
+    watched.run_the_guard(VICTIM)
+    watched.run_the_guard()
     claims: list[str] = []
     cloudtrail: dict[str, list[str]] = {}  # query id -> what each delivery of its record did
     for delivery in watched.replay.deliveries(history=False):

@@ -128,7 +128,8 @@ BATCH_PACE = 90  # one query every 40 s, in queries an hour
 
 def test_acceleration_finds_four_starts_far_closer_than_the_earlier_hours_pace():
     seen = starts(TODAY, 40, 40, 40, 3, 3, 3)  # the batch, then a loop every 3 s
-    signal = signals(Baseline(), now(TODAY, starts=seen, earlier_pace=BATCH_PACE), CONFIG)
+    looping = now(TODAY, starts=seen, earlier_pace=BATCH_PACE, usd_per_query=0.114)
+    signal = signals(Baseline(), looping, CONFIG)
     assert [s.signature for s in signal] == [Signature.ACCELERATION]
     (found,) = signal
     assert found.baseline == {
@@ -138,9 +139,12 @@ def test_acceleration_finds_four_starts_far_closer_than_the_earlier_hours_pace()
         "first_started_at": seen[3].isoformat(),
         "per_minute": 20.0,
         "allowed_per_minute": 7.5,
+        "usd_per_query": 0.114,
+        "evidence_budget_usd": 0.5,
     }
     assert "4 queries started within 9 s (20.0 a minute" in found.reason
     assert "5x its busiest pace of the day's earlier hours (1.5 a minute; allowed 7.5)" in found.reason
+    assert "4 starts read: what $0.50 buys at its $0.114 a query (4 at least, 12 at most)" in found.reason
 
 
 def test_acceleration_needs_a_pace_of_earlier_hours_and_more_than_the_ratio_and_the_floor():
@@ -230,7 +234,9 @@ def test_overrun_throttles_a_run_going_on_past_its_learned_end_with_the_window_a
     assert (signal.baseline["usual_minutes_at_most"], signal.baseline["margin_minutes"]) == (250, 15)
     assert signal.baseline["run_minutes"] == 266
     assert "running for 266 min since 00:00 UTC" in signal.reason
-    assert "its 14 runs starting near this time took at most 250 min (margin 15 min)" in signal.reason
+    assert (
+        "its 14 runs starting near this time took at most 250 min (margin 15 min: the grace" in signal.reason
+    )
 
 
 def test_the_margin_is_the_spread_of_the_learned_runs_and_other_times_of_day_are_not_compared():
@@ -259,3 +265,84 @@ def test_overrun_speaks_of_a_run_far_past_its_usual_size_before_its_end():
     found = overrun(base, now(today + timedelta(minutes=58), recent_hours=flood), CONFIG)
     assert found is not None and "over 4x its largest of 14 runs" in found.reason
     assert overrun(Baseline(), now(today, recent_hours=flood), CONFIG) is None  # nothing learned
+
+
+def test_acceleration_reads_more_starts_of_a_cheap_caller_and_four_of_a_dear_one():
+    loop = starts(TODAY, *[3] * 11)  # 12 starts, one every 3 s
+    cheap = now(TODAY, starts=loop[:4], earlier_pace=BATCH_PACE, usd_per_query=0.0005)
+    assert acceleration(cheap, CONFIG) is None  # 4 starts of 100 MB queries: not yet a pace to act on
+    found = acceleration(replace(cheap, starts=loop), CONFIG)
+    assert found is not None and found.baseline["queries"] == 12
+    assert "12 starts read: what $0.50 buys at its $0.001 a query" in found.reason
+    dear = acceleration(replace(cheap, starts=loop[:4], usd_per_query=0.152), CONFIG)
+    assert dear is not None and dear.baseline["queries"] == 4
+
+
+@given(
+    st.lists(st.integers(0, 300), max_size=3),
+    st.floats(min_value=0, max_value=10_000, allow_nan=False),
+    st.integers(0, 3600),
+)
+def test_fewer_than_four_starts_never_accelerate_whatever_the_queries_cost(offsets, usd, earlier_pace):
+    seen = tuple(sorted({TODAY + timedelta(seconds=s) for s in offsets}))
+    assert acceleration(now(TODAY, starts=seen, earlier_pace=earlier_pace, usd_per_query=usd), CONFIG) is None
+
+
+def test_a_dear_run_is_given_a_shorter_margin_and_a_cheap_one_a_longer_one():
+    base = learned_nights()  # 14 nights, 00:00-04:10, 24 queries an hour
+    today = T0 + 14 * DAY
+
+    def at(minutes: int, usd: float):
+        return overrun(
+            base,
+            now(today + timedelta(minutes=minutes), recent_hours=runs_tonight(minutes), usd_per_query=usd),
+            CONFIG,
+        )
+
+    # $2 a query, 0.4 a minute: $0.80 a minute; $0.50 buys 37 s, so the margin is its floor, 10 min
+    dear = at(262, 2.0)
+    assert dear is not None and dear.baseline["margin_minutes"] == 10
+    assert "(margin 10 min: what $0.50 buys at its $0.916 a minute)" in dear.reason
+    assert at(262, 0.0) is None  # no cost known: the 15 min grace
+    # $0.08 a query, 120 queries in 264 min: $0.036 a minute, and $0.50 buys 14 min
+    assert at(263, 0.08) is None
+    midway = at(264, 0.08)
+    assert midway is not None and midway.baseline["margin_minutes"] == 14
+    # 100 MB a query: an hour (the ceiling) past its longest night
+    assert at(309, 0.0005) is None
+    assert at(311, 0.0005) is not None
+
+
+def test_the_learned_spread_outlasts_a_shorter_paced_margin():
+    spread = fold(
+        started(Baseline(), T0),
+        {**nights(7, minutes=200), **{h + 7 * DAY: c for h, c in nights(7, minutes=250).items()}},
+        {},
+        (T0, T0 + 14 * DAY - HOUR),
+        CONFIG,
+    )
+    today = T0 + 14 * DAY
+    late = now(today + timedelta(minutes=290), recent_hours=runs_tonight(290), usd_per_query=2.0)
+    assert overrun(spread, late, CONFIG) is None  # 40 min past its longest: within the spread of 50
+    found = overrun(
+        spread, replace(late, at=today + timedelta(minutes=302), recent_hours=runs_tonight(302)), CONFIG
+    )
+    assert found is not None and found.baseline["margin_minutes"] == 50
+    assert "(margin 50 min: the spread of those runs' lengths)" in found.reason
+
+
+@given(st.floats(min_value=0, max_value=10_000, allow_nan=False), st.integers(0, 2), st.integers(251, 279))
+def test_one_or_two_late_queries_never_make_an_overrun_whatever_they_cost(usd, late, minutes):
+    """A night that ended on time (250 min), then `late` queries up to `minutes`, under 30 min later."""
+    base = learned_nights()
+    today = T0 + 14 * DAY
+    hours = runs_tonight(250)
+    extra = sorted({minutes - 2 * n for n in range(late)})
+    for minute in extra:
+        hour = today + (minute // 60) * HOUR
+        count = hours.get(hour, HourCount())
+        hours[hour] = HourCount(count.queries + 1, count.scanned + 2**30, count.minutes | {minute % 60})
+    assert (
+        overrun(base, now(today + timedelta(minutes=minutes), recent_hours=hours, usd_per_query=usd), CONFIG)
+        is None
+    )
