@@ -17,7 +17,8 @@ from guardrail.enforcement.reconcile import reconcile
 from tests.conftest import ACCOUNT, REGION
 
 BATCH = Target.function("nightly-batch", ACCOUNT, REGION)  # the Enforcer places every target
-pytestmark = pytest.mark.usefixtures("moto_patches", "atomic_calls")
+# threads on moto, each call alone; the races themselves run on the in-memory ports in tests/unit
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("moto_patches", "atomic_calls")]
 
 
 def test_fifty_concurrent_throttles_throttle_once_and_keep_the_prior(world):

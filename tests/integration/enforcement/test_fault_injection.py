@@ -16,6 +16,8 @@ from guardrail.domain import Result, Target
 from guardrail.errors import GuardrailError
 from tests.integration.enforcement.faults import Crash
 
+pytestmark = pytest.mark.slow  # every AWS call of each path failed in turn
+
 NO_BREAKER = {"breaker_max_actions_per_hour": 1000}  # every function here is throttled on purpose
 
 

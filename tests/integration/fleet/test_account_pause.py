@@ -16,6 +16,8 @@ from tests.integration.fleet.health_notices import enforce, health_event
 
 from .conftest import OREGON, OTHER_MEMBER, Fleet
 
+pytestmark = pytest.mark.slow  # an organization deployed into moto for each test
+
 DRILL = {"action": "pause", "account": MEMBER, "reason": "migration drill", "by": "alice"}
 
 

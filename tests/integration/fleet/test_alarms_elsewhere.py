@@ -6,11 +6,15 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from devtools.fleet import MEMBER
 from tests.conftest import ACCOUNT
 from tests.events import sample
 
 from .conftest import OREGON, Fleet
+
+pytestmark = pytest.mark.slow  # an organization deployed into moto for each test
 
 
 def alarm_event(account: str, function: str, at: datetime) -> dict[str, Any]:

@@ -19,9 +19,10 @@ from tests.integration.detectors.athena.learned_reads import CALLER, NIGHTS, emp
 
 from .conftest import HOME, OREGON, OREGON_LOOP, Fleet
 
+pytestmark = pytest.mark.slow  # an organization deployed into moto for each test
+
 
 @pytest.mark.parametrize("account", [ACCOUNT, MEMBER], ids=["home-account", "member-account"])
-@pytest.mark.slow  # a night replayed event by event
 def test_a_query_loop_in_oregon_is_counted_in_its_place_and_throttled_from_tokyo(
     fleet: Fleet, alerts, account
 ):
@@ -50,7 +51,6 @@ def test_a_query_loop_in_oregon_is_counted_in_its_place_and_throttled_from_tokyo
     assert alert["prior_reserved_concurrency"] == 7
 
 
-@pytest.mark.slow  # two nights replayed event by event
 def test_learning_nights_in_oregon_written_in_a_batch_read_as_if_replayed_from_tokyo(fleet: Fleet):
     nights = replace(NIGHTS, athena_region=OREGON, data_region=HOME)
     store_tables(fleet.account(fleet.settings.account, OREGON), nights)

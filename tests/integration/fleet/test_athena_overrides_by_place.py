@@ -21,6 +21,8 @@ from tests.conftest import ACCOUNT
 
 from .conftest import OREGON, OREGON_LOOP, Fleet
 
+pytestmark = pytest.mark.slow  # an organization deployed into moto for each test
+
 MEMBERS_ARN = f"arn:aws:lambda:{OREGON}:{MEMBER}:function:nightly-batch"
 #: Bookings (starts and finishes) the watch counts before the default limit of 60 a window throttles
 #: this replay's loop (measured: 132; with the override of 5, 25).

@@ -8,12 +8,16 @@ function after an exempt one.
 
 from __future__ import annotations
 
+import pytest
+
 from devtools.fleet import MEMBER
 from guardrail.config import GuardrailConfig
 from tests.conftest import ACCOUNT
 
 from .conftest import HOME, OREGON, OTHER_MEMBER, Fleet
 from .health_notices import notice
+
+pytestmark = pytest.mark.slow  # an organization deployed into moto for each test
 
 
 def exempting(fleet: Fleet, *refs: str) -> None:

@@ -9,11 +9,15 @@ copy changed, handed to the recursion watch's handler in the fleet of tests/inte
 
 from __future__ import annotations
 
+import pytest
+
 from devtools.fleet import MEMBER
 from tests.conftest import ACCOUNT
 
 from .conftest import HOME, OREGON
 from .health_notices import delivered, notice
+
+pytestmark = pytest.mark.slow  # an organization deployed into moto for each test
 
 
 def test_the_backup_region_copy_is_the_same_finding_and_spares_the_namesake_where_it_landed(fleet, watch):

@@ -22,6 +22,8 @@ from tests.integration.fleet.health_notices import health_event
 
 from .conftest import OREGON, ORGANIZATION, OTHER_MEMBER, Fleet
 
+pytestmark = pytest.mark.slow  # an organization deployed into moto for each test
+
 PANIC = f"panic-{ACCOUNT}"
 
 

@@ -19,6 +19,8 @@ from tests.integration.recursion.lambda_metrics import publish, steady
 
 from .conftest import HOME, OREGON, OTHER_MEMBER
 
+pytestmark = pytest.mark.slow  # an organization deployed into moto for each test
+
 
 def scheduled_event(event_id: str, start: datetime) -> dict[str, Any]:
     """The scan's schedule firing an hour after `start` (the minute it scans)."""

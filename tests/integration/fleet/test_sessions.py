@@ -13,6 +13,8 @@ from tests.conftest import ACCOUNT, Clock
 
 from .conftest import HOME, OREGON, OTHER_MEMBER, Fleet
 
+pytestmark = pytest.mark.slow  # an organization deployed into moto for each test
+
 
 def test_home_regions_use_the_guardrails_own_credentials(fleet: Fleet):
     sessions = Sessions(fleet.settings.home, "runaway-guardrail-enforcement", base=fleet.session)

@@ -11,9 +11,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from guardrail.enforcement.noise import NOTICES_PER_HOUR
 from guardrail.recursion import DETAIL_TYPE, EVENT_SOURCE
 from tests.conftest import ACCOUNT, REGION
+
+pytestmark = pytest.mark.slow  # sixty findings, each through the watch
 
 FORGED = 60
 

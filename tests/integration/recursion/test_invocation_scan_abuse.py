@@ -17,6 +17,8 @@ from guardrail.handlers import invocation_scan
 from tests.conftest import ACCOUNT, REGION
 from tests.integration.recursion.lambda_metrics import publish, steady
 
+pytestmark = pytest.mark.slow  # minutes of metrics scanned through the handler
+
 
 def run_at(start: datetime, minute: int) -> dict[str, Any]:
     """Run the scan's handler for minute `minute` after `start` (a new container each time)."""

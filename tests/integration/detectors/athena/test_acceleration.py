@@ -15,6 +15,8 @@ import pytest
 from devtools.loops import BATCH, loop_cost
 from guardrail.config import AthenaWatchConfig
 
+pytestmark = pytest.mark.slow  # loops replayed event by event through the handler
+
 CONFIG = AthenaWatchConfig()
 
 

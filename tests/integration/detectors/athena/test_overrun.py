@@ -10,10 +10,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import pytest
+
 from devtools.loops import LOOPS, usual_end
 from devtools.replay import IncidentReplay
 from guardrail.config import AthenaWatchConfig
 from guardrail.detectors.athena.pacing import EVIDENCE_USD, SHORTEST_MARGIN_MINUTES, paced_margin_minutes
+
+pytestmark = pytest.mark.slow  # two weeks learned and a night replayed event by event
 
 (NIGHT,) = [loop.replay for loop in LOOPS if loop.key == "slow-150s"]
 

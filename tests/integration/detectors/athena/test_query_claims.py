@@ -18,6 +18,8 @@ from guardrail.config import AthenaWatchConfig
 from guardrail.detectors.athena.booking import caller_scope
 from tests.conftest import ACCOUNT
 
+pytestmark = pytest.mark.slow  # guarded loops replayed event by event through the handler
+
 SHORT = IncidentReplay(batch_queries=3, loop_minutes=0, guarded=True)
 CALLER = f"nightly-batch@arn:aws:iam::{ACCOUNT}:role/nightly-batch-role"
 
@@ -88,7 +90,6 @@ def test_a_claim_that_does_not_verify_books_nothing_and_alerts_unverified(watch_
 LOOP = IncidentReplay(batch_queries=60, history_nights=2, guarded=True, loop_minutes=10)
 
 
-@pytest.mark.slow  # a night replayed event by event
 def test_a_guarded_loop_after_learned_nights_is_throttled_within_a_minute_for_under_a_dollar(watch_replay):
     watched = watch_replay(LOOP, {})
     watched.run_the_guard()
