@@ -40,7 +40,9 @@ ASSUMPTIONS = {
     "scan_quiet_run_billed_ms": 400,  # one GetMetricData call and one small ledger read, warm
     "scan_sweep_run_billed_ms": 3_000,  # ListFunctions pages and GetMetricData for every function
     "scan_log_bytes_per_run": 1_500,  # start and end JSON lines, one EMF line
-    "ledger_read_units_per_held_count": 1,  # FunctionsHeld's index Query: a quiet ledger reads under 4 KB
+    # the held records, read by the reconciliation every minute and by FunctionsHeld every 5: four
+    # eventually consistent Queries of the ActiveRecords index, each under 4 KB in a quiet ledger
+    "ledger_read_units_per_held_read": 2,
 }
 #: EMF metrics the scan publishes every minute (the other metrics are sent only when events arrive).
 ALWAYS_ON_METRICS = (obs.SCAN_GET_METRIC_DATA_CALLS, obs.SCAN_METRICS_QUERIED, obs.FUNCTIONS_HELD)
@@ -80,7 +82,9 @@ def monthly(counts: dict[str, Any]) -> dict[str, dict[str, Any]]:
         quiet_runs * a["scan_quiet_run_billed_ms"] + sweeps * a["scan_sweep_run_billed_ms"]
     ) / 1000
     log_gb = MINUTES_PER_MONTH * a["scan_log_bytes_per_run"] / 1e9
-    held_reads = MINUTES_PER_MONTH // obs.HELD_EVERY_MINUTES * a["ledger_read_units_per_held_count"]
+    held_reads = (MINUTES_PER_MONTH + MINUTES_PER_MONTH // obs.HELD_EVERY_MINUTES) * a[
+        "ledger_read_units_per_held_read"
+    ]
     lines = {
         "alarms": (counts["alarms"], counts["alarms"] * p["alarm_per_month"]),
         "dashboard": (counts["dashboards"], counts["dashboards"] * p["dashboard_per_month"]),
@@ -99,7 +103,7 @@ def monthly(counts: dict[str, Any]) -> dict[str, dict[str, Any]]:
             len(ALWAYS_ON_METRICS) * p["custom_metric_per_month"],
         ),
         "scan: log ingestion (GB)": (round(log_gb, 3), log_gb * p["logs_ingestion_per_gb"]),
-        "scan: ledger read units (functions held)": (
+        "scan: ledger read units (held records)": (
             held_reads,
             held_reads * p["dynamodb_per_million_read_units"] / 1e6,
         ),
