@@ -11,8 +11,10 @@ stretch from `DRIVEN_FROM` to `DRIVEN_TO` UTC of the next day (the night's last 
 office hours' first twenty: the day's jump in pace, which the acceleration signature compares with
 the night's) is fed event by event through the watch the Athena handler builds from the deployed
 function's environment, against the deployed table, as `devtools.bench_month` does. The learned hours
-carry no noted pace, so the acceleration signature compares office hours with the night's last ten
-minutes alone: the least it could know. A throttle is counted, then restored as an operator would.
+carry the paces the watch notes (`history.noted_paces`), so the acceleration signature compares the
+morning with the day before's office hours, as it would on any day after the first. (On its first
+morning, with only the night's pace noted, the same traffic was throttled by `acceleration` five
+times in 20 minutes.) A throttle is counted, then restored as an operator would.
 """
 
 from __future__ import annotations
