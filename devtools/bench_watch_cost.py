@@ -398,10 +398,10 @@ def markdown(watch: dict[str, Any]) -> list[str]:
         "",
         f"At the dearest rate, per 1,000 queries: {items}. Calls per query: {calls}.",
         f"A month of queries at that figure, with the {len(watch['emf_metrics'])} EMF metrics it sent "
-        f"(${PRICES['custom_metric_per_month']} each): {months}.",
+        f"(${PRICES['custom_metric_per_month']:.2f} each): {months}.",
         "",
         "Prices (USD, us-east-1): "
-        + ", ".join(f"{name.replace('_', ' ')} {value:g}" for name, value in watch["prices"].items())
+        + ", ".join(f"{name.replace('_', ' ')} {_plain(value)}" for name, value in watch["prices"].items())
         + ". Assumptions: "
         + ", ".join(f"{name.replace('_', ' ')} {value:,}" for name, value in watch["assumptions"].items())
         + ". Billed duration: the handler's CPU time here outside the stand-in's answers, at its memory's "
@@ -409,3 +409,7 @@ def markdown(watch: dict[str, Any]) -> list[str]:
         "and CloudWatch's per-event bytes.",
     ]
     return lines
+
+
+def _plain(value: float) -> str:
+    return f"{value:.10f}".rstrip("0").rstrip(".")
