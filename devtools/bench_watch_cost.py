@@ -39,16 +39,21 @@ from typing import Any
 
 import boto3
 import botocore.handlers
+from boto3.dynamodb.types import TypeSerializer
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from devtools.aws_meter import AwsMeter, Usage
+from devtools.aws_meter import AwsMeter, Usage, item_bytes, write_units
 from devtools.bench_table import plain_json_responses, range_prefiltered
 from devtools.incident import store_tables
 from devtools.lambda_runtime import LambdaRuntime, discarded
 from devtools.moto_patches import patched
 from devtools.replay import IncidentReplay, ReplayQuery
 from devtools.stand_in import deploy_guardrail
+from guardrail.adapters.athena_baselines import baseline_item
+from guardrail.config.athena_watch import Baselines
+from guardrail.detectors.athena.baseline import Baseline, HourCount
+from guardrail.detectors.athena.booking import caller_scope
 
 #: Queries a minute in one workgroup.
 RATES = (1, 10, 100, 1_000)
@@ -90,6 +95,9 @@ ASSUMPTIONS = {
     "platform_log_bytes_per_invocation": 350,  # Lambda's START, END and REPORT lines
     "log_event_overhead_bytes": 26,  # CloudWatch Logs bills 26 bytes per event on top of its text
 }
+
+
+_SERIALIZER = TypeSerializer()
 
 
 class CountingStream(io.TextIOBase):
@@ -286,6 +294,7 @@ def run(
             str(n): round(n / 1000 * worst + len(metrics) * PRICES["custom_metric_per_month"], 2)
             for n in (10_000, 100_000, 1_000_000)
         },
+        "baseline_at_its_bound": baseline_at_its_bound(),
         "memory_mb": memory,
         "callers": CALLERS,
         "warm_up_queries": warm_up,
@@ -293,6 +302,32 @@ def run(
         "prices": PRICES,
         "per_call_usd": PER_CALL_USD,
         "assumptions": ASSUMPTIONS,
+    }
+
+
+def baseline_at_its_bound() -> dict[str, Any]:
+    """What a learned baseline costs once full: a caller active every minute of `historyDays` days.
+
+    Not in the rates' figures (their tables are new): the item every scope's hourly fold writes whole
+    grows with the learned hours to this size, then stays there; computed from the item the adapter
+    writes (`athena_baselines.baseline_item`), priced as a PutItem each hour.
+    """
+    learning = Baselines()
+    since = datetime(2026, 10, 1, tzinfo=UTC)
+    hours = {
+        since + timedelta(hours=n): HourCount(139, 139 * 600_000_000, frozenset(range(60)))
+        for n in range(learning.history_days * 24)
+    }
+    fingerprints = {f"{n:016x}": 40 for n in range(learning.top_fingerprints)}
+    baseline = Baseline(since, since + timedelta(hours=len(hours) - 1), hours, fingerprints, version=1)
+    item = baseline_item(caller_scope(f"job@arn:aws:iam::{'1' * 12}:role/job-role"), baseline, learning)
+    size = item_bytes({name: _SERIALIZER.serialize(value) for name, value in item.items()})
+    units = write_units(size, size)
+    folds = 30 * 24
+    return {
+        "item_bytes": size,
+        "write_units_per_fold": units,
+        "usd_per_scope_month": round(folds * units * PRICES["dynamodb_per_million_write_units"] / 1e6, 3),
     }
 
 
@@ -399,6 +434,11 @@ def markdown(watch: dict[str, Any]) -> list[str]:
         f"At the dearest rate, per 1,000 queries: {items}. Calls per query: {calls}.",
         f"A month of queries at that figure, with the {len(watch['emf_metrics'])} EMF metrics it sent "
         f"(${PRICES['custom_metric_per_month']:.2f} each): {months}.",
+        f"Not in these figures (the bench's tables are new): a learned baseline, once full "
+        f"({Baselines().history_days} days of a caller active every minute), is "
+        f"{watch['baseline_at_its_bound']['item_bytes'] / 1000:.0f} KB, and each scope's hourly fold "
+        f"writes it whole: {watch['baseline_at_its_bound']['write_units_per_fold']} write units, "
+        f"${watch['baseline_at_its_bound']['usd_per_scope_month']} a month per caller or workgroup.",
         "",
         "Prices (USD, us-east-1): "
         + ", ".join(f"{name.replace('_', ' ')} {_plain(value)}" for name, value in watch["prices"].items())

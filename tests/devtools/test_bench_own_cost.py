@@ -41,6 +41,11 @@ WATCH = {
     "usd_per_1000_queries_at_most": 0.0149,
     "emf_metrics": ["AthenaEventsReceived[service=athena-watch]"],
     "monthly_usd": {"10000": 0.45, "1000000": 15.2},
+    "baseline_at_its_bound": {
+        "item_bytes": 138_895,
+        "write_units_per_fold": 136,
+        "usd_per_scope_month": 0.061,
+    },
     "memory_mb": 256,
     "callers": 10,
     "warm_up_queries": 40,
@@ -66,3 +71,4 @@ def test_markdown_lists_every_line_and_the_total_then_the_measured_watch():
     assert "| 1,000 | 18.1 | 7.2 | 2.1 | 95.0 | 1,600 | 0.0149 |" in page
     assert "dynamodb per million write units 0.625" in page
     assert "10,000 queries $0.45, 1,000,000 queries $15.20" in page
+    assert "is 139 KB, and each scope's hourly fold writes it whole: 136 write units, $0.061 a month" in page

@@ -62,3 +62,10 @@ def test_the_busy_account_runs_a_million_queries_a_month_from_ten_callers():
     assert office / len(day) == pytest.approx(2 / 3, abs=0.02)  # twice as dense for half the day
     start = busy.start_event(day[0])
     assert start["detail"]["userIdentity"]["principalId"].endswith(f":{day[0].caller}")
+
+
+def test_a_full_baseline_is_sized_and_priced_as_the_hourly_write_it_is():
+    full = bench.baseline_at_its_bound()
+    assert 100_000 < full["item_bytes"] < 400 * 1024  # bounded under DynamoDB's item limit
+    assert full["write_units_per_fold"] == -(-full["item_bytes"] // 1024)
+    assert full["usd_per_scope_month"] == round(720 * full["write_units_per_fold"] * 0.625 / 1e6, 3)
