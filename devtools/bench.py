@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools import (
+    bench_busy,
     bench_custodian,
     bench_fleet,
     bench_incident,
@@ -18,6 +19,7 @@ from devtools import (
     bench_month,
     bench_own_cost,
     bench_recursion,
+    bench_watch_cost,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +57,9 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "cold_import": import_times,
     "recursion": bench_recursion.run,
     "own_cost": bench_own_cost.run,
+    "watch_cost": bench_watch_cost.run,
     "month": bench_month.run,
+    "busy": bench_busy.run,
     "custodian": bench_custodian.run,
     "fleet": bench_fleet.run,
 }
@@ -68,6 +72,7 @@ def to_markdown(results: dict[str, Any]) -> str:
     lines += bench_custodian.markdown(results["custodian"], results["incident"])
     lines += bench_loops.markdown(results["loops"])
     lines += bench_month.markdown(results["month"])
+    lines += bench_busy.markdown(results["busy"])
     lines += bench_fleet.markdown(results["fleet"])
     lines.append("")
     imports = results["cold_import"]
@@ -81,7 +86,7 @@ def to_markdown(results: dict[str, Any]) -> str:
     for module, ms in imports["handlers_ms"].items():
         lines.append(f"| `{module}` | {ms} | +{round(ms - imports['boto3_ms'], 1)} |")
     lines += recursion_markdown(results["recursion"])
-    lines += bench_own_cost.markdown(results["own_cost"])
+    lines += bench_own_cost.markdown(results["own_cost"], results["watch_cost"])
     return "\n".join(lines) + "\n"
 
 

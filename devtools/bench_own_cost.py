@@ -4,7 +4,8 @@ A model, not a bill: what the deployed stacks hold (alarms, dashboards, queues, 
 memory) is counted in the app synthesized from cdk.json; the invocation scan's GetMetricData use is
 the recursion bench's count for `FUNCTIONS` functions; the rest is the default schedule times the
 prices and assumptions written below. The event-driven functions (kill switch, watches) cost nothing
-while nothing happens; `per_1000_athena_queries` is what the Athena watch adds per 1,000 queries.
+while nothing happens; what the Athena watch adds per 1,000 queries is measured, not modelled
+(`devtools.bench_watch_cost`), and shown with this section.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
+from devtools import bench_watch_cost
 from devtools.bench_recursion import MINUTES_PER_MONTH, scan_cost
 from guardrail.detectors.invocation_scan import InvocationScanConfig
 from guardrail.handlers import observability as obs
@@ -38,9 +40,9 @@ ASSUMPTIONS = {
     "scan_quiet_run_billed_ms": 400,  # one GetMetricData call and one small ledger read, warm
     "scan_sweep_run_billed_ms": 3_000,  # ListFunctions pages and GetMetricData for every function
     "scan_log_bytes_per_run": 1_500,  # start and end JSON lines, one EMF line
-    "ledger_read_units_per_held_count": 1,  # FunctionsHeld's index Query: a quiet ledger reads under 4 KB
-    "athena_watch_billed_ms": 300,
-    "athena_watch_log_bytes": 2_500,
+    # the held records, read by the reconciliation every minute and by FunctionsHeld every 5: four
+    # eventually consistent Queries of the ActiveRecords index, each under 4 KB in a quiet ledger
+    "ledger_read_units_per_held_read": 2,
 }
 #: EMF metrics the scan publishes every minute (the other metrics are sent only when events arrive).
 ALWAYS_ON_METRICS = (obs.SCAN_GET_METRIC_DATA_CALLS, obs.SCAN_METRICS_QUERIED, obs.FUNCTIONS_HELD)
@@ -80,7 +82,9 @@ def monthly(counts: dict[str, Any]) -> dict[str, dict[str, Any]]:
         quiet_runs * a["scan_quiet_run_billed_ms"] + sweeps * a["scan_sweep_run_billed_ms"]
     ) / 1000
     log_gb = MINUTES_PER_MONTH * a["scan_log_bytes_per_run"] / 1e9
-    held_reads = MINUTES_PER_MONTH // obs.HELD_EVERY_MINUTES * a["ledger_read_units_per_held_count"]
+    held_reads = (MINUTES_PER_MONTH + MINUTES_PER_MONTH // obs.HELD_EVERY_MINUTES) * a[
+        "ledger_read_units_per_held_read"
+    ]
     lines = {
         "alarms": (counts["alarms"], counts["alarms"] * p["alarm_per_month"]),
         "dashboard": (counts["dashboards"], counts["dashboards"] * p["dashboard_per_month"]),
@@ -99,25 +103,13 @@ def monthly(counts: dict[str, Any]) -> dict[str, dict[str, Any]]:
             len(ALWAYS_ON_METRICS) * p["custom_metric_per_month"],
         ),
         "scan: log ingestion (GB)": (round(log_gb, 3), log_gb * p["logs_ingestion_per_gb"]),
-        "scan: ledger read units (functions held)": (
+        "scan: ledger read units (held records)": (
             held_reads,
             held_reads * p["dynamodb_per_million_read_units"] / 1e6,
         ),
         "alert topic's KMS key": (1, p["kms_key_per_month"]),
     }
     return {name: {"quantity": q, "usd": round(usd, 2)} for name, (q, usd) in lines.items()}
-
-
-def per_1000_athena_queries(counts: dict[str, Any]) -> float:
-    """USD the Athena watch adds per 1,000 queries (a start and a finish event each)."""
-    p, a = PRICES, ASSUMPTIONS
-    invocations = 2_000
-    gb_seconds = (
-        invocations * a["athena_watch_billed_ms"] / 1000 * counts["memory_mb"][obs.ATHENA_WATCH] / 1024
-    )
-    usd = invocations * p["lambda_per_million_requests"] / 1e6 + gb_seconds * p["lambda_arm_per_gb_second"]
-    usd += invocations * a["athena_watch_log_bytes"] / 1e9 * p["logs_ingestion_per_gb"]
-    return round(float(usd), 4)
 
 
 def run() -> dict[str, Any]:
@@ -128,14 +120,13 @@ def run() -> dict[str, Any]:
         "deployed": counts,
         "monthly": lines,
         "total_usd": round(sum(line["usd"] for line in lines.values()), 2),
-        "per_1000_athena_queries_usd": per_1000_athena_queries(counts),
         "prices": PRICES,
         "assumptions": ASSUMPTIONS,
     }
 
 
-def markdown(own: dict[str, Any]) -> list[str]:
-    """The section of docs/bench.md."""
+def markdown(own: dict[str, Any], watch: dict[str, Any]) -> list[str]:
+    """The section of docs/bench.md: the idle month, then what Athena queries add (`watch`, measured)."""
     lines = [
         "",
         "## The guardrail's own monthly cost",
@@ -152,9 +143,9 @@ def markdown(own: dict[str, Any]) -> list[str]:
     lines += [
         f"| **total** | | **{own['total_usd']:.2f}** |",
         "",
-        f"Each 1,000 Athena queries add about ${own['per_1000_athena_queries_usd']} (Athena-watch "
-        "invocations, duration, logs); the watches' EMF metrics cost $0.30 a month each, prorated by the "
-        "hours in which they are sent.",
+        f"Each 1,000 Athena queries add at most ${watch['usd_per_1000_queries_at_most']} (measured at 1 to "
+        "1,000 queries a minute: below), and the Athena watch's EMF metrics cost $0.30 a month each, "
+        "prorated by the hours in which they are sent.",
         "",
         "Prices (USD, us-east-1): "
         + ", ".join(f"{name.replace('_', ' ')} {_plain(value)}" for name, value in own["prices"].items())
@@ -163,7 +154,7 @@ def markdown(own: dict[str, Any]) -> list[str]:
         + ", ".join(f"{name.replace('_', ' ')} {value:,}" for name, value in own["assumptions"].items())
         + ".",
     ]
-    return lines
+    return lines + bench_watch_cost.markdown(watch)
 
 
 def _plain(value: float) -> str:

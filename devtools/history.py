@@ -10,7 +10,8 @@ with the watch's own pure code, and writes it in a few `BatchWriteItem` calls:
 - each scope's baseline is folded hour by hour (`baseline.started`, `due`, `fold`) at the moments the
   watch would read it (every event of the scope), from the settled hour buckets and statement counters;
 - written: the baselines and the hour buckets (`H#<hour>`: the 24-hour totals and the recent hours the
-  signatures read). Left out: minute buckets, statement counters and query records, which nothing
+  signatures read), a caller's with the busiest pace the watch notes on it (`noted_paces`, which
+  `acceleration` compares with). Left out: minute buckets, statement counters and query records, which nothing
   reads once the nights are over (a window is minutes long, a statement is counted over two hours,
   the nights' query ids never come again).
 What the watch would have decided on those nights is not replayed: a learning night is under every
@@ -20,6 +21,7 @@ fixed limit, and no signature speaks before `minHistoryDays` of history.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
@@ -43,8 +45,16 @@ from guardrail.detectors.athena.booking import (
     workgroup_scope,
 )
 from guardrail.detectors.athena.cost import estimate
-from guardrail.detectors.athena.query_events import QueryFinished, QueryStarted, parse_event
-from guardrail.detectors.athena.windows import FINGERPRINT_PREFIX, MINUTES, REGIONS
+from guardrail.detectors.athena.query_events import (
+    API_CALL,
+    STATE_CHANGE,
+    QueryFinished,
+    QueryStarted,
+    parse_event,
+)
+from guardrail.detectors.athena.signatures import densest
+from guardrail.detectors.athena.windows import FINGERPRINT_PREFIX, MINUTES, PACE, REGIONS, hour_bucket
+from guardrail.recursion.query_started import QUERY_STARTED
 
 _BATCH = 25  # BatchWriteItem's limit
 
@@ -81,7 +91,12 @@ def learned_items(
         seen[caller_scope(placed(start.caller.key, place))] += [start.at, finish.at]
         seen[workgroup_scope(placed(finish.workgroup, place))].append(finish.at)
     ttl = timedelta(hours=config.counter_ttl_hours)
-    items = [_bucket_item(bump, ttl) for bump in bumps.values() if bump.bucket.startswith("H#")]
+    paces = noted_paces(replay, config.window_minutes, place)
+    items = [
+        _bucket_item(bump, ttl, paces.get((bump.scope, bump.bucket), 0))
+        for bump in bumps.values()
+        if bump.bucket.startswith("H#")
+    ]
     for scope, moments in seen.items():
         learned = _folded(scope, sorted(moments), bumps.values(), config)
         items.append(baseline_item(scope, learned, config.baselines))
@@ -102,9 +117,59 @@ def write_items(session: boto3.session.Session, table: str, items: Iterable[dict
     return calls
 
 
-def _bucket_item(bump: Bump, ttl: timedelta) -> dict[str, Any]:
+def noted_paces(
+    replay: IncidentReplay, window_minutes: int, place: tuple[str, str] | None = None
+) -> dict[tuple[str, str], int]:
+    """The busiest pace the watch notes on each of the learning nights' caller hour buckets.
+
+    As the watch does (`AthenaWatch._note_pace`), in delivery order: at each start it books (the first
+    copy of its CloudTrail record or of the guard's claim) and each finish whose caller it knows, the
+    densest run of the caller's starts booked so far in the window's minutes (`signatures.densest`),
+    kept on the hour bucket of the event's time when it beats the hour's note. A learning night breaks
+    no rule, so every pace is noted.
+    """
+    booked: dict[str, list[datetime]] = defaultdict(list)  # a caller's booked starts, to the second, sorted
+    started: set[str] = set()
+    finished: set[str] = set()
+    noted: dict[tuple[str, str], int] = {}
+    scopes: dict[str, str] = {}
+    for delivery in replay.deliveries():
+        query = delivery.query
+        if query.started_at >= replay.start:
+            continue
+        if query.query_id not in scopes:
+            start = parse_event(replay.start_event(query))
+            assert isinstance(start, QueryStarted)  # noqa: S101 - our events
+            scopes[query.query_id] = caller_scope(placed(start.caller.key, place))
+        scope, kind = scopes[query.query_id], delivery.event.get("detail-type")
+        if kind in (API_CALL, QUERY_STARTED) and query.query_id not in started:
+            started.add(query.query_id)
+            at = query.started_at.replace(microsecond=0)
+            bisect.insort(booked[scope], at)
+        elif kind == STATE_CHANGE and query.query_id not in finished:
+            finished.add(query.query_id)
+            if query.query_id not in started:
+                continue  # its caller is not known yet: no caller is decided on
+            at = query.finished_at.replace(microsecond=0)
+        else:
+            continue  # a duplicate: decided already
+        first = at.replace(second=0) - timedelta(minutes=window_minutes - 1)
+        starts = booked[scope]
+        window = starts[
+            bisect.bisect_left(starts, first) : bisect.bisect_right(starts, at.replace(second=59))
+        ]
+        pace = densest(sorted(set(window)))
+        key = (scope, hour_bucket(at))
+        if pace is not None and pace.per_hour > noted.get(key, 0):
+            noted[key] = pace.per_hour
+    return noted
+
+
+def _bucket_item(bump: Bump, ttl: timedelta, pace: int = 0) -> dict[str, Any]:
     """An hour bucket as the counters adapter leaves it after adding every bump (zero counts absent)."""
     item: dict[str, Any] = {"pk": bump.scope, "sk": bump.bucket}
+    if pace:
+        item[PACE] = pace
     item |= {name: value for name, value in bump.counts.as_dict().items() if value}
     if bump.regions:
         item[REGIONS] = set(bump.regions)

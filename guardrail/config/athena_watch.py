@@ -80,18 +80,32 @@ class Rules(StrictModel):
 
 
 class CallerRules(Rules):
-    """A caller's rules; what a section leaves out is the built-in default."""
+    """A caller's rules; what a section leaves out is the built-in default.
+
+    The window (60 in 5 minutes, 12 a minute) stops a fast loop without history in minutes; the day's
+    cost ($200) stops an expensive one, at the incident's $0.11 a query after about 1,750 queries. The
+    day's count is the ceiling for a loop of cheap queries too slow for the window: 10,000 holds a busy
+    caller (1 million queries a month from 10 callers is 3,300 a day each; `make bench`'s busy account)
+    and still stops a cheap loop of one query every 8 s within a day. Slower loops are the learned
+    signatures' (`overrun`, `rate-vs-baseline`).
+    """
 
     max_queries_per_window: Positive = 60
-    max_queries_per_day: Positive = 1000
+    max_queries_per_day: Positive = 10_000
     max_cost_per_day_usd: PositiveUsd = 200.0
 
 
 class WorkgroupRules(Rules):
-    """A workgroup's rules; what a section leaves out is the built-in default."""
+    """A workgroup's rules; what a section leaves out is the built-in default.
 
-    max_queries_per_window: Positive = 300
-    max_queries_per_day: Positive = 5000
+    A workgroup's limits guard against many callers at once (its breaches alert, or disable the
+    workgroup where configured; they never throttle a caller): 1,000 queries in 5 minutes and 100,000
+    a day are more than twice what a workgroup of 1 million queries a month runs in its busiest 5
+    minutes and day, even with all of it in weekdays' office hours (76 a minute, 45,000 a day).
+    """
+
+    max_queries_per_window: Positive = 1_000
+    max_queries_per_day: Positive = 100_000
     max_cost_per_day_usd: PositiveUsd = 500.0
 
 

@@ -27,7 +27,7 @@ def test_defaults_overrides_and_inheritance():
     assert config.caller_rules("adhoc").active_hours_utc is None  # an override can remove the hours
     assert config.caller_rules("other").active_hours_utc == ActiveHours(time(6), time(18))
     assert config.cross_region is CrossRegionAction.THROTTLE
-    assert config.workgroup_rules("primary").max_queries_per_day == 5000
+    assert config.workgroup_rules("primary").max_queries_per_day == 100_000
     assert AthenaWatchConfig.parse({}) == AthenaWatchConfig()
 
 
@@ -39,7 +39,7 @@ def test_workgroup_overrides_inherit_from_the_workgroup_section():
     assert (adhoc.disable_on_runaway, adhoc.max_queries_per_day, adhoc.max_queries_per_window) == (
         True,
         100,
-        300,
+        1_000,
     )
     assert config.workgroup_rules("primary").disable_on_runaway is False
 
@@ -126,10 +126,10 @@ def test_a_callers_override_names_a_place():
         }
     )
     assert config.caller_rules("batch").max_queries_per_day == 800  # the home account's batch
-    assert config.caller_rules("batch", at_home=False).max_queries_per_day == 1000  # a namesake elsewhere
+    assert config.caller_rules("batch", at_home=False).max_queries_per_day == 10_000  # a namesake elsewhere
     assert config.caller_rules("batch", function_arn=arn, at_home=False).max_queries_per_day == 900
     other = arn.replace("222222222222", "333333333333")
-    assert config.caller_rules("batch", function_arn=other, at_home=False).max_queries_per_day == 1000
+    assert config.caller_rules("batch", function_arn=other, at_home=False).max_queries_per_day == 10_000
     assert (
         config.caller_rules(role, at_home=False).max_queries_per_day == 7
     )  # a principal's ARN names its account

@@ -41,8 +41,8 @@ def test_referenced_tables_reads_from_and_join_but_not_ctes_or_strings():
 
 def test_limit_breaches_name_each_broken_limit():
     rules = AthenaWatchConfig().caller
-    assert limit_breaches(rules, Totals(window_queries=60, day_queries=1000), window_minutes=5) == []
-    over = Totals(window_queries=61, day_queries=1001, day_cost_micros=200_010_000)
+    assert limit_breaches(rules, Totals(window_queries=60, day_queries=10_000), window_minutes=5) == []
+    over = Totals(window_queries=61, day_queries=10_001, day_cost_micros=200_010_000)
     assert [b.rule for b in limit_breaches(rules, over, window_minutes=5)] == [
         Rule.QUERY_RATE,
         Rule.DAILY_QUERIES,
