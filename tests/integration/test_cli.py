@@ -21,7 +21,10 @@ from tests.integration.conftest import KILL_SWITCH
 #: Panic and restore-all act on functions in parallel threads: moto's DynamoDB needs the patches that
 #: make its writes atomic and its transactions copy only their items (a transaction deep-copying the
 #: table beside another thread's write failed with "dictionary changed size during iteration").
-pytestmark = pytest.mark.usefixtures("moto_patches")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.usefixtures("moto_patches"),
+]  # the guardrail command driven end to end against a deployed stand-in
 
 
 def test_throttle_status_restore_with_readable_output(guardrail_cli, deployed):

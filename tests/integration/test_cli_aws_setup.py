@@ -10,6 +10,8 @@ from guardrail_cli import grammar
 from guardrail_cli.aws import session_for
 from guardrail_cli.main import main
 
+pytestmark = pytest.mark.slow  # the guardrail command driven end to end against a deployed stand-in
+
 ANY_REGION = "eu-west-1"
 
 

@@ -11,6 +11,8 @@ from guardrail.adapters.ledger import Ledger
 from guardrail.domain import AuditEntry, Target
 from guardrail_cli import grammar
 
+pytestmark = pytest.mark.slow  # the guardrail command driven end to end against a deployed stand-in
+
 
 @pytest.fixture
 def acted(guardrail_cli, deployed):

@@ -7,7 +7,10 @@ import pytest
 from devtools.moto_server import ACCOUNT
 from guardrail_cli import grammar
 
-pytestmark = pytest.mark.usefixtures("moto_patches")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.usefixtures("moto_patches"),
+]  # the guardrail command driven end to end against a deployed stand-in
 
 
 def test_pause_status_resume_from_the_terminal_name_the_caller(guardrail_cli, deployed):

@@ -181,6 +181,7 @@ def test_totals_follow_every_page_of_the_window_query():
     stub.assert_no_pending_responses()
 
 
+@pytest.mark.slow  # a thousand queries booked in one minute
 def test_a_minute_bucket_stays_small_whatever_the_rate_and_keeps_each_start_second(counters, deployed):
     for index in range(300):  # five a second, every second of one minute
         at = AT.replace(second=0) + timedelta(seconds=index // 5)

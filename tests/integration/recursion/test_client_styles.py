@@ -25,6 +25,8 @@ mock.start()
 {before_import}
 from guardrail.recursion import RecursionDepthExceeded, recursion_guard
 
+pytestmark = pytest.mark.slow  # a guarded handler run for each style of client
+
 @recursion_guard(max_depth=3)
 def handler(event, context):
 {in_handler}
