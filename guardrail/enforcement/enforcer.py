@@ -125,22 +125,37 @@ class Enforcer:
         same way, or the notice; the outcome is the last one's. Each request reads the pauses afresh.
         """
         self._pauses.forget()
-        outcome, alerted = self._once(finding), None
-        while (fallback := finding.fallback) is not None and _falls_back(fallback, outcome.result):
-            if outcome.result is Result.UNVERIFIED:
-                alerted = alerted or outcome
-            if isinstance(fallback.then, Notice):
-                return alerted or self._told(fallback.then, finding.target)
-            finding = fallback.then
-            outcome = self._once(finding)
+        claimed: list[str] = []  # the chain's keys: a retry must find them free to reach its failed step
+        try:
+            outcome, alerted = self._once(finding, claimed), None
+            while (fallback := finding.fallback) is not None and _falls_back(fallback, outcome.result):
+                if outcome.result is Result.UNVERIFIED:
+                    alerted = alerted or outcome
+                if isinstance(fallback.then, Notice):
+                    outcome = alerted or self._told(fallback.then, finding.target)
+                    break
+                finding = fallback.then
+                outcome = self._once(finding, claimed)
+        except BaseException:
+            self._give_back(claimed)
+            raise
+        if outcome.result is Result.ERROR:
+            self._give_back(claimed)
         return outcome
 
-    def _once(self, finding: Finding) -> Outcome:
+    def _give_back(self, keys: list[str]) -> None:
+        """Release the signal keys of a chain that ended in an error, so that Lambda's retry runs it again."""
+        for key in keys:
+            self._ledger.release_signal(key)
+
+    def _once(self, finding: Finding, claimed: list[str]) -> Outcome:
         """Apply one finding, not its fallback; a signal's key is given back when it ends in an error."""
         finding = replace(finding, target=self._located(finding.target))
         key = finding.dedupe_key
         if key and not self._ledger.claim_signal(key, now=self._clock(), ttl_seconds=self._signal_ttl):
             return Outcome(finding.target, Result.DUPLICATE, detail=f"signal {key} was already handled")
+        if key:
+            claimed.append(key)
         if finding.doubt:
             return self._unverified(finding, finding.doubt)
         try:

@@ -211,7 +211,39 @@ def test_a_notice_not_sent_is_an_error_and_gives_its_key_back(memory):
 
     assert (outcome.result, outcome.error) == (Result.ERROR, "the notice was not sent")
     assert not marked(memory, NOTICE_KEY)
-    assert marked(memory, "event-1")  # the function's own end stands: not found
+    assert not marked(memory, "event-1")  # the whole chain is given back: the retry must reach the notice
+
+
+def test_lambdas_retry_of_a_chain_whose_notice_failed_sends_the_notice(memory):
+    memory.topic = DownTopic()
+    ghost = Target.function("nightly-batch", ACCOUNT, REGION)
+    assert memory.enforcer().enforce(chain(memory, ghost, None)).result is Result.ERROR
+    memory.topic = MemoryTopic()
+
+    retried = memory.enforcer().enforce(chain(memory, ghost, None))  # the retry, in a container of its own
+
+    assert retried.result is Result.ALERTED
+    assert memory.topic.event_types() == ["alerted"]
+
+
+def test_lambdas_retry_of_a_chain_whose_workgroup_step_failed_disables_the_workgroup(memory, monkeypatch):
+    # the function is not there (its step ends, not-found), then disabling the workgroup fails: the
+    # event raises for Lambda's retry, which must not find the function's step a duplicate and stop
+    ghost, workgroup = Target.function("nightly-batch", ACCOUNT, REGION), memory.workgroup("primary")
+    athena, enforcer = memory.athena(), memory.enforcer()
+    set_state = athena.set_state
+
+    def down(name: str, state: WorkgroupState) -> None:
+        raise AwsCallFailed("InternalError", "Athena is down", operation="UpdateWorkGroup")
+
+    monkeypatch.setattr(athena, "set_state", down)
+    assert enforcer.enforce(chain(memory, ghost, workgroup)).result is Result.ERROR
+    monkeypatch.setattr(athena, "set_state", set_state)
+
+    retried = enforcer.enforce(chain(memory, ghost, workgroup))
+
+    assert (retried.target, retried.result) == (workgroup, Result.DISABLED)
+    assert state(memory, workgroup) is WorkgroupState.DISABLED
 
 
 def test_a_warm_enforcer_reads_the_pause_afresh_for_each_request(memory):
