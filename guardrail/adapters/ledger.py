@@ -13,6 +13,8 @@ One table, keyed by `pk`/`sk`, read by key and by index (never scanned):
 - `BREAKER#<hour>` / `BREAKER`: the circuit breaker's count of automatic actions in that hour (TTL).
 - `PAUSE#<account>` / `PAUSE`: an operator's run-time pause of the account's automatic enforcement
   (see `guardrail.adapters.ledger_pauses`), and its audit lines.
+- `KNOWN#<key>` / `KNOWN` and `DIGEST#<day>` / `<key>`: conditions told once, and their recurrences
+  by day for the daily digest (see `guardrail.adapters.ledger_known`), with TTL.
 - The sparse global secondary index `ActiveRecords` (`status`, `throttled_at`) holds only the records
   that are applied or flagged: `status` reads two of its partitions.
 
@@ -35,6 +37,7 @@ from guardrail.adapters.ledger_items import (
     AUDIT_INDEX_PARTITION_KEY,
     AUDIT_INDEX_SORT_KEY,
 )
+from guardrail.adapters.ledger_known import LedgerKnown
 from guardrail.adapters.ledger_pauses import LedgerPauses
 from guardrail.adapters.ledger_records import LedgerRecords
 from guardrail.adapters.ledger_signals import LedgerSignals
@@ -50,8 +53,8 @@ __all__ = [
 ]
 
 
-class Ledger(LedgerRecords, LedgerAudit, LedgerSignals, LedgerBreaker, LedgerPauses):
-    """Adapter over the guardrail's DynamoDB table: records, audit trail, signal marks, breaker, pauses."""
+class Ledger(LedgerRecords, LedgerAudit, LedgerSignals, LedgerBreaker, LedgerPauses, LedgerKnown):
+    """Adapter over the guardrail's DynamoDB table: records, audit trail, signals, breaker, pauses, known."""
 
     #: IAM actions this adapter calls; the stack's policy is built from them.
     PERMISSIONS = tuple(
@@ -61,5 +64,6 @@ class Ledger(LedgerRecords, LedgerAudit, LedgerSignals, LedgerBreaker, LedgerPau
             + LedgerSignals.PERMISSIONS
             + LedgerBreaker.PERMISSIONS
             + LedgerPauses.PERMISSIONS
+            + LedgerKnown.PERMISSIONS
         )
     )

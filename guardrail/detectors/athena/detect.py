@@ -23,7 +23,7 @@ from guardrail.config.athena_watch import DETECTOR, AthenaWatchConfig, CrossRegi
 from guardrail.detectors.athena.claims import QueryClaim
 from guardrail.detectors.athena.cost import GB, usd
 from guardrail.detectors.athena.query_events import Caller
-from guardrail.domain import Expectation, Finding, Notice, Target
+from guardrail.domain import Condition, Expectation, Finding, Notice, Target
 from guardrail.recursion.query_mark import read_mark
 
 RECENT_IDS_SHOWN = 10
@@ -69,6 +69,8 @@ class Breach:
     reason: str
     enforce: bool = True
     baseline: Mapping[str, Any] = field(default_factory=dict)
+    #: Set: a condition that may recur; alerted, it is told once and then digested (`notice`).
+    condition: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,11 @@ class Action:
     def reason(self) -> str:
         """Every breach's reason, in one line."""
         return "; ".join(b.reason for b in self.breaches)
+
+    @property
+    def condition(self) -> Condition | None:
+        """The recurring condition an action of one breach is about (None: not one that recurs)."""
+        return self.breaches[0].condition if len(self.breaches) == 1 else None
 
 
 def limit_breaches(rules: Rules, totals: Totals, *, window_minutes: int) -> list[Breach]:
@@ -133,15 +140,31 @@ def quiet_hours_breach(rules: Rules, started_at: datetime) -> Breach | None:
     return Breach(Rule.QUIET_HOURS, f"query at {started_at:%H:%M} UTC, outside active hours {hours} UTC")
 
 
-def cross_region_breach(totals: Totals, athena_region: str) -> Breach | None:
-    """A breach when a caller's queries read data stored outside the region Athena runs in."""
+def cross_region_breach(
+    totals: Totals, athena_region: str, tables: Mapping[str, str] | None = None, size_bytes: int = 0
+) -> Breach | None:
+    """A breach when a caller's queries read data stored outside the region Athena runs in.
+
+    `tables`: the remote tables (`database.table` -> region) the query at hand read, known once it
+    finished, and `size_bytes` the bytes it moved: the condition the breach is (the caller reading
+    those tables into this region), told once and then digested when alerted.
+    """
     if not totals.remote_regions:
         return None
     regions = ", ".join(sorted(totals.remote_regions))
+    condition = None
+    if tables:
+        read = sorted(f"{table} ({region})" for table, region in tables.items())
+        condition = Condition(
+            parts=(Rule.CROSS_REGION.value, athena_region, *read),
+            size_bytes=size_bytes,
+            summary=f"cross-region read of {', '.join(read)} into Athena in {athena_region}",
+        )
     return Breach(
         Rule.CROSS_REGION,
         f"read {totals.day_cross_region_bytes / GB:,.1f} GB stored in {regions} "
         f"into Athena in {athena_region} in 24 h (~${usd(totals.day_transfer_micros):,.2f} transfer)",
+        condition=condition,
     )
 
 
@@ -154,7 +177,8 @@ def caller_actions(
 ) -> list[Action]:
     """What to do about a caller's breaches: throttle a Lambda function, else alert (and disable).
 
-    Breaches that enforce are combined into one action; a cross-region read set to `alert` is its own.
+    Breaches that enforce are combined into one action; the alerted ones into another, except that
+    each recurring condition (`Breach.condition`) is an action of its own, told once then digested.
     """
     cross_region = config.cross_region
     enforced = tuple(
@@ -181,8 +205,11 @@ def caller_actions(
                 evidence=evidence,
             )
         )
-    if alerted:
-        actions.append(Action(breaches=alerted, subject=caller.key, evidence=evidence))
+    plain = tuple(b for b in alerted if b.condition is None)
+    if plain:
+        actions.append(Action(breaches=plain, subject=caller.key, evidence=evidence))
+    recurring = [b for b in alerted if b.condition is not None]
+    actions += [Action(breaches=(b,), subject=caller.key, evidence=evidence) for b in recurring]
     return actions
 
 
@@ -301,8 +328,10 @@ def workgroup_finding(action: Action, workgroup: str, at: datetime, event_id: st
 def notice(action: Action, at: datetime) -> Notice:
     """Tell people about breaches nothing is done about: once per subject and rules per hour.
 
-    Cross-region reads alone are told once a day.
+    Cross-region reads alone are told once a day; a recurring condition once, then in the daily
+    digest (`guardrail.enforcement.known`).
     """
+    condition = action.condition
     daily = all(b.rule is Rule.CROSS_REGION for b in action.breaches)
     period = f"{at:%Y-%m-%d}" if daily else f"{at:%Y-%m-%dT%H}"
     return Notice(
@@ -311,5 +340,6 @@ def notice(action: Action, at: datetime) -> Notice:
         reason=action.reason,
         observed_at=at,
         evidence={"rules": action.rules, **action.evidence},
-        dedupe_key=f"{DETECTOR}:notice:{action.rules}:{action.subject}:{period}",
+        dedupe_key=None if condition else f"{DETECTOR}:notice:{action.rules}:{action.subject}:{period}",
+        condition=condition,
     )

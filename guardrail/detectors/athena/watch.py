@@ -13,12 +13,12 @@ start, as CloudTrail's StartQueryExecution is, seconds earlier; an unverified on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from guardrail.config.athena_watch import AthenaWatchConfig, Rules
+from guardrail.config.athena_watch import AthenaWatchConfig, CrossRegionAction, Rules
 from guardrail.detectors.athena.booking import (
     ActionsFailed,
     Booking,
@@ -28,7 +28,7 @@ from guardrail.detectors.athena.booking import (
     workgroup_scope,
 )
 from guardrail.detectors.athena.claims import ClaimCheck, QueryClaim, parse_claim
-from guardrail.detectors.athena.cost import estimate
+from guardrail.detectors.athena.cost import QueryCost, estimate
 from guardrail.detectors.athena.detect import (
     Action,
     Breach,
@@ -69,6 +69,8 @@ from guardrail.recursion.query_started import QUERY_STARTED
 from guardrail.scope import Scope
 
 START, FINISH = "start", "finish"  # a query's halves, as noted in its record's `decided`
+#: The tables a finished query read from other regions (`database.table` -> region), and the bytes moved.
+ReadAway = tuple[Mapping[str, str], int]
 
 
 class AthenaWatch:
@@ -108,6 +110,7 @@ class AthenaWatch:
         """
         scope = scope or self._home
         self._enforcer.pauses.forget()  # one event, one invocation: accounts' pauses are read afresh
+        self._enforcer.send_digest()  # the first delivery after a day ends sends its digest, once
         if isinstance(event, dict) and event.get("detail-type") == QUERY_STARTED:
             where = scope or Scope(account or "", self._region)
             return self._claimed(parse_claim(event), where, guard_layer)
@@ -149,20 +152,25 @@ class AthenaWatch:
         return self._carry_out(actions, booked, started, START, guard_layer)
 
     def _finished(self, finished: QueryFinished) -> Report:
-        known = self._counters.query(finished.query_id)
+        known, place = self._counters.query(finished.query_id), self._places.of(finished)
+        away: ReadAway = ({}, 0)
         if known is not None and known.finished_at is not None:  # booked: ask Athena nothing again
             if FINISH in known.decided:
                 return Report("duplicate", finished.query_id, "finish already counted")
             booking, sql = Booking(counted=False, caller=known.caller), ""
+            if known.spend is not None and known.spend.remote_regions:  # which tables, for the alert
+                facts = self._places.lookups(place)[0].get(finished.query_id)
+                away = ({}, 0) if facts is None else _moved(self._read_away(place, facts))
         else:
-            facts = self._places.lookups(self._places.of(finished))[0].get(finished.query_id)
+            facts = self._places.lookups(place)[0].get(finished.query_id)
             if facts is None:
                 return Report("unknown-query", finished.query_id, "Athena does not know this query id")
-            booking, sql = self._book_finish(finished, facts), facts.query
+            remote, cost = self._read_away(place, facts)
+            away = _moved((remote, cost))
+            booking, sql = self._book_finish(finished, facts, remote, cost), facts.query
             if not booking.counted and self._decided(finished.query_id, FINISH):
                 return Report("duplicate", finished.query_id, "finish already counted")
         window = self._config.window_minutes
-        place = self._places.of(finished)
         scope = workgroup_scope(self._places.scoped(finished.workgroup, place))
         totals = self._counters.totals(scope, finished.at, window_minutes=window)
         breaches = limit_breaches(
@@ -180,7 +188,14 @@ class AthenaWatch:
         actions = workgroup_actions(self._config, finished.workgroup, breaches, evidence)
         if booking.caller is not None:
             actions += self._caller_actions(
-                booking.caller, finished.workgroup, finished.at, finished.query_id, [], place=place, sql=sql
+                booking.caller,
+                finished.workgroup,
+                finished.at,
+                finished.query_id,
+                [],
+                place=place,
+                sql=sql,
+                away=away,
             )
         return self._carry_out(actions, booking.counted, finished, FINISH)
 
@@ -206,10 +221,9 @@ class AthenaWatch:
             return Report("counted", event.query_id, actions=done)
         return Report("retried", event.query_id, f"{half} already counted; decided now", done)
 
-    def _book_finish(self, finished: QueryFinished, facts: QueryFacts) -> Booking:
-        """Estimate what the query cost, where its data came from, and book it (once)."""
-        place = self._places.of(finished)
-        remote = self._places.lookups(place)[1].remote_tables(facts, finished.region)
+    def _read_away(self, place: Place, facts: QueryFacts) -> tuple[dict[str, str], QueryCost]:
+        """The tables the query read from other regions (`database.table` -> region), and its cost."""
+        remote = self._places.lookups(place)[1].remote_tables(facts, place[1])
         cost = estimate(
             facts.scanned_bytes,
             cross_region=bool(remote),
@@ -218,7 +232,13 @@ class AthenaWatch:
             state=facts.state,
             statement_type=facts.statement_type,
         )
-        away = self._places.away(place)
+        return remote, cost
+
+    def _book_finish(
+        self, finished: QueryFinished, facts: QueryFacts, remote: Mapping[str, str], cost: QueryCost
+    ) -> Booking:
+        """Book what the query cost and where its data came from (once)."""
+        away = self._places.away(self._places.of(finished))
         return self._counters.record_finish(
             finished, cost, frozenset(remote.values()), facts.query, away=away
         )
@@ -244,15 +264,26 @@ class AthenaWatch:
         *,
         place: Place,
         sql: str = "",
+        away: ReadAway | None = None,
     ) -> list[Action]:
+        """The caller's breaches and what to do about them.
+
+        `away`: what the query at hand read from other regions, when its finish is handled now (None:
+        its start; looked up if its finish was booked first and the caller read across regions today).
+        """
         window = self._config.window_minutes
         scope = caller_scope(self._places.scoped(caller.key, place))
         totals = self._counters.totals(scope, at, window_minutes=window)
         breaches = breaches + limit_breaches(self._caller_rules(caller, place), totals, window_minutes=window)
         breaches += self._loops(scope, at, totals, sql, throttle=caller.function is not None)
         self._note_pace(scope, at, totals, breaches)
-        cross_region = cross_region_breach(totals, place[1])
-        if cross_region is not None:
+        alerting = self._config.cross_region is not CrossRegionAction.THROTTLE
+        if away is None and alerting and totals.remote_regions:
+            away = self._away_of(query_id, place)
+        cross_region = cross_region_breach(totals, place[1], *(away or ({}, 0)))
+        # alerted once per query that read across regions, by the half booked second (which knows both
+        # the caller and the tables); the other events of the caller's day only repeat it
+        if cross_region is not None and not (alerting and cross_region.condition is None):
             breaches.append(cross_region)
         evidence = describe(
             totals, window_minutes=window, workgroup=workgroup, region=place[1], query_id=query_id
@@ -260,6 +291,14 @@ class AthenaWatch:
         evidence = {"caller": caller.arn, "caller_type": caller.identity_type, **evidence}
         evidence |= mark_evidence(sql, caller)
         return caller_actions(self._config, caller, workgroup, breaches, evidence)
+
+    def _away_of(self, query_id: str, place: Place) -> ReadAway:
+        """What a query whose finish was booked before its start read from other regions."""
+        record = self._counters.query(query_id)
+        if record is None or record.spend is None or not record.spend.remote_regions:
+            return {}, 0
+        facts = self._places.lookups(place)[0].get(query_id)
+        return ({}, 0) if facts is None else _moved(self._read_away(place, facts))
 
     def _note_pace(self, scope: str, at: datetime, totals: Totals, breaches: list[Breach]) -> None:
         """Note the caller's pace as its busiest of the hour, when it is; never a pace that broke a rule.
@@ -334,3 +373,9 @@ class AthenaWatch:
             return refused.result, refused.error
         result = self._enforcer.notify(replace(notice(action, at), account=place[0], region=place[1]))
         return result, "the notice was not sent" if result is Result.ERROR else None
+
+
+def _moved(read: tuple[dict[str, str], QueryCost]) -> ReadAway:
+    """The remote tables a query read and the bytes it moved across regions."""
+    remote, cost = read
+    return remote, cost.cross_region_bytes
