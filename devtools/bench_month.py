@@ -30,6 +30,7 @@ from typing import Any, cast
 import boto3
 from moto import mock_aws
 
+from devtools.bench_custodian import PER_MINUTE, VARIANTS
 from devtools.bench_table import expire, plain_json_responses, range_prefiltered
 from devtools.deploy import create_bucket
 from devtools.incident import create_function, store_tables
@@ -40,6 +41,7 @@ from devtools.moto_patches import patched
 from devtools.moto_server import ACCOUNT
 from devtools.stand_in import Deployment, deploy_guardrail
 from guardrail.adapters.athena_lookups import AthenaQueries
+from guardrail.alerts.render import DIGEST_EVENT_TYPE
 from guardrail.config import Settings
 from guardrail.domain import Target
 from guardrail.handlers.composition import build_enforcer, build_watch
@@ -172,8 +174,17 @@ class Tally:
 
 
 def summary(traffic: MonthTraffic, queries: list[MonthQuery], tally: Tally) -> dict[str, Any]:
-    """What the month did and what the watch made of it, as the bench's JSON."""
-    documents = [json.loads(alert["Message"]) for alert in tally.alerts]
+    """What the month did and what the watch made of it, as the bench's JSON.
+
+    Digests (`event_type` `digest`) are counted apart: `alerts` and its breakdowns are the others.
+    """
+    everything = [json.loads(alert["Message"]) for alert in tally.alerts]
+    documents = [d for d in everything if d["event_type"] != DIGEST_EVENT_TYPE]
+    digests = [d for d in everything if d["event_type"] == DIGEST_EVENT_TYPE]
+    digested: Counter[str] = Counter()
+    for digest in digests:
+        for entry in digest["conditions"]:
+            digested[f"{entry['subject']}: {entry['condition']}"] += entry["count"]
     throttles, seconds, deliveries = tally.throttles, tally.seconds, tally.deliveries
     kinds = Counter(d["event_type"] for d in documents)
     rules = Counter(str(d.get("evidence", {}).get("rules", "")) for d in documents)
@@ -198,7 +209,48 @@ def summary(traffic: MonthTraffic, queries: list[MonthQuery], tally: Tally) -> d
         "alerts_by_rules": dict(rules.most_common()),
         "alerts_by_signature": dict(signatures.most_common()),
         "alerts_by_subject": dict(by_subject.most_common()),
+        "digests": len(digests),
+        "digested_by_condition": dict(digested.most_common()),
+        "custodian": custodian_on_month(queries),
     }
+
+
+def custodian_on_month(queries: list[MonthQuery]) -> dict[str, Any]:
+    """What `devtools.bench_custodian`'s policy would do on the month (computed from it, not run by c7n).
+
+    The policy throttles a function whose `Invocations` over its window exceed the default rate (60 in 5
+    minutes); each query is one invocation of the function that issued it, as in the Custodian bench.
+    The peak is over every window of the policy's length, so no schedule's alignment would see more.
+    """
+    starts: dict[str, list[datetime]] = {}
+    for query in queries:
+        if query.is_function:
+            starts.setdefault(query.caller, []).append(query.query.started_at)
+    variants = []
+    for schedule, window in VARIANTS:
+        peaks = {caller: _peak(sorted(times), timedelta(minutes=window)) for caller, times in starts.items()}
+        limit = PER_MINUTE * window
+        throttled = sorted(caller for caller, peak in peaks.items() if peak > limit)
+        variants.append(
+            {
+                "schedule_minutes": schedule,
+                "window_minutes": window,
+                "threshold": limit,
+                "peak": peaks,
+                "would_throttle": throttled,
+            }
+        )
+    return {"variants": variants, "alerts": 0}
+
+
+def _peak(times: list[datetime], window: timedelta) -> int:
+    """The most `times` (sorted) within any span of `window`."""
+    most, first = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= window:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
 
 
 def _iso(at: datetime) -> str:

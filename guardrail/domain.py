@@ -137,6 +137,8 @@ class Condition:
     size_bytes: int = 0
     #: One line for the digest: what recurs (`read sales.orders (ap-northeast-1) into us-west-2`).
     summary: str = ""
+    #: False: a condition that only informs, told in the daily digest only (never alone).
+    in_full: bool = True
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ What makes a condition the same is `Condition.parts` with the notice's detector,
 region: the caller CloudTrail named, the rule, what it read and where (never text a caller writes), so
 another table, another region, another caller or another rule is a new condition and is told in full.
 So is one `MUCH_LARGER` times the size last told (a cross-region query that moves four times the
-bytes). Only notices carry a condition: a finding that acts (a throttle) is never digested.
+bytes). Only notices carry a condition: a finding that acts (a throttle) is never digested. A
+condition that only informs (`Condition.in_full` False: a trend over days) is told in the digest only.
 
 The memory is one item per condition in the ledger table, with a TTL that each day's first recurrence
 pushes back: a condition not seen for `KNOWN_DAYS` is forgotten, and told in full when it comes back.
@@ -88,10 +89,14 @@ class KnownConditions:
         if condition is None:
             return True
         key, until = condition_key(notice, condition), now + timedelta(days=KNOWN_DAYS)
-        if self.store.tell_condition(key, size=condition.size_bytes, now=now, until=until, ratio=MUCH_LARGER):
+        size = condition.size_bytes
+        if condition.in_full and self.store.tell_condition(
+            key, size=size, now=now, until=until, ratio=MUCH_LARGER
+        ):
             return True
         day = f"{now:%Y-%m-%d}"
-        if self.store.note_recurrence(day, key, notice, now=now, until=now + _DIGEST_TTL) == 1:
+        first_today = self.store.note_recurrence(day, key, notice, now=now, until=now + _DIGEST_TTL) == 1
+        if first_today and condition.in_full:
             self.store.keep_condition(key, until=until)  # the day's first recurrence keeps it known
         return False
 

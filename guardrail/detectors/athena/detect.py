@@ -14,7 +14,7 @@ verified caller is shown as `contradicted`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -178,8 +178,9 @@ def caller_actions(
     """What to do about a caller's breaches: throttle a Lambda function, else alert (and disable).
 
     Breaches that enforce are combined into one action; the alerted ones into another, except that
-    each recurring condition (`Breach.condition`) is an action of its own, told once then digested.
+    each recurring condition (`Breach.condition`, `informing`) is an action of its own.
     """
+    breaches = [informing(b) for b in breaches]
     cross_region = config.cross_region
     enforced = tuple(
         b
@@ -216,18 +217,49 @@ def caller_actions(
 def workgroup_actions(
     config: AthenaWatchConfig, workgroup: str, breaches: list[Breach], evidence: Mapping[str, Any]
 ) -> list[Action]:
-    """What to do about a workgroup's own breaches: alert, and disable it where configured."""
-    if not breaches:
-        return []
-    disable = config.workgroup_rules(workgroup).disable_on_runaway and any(b.enforce for b in breaches)
-    return [
-        Action(
-            breaches=tuple(breaches),
-            subject=f"workgroup {workgroup}",
-            disable_workgroup=workgroup if disable else None,
-            evidence=with_signatures(evidence, breaches),
+    """What to do about a workgroup's own breaches: alert, and disable it where configured.
+
+    A signature that only informs (`informing`) is an alert of its own, never a reason to disable.
+    """
+    breaches = [informing(b) for b in breaches]
+    plain = [b for b in breaches if b.condition is None]
+    subject = f"workgroup {workgroup}"
+    actions = []
+    if plain:
+        disable = config.workgroup_rules(workgroup).disable_on_runaway and any(b.enforce for b in plain)
+        actions.append(
+            Action(
+                breaches=tuple(plain),
+                subject=subject,
+                disable_workgroup=workgroup if disable else None,
+                evidence=with_signatures(evidence, plain),
+            )
         )
-    ]
+    recurring = [b for b in breaches if b.condition is not None]
+    actions += [Action((b,), subject, evidence=with_signatures(evidence, [b])) for b in recurring]
+    return actions
+
+
+#: Loop signatures that inform when they alert (their default): a trend over days, a late hour. The
+#: decisions on a loop are the throttling signatures' (`overrun` for a run that goes on).
+INFORMING = (Signature.GROWTH, Signature.AFTER_WINDOW)
+
+
+def informing(breach: Breach) -> Breach:
+    """An alerted informing signature as a recurring condition (see `guardrail.enforcement.known`).
+
+    `steady-growth` is told in the daily digest only: a trend over days needs no decision within the
+    day. `after-usual-window` is told in full once per subject and usual hours, then in the digest.
+    """
+    if breach.enforce or breach.rule not in INFORMING or breach.condition is not None:
+        return breach
+    if breach.rule is Signature.GROWTH:
+        condition = Condition((str(breach.rule),), summary=f"loop signature {breach.rule}", in_full=False)
+    else:
+        hours = ",".join(f"{hour:02d}" for hour in breach.baseline.get("usual_hours_utc", ()))
+        summary = f"loop signature {breach.rule} (usual hours {hours} UTC)"
+        condition = Condition((str(breach.rule), hours), summary=summary)
+    return replace(breach, condition=condition)
 
 
 def with_signatures(evidence: Mapping[str, Any], breaches: list[Breach]) -> Mapping[str, Any]:

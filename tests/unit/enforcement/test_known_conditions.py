@@ -167,3 +167,14 @@ def test_the_key_is_bounded_whatever_the_names():
     long = replace(cross_region(), subject="x" * 10_000)
     assert condition_key(long, long.condition) != condition_key(cross_region(), cross_region().condition)
     assert len(condition_key(long, long.condition)) == 40
+
+
+def test_a_condition_that_only_informs_is_never_told_alone_only_counted():
+    memory = Memory()
+    known = KnownConditions(memory)
+    trend = replace(cross_region(), condition=Condition(("steady-growth",), summary="growth", in_full=False))
+    assert not known.tell(trend, NIGHT)
+    assert not known.tell(trend, NIGHT + timedelta(hours=1))
+    assert memory.known == {}
+    [entry] = memory.days["2026-11-02"].values()
+    assert entry.count == 2
