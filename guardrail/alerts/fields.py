@@ -170,11 +170,12 @@ def safe_digest(digest: Digest) -> Digest:
     )
 
 
-def entry_line(entry: DigestEntry) -> str:
-    """One digest entry as a line of text (its fields cleaned already)."""
+def entry_lines(entry: DigestEntry) -> list[str]:
+    """One digest entry as text: what recurred, how often and when, its latest reason (fields cleaned)."""
     where = f"account {entry.account}, {entry.region}" if entry.account else entry.region
     size = f", {entry.size_bytes / 2**30:,.1f} GB" if entry.size_bytes else ""
-    return (
+    return [
         f"- {entry.subject} ({where}; {entry.detector}): {entry.summary}: {entry.count} time(s){size}, "
-        f"{entry.first_seen:%H:%M}-{entry.last_seen:%H:%M} UTC"
-    )
+        f"{entry.first_seen:%H:%M}-{entry.last_seen:%H:%M} UTC",
+        f"  latest: {entry.reason}",
+    ]

@@ -15,7 +15,7 @@ from guardrail.alerts.fields import (
     MAX_REGION,
     MESSAGE_BUDGET_BYTES,
     clean,
-    entry_line,
+    entry_lines,
     evidence_lines,
     safe_digest,
     safe_event,
@@ -235,8 +235,8 @@ def render_digest(digest: Digest, *, region: str) -> Alert:
     region = clean(region, MAX_REGION)
     told = sum(entry.count for entry in digest.entries)
     headline = (
-        f"daily digest for {digest.day}: {len(digest.entries) + digest.more} known condition(s) recurred"
-        " (told before; nothing was changed)"
+        f"daily digest for {digest.day}: {len(digest.entries) + digest.more} recurring condition(s)"
+        " (nothing was changed)"
     )
     document: dict[str, Any] = {
         "event_type": DIGEST_EVENT_TYPE,
@@ -263,14 +263,22 @@ def render_digest(digest: Digest, *, region: str) -> Alert:
     }
     lines = [
         f"{'Day:':<20} {digest.day} (UTC)",
-        f"{'Recurrences:':<20} {told} of {len(digest.entries)} condition(s), each told in full once",
+        f"{'Recurrences:':<20} {told} ({len(digest.entries)} condition(s) shown)",
         "",
-        *(entry_line(entry) for entry in digest.entries),
+        *(line for entry in digest.entries for line in entry_lines(entry)),
     ]
     if digest.more:
         lines.append(f"- and {digest.more} more condition(s), not shown")
+    lines += ["", _DIGEST_NOTE]
     attributes = {"event_type": DIGEST_EVENT_TYPE, "subject": f"digest {digest.day}", "detector": "digest"}
     return compose_alert(headline, document, (lines, []), {}, None, attributes)
+
+
+_DIGEST_NOTE = (
+    "Each condition here was alerted on its own when first seen, except a trend (steady-growth), which is "
+    "told here only. Another caller, table, region or rule, or four times the size last told, is "
+    "alerted on its own again."
+)
 
 
 def _place(account: str, region: str) -> str:
