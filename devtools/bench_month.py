@@ -285,13 +285,26 @@ def markdown(month: dict[str, Any]) -> list[str]:
     lines += [f"| rules `{rules}` | {n} |" for rules, n in month["alerts_by_rules"].items()]
     lines += [f"| signature `{name}` | {n} |" for name, n in month["alerts_by_signature"].items()]
     lines += [f"| subject `{subject}` | {n} |" for subject, n in month["alerts_by_subject"].items()]
-    lines += [f"| **total** | **{month['alerts']}** |"]
+    lines += [
+        f"| **alerts that are not digests** | **{month['alerts']}** |",
+        f"| digests (`event_type` `digest`, one a day at most) | {month['digests']} |",
+    ]
     if month["throttles"]:
         lines.append("")
     for throttle in month["throttles"]:
         lines.append(
             f"- throttled `{throttle['caller']}` at {throttle['at']} ({throttle['rules']}); restored"
         )
+    lines += [
+        "",
+        "A recurring condition that changes nothing is alerted once, then counted in the daily digest "
+        '(docs/athena-watch.md, "Told once"). What the digests counted:',
+        "",
+        "| condition (subject: what recurred) | recurrences in the digests |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| `{condition}` | {n:,} |" for condition, n in month["digested_by_condition"].items()]
+    lines += custodian_markdown(month["custodian"])
     scale = month["at_incident_scale"]
     lines += [
         "",
@@ -304,6 +317,35 @@ def markdown(month: dict[str, Any]) -> list[str]:
         "a late start followed by a night on time puts two nights in one 24 h. The ceilings are hard by "
         "design (fixed limits stay the ceilings over the baselines): such a batch needs its own `callers` "
         "entry in cdk.json.",
+    ]
+    return lines
+
+
+def custodian_markdown(custodian: dict[str, Any]) -> list[str]:
+    """Cloud Custodian's policy on the same month, beside the guardrail's alerts."""
+    lines = [
+        "",
+        "Beside it, Cloud Custodian's policy of `devtools/bench_custodian.py` (Lambda `Invocations` over "
+        "60 in 5 minutes, `set-concurrency: 0`) on the same month, each query one invocation of its "
+        "function: computed from the month's queries over every window of the policy's length, not run by "
+        "c7n (a month of ticks through c7n and moto would take hours). The policy has no `notify` action, "
+        "so it sends no alerts; it would throttle:",
+        "",
+        "| schedule | window | threshold | busiest window | would throttle |",
+        "| ---: | ---: | ---: | --- | --- |",
+    ]
+    for variant in custodian["variants"]:
+        peaks = ", ".join(f"{caller} {n}" for caller, n in variant["peak"].items())
+        throttled = ", ".join(variant["would_throttle"]) or "nothing"
+        lines.append(
+            f"| {variant['schedule_minutes']} min | {variant['window_minutes']} min | "
+            f"{variant['threshold']} | {peaks} | {throttled} |"
+        )
+    lines += [
+        "",
+        "Quiet on this month, as the guardrail is; on the incident's night the same policy stops the loop "
+        "late or never (above), and no invocation threshold that lets the batch run stops a loop at the "
+        "batch's own pace.",
     ]
     return lines
 
