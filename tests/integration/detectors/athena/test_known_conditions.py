@@ -11,6 +11,9 @@ from datetime import timedelta
 
 from devtools.deploy import create_bucket
 from devtools.replay import IncidentReplay
+from guardrail.adapters.athena_lookups import AthenaQueries
+from guardrail.handlers import athena_watch
+from guardrail.handlers.composition import build_watch
 from tests.conftest import REGION
 
 #: Two nights (the one before and the replay's own) of three queries, none of them looping.
@@ -28,7 +31,21 @@ def documents(watched) -> list[dict]:
     return [alert["Document"] for alert in watched.deployed.alerts()]
 
 
-def test_the_same_read_on_two_nights_is_told_once_then_counted_in_one_digest_a_day(watch_replay):
+def another_container(watched, monkeypatch) -> None:
+    """The handler's next invocations run in a new container: its own watch, nothing remembered."""
+    settings = watched.deployed.configured(detectors={"athena-watch": {}})
+    watch = build_watch(
+        settings,
+        session=watched.deployed.session,
+        clock=watched.deployed.clock,
+        queries=AthenaQueries(boto3_client=watched.athena),
+    )
+    monkeypatch.setattr(
+        athena_watch, "_watch", (watch, settings.home.layer_arn(settings.config.guard_layer_name))
+    )
+
+
+def test_the_same_read_on_two_nights_is_told_once_then_counted_in_one_digest_a_day(watch_replay, monkeypatch):
     watched = watch_replay(NIGHTS, {})
     first_night = NIGHTS.start - timedelta(days=1)
     feed(watched, [d for d in watched.replay.deliveries() if d.deliver_at < NIGHTS.start])
@@ -54,6 +71,9 @@ def test_the_same_read_on_two_nights_is_told_once_then_counted_in_one_digest_a_d
     [second] = documents(watched)
     assert (second["event_type"], second["day"]) == ("digest", f"{NIGHTS.start:%Y-%m-%d}")
     assert second["conditions"][0]["count"] == 3
+    another_container(watched, monkeypatch)  # a concurrent container finds the day claimed
+    assert watched.deliver(last.event)["status"] == "duplicate"
+    assert documents(watched) == []
 
 
 def test_a_read_of_another_table_is_told_in_full(watch_replay):
