@@ -298,7 +298,9 @@ def markdown(month: dict[str, Any]) -> list[str]:
     lines += [
         "",
         "A recurring condition that changes nothing is alerted once, then counted in the daily digest "
-        '(docs/athena-watch.md, "Told once"). What the digests counted:',
+        f'(docs/athena-watch.md, "Told once"): {month["digests"]} digests in {month["days"]} days, each '
+        "sent by the first delivery after its day ended (the month's last day's would go with the next "
+        "day's first). What the digests counted:",
         "",
         "| condition (subject: what recurred) | recurrences in the digests |",
         "| --- | ---: |",
