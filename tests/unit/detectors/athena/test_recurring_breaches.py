@@ -17,8 +17,10 @@ from guardrail.detectors.athena.detect import (
     workgroup_actions,
 )
 from guardrail.detectors.athena.query_events import Caller
-from tests.unit.detectors.athena.test_athena_detection import LAMBDA
 
+LAMBDA = Caller(
+    arn="arn:aws:iam::123456789012:role/batch-role", identity_type="AssumedRole", function="batch"
+)
 TOTALS = Totals(day_cross_region_bytes=10 * GB, remote_regions=frozenset({"ap-northeast-1"}))
 GROWTH = Breach(Signature.GROWTH, "up each day", enforce=False, baseline={"this_hour": 9})
 LATE = Breach(Signature.AFTER_WINDOW, "still querying", enforce=False, baseline={"usual_hours_utc": [0, 1]})
