@@ -13,6 +13,7 @@ start, as CloudTrail's StartQueryExecution is, seconds earlier; an unverified on
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -71,6 +72,8 @@ from guardrail.scope import Scope
 START, FINISH = "start", "finish"  # a query's halves, as noted in its record's `decided`
 #: The tables a finished query read from other regions (`database.table` -> region), and the bytes moved.
 ReadAway = tuple[Mapping[str, str], int]
+#: Cross-region finishes a container keeps for their starts (CloudTrail's come 20-75 s later).
+_READ_AWAY_KEPT = 1024
 
 
 class AthenaWatch:
@@ -97,6 +100,7 @@ class AthenaWatch:
         self._enforcer = enforcer
         self._baselines = baselines
         self._claims = ClaimCheck(enforcer.action(TargetKind.FUNCTION).read)
+        self._read_away: OrderedDict[str, ReadAway] = OrderedDict()  # by query id, oldest first
 
     def handle(
         self, event: Any, *, account: str | None = None, scope: Scope | None = None, guard_layer: str = ""
@@ -160,14 +164,16 @@ class AthenaWatch:
             booking, sql = Booking(counted=False, caller=known.caller), ""
             if known.spend is not None and known.spend.remote_regions:  # which tables, for the alert
                 facts = self._places.lookups(place)[0].get(finished.query_id)
-                away = ({}, 0) if facts is None else _moved(self._read_away(place, facts))
+                away = ({}, 0) if facts is None else _moved(self._read_away_of(place, facts))
         else:
             facts = self._places.lookups(place)[0].get(finished.query_id)
             if facts is None:
                 return Report("unknown-query", finished.query_id, "Athena does not know this query id")
-            remote, cost = self._read_away(place, facts)
+            remote, cost = self._read_away_of(place, facts)
             away = _moved((remote, cost))
             booking, sql = self._book_finish(finished, facts, remote, cost), facts.query
+            if booking.caller is None:  # its start decides on the read (`_away_of`)
+                self._keep(finished.query_id, away)
             if not booking.counted and self._decided(finished.query_id, FINISH):
                 return Report("duplicate", finished.query_id, "finish already counted")
         window = self._config.window_minutes
@@ -221,7 +227,7 @@ class AthenaWatch:
             return Report("counted", event.query_id, actions=done)
         return Report("retried", event.query_id, f"{half} already counted; decided now", done)
 
-    def _read_away(self, place: Place, facts: QueryFacts) -> tuple[dict[str, str], QueryCost]:
+    def _read_away_of(self, place: Place, facts: QueryFacts) -> tuple[dict[str, str], QueryCost]:
         """The tables the query read from other regions (`database.table` -> region), and its cost."""
         remote = self._places.lookups(place)[1].remote_tables(facts, place[1])
         cost = estimate(
@@ -292,13 +298,25 @@ class AthenaWatch:
         evidence |= mark_evidence(sql, caller)
         return caller_actions(self._config, caller, workgroup, breaches, evidence)
 
+    def _keep(self, query_id: str, away: ReadAway) -> None:
+        """Keep what a finished query read across regions for its start, in this container (bounded)."""
+        if away[0]:
+            self._read_away[query_id] = away
+            while len(self._read_away) > _READ_AWAY_KEPT:
+                self._read_away.popitem(last=False)
+
     def _away_of(self, query_id: str, place: Place) -> ReadAway:
-        """What a query whose finish was booked before its start read from other regions."""
+        """What a query whose finish was booked before its start read from other regions.
+
+        Kept from its finish by this container; else (another container booked it) asked again.
+        """
+        if (kept := self._read_away.pop(query_id, None)) is not None:
+            return kept
         record = self._counters.query(query_id)
         if record is None or record.spend is None or not record.spend.remote_regions:
             return {}, 0
         facts = self._places.lookups(place)[0].get(query_id)
-        return ({}, 0) if facts is None else _moved(self._read_away(place, facts))
+        return ({}, 0) if facts is None else _moved(self._read_away_of(place, facts))
 
     def _note_pace(self, scope: str, at: datetime, totals: Totals, breaches: list[Breach]) -> None:
         """Note the caller's pace as its busiest of the hour, when it is; never a pace that broke a rule.

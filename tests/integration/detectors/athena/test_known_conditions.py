@@ -103,3 +103,14 @@ def test_a_read_of_another_table_is_told_in_full(watch_replay):
         "digested",
         "digested",
     ]
+
+
+def test_a_start_handled_by_another_container_than_its_finish_still_tells_the_read(watch_replay, monkeypatch):
+    watched = watch_replay(IncidentReplay(batch_queries=1, loop_minutes=0), {})
+    [query] = watched.replay.night_queries()
+    assert watched.deliver(watched.replay.finish_event(query))["actions"] == []  # no caller known yet
+    another_container(watched, monkeypatch)  # it kept nothing: it reads the record and asks Athena
+    report = watched.deliver(watched.replay.start_event(query))
+    assert [(a["rules"], a["result"]) for a in report["actions"]] == [("cross-region", "alerted")]
+    [told] = documents(watched)
+    assert told["evidence"]["cross_region"]["data_regions"] == ["ap-northeast-1"]
