@@ -72,7 +72,7 @@ from guardrail.scope import Scope
 START, FINISH = "start", "finish"  # a query's halves, as noted in its record's `decided`
 #: The tables a finished query read from other regions (`database.table` -> region), and the bytes moved.
 ReadAway = tuple[Mapping[str, str], int]
-#: Cross-region finishes a container keeps for their starts (CloudTrail's come 20-75 s later).
+#: Cross-region finishes a container keeps for their starts (CloudTrail's come 20-75 s later) and retries.
 _READ_AWAY_KEPT = 1024
 
 
@@ -162,9 +162,9 @@ class AthenaWatch:
             if FINISH in known.decided:
                 return Report("duplicate", finished.query_id, "finish already counted")
             booking, sql = Booking(counted=False, caller=known.caller), ""
-            if known.spend is not None and known.spend.remote_regions:  # which tables, for the alert
-                facts = self._places.lookups(place)[0].get(finished.query_id)
-                away = ({}, 0) if facts is None else _moved(self._read_away_of(place, facts))
+            # the tables it read, if this container kept them; else the read is told by the caller's
+            # next cross-region query (a notice that failed gave its condition back)
+            away = self._read_away.pop(finished.query_id, away)
         else:
             facts = self._places.lookups(place)[0].get(finished.query_id)
             if facts is None:
@@ -172,8 +172,7 @@ class AthenaWatch:
             remote, cost = self._read_away_of(place, facts)
             away = _moved((remote, cost))
             booking, sql = self._book_finish(finished, facts, remote, cost), facts.query
-            if booking.caller is None:  # its start decides on the read (`_away_of`)
-                self._keep(finished.query_id, away)
+            self._keep(finished.query_id, away)  # for its start (`_away_of`), or a retry
             if not booking.counted and self._decided(finished.query_id, FINISH):
                 return Report("duplicate", finished.query_id, "finish already counted")
         window = self._config.window_minutes
