@@ -30,6 +30,7 @@ from typing import Any, cast
 import boto3
 from moto import mock_aws
 
+from devtools.bench_custodian import PER_MINUTE, VARIANTS
 from devtools.bench_table import expire, plain_json_responses, range_prefiltered
 from devtools.deploy import create_bucket
 from devtools.incident import create_function, store_tables
@@ -40,6 +41,7 @@ from devtools.moto_patches import patched
 from devtools.moto_server import ACCOUNT
 from devtools.stand_in import Deployment, deploy_guardrail
 from guardrail.adapters.athena_lookups import AthenaQueries
+from guardrail.alerts.render import DIGEST_EVENT_TYPE
 from guardrail.config import Settings
 from guardrail.domain import Target
 from guardrail.handlers.composition import build_enforcer, build_watch
@@ -172,8 +174,17 @@ class Tally:
 
 
 def summary(traffic: MonthTraffic, queries: list[MonthQuery], tally: Tally) -> dict[str, Any]:
-    """What the month did and what the watch made of it, as the bench's JSON."""
-    documents = [json.loads(alert["Message"]) for alert in tally.alerts]
+    """What the month did and what the watch made of it, as the bench's JSON.
+
+    Digests (`event_type` `digest`) are counted apart: `alerts` and its breakdowns are the others.
+    """
+    everything = [json.loads(alert["Message"]) for alert in tally.alerts]
+    documents = [d for d in everything if d["event_type"] != DIGEST_EVENT_TYPE]
+    digests = [d for d in everything if d["event_type"] == DIGEST_EVENT_TYPE]
+    digested: Counter[str] = Counter()
+    for digest in digests:
+        for entry in digest["conditions"]:
+            digested[f"{entry['subject']}: {entry['condition']}"] += entry["count"]
     throttles, seconds, deliveries = tally.throttles, tally.seconds, tally.deliveries
     kinds = Counter(d["event_type"] for d in documents)
     rules = Counter(str(d.get("evidence", {}).get("rules", "")) for d in documents)
@@ -198,7 +209,48 @@ def summary(traffic: MonthTraffic, queries: list[MonthQuery], tally: Tally) -> d
         "alerts_by_rules": dict(rules.most_common()),
         "alerts_by_signature": dict(signatures.most_common()),
         "alerts_by_subject": dict(by_subject.most_common()),
+        "digests": len(digests),
+        "digested_by_condition": dict(digested.most_common()),
+        "custodian": custodian_on_month(queries),
     }
+
+
+def custodian_on_month(queries: list[MonthQuery]) -> dict[str, Any]:
+    """What `devtools.bench_custodian`'s policy would do on the month (computed from it, not run by c7n).
+
+    The policy throttles a function whose `Invocations` over its window exceed the default rate (60 in 5
+    minutes); each query is one invocation of the function that issued it, as in the Custodian bench.
+    The peak is over every window of the policy's length, so no schedule's alignment would see more.
+    """
+    starts: dict[str, list[datetime]] = {}
+    for query in queries:
+        if query.is_function:
+            starts.setdefault(query.caller, []).append(query.query.started_at)
+    variants = []
+    for schedule, window in VARIANTS:
+        peaks = {caller: _peak(sorted(times), timedelta(minutes=window)) for caller, times in starts.items()}
+        limit = PER_MINUTE * window
+        throttled = sorted(caller for caller, peak in peaks.items() if peak > limit)
+        variants.append(
+            {
+                "schedule_minutes": schedule,
+                "window_minutes": window,
+                "threshold": limit,
+                "peak": peaks,
+                "would_throttle": throttled,
+            }
+        )
+    return {"variants": variants, "alerts": 0}
+
+
+def _peak(times: list[datetime], window: timedelta) -> int:
+    """The most `times` (sorted) within any span of `window`."""
+    most, first = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= window:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
 
 
 def _iso(at: datetime) -> str:
@@ -233,13 +285,28 @@ def markdown(month: dict[str, Any]) -> list[str]:
     lines += [f"| rules `{rules}` | {n} |" for rules, n in month["alerts_by_rules"].items()]
     lines += [f"| signature `{name}` | {n} |" for name, n in month["alerts_by_signature"].items()]
     lines += [f"| subject `{subject}` | {n} |" for subject, n in month["alerts_by_subject"].items()]
-    lines += [f"| **total** | **{month['alerts']}** |"]
+    lines += [
+        f"| **alerts that are not digests** | **{month['alerts']}** |",
+        f"| digests (`event_type` `digest`, one a day at most) | {month['digests']} |",
+    ]
     if month["throttles"]:
         lines.append("")
     for throttle in month["throttles"]:
         lines.append(
             f"- throttled `{throttle['caller']}` at {throttle['at']} ({throttle['rules']}); restored"
         )
+    lines += [
+        "",
+        "A recurring condition that changes nothing is alerted once, then counted in the daily digest "
+        f'(docs/athena-watch.md, "Told once"): {month["digests"]} digests in {month["days"]} days, each '
+        "sent by the first delivery after its day ended (the month's last day's would go with the next "
+        "day's first). What the digests counted:",
+        "",
+        "| condition (subject: what recurred) | recurrences in the digests |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| `{condition}` | {n:,} |" for condition, n in month["digested_by_condition"].items()]
+    lines += custodian_markdown(month["custodian"])
     scale = month["at_incident_scale"]
     lines += [
         "",
@@ -252,6 +319,35 @@ def markdown(month: dict[str, Any]) -> list[str]:
         "a late start followed by a night on time puts two nights in one 24 h. The ceilings are hard by "
         "design (fixed limits stay the ceilings over the baselines): such a batch needs its own `callers` "
         "entry in cdk.json.",
+    ]
+    return lines
+
+
+def custodian_markdown(custodian: dict[str, Any]) -> list[str]:
+    """Cloud Custodian's policy on the same month, beside the guardrail's alerts."""
+    lines = [
+        "",
+        "Beside it, Cloud Custodian's policy of `devtools/bench_custodian.py` (Lambda `Invocations` over "
+        "60 in 5 minutes, `set-concurrency: 0`) on the same month, each query one invocation of its "
+        "function: computed from the month's queries over every window of the policy's length, not run by "
+        "c7n (a month of ticks through c7n and moto would take hours). The policy has no `notify` action, "
+        "so it sends no alerts; it would throttle:",
+        "",
+        "| schedule | window | threshold | busiest window | would throttle |",
+        "| ---: | ---: | ---: | --- | --- |",
+    ]
+    for variant in custodian["variants"]:
+        peaks = ", ".join(f"{caller} {n}" for caller, n in variant["peak"].items())
+        throttled = ", ".join(variant["would_throttle"]) or "nothing"
+        lines.append(
+            f"| {variant['schedule_minutes']} min | {variant['window_minutes']} min | "
+            f"{variant['threshold']} | {peaks} | {throttled} |"
+        )
+    lines += [
+        "",
+        "Quiet on this month, as the guardrail is; on the incident's night the same policy stops the loop "
+        "late or never (above), and no invocation threshold that lets the batch run stops a loop at the "
+        "batch's own pace.",
     ]
     return lines
 

@@ -155,21 +155,25 @@ class QueryStatistics:
     """
 
     def __init__(self, replay: IncidentReplay) -> None:
-        self._replay = replay
-        self._queries = {q.query_id: q for q in replay.queries()}
+        self._queries = {q.query_id: (replay, q) for q in replay.queries()}
         self.calls = 0
+
+    def also(self, replay: IncidentReplay) -> None:
+        """Answer for another replay's queries too (another table, another night)."""
+        self._queries |= {q.query_id: (replay, q) for q in replay.queries()}
 
     def get_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:
         """The replay's `GetQueryExecution` answer; an unknown id fails as Athena fails it."""
         self.calls += 1
-        query = self._queries.get(QueryExecutionId)
-        if query is None:
+        known = self._queries.get(QueryExecutionId)
+        if known is None:
             error = {
                 "Code": "InvalidRequestException",
                 "Message": f"QueryExecution {QueryExecutionId} was not found",
             }
             raise ClientError({"Error": error}, "GetQueryExecution")
-        return {"QueryExecution": self._replay.query_execution(query)}
+        replay, query = known
+        return {"QueryExecution": replay.query_execution(query)}
 
     def __enter__(self) -> QueryStatistics:
         botocore.handlers.BUILTIN_HANDLERS.append(("before-call.athena.GetQueryExecution", self._answer))

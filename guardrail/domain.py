@@ -120,6 +120,52 @@ class Notice:
     doubt: str = ""  # set: an unverified signal, alerted as such (the headline says so)
     account: str = ""  # where the subject is, when known
     region: str = ""
+    #: Set: a condition that may recur (told once in full, then in the daily digest; see `Condition`).
+    condition: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What makes a notice's condition the same as one told before (`guardrail.enforcement.known`).
+
+    `parts` name it beyond the notice's detector, subject, account and region: the rule and what the
+    subject did (for a cross-region read: the Athena region and each remote table with its region).
+    Every part comes from AWS's record of what happened (CloudTrail's caller, Glue's table locations),
+    never from text a caller writes. `size_bytes`: how large this occurrence is (a cross-region read's
+    bytes); one over `MUCH_LARGER` times the size last told is told again in full.
+    """
+
+    parts: tuple[str, ...]
+    size_bytes: int = 0
+    #: One line for the digest: what recurs (`read sales.orders (ap-northeast-1) into us-west-2`).
+    summary: str = ""
+    #: False: a condition that only informs, told in the daily digest only (never alone).
+    in_full: bool = True
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One known condition that recurred on a day: how often, how much, when, its latest reason."""
+
+    subject: str
+    detector: str
+    summary: str
+    count: int
+    size_bytes: int
+    first_seen: datetime
+    last_seen: datetime
+    reason: str
+    account: str = ""
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A day's known conditions that recurred, told in one message (`more`: entries not shown)."""
+
+    day: str  # YYYY-MM-DD, UTC
+    entries: tuple[DigestEntry, ...]
+    more: int = 0
 
 
 @dataclass(frozen=True)
@@ -295,6 +341,8 @@ class Result(StrEnum):
     # notices
     ALERTED = "alerted"
     ALREADY_ALERTED = "already-alerted"
+    # a notice about a condition told before: counted in the day's digest, not alerted on its own
+    DIGESTED = "digested"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from guardrail.account_pause import AccountPause
-from guardrail.domain import Notice, Target
+from guardrail.domain import Digest, DigestEntry, Notice, Target
 
 if TYPE_CHECKING:
     from guardrail.alerts.events import AlertEvent
@@ -148,3 +148,34 @@ def safe_notice(notice: Notice) -> Notice:
         doubt=clean(notice.doubt, MAX_REASON),
         account=clean(notice.account, MAX_REGION),
     )
+
+
+def safe_digest(digest: Digest) -> Digest:
+    """The digest with every entry's fields that may come from outside cleaned and bounded."""
+    return replace(
+        digest,
+        day=clean(digest.day, MAX_REGION),
+        entries=tuple(
+            replace(
+                entry,
+                subject=clean(entry.subject, MAX_NAME),
+                detector=clean(entry.detector, MAX_DETECTOR),
+                summary=clean(entry.summary, MAX_REASON),
+                reason=clean(entry.reason, MAX_REASON),
+                account=clean(entry.account, MAX_REGION),
+                region=clean(entry.region, MAX_REGION),
+            )
+            for entry in digest.entries
+        ),
+    )
+
+
+def entry_lines(entry: DigestEntry) -> list[str]:
+    """One digest entry as text: what recurred, how often and when, its latest reason (fields cleaned)."""
+    where = f"account {entry.account}, {entry.region}" if entry.account else entry.region
+    size = f", {entry.size_bytes / 2**30:,.1f} GB" if entry.size_bytes else ""
+    return [
+        f"- {entry.subject} ({where}; {entry.detector}): {entry.summary}: {entry.count} time(s){size}, "
+        f"{entry.first_seen:%H:%M}-{entry.last_seen:%H:%M} UTC",
+        f"  latest: {entry.reason}",
+    ]

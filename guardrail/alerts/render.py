@@ -15,18 +15,22 @@ from guardrail.alerts.fields import (
     MAX_REGION,
     MESSAGE_BUDGET_BYTES,
     clean,
+    entry_lines,
     evidence_lines,
+    safe_digest,
     safe_event,
     safe_notice,
     subject_line,
 )
-from guardrail.domain import HELD_BY_BREAKER, VOCABULARY, Notice, TargetKind
+from guardrail.domain import HELD_BY_BREAKER, VOCABULARY, Digest, Notice, TargetKind
 from guardrail.prior_state import FunctionPrior, PriorState, WorkgroupPrior
 
 SCHEMA_VERSION = "1"
 NOTICE_EVENT_TYPE = "alerted"
 #: A notice about a signal that may not act on its own (docs/trust-model.md).
 UNVERIFIED_EVENT_TYPE = "unverified"
+#: A day's known conditions that recurred, in one message (`guardrail.enforcement.known`).
+DIGEST_EVENT_TYPE = "digest"
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,58 @@ def render_notice(notice: Notice, *, region: str) -> Alert:
     return compose_alert(headline, document, (lines, []), notice.evidence, None, attributes)
 
 
+def render_digest(digest: Digest, *, region: str) -> Alert:
+    """Render a day's digest of known conditions as one SNS alert (outside fields cleaned and bounded)."""
+    digest = safe_digest(digest)
+    region = clean(region, MAX_REGION)
+    told = sum(entry.count for entry in digest.entries)
+    headline = (
+        f"daily digest for {digest.day}: {len(digest.entries) + digest.more} recurring condition(s)"
+        " (nothing was changed)"
+    )
+    document: dict[str, Any] = {
+        "event_type": DIGEST_EVENT_TYPE,
+        "day": digest.day,
+        "region": region,
+        "action": headline,
+        "conditions": [
+            {
+                "subject": entry.subject,
+                **({"account": entry.account} if entry.account else {}),
+                "region": entry.region,
+                "detector": entry.detector,
+                "condition": entry.summary,
+                "count": entry.count,
+                "size_bytes": entry.size_bytes,
+                "first_seen": entry.first_seen.isoformat(),
+                "last_seen": entry.last_seen.isoformat(),
+                "latest_reason": entry.reason,
+            }
+            for entry in digest.entries
+        ],
+        "more_conditions": digest.more,
+        "undo": None,
+    }
+    lines = [
+        f"{'Day:':<20} {digest.day} (UTC)",
+        f"{'Recurrences:':<20} {told} ({len(digest.entries)} condition(s) shown)",
+        "",
+        *(line for entry in digest.entries for line in entry_lines(entry)),
+    ]
+    if digest.more:
+        lines.append(f"- and {digest.more} more condition(s), not shown")
+    lines += ["", _DIGEST_NOTE]
+    attributes = {"event_type": DIGEST_EVENT_TYPE, "subject": f"digest {digest.day}", "detector": "digest"}
+    return compose_alert(headline, document, (lines, []), {}, None, attributes)
+
+
+_DIGEST_NOTE = (
+    "Each condition here was alerted on its own when first seen, except a trend (steady-growth), which is "
+    "told here only. Another caller, table, region or rule, or four times the size last told, is "
+    "alerted on its own again."
+)
+
+
 def _place(account: str, region: str) -> str:
     return f"account {account}, {region}" if account else region
 
@@ -251,7 +307,7 @@ def compose_alert(  # noqa: PLR0917 - the parts of one message, in the order the
     return replace(full, fallback=short) if full.size() <= MESSAGE_BUDGET_BYTES else short
 
 
-_NOT_IN_SHORT = {"reason", "evidence", "error", "prior_reserved_concurrency", "prior_state"}
+_NOT_IN_SHORT = {"reason", "evidence", "error", "prior_reserved_concurrency", "prior_state", "conditions"}
 _SHORT_NOTE = "(Short alert: the full one could not be sent. `guardrail status` shows the details.)"
 
 

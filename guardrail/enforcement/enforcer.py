@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from guardrail.alerts.render import render_notice
+from guardrail.alerts.render import render_digest, render_notice
 from guardrail.config.fleet import MemberAccount
 from guardrail.domain import (
     HELD_BY_BREAKER,
@@ -35,6 +35,7 @@ from guardrail.domain import (
 )
 from guardrail.enforcement.actions import TargetAction
 from guardrail.enforcement.breaker import CircuitBreaker, is_operator
+from guardrail.enforcement.known import KnownConditions
 from guardrail.enforcement.lifecycle import STALE_AFTER, Lifecycle, already
 from guardrail.enforcement.noise import NoiseBound
 from guardrail.enforcement.pauses import PauseReader, Pauses
@@ -85,6 +86,7 @@ class Enforcer:
         stale_after: timedelta = STALE_AFTER,
         pauses: PauseReader | None = None,
         noise: NoiseBound | None = None,
+        known: KnownConditions | None = None,
     ) -> None:
         self._actions = {action.kind: action for action in actions}
         self._ledger = ledger
@@ -106,6 +108,7 @@ class Enforcer:
         )
         self._pauses = Pauses(pauses, ledger=ledger, report=self._report, clock=clock, ttl=signal_ttl_seconds)
         self._noise = noise
+        self._known = known
 
     @property
     def notify_only(self) -> bool:
@@ -213,22 +216,56 @@ class Enforcer:
 
         A notice that was not sent, for whatever reason, gives its key back: the next signal of the
         period alerts, rather than the failure silencing the period. Past the detector's hourly bound
-        (`noise`), a notice is summarized once and then counted, not sent (ALREADY_ALERTED).
+        (`noise`), a notice is summarized once and then counted, not sent (ALREADY_ALERTED). A notice
+        about a condition told before (`known`) is counted in the day's digest, not sent (DIGESTED).
         """
         key = notice.dedupe_key
         if key and not self._ledger.claim_signal(key, now=self._clock(), ttl_seconds=self._signal_ttl):
             return Result.ALREADY_ALERTED
+        known = self._known if notice.condition is not None and not notice.doubt else None
+        if known is not None and not known.tell(notice, self._clock()):
+            return Result.DIGESTED
         sent = notice if self._noise is None else self._noise.admit(notice, self._clock())
         if sent is None:
+            if known is not None:
+                known.untold(notice)
             return Result.ALREADY_ALERTED
         try:
             self._alerts.publish(render_notice(sent, region=self._home.region))
         except BaseException as exc:
             if key:
                 self._ledger.release_signal(key)
+            if known is not None:
+                known.untold(notice)
             if not isinstance(exc, AwsCallFailed):
                 raise
             logger.exception("notice about %s not sent", notice.subject)
+            return Result.ERROR
+        return Result.ALERTED
+
+    def send_digest(self) -> Result | None:
+        """Send the previous day's digest of known conditions, once (None: nothing to send now).
+
+        Called on a path that runs often (the Athena watch's deliveries); the day is claimed with a
+        conditional write, so duplicate and concurrent calls send one digest, and one not sent gives
+        the day back for the next call.
+        """
+        if self._known is None:
+            return None
+        try:
+            digest = self._known.due(self._clock())
+        except AwsCallFailed:  # the next call asks again; the event at hand is not held up by it
+            logger.exception("the digest could not be read")
+            return Result.ERROR
+        if digest is None:
+            return None
+        try:
+            self._alerts.publish(render_digest(digest, region=self._home.region))
+        except BaseException as exc:
+            self._known.unsent(digest)
+            if not isinstance(exc, AwsCallFailed):
+                raise
+            logger.exception("digest of %s not sent", digest.day)
             return Result.ERROR
         return Result.ALERTED
 

@@ -25,6 +25,7 @@ from guardrail.detectors.invocation_scan import DrillDownCap, InvocationScan
 from guardrail.domain import TargetKind
 from guardrail.enforcement.actions import DisableWorkgroup, ThrottleFunction
 from guardrail.enforcement.enforcer import Enforcer, utc_now
+from guardrail.enforcement.known import KnownConditions
 from guardrail.enforcement.noise import NoiseBound
 from guardrail.enforcement.policy import Exemptions
 from guardrail.kill_switch.pausing import AccountSwitch
@@ -75,6 +76,7 @@ def _enforcement(
         breaker_max_actions_per_hour=settings.config.breaker_max_actions_per_hour,
         pauses=ledger,
         noise=NoiseBound(ledger),
+        known=KnownConditions(ledger),
     )
     return enforcer, functions, throttle
 

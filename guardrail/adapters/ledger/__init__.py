@@ -9,6 +9,8 @@ part per concept, each a module of this package that owns its items' layout:
   `SIGNAL` (signals counted, until their TTL);
 - `breaker_slots`: `BREAKER#<account>#<region>#<slot>` / `BREAKER`, the circuit breaker's slots;
 - `pauses`: `PAUSE#<account>` / `PAUSE`, an operator's run-time pause of an account, and its lines;
+- `known`: `KNOWN#<key>` / `KNOWN` (a condition told once, until its TTL) and `DIGEST#<day>` / `<key>`
+  (its recurrences that day, for the daily digest);
 - `table`: the client, the keys of targets, and the sparse indexes every part reads: `ActiveRecords`
   (`status`, `throttled_at`: held records, breaker slots, pauses, each kind its own partitions) and
   `AuditTrail` (`kind`, `at`: the audit lines).
@@ -26,6 +28,7 @@ from guardrail.account_pause import AccountPause
 from guardrail.adapters.clients import ClientOptions
 from guardrail.adapters.ledger.audit import AuditTrail
 from guardrail.adapters.ledger.breaker_slots import BreakerSlots
+from guardrail.adapters.ledger.known import KnownConditions
 from guardrail.adapters.ledger.pauses import AccountPauses
 from guardrail.adapters.ledger.records import Records
 from guardrail.adapters.ledger.signals import SignalMarks
@@ -38,7 +41,17 @@ from guardrail.adapters.ledger.table import (
     AUDIT_INDEX_SORT_KEY,
     LedgerTable,
 )
-from guardrail.domain import ActionRecord, AuditEntry, BreakerSlot, Status, Takeover, Target, TargetKind
+from guardrail.domain import (
+    ActionRecord,
+    AuditEntry,
+    BreakerSlot,
+    DigestEntry,
+    Notice,
+    Status,
+    Takeover,
+    Target,
+    TargetKind,
+)
 from guardrail.scope import Scope
 
 if TYPE_CHECKING:
@@ -70,6 +83,7 @@ class Ledger:
         + SignalMarks.PERMISSIONS
         + BreakerSlots.PERMISSIONS
         + AccountPauses.PERMISSIONS
+        + KnownConditions.PERMISSIONS
     )
     #: `history` of every target reads the `AuditTrail` index: granted to the kill switch alone.
     HISTORY_PERMISSIONS = AuditTrail.HISTORY_PERMISSIONS
@@ -83,6 +97,7 @@ class Ledger:
         self.signals = SignalMarks(table)
         self.breaker = BreakerSlots(table)
         self.pauses = AccountPauses(table, self.audit)
+        self.known = KnownConditions(table)
 
     # records
     def claim(self, record: ActionRecord, *, replacing: str | None) -> ActionRecord | None:
@@ -170,3 +185,24 @@ class Ledger:
     def paused_accounts(self) -> list[AccountPause]:
         """Every paused account, oldest pause first (`AccountPauses.paused`)."""
         return self.pauses.paused()
+
+    # known conditions
+    def tell_condition(self, key: str, *, size: int, now: datetime, until: datetime, ratio: int) -> bool:
+        """Record the condition as told now unless it is known (`KnownConditions.tell`)."""
+        return self.known.tell(key, size=size, now=now, until=until, ratio=ratio)
+
+    def forget_condition(self, key: str) -> None:
+        """Forget a condition whose full alert was not sent (`KnownConditions.forget`)."""
+        self.known.forget(key)
+
+    def keep_condition(self, key: str, *, until: datetime) -> None:
+        """Keep a known condition until `until` (`KnownConditions.keep`)."""
+        self.known.keep(key, until=until)
+
+    def note_recurrence(self, day: str, key: str, notice: Notice, *, now: datetime, until: datetime) -> int:
+        """Count one recurrence in `day`'s digest; the day's count after it (`KnownConditions`)."""
+        return self.known.note_recurrence(day, key, notice, now=now, until=until)
+
+    def recurrences(self, day: str, *, limit: int) -> tuple[list[DigestEntry], int]:
+        """`day`'s recurrences and how many more there are (`KnownConditions.recurrences`)."""
+        return self.known.recurrences(day, limit=limit)

@@ -24,7 +24,7 @@ from guardrail.config.athena_watch import DETECTOR, AthenaWatchConfig, CrossRegi
 from guardrail.detectors.athena.claims import QueryClaim
 from guardrail.detectors.athena.cost import GB, usd
 from guardrail.detectors.athena.query_events import Caller
-from guardrail.domain import Expectation, Fallback, Finding, Notice, Target
+from guardrail.domain import Condition, Expectation, Fallback, Finding, Notice, Target
 from guardrail.recursion.query_mark import read_mark
 
 RECENT_IDS_SHOWN = 10
@@ -70,6 +70,8 @@ class Breach:
     reason: str
     enforce: bool = True
     baseline: Mapping[str, Any] = field(default_factory=dict)
+    #: Set: a condition that may recur; alerted, it is told once and then digested (`notice`).
+    condition: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,11 @@ class Action:
     def reason(self) -> str:
         """Every breach's reason, in one line."""
         return "; ".join(b.reason for b in self.breaches)
+
+    @property
+    def condition(self) -> Condition | None:
+        """The recurring condition an action of one breach is about (None: not one that recurs)."""
+        return self.breaches[0].condition if len(self.breaches) == 1 else None
 
 
 def limit_breaches(rules: Rules, totals: Totals, *, window_minutes: int) -> list[Breach]:
@@ -134,15 +141,31 @@ def quiet_hours_breach(rules: Rules, started_at: datetime) -> Breach | None:
     return Breach(Rule.QUIET_HOURS, f"query at {started_at:%H:%M} UTC, outside active hours {hours} UTC")
 
 
-def cross_region_breach(totals: Totals, athena_region: str) -> Breach | None:
-    """A breach when a caller's queries read data stored outside the region Athena runs in."""
+def cross_region_breach(
+    totals: Totals, athena_region: str, tables: Mapping[str, str] | None = None, size_bytes: int = 0
+) -> Breach | None:
+    """A breach when a caller's queries read data stored outside the region Athena runs in.
+
+    `tables`: the remote tables (`database.table` -> region) the query at hand read, known once it
+    finished, and `size_bytes` the bytes it moved: the condition the breach is (the caller reading
+    those tables into this region), told once and then digested when alerted.
+    """
     if not totals.remote_regions:
         return None
     regions = ", ".join(sorted(totals.remote_regions))
+    condition = None
+    if tables:
+        read = sorted(f"{table} ({region})" for table, region in tables.items())
+        condition = Condition(
+            parts=(Rule.CROSS_REGION.value, athena_region, *read),
+            size_bytes=size_bytes,
+            summary=f"cross-region read of {', '.join(read)} into Athena in {athena_region}",
+        )
     return Breach(
         Rule.CROSS_REGION,
         f"read {totals.day_cross_region_bytes / GB:,.1f} GB stored in {regions} "
         f"into Athena in {athena_region} in 24 h (~${usd(totals.day_transfer_micros):,.2f} transfer)",
+        condition=condition,
     )
 
 
@@ -155,8 +178,10 @@ def caller_actions(
 ) -> list[Action]:
     """What to do about a caller's breaches: throttle a Lambda function, else alert (and disable).
 
-    Breaches that enforce are combined into one action; a cross-region read set to `alert` is its own.
+    Breaches that enforce are combined into one action; the alerted ones into another, except that
+    each recurring condition (`Breach.condition`, `informing`) is an action of its own.
     """
+    breaches = [informing(b) for b in breaches]
     cross_region = config.cross_region
     enforced = tuple(
         b
@@ -182,26 +207,60 @@ def caller_actions(
                 evidence=evidence,
             )
         )
-    if alerted:
-        actions.append(Action(breaches=alerted, subject=caller.key, evidence=evidence))
+    plain = tuple(b for b in alerted if b.condition is None)
+    if plain:
+        actions.append(Action(breaches=plain, subject=caller.key, evidence=evidence))
+    recurring = [b for b in alerted if b.condition is not None]
+    actions += [Action(breaches=(b,), subject=caller.key, evidence=evidence) for b in recurring]
     return actions
 
 
 def workgroup_actions(
     config: AthenaWatchConfig, workgroup: str, breaches: list[Breach], evidence: Mapping[str, Any]
 ) -> list[Action]:
-    """What to do about a workgroup's own breaches: alert, and disable it where configured."""
-    if not breaches:
-        return []
-    disable = config.workgroup_rules(workgroup).disable_on_runaway and any(b.enforce for b in breaches)
-    return [
-        Action(
-            breaches=tuple(breaches),
-            subject=f"workgroup {workgroup}",
-            disable_workgroup=workgroup if disable else None,
-            evidence=with_signatures(evidence, breaches),
+    """What to do about a workgroup's own breaches: alert, and disable it where configured.
+
+    A signature that only informs (`informing`) is an alert of its own, never a reason to disable.
+    """
+    breaches = [informing(b) for b in breaches]
+    plain = [b for b in breaches if b.condition is None]
+    subject = f"workgroup {workgroup}"
+    actions = []
+    if plain:
+        disable = config.workgroup_rules(workgroup).disable_on_runaway and any(b.enforce for b in plain)
+        actions.append(
+            Action(
+                breaches=tuple(plain),
+                subject=subject,
+                disable_workgroup=workgroup if disable else None,
+                evidence=with_signatures(evidence, plain),
+            )
         )
-    ]
+    recurring = [b for b in breaches if b.condition is not None]
+    actions += [Action((b,), subject, evidence=with_signatures(evidence, [b])) for b in recurring]
+    return actions
+
+
+#: Loop signatures that inform when they alert (their default): a trend over days, a late hour. The
+#: decisions on a loop are the throttling signatures' (`overrun` for a run that goes on).
+INFORMING = (Signature.GROWTH, Signature.AFTER_WINDOW)
+
+
+def informing(breach: Breach) -> Breach:
+    """An alerted informing signature as a recurring condition (see `guardrail.enforcement.known`).
+
+    `steady-growth` is told in the daily digest only: a trend over days needs no decision within the
+    day. `after-usual-window` is told in full once per subject and usual hours, then in the digest.
+    """
+    if breach.enforce or breach.rule not in INFORMING or breach.condition is not None:
+        return breach
+    if breach.rule is Signature.GROWTH:
+        condition = Condition((str(breach.rule),), summary=f"loop signature {breach.rule}", in_full=False)
+    else:
+        hours = ",".join(f"{hour:02d}" for hour in breach.baseline.get("usual_hours_utc", ()))
+        summary = f"loop signature {breach.rule} (usual hours {hours} UTC)"
+        condition = Condition((str(breach.rule), hours), summary=summary)
+    return replace(breach, condition=condition)
 
 
 def with_signatures(evidence: Mapping[str, Any], breaches: list[Breach]) -> Mapping[str, Any]:
@@ -331,8 +390,10 @@ def workgroup_finding(
 def notice(action: Action, at: datetime, place: tuple[str, str]) -> Notice:
     """Tell people about breaches nothing is done about: once per subject and rules per hour.
 
-    Cross-region reads alone are told once a day.
+    Cross-region reads alone are told once a day; a recurring condition once, then in the daily
+    digest (`guardrail.enforcement.known`).
     """
+    condition = action.condition
     daily = all(b.rule is Rule.CROSS_REGION for b in action.breaches)
     period = f"{at:%Y-%m-%d}" if daily else f"{at:%Y-%m-%dT%H}"
     return Notice(
@@ -341,7 +402,8 @@ def notice(action: Action, at: datetime, place: tuple[str, str]) -> Notice:
         reason=action.reason,
         observed_at=at,
         evidence={"rules": action.rules, **action.evidence},
-        dedupe_key=f"{DETECTOR}:notice:{action.rules}:{action.subject}:{period}",
+        dedupe_key=None if condition else f"{DETECTOR}:notice:{action.rules}:{action.subject}:{period}",
+        condition=condition,
         account=place[0],
         region=place[1],
     )

@@ -13,11 +13,12 @@ start, as CloudTrail's StartQueryExecution is, seconds earlier; an unverified on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from guardrail.config.athena_watch import AthenaWatchConfig, Rules
+from guardrail.config.athena_watch import AthenaWatchConfig, CrossRegionAction, Rules
 from guardrail.detectors.athena.booking import (
     ActionsFailed,
     Booking,
@@ -27,7 +28,7 @@ from guardrail.detectors.athena.booking import (
     workgroup_scope,
 )
 from guardrail.detectors.athena.claims import ClaimCheck, QueryClaim, parse_claim
-from guardrail.detectors.athena.cost import estimate
+from guardrail.detectors.athena.cost import QueryCost, estimate
 from guardrail.detectors.athena.detect import (
     Action,
     Breach,
@@ -66,6 +67,10 @@ from guardrail.recursion.query_started import QUERY_STARTED
 from guardrail.scope import Scope
 
 START, FINISH = "start", "finish"  # a query's halves, as noted in its record's `decided`
+#: The tables a finished query read from other regions (`database.table` -> region), and the bytes moved.
+ReadAway = tuple[Mapping[str, str], int]
+#: Cross-region finishes a container keeps for their starts (CloudTrail's come 20-75 s later) and retries.
+_READ_AWAY_KEPT = 1024
 
 
 class AthenaWatch:
@@ -97,6 +102,7 @@ class AthenaWatch:
         self._enforcer = enforcer
         self._baselines = baselines
         self._claims = ClaimCheck(functions)
+        self._read_away: OrderedDict[str, ReadAway] = OrderedDict()  # by query id, oldest first
 
     def handle(
         self, event: Any, *, account: str | None = None, scope: Scope | None = None, guard_layer: str = ""
@@ -109,6 +115,7 @@ class AthenaWatch:
         is never repeated, and the decision is made again until one delivery has carried it out.
         """
         scope = scope or self._home
+        self._enforcer.send_digest()  # the first delivery after a day ends sends its digest, once
         if isinstance(event, dict) and event.get("detail-type") == QUERY_STARTED:
             where = scope or Scope(account or "", self._region)
             return self._claimed(parse_claim(event), where, guard_layer)
@@ -150,20 +157,26 @@ class AthenaWatch:
         return self._carry_out(actions, booked, started, START, guard_layer)
 
     def _finished(self, finished: QueryFinished) -> Report:
-        known = self._counters.query(finished.query_id)
+        known, place = self._counters.query(finished.query_id), self._places.of(finished)
+        away: ReadAway = ({}, 0)
         if known is not None and known.finished_at is not None:  # booked: ask Athena nothing again
             if FINISH in known.decided:
                 return Report("duplicate", finished.query_id, "finish already counted")
             booking, sql = Booking(counted=False, caller=known.caller), ""
+            # the tables it read, if this container kept them; else the read is told by the caller's
+            # next cross-region query (a notice that failed gave its condition back)
+            away = self._read_away.pop(finished.query_id, away)
         else:
-            facts = self._places.lookups(self._places.of(finished))[0].get(finished.query_id)
+            facts = self._places.lookups(place)[0].get(finished.query_id)
             if facts is None:
                 return Report("unknown-query", finished.query_id, "Athena does not know this query id")
-            booking, sql = self._book_finish(finished, facts), facts.query
+            remote, cost = self._read_away_of(place, facts)
+            away = _moved((remote, cost))
+            booking, sql = self._book_finish(finished, facts, remote, cost), facts.query
+            self._keep(finished.query_id, away)  # for its start (`_away_of`), or a retry
             if not booking.counted and self._decided(finished.query_id, FINISH):
                 return Report("duplicate", finished.query_id, "finish already counted")
         window = self._config.window_minutes
-        place = self._places.of(finished)
         scope = workgroup_scope(self._places.scoped(finished.workgroup, place))
         totals = self._counters.totals(scope, finished.at, window_minutes=window)
         breaches = limit_breaches(
@@ -181,7 +194,14 @@ class AthenaWatch:
         actions = workgroup_actions(self._config, finished.workgroup, breaches, evidence)
         if booking.caller is not None:
             actions += self._caller_actions(
-                booking.caller, finished.workgroup, finished.at, finished.query_id, [], place=place, sql=sql
+                booking.caller,
+                finished.workgroup,
+                finished.at,
+                finished.query_id,
+                [],
+                place=place,
+                sql=sql,
+                away=away,
             )
         return self._carry_out(actions, booking.counted, finished, FINISH)
 
@@ -207,10 +227,9 @@ class AthenaWatch:
             return Report("counted", event.query_id, actions=done)
         return Report("retried", event.query_id, f"{half} already counted; decided now", done)
 
-    def _book_finish(self, finished: QueryFinished, facts: QueryFacts) -> Booking:
-        """Estimate what the query cost, where its data came from, and book it (once)."""
-        place = self._places.of(finished)
-        remote = self._places.lookups(place)[1].remote_tables(facts, finished.region)
+    def _read_away_of(self, place: Place, facts: QueryFacts) -> tuple[dict[str, str], QueryCost]:
+        """The tables the query read from other regions (`database.table` -> region), and its cost."""
+        remote = self._places.lookups(place)[1].remote_tables(facts, place[1])
         cost = estimate(
             facts.scanned_bytes,
             cross_region=bool(remote),
@@ -219,7 +238,13 @@ class AthenaWatch:
             state=facts.state,
             statement_type=facts.statement_type,
         )
-        away = self._places.away(place)
+        return remote, cost
+
+    def _book_finish(
+        self, finished: QueryFinished, facts: QueryFacts, remote: Mapping[str, str], cost: QueryCost
+    ) -> Booking:
+        """Book what the query cost and where its data came from (once)."""
+        away = self._places.away(self._places.of(finished))
         return self._counters.record_finish(
             finished, cost, frozenset(remote.values()), facts.query, away=away
         )
@@ -245,15 +270,26 @@ class AthenaWatch:
         *,
         place: Place,
         sql: str = "",
+        away: ReadAway | None = None,
     ) -> list[Action]:
+        """The caller's breaches and what to do about them.
+
+        `away`: what the query at hand read from other regions, when its finish is handled now (None:
+        its start; looked up if its finish was booked first and the caller read across regions today).
+        """
         window = self._config.window_minutes
         scope = caller_scope(self._places.scoped(caller.key, place))
         totals = self._counters.totals(scope, at, window_minutes=window)
         breaches = breaches + limit_breaches(self._caller_rules(caller, place), totals, window_minutes=window)
         breaches += self._loops(scope, at, totals, sql, throttle=caller.function is not None)
         self._note_pace(scope, at, totals, breaches)
-        cross_region = cross_region_breach(totals, place[1])
-        if cross_region is not None:
+        alerting = self._config.cross_region is not CrossRegionAction.THROTTLE
+        if away is None and alerting and totals.remote_regions:
+            away = self._away_of(query_id, place)
+        cross_region = cross_region_breach(totals, place[1], *(away or ({}, 0)))
+        # alerted once per query that read across regions, by the half booked second (which knows both
+        # the caller and the tables); the other events of the caller's day only repeat it
+        if cross_region is not None and not (alerting and cross_region.condition is None):
             breaches.append(cross_region)
         evidence = describe(
             totals, window_minutes=window, workgroup=workgroup, region=place[1], query_id=query_id
@@ -261,6 +297,26 @@ class AthenaWatch:
         evidence = {"caller": caller.arn, "caller_type": caller.identity_type, **evidence}
         evidence |= mark_evidence(sql, caller)
         return caller_actions(self._config, caller, workgroup, breaches, evidence)
+
+    def _keep(self, query_id: str, away: ReadAway) -> None:
+        """Keep what a finished query read across regions for its start, in this container (bounded)."""
+        if away[0]:
+            self._read_away[query_id] = away
+            while len(self._read_away) > _READ_AWAY_KEPT:
+                self._read_away.popitem(last=False)
+
+    def _away_of(self, query_id: str, place: Place) -> ReadAway:
+        """What a query whose finish was booked before its start read from other regions.
+
+        Kept from its finish by this container; else (another container booked it) asked again.
+        """
+        if (kept := self._read_away.pop(query_id, None)) is not None:
+            return kept
+        record = self._counters.query(query_id)
+        if record is None or record.spend is None or not record.spend.remote_regions:
+            return {}, 0
+        facts = self._places.lookups(place)[0].get(query_id)
+        return ({}, 0) if facts is None else _moved(self._read_away_of(place, facts))
 
     def _note_pace(self, scope: str, at: datetime, totals: Totals, breaches: list[Breach]) -> None:
         """Note the caller's pace as its busiest of the hour, when it is; never a pace that broke a rule.
@@ -318,3 +374,9 @@ class AthenaWatch:
         if failed:
             raise ActionsFailed(f"event {event_id}: " + "; ".join(failed))
         return done
+
+
+def _moved(read: tuple[dict[str, str], QueryCost]) -> ReadAway:
+    """The remote tables a query read and the bytes it moved across regions."""
+    remote, cost = read
+    return remote, cost.cross_region_bytes
