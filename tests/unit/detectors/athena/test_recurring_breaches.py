@@ -41,7 +41,9 @@ def test_a_recurring_breach_is_an_alert_of_its_own_without_a_period_key():
     user = Caller(arn="arn:aws:iam::123456789012:user/alice", identity_type="IAMUser")
     actions = caller_actions(AthenaWatchConfig(), user, "primary", [RATE, read, GROWTH], {})
     assert [a.rules for a in actions] == ["query-rate", "cross-region", "steady-growth"]
-    plain, cross, growth = (notice(a, datetime(2026, 11, 2, tzinfo=UTC)) for a in actions)
+    plain, cross, growth = (
+        notice(a, datetime(2026, 11, 2, tzinfo=UTC), ("123456789012", "us-west-2")) for a in actions
+    )
     assert (plain.condition, plain.dedupe_key is not None) == (None, True)
     assert cross.condition == read.condition and cross.dedupe_key is None
     assert growth.condition is not None and not growth.condition.in_full  # the digest only
