@@ -34,7 +34,6 @@ import boto3
 from moto import mock_aws
 
 from devtools.bench_month import Clock, watch_settings
-from devtools.bench_table import plain_json_responses, range_prefiltered
 from devtools.history import learned_items, write_items
 from devtools.incident import QueryStatistics, create_function, store_tables
 from devtools.lambda_runtime import discarded
@@ -132,8 +131,6 @@ def run(account: BusyAccount | None = None) -> dict[str, Any]:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with (
         patched(),
-        range_prefiltered(),
-        plain_json_responses(),
         mock_aws(),
         tempfile.TemporaryDirectory() as scratch,
     ):

@@ -6,8 +6,9 @@ function's own environment: learned baselines on, the fixed limits as ceilings),
 `devtools.month_traffic` in delivery order, on the events' clock, against the deployed ledger table.
 Called in-process rather than through the event bridge and the Lambda runtime: a month is ~15,000
 events, and the bridge's per-event cost would make it hours. Three aids keep moto's DynamoDB closer to
-the table it stands for (`devtools.bench_table`): key-range Queries, items expired by their TTL once an
-hour (as DynamoDB does), and responses written as the JSON they already are.
+the table it stands for: key-range Queries and responses written as the JSON they already are
+(`devtools.moto_patches`), and items expired by their TTL once an hour, as DynamoDB does
+(`devtools.bench_table`).
 
 A throttle of a legitimate caller is recorded and then restored through the Enforcer, as the operator
 would, so that the rest of the month is measured too.
@@ -31,7 +32,7 @@ import boto3
 from moto import mock_aws
 
 from devtools.bench_custodian import PER_MINUTE, VARIANTS
-from devtools.bench_table import expire, plain_json_responses, range_prefiltered
+from devtools.bench_table import expire
 from devtools.deploy import create_bucket
 from devtools.incident import create_function, store_tables
 from devtools.lambda_runtime import discarded
@@ -81,8 +82,6 @@ def run(traffic: MonthTraffic | None = None) -> dict[str, Any]:
     region = traffic.base.athena_region
     with (
         patched(),
-        range_prefiltered(),
-        plain_json_responses(),
         mock_aws(),
         tempfile.TemporaryDirectory() as scratch,
     ):

@@ -44,7 +44,6 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from devtools.aws_meter import AwsMeter, Usage, item_bytes, write_units
-from devtools.bench_table import plain_json_responses, range_prefiltered
 from devtools.incident import store_tables
 from devtools.lambda_runtime import LambdaRuntime, discarded
 from devtools.moto_patches import patched
@@ -271,8 +270,6 @@ def run(
     traffic = [Traffic(rate, start + timedelta(days=n), warm_up, measured) for n, rate in enumerate(rates)]
     with (
         patched(),
-        range_prefiltered(),
-        plain_json_responses(),
         mock_aws(),
         tempfile.TemporaryDirectory() as scratch,
     ):

@@ -1,17 +1,20 @@
 """`make demo`: the incident replayed against the guardrail deployed on the local AWS stand-in.
 
-1. Start moto's server on 127.0.0.1; synthesize the app (cdk-nag included) for the scenario's shape
-   and deploy it with CloudFormation, assets uploaded as `cdk deploy` does: by default the guardrail's
-   home in ap-northeast-1 and its regional stack in us-west-2, where Athena and the batch run (a
-   scenario with `memberAccounts` also deploys the member stack in each member account).
+1. Start moto's server on 127.0.0.1 (in this process, over the moto the deployed handlers call
+   in-process: `devtools.moto_server.moto_in_process`); synthesize the app (cdk-nag included) for the
+   scenario's shape and deploy it through the server with CloudFormation, assets uploaded as `cdk
+   deploy` does: by default the guardrail's home in ap-northeast-1 and its regional stack in
+   us-west-2, where Athena and the batch run (a scenario with `memberAccounts` also deploys the
+   member stack in each member account).
 2. Build the incident's world where the batch runs: the batch function (reserved concurrency 7), its
    Glue tables, one of them over a bucket in another region; two bystanders (no reservation, and one
    tagged exempt), in the first member account when there is an organization.
 3. Replay the night on the events' own clock: every event is put on the bus of the batch's account
    and region and travels by the deployed rules (forwarded home) to the deployed handlers. Show
    progress, then the timeline, the spend, the alert, a PNG chart.
-4. Act as the operator with the `guardrail` command: status, a manual throttle, restore everything,
-   the batch function's history, and check that every reservation came back exactly. Stop the server.
+4. Act as the operator with the `guardrail` command, through the server: status, a manual throttle,
+   restore everything, the batch function's history, and check that every reservation came back
+   exactly. Stop the server.
 """
 
 from __future__ import annotations
@@ -23,19 +26,19 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from contextlib import redirect_stdout
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import boto3
 
 from devtools.alternatives import query_usd
 from devtools.chart import write_chart
-from devtools.fleet import FleetShape, deploy_fleet
+from devtools.fleet import FleetDeployment, FleetShape, deploy_fleet
 from devtools.incident import QueryStatistics, Timeline, build_world, create_function, replay_incident
-from devtools.moto_server import ACCOUNT, moto_server
+from devtools.moto_server import ACCOUNT, moto_in_process
 from devtools.replay import ReplayQuery
 from devtools.scenario import DEFAULT, Scenario
 from guardrail.detectors.athena.cost import TB
@@ -140,32 +143,28 @@ def _since_limits(timeline: Timeline) -> str:
     return f"{seconds:+.0f} s against the fixed limits"
 
 
+@contextmanager
+def through(endpoint: str) -> Iterator[None]:
+    """Clients made in the block send their calls to `endpoint` (moto's server)."""
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    try:
+        yield
+    finally:
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
 def run(endpoint: str, workdir: Path, out: Path, scenario: Scenario, narrator: Narrator) -> list[str]:
-    """Deploy, replay and operate; return the problems found (none is success)."""
+    """Deploy, replay and operate; return the problems found (none is success).
+
+    The deploy, the world and the operator's commands go through moto's server; the deployed
+    handlers, run in this process as Lambda would run them, call the same moto in-process.
+    """
     replay = scenario.replay
     workdir.mkdir(parents=True, exist_ok=True)
     logs = (workdir / "handlers.log").open("w")  # what CloudWatch Logs would hold
     shape = FleetShape.of(scenario)
-    fleet = deploy_fleet(workdir, shape, detectors={"athena-watch": scenario.athena_watch}, logs=logs)
-    narrator.step(
-        f"synthesized and deployed {', '.join(fleet.stacks)} with CloudFormation, home {shape.home}; outputs:"
-    )
-    for key in ("KillSwitchFunctionName", "AlertTopicArn", "LedgerTableName"):
-        print(f"         {key} = {fleet.outputs[key]}")
-    if shape.members:
-        places = ", ".join(sorted({region for _, region in shape.places}))
-        narrator.step(f"the member stack deployed in accounts {', '.join(shape.members)} ({places})")
-    batch = fleet.accounts.session(replay.account, replay.athena_region)
-    build_world(batch, scenario)
-    # in an organization the bystanders are a member's: the operator acts on them through its role
-    aside = shape.members[0] if shape.members else replay.account
-    side = fleet.accounts.session(aside, replay.athena_region)
-    create_bystanders(side)
-
-    def now() -> dict[str, int | None]:
-        return {**reservations(batch, [replay.function]), **reservations(side, list(BYSTANDERS))}
-
-    before = now()
+    with through(endpoint):
+        fleet, before, aside = deploy_world(workdir, scenario, shape, logs, narrator)
     narrator.step(
         f"the world in {replay.athena_region}: {replay.function} in account {replay.account}, the"
         f" bystanders in account {aside}: {before}; data in {replay.data_region}, Athena in"
@@ -193,9 +192,9 @@ def run(endpoint: str, workdir: Path, out: Path, scenario: Scenario, narrator: N
         "operator: contain the blast radius",
         *place_options(aside, replay.athena_region),
     )
-    throttled = now()
+    throttled = now(fleet, scenario, aside)
     operator(home, endpoint, "restore", "--all", "--yes")
-    after = now()
+    after = now(fleet, scenario, aside)
     operator(home, endpoint, "history", replay.function, *place_options(replay.account, replay.athena_region))
     logs.close()
     print("\nReservations")
@@ -203,6 +202,35 @@ def run(endpoint: str, workdir: Path, out: Path, scenario: Scenario, narrator: N
     print(f"  while throttled:    {throttled}  (payments-api is tagged guardrail:exempt)")
     print(f"  after restore --all: {after}  {'= before, exactly' if after == before else '!= before'}")
     return problems(timeline, manual, throttled, before, after)
+
+
+def deploy_world(
+    workdir: Path, scenario: Scenario, shape: FleetShape, logs: TextIO, narrator: Narrator
+) -> tuple[FleetDeployment, dict[str, int | None], str]:
+    """Deploy the fleet and build the world; return it, the reservations, and the bystanders' account."""
+    replay = scenario.replay
+    fleet = deploy_fleet(workdir, shape, detectors={"athena-watch": scenario.athena_watch}, logs=logs)
+    narrator.step(
+        f"synthesized and deployed {', '.join(fleet.stacks)} with CloudFormation, home {shape.home}; outputs:"
+    )
+    for key in ("KillSwitchFunctionName", "AlertTopicArn", "LedgerTableName"):
+        print(f"         {key} = {fleet.outputs[key]}")
+    if shape.members:
+        places = ", ".join(sorted({region for _, region in shape.places}))
+        narrator.step(f"the member stack deployed in accounts {', '.join(shape.members)} ({places})")
+    build_world(fleet.accounts.session(replay.account, replay.athena_region), scenario)
+    # in an organization the bystanders are a member's: the operator acts on them through its role
+    aside = shape.members[0] if shape.members else replay.account
+    create_bystanders(fleet.accounts.session(aside, replay.athena_region))
+    return fleet, now(fleet, scenario, aside), aside
+
+
+def now(fleet: FleetDeployment, scenario: Scenario, aside: str) -> dict[str, int | None]:
+    """The reservations of the batch function and of the bystanders (in account `aside`) right now."""
+    replay = scenario.replay
+    batch = fleet.accounts.session(replay.account, replay.athena_region)
+    side = fleet.accounts.session(aside, replay.athena_region)
+    return {**reservations(batch, [replay.function]), **reservations(side, list(BYSTANDERS))}
 
 
 def place_options(account: str, region: str) -> list[str]:
@@ -255,8 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     narrator = Narrator()
     os.environ.update({"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo"})
     os.environ.pop("AWS_PROFILE", None)
-    with moto_server() as endpoint, tempfile.TemporaryDirectory() as scratch:
-        os.environ["AWS_ENDPOINT_URL"] = endpoint
+    with moto_in_process() as endpoint, tempfile.TemporaryDirectory() as scratch:
         narrator.step(f"moto server (the local AWS stand-in) is up at {endpoint}")
         found = run(endpoint, args.keep or Path(scratch), args.out, scenario, narrator)
     narrator.step("moto server stopped")

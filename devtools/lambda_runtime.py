@@ -124,9 +124,13 @@ class LambdaRuntime:
         self.invocations: list[tuple[str, Any]] = []
         self.errors: list[tuple[str, BaseException]] = []
         self._logs = logs
-        self._lambda = session.client("lambda")
         self._configs: dict[str, dict[str, Any]] = {}
         self._attached: list[boto3.session.Session] = []
+
+    @functools.cached_property
+    def _lambda(self) -> Any:
+        """The session's Lambda client, made at first use (where the runtime's calls go then)."""
+        return self.session.client("lambda")
 
     def register(self, name: str, handler: Handler) -> None:
         """Run `handler` for function `name` instead of its deployed handler."""

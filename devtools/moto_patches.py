@@ -12,8 +12,16 @@ moto also does two things per call that grow with the whole table, and a night's
   lock before moto runs it; on any failure (a condition, a type mismatch in an update, an invalid
   expression, two operations on one item) those items are put back as they were, so the transaction
   is all or nothing whichever operation fails.
-- `Query` on the base table sorts every item of the table, then keeps the partition's. The patch
-  hands it the partition's items only, which is all it would keep.
+- `Query` on the base table tests, sizes and sorts every item of the table, then keeps those of the
+  partition in the key condition's range. The patch hands it the partition's items in that range
+  (tested with moto's own `DynamoType.compare`, or as plain strings for string keys and bounds), and
+  the item next to the range on either side, which is where moto's page stops at a `Limit`; moto
+  tests them all again.
+- moto parses an update expression twice per update (to check its names, then to apply it); the
+  patch parses each distinct expression once (its names and values are placeholders, so a table's
+  updates have few), and moto's validator works on a deep copy of the tree, as it always did.
+- moto walks the botocore output shape to serialize every response; for the item reads and writes
+  (`_PLAIN_OPERATIONS`) its result is already the wire's DynamoDB JSON, which the patch writes as is.
 The results of every call are exactly moto's; only the wasted work is saved.
 
 One more gap, outside DynamoDB: moto's STS lets anyone assume a role that does not exist (its doc
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import threading
 import types
 from collections.abc import Callable, Iterator
@@ -47,6 +56,10 @@ _MISSING = object()
 #: Item writes, and the reads that iterate what a write changes (a `get_item` beside a write in another
 #: thread failed once with moto's "dictionary changed size during iteration"): each one step under the lock.
 _LOCKED = ("put_item", "update_item", "delete_item", "get_item", "batch_get_item", "query", "scan")
+#: The DynamoDB operations whose results moto holds as DynamoDB JSON already (written as is).
+_PLAIN_OPERATIONS = frozenset(
+    {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "TransactWriteItems", "BatchGetItem"}
+)
 
 
 class MotoVersionError(RuntimeError):
@@ -91,6 +104,8 @@ def install() -> None:
         from moto.dynamodb import models as dynamodb_models  # noqa: PLC0415
         from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415
         from moto.dynamodb.models.table import Table  # noqa: PLC0415
+        from moto.dynamodb.parsing import expressions  # noqa: PLC0415
+        from moto.dynamodb.responses import DynamoResult  # noqa: PLC0415
 
         replacements: list[tuple[Any, str, Any]] = [
             (DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name))) for name in _LOCKED
@@ -101,8 +116,10 @@ def install() -> None:
             (STSBackend, "assume_role", _existing_role_only(STSBackend.assume_role)),
             (DynamoDBBackend, "transact_write_items", _undo_logged(DynamoDBBackend.transact_write_items)),
             (dynamodb_models, "copy", types.SimpleNamespace(deepcopy=_deepcopy_except(Table))),
-            (Table, "all_items", _partition_only(Table.all_items)),
-            (Table, "query", _query_one_partition(Table.query)),
+            (Table, "all_items", _candidates_first(Table.all_items)),
+            (Table, "query", _key_condition_first(Table.query)),
+            (DynamoResult, "execute_result", _plain_json(DynamoResult.execute_result)),
+            (parser := expressions.UpdateExpressionParser, "make", _parsed_once(parser)),  # type: ignore[attr-defined]
         ]
         for owner, name, replacement in replacements:
             _installed.append(_Replaced(owner, name, vars(owner).get(name, _MISSING)))
@@ -224,27 +241,96 @@ def _deepcopy_except(table_class: type) -> Callable[..., Any]:
     return deepcopy
 
 
-def _partition_only(all_items: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
+def _candidates_first(all_items: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
     @functools.wraps(all_items)
-    def partition_items(self: Any) -> list[Any]:
-        partition = getattr(_state, "partition", None)
-        if partition is not None and partition[0] is self:
-            return list(self.items.get(partition[1], {}).values())
+    def candidate_items(self: Any) -> list[Any]:
+        candidates = getattr(_state, "candidates", None)
+        if candidates is not None and candidates[0] is self:
+            return list(candidates[1])
         return all_items(self)
 
-    return partition_items
+    return candidate_items
 
 
-def _query_one_partition(query: Callable[..., Any]) -> Callable[..., Any]:
+def _key_condition_first(query: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(query)
-    def partition_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+    def key_condition_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)  # moto passes it 8th
         if index_name or not self.range_key_attr or hash_key is None:
             return query(self, hash_key, *args, **kwargs)
-        _state.partition = (self, hash_key)
+        comparison, bounds = (args[0], args[1]) if len(args) > 1 else (None, None)
+        partition = list(self.items.get(hash_key, {}).values())
+        _state.candidates = (self, _in_range(partition, comparison, bounds) if comparison else partition)
         try:
             return query(self, hash_key, *args, **kwargs)
         finally:
-            _state.partition = None
+            _state.candidates = None
 
-    return partition_query
+    return key_condition_query
+
+
+def _in_range(partition: list[Any], comparison: str, bounds: Any) -> list[Any]:
+    """The partition's items whose range key meets the condition, and the nearest item beyond each end.
+
+    Every key condition is one interval of the sort order, so the items outside it are all below or
+    all above; moto reaches the nearest one after the last item in range, and stops its page there
+    when the page is full (then naming a LastEvaluatedKey).
+    """
+    test = _string_test(comparison, bounds)
+    inside: list[Any] = []
+    outside: list[Any] = []
+    for item in partition:
+        if (
+            test(item.range_key.value)
+            if test and item.range_key.type == "S"
+            else item.range_key.compare(comparison, bounds)
+        ):
+            inside.append(item)
+        else:
+            outside.append(item)
+    if not inside:
+        return inside
+    low = min(item.range_key for item in inside)
+    high = max(item.range_key for item in inside)
+    below = [item for item in outside if item.range_key < low]
+    above = [item for item in outside if high < item.range_key]
+    neighbours = [max(below, key=lambda i: i.range_key)] if below else []
+    neighbours += [min(above, key=lambda i: i.range_key)] if above else []
+    return inside + neighbours
+
+
+#: DynamoDB's key conditions on string keys (UTF-8 order is code point order, as Python compares).
+_STRING_TESTS: dict[str, Callable[[list[str]], Callable[[str], bool]]] = {
+    "EQ": lambda b: lambda v: v == b[0],
+    "LT": lambda b: lambda v: v < b[0],
+    "LE": lambda b: lambda v: v <= b[0],
+    "GT": lambda b: lambda v: v > b[0],
+    "GE": lambda b: lambda v: v >= b[0],
+    "BETWEEN": lambda b: lambda v: b[0] <= v <= b[1],
+    "BEGINS_WITH": lambda b: lambda v: v.startswith(b[0]),
+}
+_STRING_TESTS |= {"=": _STRING_TESTS["EQ"], "<": _STRING_TESTS["LT"], "<=": _STRING_TESTS["LE"]}
+_STRING_TESTS |= {">": _STRING_TESTS["GT"], ">=": _STRING_TESTS["GE"]}
+
+
+def _string_test(comparison: str, bounds: Any) -> Callable[[str], bool] | None:
+    """A plain test of a string key against string bounds; None for anything else (moto compares)."""
+    make = _STRING_TESTS.get(comparison.upper())
+    if make is None or not bounds or any(bound.type != "S" for bound in bounds):
+        return None
+    return make([bound.value for bound in bounds])
+
+
+def _plain_json(execute_result: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(execute_result)
+    def plain_result(self: Any, context: Any) -> Any:
+        if context.operation_model.name not in _PLAIN_OPERATIONS:
+            return execute_result(self, context)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(self.result)
+
+    return plain_result
+
+
+def _parsed_once(parser: Any) -> classmethod[Any, ..., Any]:
+    make = functools.lru_cache(maxsize=1024)(parser.make)  # the class's bound `make`, one tree a text
+    return classmethod(lambda _cls, expression: make(expression))

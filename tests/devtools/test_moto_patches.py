@@ -1,9 +1,11 @@
 """The moto patches: moto's transaction semantics kept (all or nothing, whichever operation fails),
-atomic conditional writes, exact query results; pinned to one moto version; removable."""
+atomic conditional writes, exact query results and response bodies; pinned to one moto version;
+removable."""
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 import threading
 import types
@@ -16,6 +18,8 @@ from botocore.exceptions import ClientError
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.dynamodb.responses import DynamoResult
 
 from devtools import moto_patches
 from tests.conftest import create_stateful_resources
@@ -26,7 +30,10 @@ PATCHED = [(DynamoDBBackend, name) for name in ("put_item", "update_item", "dele
     (dynamodb_models, "copy"),
     (Table, "all_items"),
     (Table, "query"),
+    (DynamoResult, "execute_result"),  # inherited: the patch is DynamoDB's own
+    (UpdateExpressionParser, "make"),
 ]
+MISSING = object()
 
 
 def _update(pk: str, condition: str | None = None, expression: str = "ADD n :one", **extra) -> dict:
@@ -91,6 +98,125 @@ def test_queries_still_return_exactly_their_partitions_range(aws, moto_patches):
     )
     assert [i["sk"]["S"] for i in rest["Items"]] == ["M#2"]
     assert len(client.scan(TableName=TABLE)["Items"]) == 8
+
+
+RANGES = "range-table"
+#: Key conditions of every kind, on a partition with items below, inside and above each range.
+CONDITIONS = [
+    ("pk = :pk AND sk BETWEEN :a AND :b", {":a": {"S": "M#0003"}, ":b": {"S": "M#0007"}}),
+    ("pk = :pk AND begins_with(sk, :a)", {":a": {"S": "H#"}}),
+    ("pk = :pk AND sk >= :a", {":a": {"S": "M#0008"}}),
+    ("pk = :pk AND sk > :a", {":a": {"S": "H#0008"}}),
+    ("pk = :pk AND sk < :a", {":a": {"S": "H#0002"}}),
+    ("pk = :pk AND sk <= :a", {":a": {"S": "H#0002"}}),
+    ("pk = :pk AND sk = :a", {":a": {"S": "M#0005"}}),
+    ("pk = :pk", {}),
+]
+
+
+@pytest.fixture
+def ranges(aws):
+    client = aws.client("dynamodb")
+    client.create_table(
+        TableName=RANGES,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for scope in ("A", "B"):
+        for n in range(10):
+            for kind in ("M", "H"):
+                client.put_item(TableName=RANGES, Item={"pk": {"S": scope}, "sk": {"S": f"{kind}#{n:04d}"}})
+    return client
+
+
+def _pages(client, condition, values, **options):
+    """Every page of the query, each as its items' sort keys and its LastEvaluatedKey."""
+    pages, start = [], {}
+    while True:
+        page = client.query(
+            TableName=RANGES,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues={":pk": {"S": "A"}, **values},
+            **options,
+            **start,
+        )
+        pages.append(([item["sk"]["S"] for item in page["Items"]], page.get("LastEvaluatedKey")))
+        if "LastEvaluatedKey" not in page:
+            return pages
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+@pytest.mark.parametrize(("condition", "values"), CONDITIONS)
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"ScanIndexForward": False}, {"Limit": 1}, {"Limit": 2, "ScanIndexForward": False}, {"Limit": 5}],
+    ids=["all", "backwards", "limit 1", "limit 2 backwards", "limit 5"],
+)
+def test_a_query_reads_the_pages_moto_reads(ranges, condition, values, options):
+    plain = _pages(ranges, condition, values, **options)
+    with moto_patches.patched():
+        assert _pages(ranges, condition, values, **options) == plain
+    assert any(items for items, _ in plain)  # every condition matches something
+
+
+def _calls(client, pk):
+    """The item reads and writes the guardrail makes, each answer without its request metadata."""
+    key = {"pk": {"S": pk}, "sk": {"S": "X#1"}}
+    one = {":one": {"N": "5"}, ":ids": {"SS": ["q1", "q2"]}}
+    item = {**key, "n": {"N": "1"}, "m": {"M": {"k": {"L": [{"N": "2"}, {"BOOL": True}, {"NULL": True}]}}}}
+    answers: list[object] = [
+        client.put_item(TableName=RANGES, Item=item, ReturnValues="ALL_OLD"),
+        client.update_item(
+            TableName=RANGES,
+            Key=key,
+            UpdateExpression="ADD n :one, ids :ids",
+            ExpressionAttributeValues=one,
+            ReturnValues="ALL_NEW",
+        ),
+        client.update_item(  # the same expression again (parsed once), other values
+            TableName=RANGES,
+            Key=key,
+            UpdateExpression="ADD n :one, ids :ids",
+            ExpressionAttributeValues={":one": {"N": "-4"}, ":ids": {"SS": ["q3"]}},
+            ReturnValues="UPDATED_NEW",
+        ),
+        client.get_item(TableName=RANGES, Key=key, ConsistentRead=True),
+        client.get_item(TableName=RANGES, Key={**key, "sk": {"S": "none"}}),
+        client.batch_get_item(RequestItems={RANGES: {"Keys": [key, {**key, "sk": {"S": "none"}}]}}),
+        client.query(
+            TableName=RANGES, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": pk}}
+        ),
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": RANGES,
+                        "Key": key,
+                        "UpdateExpression": "ADD n :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                }
+            ]
+        ),
+        client.delete_item(TableName=RANGES, Key=key, ReturnValues="ALL_OLD"),
+    ]
+    try:
+        client.put_item(TableName=RANGES, Item=item, ConditionExpression="attribute_exists(pk)")
+    except client.exceptions.ConditionalCheckFailedException as exc:
+        answers.append(exc.response["Error"])
+    for answer in answers:
+        answer.pop("ResponseMetadata", None)  # type: ignore[attr-defined]
+    return json.loads(json.dumps(answers, default=str).replace(f'"{pk}"', '"PK"'))  # keys in any order
+
+
+def test_plain_json_responses_are_what_moto_serializes(ranges):
+    moto_answers = _calls(ranges, "P1")
+    with moto_patches.patched():
+        assert _calls(ranges, "P2") == moto_answers
+    assert moto_answers[3]["Item"]["n"] == {"N": "2"}  # the answers are the items written
+    assert moto_answers[3]["Item"]["ids"] == {"SS": ["q1", "q2", "q3"]}
+    assert moto_answers[5]["Responses"][RANGES] == [moto_answers[3]["Item"]]
 
 
 def test_conditional_writes_are_atomic_across_threads(aws, moto_patches):
@@ -162,7 +288,7 @@ def test_a_non_condition_failure_after_the_conditions_held_writes_nothing(aws, m
 
 
 def test_uninstall_restores_motos_originals():
-    originals = {(owner, name): vars(owner)[name] for owner, name in PATCHED}
+    originals = {(owner, name): vars(owner).get(name, MISSING) for owner, name in PATCHED}
     assert not moto_patches.is_installed()
 
     moto_patches.install()
@@ -172,7 +298,8 @@ def test_uninstall_restores_motos_originals():
     finally:
         moto_patches.uninstall()
 
-    assert all(vars(owner)[name] is originals[owner, name] for owner, name in PATCHED)
+    assert all(vars(owner).get(name, MISSING) is originals[owner, name] for owner, name in PATCHED)
+    assert "execute_result" not in vars(DynamoResult)  # inherited again, not left as an attribute
     assert not moto_patches.is_installed()
 
 
