@@ -15,6 +15,8 @@ import textwrap
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a guarded handler run for each style of client
+
 #: The user's module, as AWS's examples write it: imports, clients, then the guarded handler.
 USER_CODE = """
 import json, boto3
@@ -25,7 +27,6 @@ mock.start()
 {before_import}
 from guardrail.recursion import RecursionDepthExceeded, recursion_guard
 
-pytestmark = pytest.mark.slow  # a guarded handler run for each style of client
 
 @recursion_guard(max_depth=3)
 def handler(event, context):
