@@ -311,15 +311,21 @@ def markdown(month: dict[str, Any]) -> list[str]:
         "",
         f"The month's batch runs {MonthTraffic().batch_queries} analyses a night (±20 %), not the incident's "
         f"{scale['batch_queries']}, to keep `make bench` in minutes. The same month at the incident's scale "
-        "(computed from the same generator, not run) passes the default fixed ceilings "
+        f"(computed from the same generator, not run) against the default fixed ceilings "
         f"({scale['max_queries_per_day']:,} queries, ${scale['max_cost_per_day_usd']:g} in a sliding 24 h; "
-        f"${scale['usd_per_query']} a query): the count at {_list(scale['passes_daily_count'])}; the cost at "
-        f"{_list(scale['passes_daily_cost'])}. The month-end run has {scale['month_end_queries']:,} queries; "
+        f"${scale['usd_per_query']} a query): {_passes('count', scale['passes_daily_count'])}; "
+        f"{_passes('cost', scale['passes_daily_cost'])}. The month-end run has "
+        f"{scale['month_end_queries']:,} queries; "
         "a late start followed by a night on time puts two nights in one 24 h. The ceilings are hard by "
         "design (fixed limits stay the ceilings over the baselines): such a batch needs its own `callers` "
         "entry in cdk.json.",
     ]
     return lines
+
+
+def _passes(ceiling: str, moments: list[str]) -> str:
+    """When the month passes one ceiling, or that it never does."""
+    return f"the {ceiling} passes it at {_list(moments)}" if moments else f"the {ceiling} never passes it"
 
 
 def custodian_markdown(custodian: dict[str, Any]) -> list[str]:
