@@ -17,17 +17,14 @@ from moto import mock_aws
 
 from devtools.alternatives import compare
 from devtools.fleet import FleetShape, deploy_fleet
-from devtools.incident import QueryStatistics, build_world, replay_incident
+from devtools.incident import QueryStatistics, Timeline, build_world, replay_incident
 from devtools.lambda_runtime import discarded
 from devtools.moto_patches import patched
 from devtools.scenario import DEFAULT, Scenario
 
 
-def run(path: Path = DEFAULT) -> dict[str, Any]:
-    """Replay the scenario against the deployed guardrail and compare the alternatives."""
-    scenario = Scenario.load(path)
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+def replay_deployed(scenario: Scenario) -> tuple[Timeline, list[dict[str, Any]]]:
+    """Deploy the guardrail into a fresh moto in the scenario's shape, replay it: its timeline and alerts."""
     with patched(), mock_aws(), tempfile.TemporaryDirectory() as scratch:
         fleet = deploy_fleet(
             Path(scratch),
@@ -38,7 +35,17 @@ def run(path: Path = DEFAULT) -> dict[str, Any]:
         build_world(fleet.accounts.session(scenario.account, scenario.athena_region), scenario)
         with QueryStatistics(scenario.replay):
             timeline = replay_incident(scenario, fleet)
+        alerts = fleet.alerts()
         fleet.lambdas.detach()
+    return timeline, alerts
+
+
+def run(path: Path = DEFAULT) -> dict[str, Any]:
+    """Replay the scenario against the deployed guardrail and compare the alternatives."""
+    scenario = Scenario.load(path)
+    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    timeline, _ = replay_deployed(scenario)
     rows = []
     for alternative in compare(scenario, timeline):
         row = asdict(alternative)

@@ -15,22 +15,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from moto import mock_aws
-
-from devtools.bench_incident import duration
-from devtools.fleet import FleetShape, deploy_fleet
-from devtools.incident import QueryStatistics, build_world, replay_incident
-from devtools.lambda_runtime import discarded
+from devtools.bench_incident import duration, replay_deployed
 from devtools.loops import LOOPS, Loop, loop_cost, usual_end
-from devtools.moto_patches import patched
 from devtools.replay import IncidentReplay
 from devtools.scenario import Scenario
 from guardrail.config import AthenaWatchConfig
@@ -132,18 +124,7 @@ def measure(loop: Loop, mode: Mode) -> dict[str, Any]:
     scenario = scenario_of(loop, replay)
     config = scenario.watch_config
     began = time.perf_counter()
-    with patched(), mock_aws(), tempfile.TemporaryDirectory() as scratch:
-        fleet = deploy_fleet(
-            Path(scratch),
-            FleetShape.of(scenario),
-            detectors={"athena-watch": scenario.athena_watch},
-            logs=discarded(),
-        )
-        build_world(fleet.accounts.session(scenario.account, scenario.athena_region), scenario)
-        with QueryStatistics(scenario.replay):
-            timeline = replay_incident(scenario, fleet)
-        alerts = fleet.alerts()
-        fleet.lambdas.detach()
+    timeline, alerts = replay_deployed(scenario)
     row: dict[str, Any] = {
         "loop": loop.key,
         "name": loop.name,

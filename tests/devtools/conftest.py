@@ -27,3 +27,30 @@ def sample_functions(aws, make_function) -> None:
             Environment={"Variables": {"SAMPLE_SETTING": name}},
         )
     sample_handlers.RECEIVED.clear()
+
+
+#: The key-range table's name: partitions `A` and `B`, each with sort keys `M#0000`-`M#0009` and
+#: `H#0000`-`H#0009`, every item expiring at 1000 + its number (`expires_at`).
+RANGE_TABLE = "range-table"
+
+
+@pytest.fixture
+def range_table(aws):
+    """The key-range table in moto (see `RANGE_TABLE`): its client."""
+    client = aws.client("dynamodb")
+    client.create_table(
+        TableName=RANGE_TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for scope in ("A", "B"):
+        for n in range(10):
+            for kind in ("M", "H"):
+                item = {
+                    "pk": {"S": scope},
+                    "sk": {"S": f"{kind}#{n:04d}"},
+                    "expires_at": {"N": str(1000 + n)},
+                }
+                client.put_item(TableName=RANGE_TABLE, Item=item)
+    return client

@@ -23,6 +23,7 @@ from moto.dynamodb.responses import DynamoResult
 
 from devtools import moto_patches
 from tests.conftest import create_stateful_resources
+from tests.devtools.conftest import RANGE_TABLE
 
 TABLE = "runaway-guardrail-ledger"
 PATCHED = [(DynamoDBBackend, name) for name in ("put_item", "update_item", "delete_item")] + [
@@ -100,7 +101,23 @@ def test_queries_still_return_exactly_their_partitions_range(aws, moto_patches):
     assert len(client.scan(TableName=TABLE)["Items"]) == 8
 
 
-RANGES = "range-table"
+def _pages(client, condition, values, **options):
+    """Every page of the query, each as its items' sort keys and its LastEvaluatedKey."""
+    pages, start = [], {}
+    while True:
+        page = client.query(
+            TableName=RANGE_TABLE,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues={":pk": {"S": "A"}, **values},
+            **options,
+            **start,
+        )
+        pages.append(([item["sk"]["S"] for item in page["Items"]], page.get("LastEvaluatedKey")))
+        if "LastEvaluatedKey" not in page:
+            return pages
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
 #: Key conditions of every kind, on a partition with items below, inside and above each range.
 CONDITIONS = [
     ("pk = :pk AND sk BETWEEN :a AND :b", {":a": {"S": "M#0003"}, ":b": {"S": "M#0007"}}),
@@ -114,49 +131,16 @@ CONDITIONS = [
 ]
 
 
-@pytest.fixture
-def ranges(aws):
-    client = aws.client("dynamodb")
-    client.create_table(
-        TableName=RANGES,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    for scope in ("A", "B"):
-        for n in range(10):
-            for kind in ("M", "H"):
-                client.put_item(TableName=RANGES, Item={"pk": {"S": scope}, "sk": {"S": f"{kind}#{n:04d}"}})
-    return client
-
-
-def _pages(client, condition, values, **options):
-    """Every page of the query, each as its items' sort keys and its LastEvaluatedKey."""
-    pages, start = [], {}
-    while True:
-        page = client.query(
-            TableName=RANGES,
-            KeyConditionExpression=condition,
-            ExpressionAttributeValues={":pk": {"S": "A"}, **values},
-            **options,
-            **start,
-        )
-        pages.append(([item["sk"]["S"] for item in page["Items"]], page.get("LastEvaluatedKey")))
-        if "LastEvaluatedKey" not in page:
-            return pages
-        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
-
-
 @pytest.mark.parametrize(("condition", "values"), CONDITIONS)
 @pytest.mark.parametrize(
     "options",
     [{}, {"ScanIndexForward": False}, {"Limit": 1}, {"Limit": 2, "ScanIndexForward": False}, {"Limit": 5}],
     ids=["all", "backwards", "limit 1", "limit 2 backwards", "limit 5"],
 )
-def test_a_query_reads_the_pages_moto_reads(ranges, condition, values, options):
-    plain = _pages(ranges, condition, values, **options)
+def test_a_query_reads_the_pages_moto_reads(range_table, condition, values, options):
+    plain = _pages(range_table, condition, values, **options)
     with moto_patches.patched():
-        assert _pages(ranges, condition, values, **options) == plain
+        assert _pages(range_table, condition, values, **options) == plain
     assert any(items for items, _ in plain)  # every condition matches something
 
 
@@ -166,32 +150,34 @@ def _calls(client, pk):
     one = {":one": {"N": "5"}, ":ids": {"SS": ["q1", "q2"]}}
     item = {**key, "n": {"N": "1"}, "m": {"M": {"k": {"L": [{"N": "2"}, {"BOOL": True}, {"NULL": True}]}}}}
     answers: list[object] = [
-        client.put_item(TableName=RANGES, Item=item, ReturnValues="ALL_OLD"),
+        client.put_item(TableName=RANGE_TABLE, Item=item, ReturnValues="ALL_OLD"),
         client.update_item(
-            TableName=RANGES,
+            TableName=RANGE_TABLE,
             Key=key,
             UpdateExpression="ADD n :one, ids :ids",
             ExpressionAttributeValues=one,
             ReturnValues="ALL_NEW",
         ),
         client.update_item(  # the same expression again (parsed once), other values
-            TableName=RANGES,
+            TableName=RANGE_TABLE,
             Key=key,
             UpdateExpression="ADD n :one, ids :ids",
             ExpressionAttributeValues={":one": {"N": "-4"}, ":ids": {"SS": ["q3"]}},
             ReturnValues="UPDATED_NEW",
         ),
-        client.get_item(TableName=RANGES, Key=key, ConsistentRead=True),
-        client.get_item(TableName=RANGES, Key={**key, "sk": {"S": "none"}}),
-        client.batch_get_item(RequestItems={RANGES: {"Keys": [key, {**key, "sk": {"S": "none"}}]}}),
+        client.get_item(TableName=RANGE_TABLE, Key=key, ConsistentRead=True),
+        client.get_item(TableName=RANGE_TABLE, Key={**key, "sk": {"S": "none"}}),
+        client.batch_get_item(RequestItems={RANGE_TABLE: {"Keys": [key, {**key, "sk": {"S": "none"}}]}}),
         client.query(
-            TableName=RANGES, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": pk}}
+            TableName=RANGE_TABLE,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": pk}},
         ),
         client.transact_write_items(
             TransactItems=[
                 {
                     "Update": {
-                        "TableName": RANGES,
+                        "TableName": RANGE_TABLE,
                         "Key": key,
                         "UpdateExpression": "ADD n :one",
                         "ExpressionAttributeValues": {":one": {"N": "1"}},
@@ -199,10 +185,10 @@ def _calls(client, pk):
                 }
             ]
         ),
-        client.delete_item(TableName=RANGES, Key=key, ReturnValues="ALL_OLD"),
+        client.delete_item(TableName=RANGE_TABLE, Key=key, ReturnValues="ALL_OLD"),
     ]
     try:
-        client.put_item(TableName=RANGES, Item=item, ConditionExpression="attribute_exists(pk)")
+        client.put_item(TableName=RANGE_TABLE, Item=item, ConditionExpression="attribute_exists(pk)")
     except client.exceptions.ConditionalCheckFailedException as exc:
         answers.append(exc.response["Error"])
     for answer in answers:
@@ -210,13 +196,13 @@ def _calls(client, pk):
     return json.loads(json.dumps(answers, default=str).replace(f'"{pk}"', '"PK"'))  # keys in any order
 
 
-def test_plain_json_responses_are_what_moto_serializes(ranges):
-    moto_answers = _calls(ranges, "P1")
+def test_plain_json_responses_are_what_moto_serializes(range_table):
+    moto_answers = _calls(range_table, "P1")
     with moto_patches.patched():
-        assert _calls(ranges, "P2") == moto_answers
+        assert _calls(range_table, "P2") == moto_answers
     assert moto_answers[3]["Item"]["n"] == {"N": "2"}  # the answers are the items written
     assert moto_answers[3]["Item"]["ids"] == {"SS": ["q1", "q2", "q3"]}
-    assert moto_answers[5]["Responses"][RANGES] == [moto_answers[3]["Item"]]
+    assert moto_answers[5]["Responses"][RANGE_TABLE] == [moto_answers[3]["Item"]]
 
 
 def test_conditional_writes_are_atomic_across_threads(aws, moto_patches):
