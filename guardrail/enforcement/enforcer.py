@@ -246,9 +246,9 @@ class Enforcer:
     def send_digest(self) -> Result | None:
         """Send the previous day's digest of known conditions, once (None: nothing to send now).
 
-        Called on a path that runs often (the Athena watch's deliveries); the day is claimed with a
-        conditional write, so duplicate and concurrent calls send one digest, and one not sent gives
-        the day back for the next call.
+        Called on paths that run often (the Athena watch's deliveries, the scan's every minute); the day
+        is claimed with a conditional write, so duplicate and concurrent calls send one digest, and one
+        not sent gives the day back for the next call.
         """
         if self._known is None:
             return None

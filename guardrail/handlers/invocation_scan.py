@@ -55,7 +55,11 @@ class ScheduledEvent(EventBridgeModel):
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
-    """Scan the minute the schedule fired for, throttle every runaway found, reconcile what is held."""
+    """Scan the minute the schedule fired for, throttle every runaway found, reconcile what is held.
+
+    Also sends the previous day's digest of known conditions, once, if no Athena delivery has: an account
+    quiet after midnight gets it within a minute.
+    """
     try:
         scheduled: ScheduledEvent = parse(event=event, model=ScheduledEvent)
     except ValidationError as exc:
@@ -76,6 +80,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     )
     reconciled = reconcile(enforcer, scheduled.time, loop_running=_judge(scans, scheduled.time, settings))
     obs.count_outcomes(obs.INVOCATION_SCAN, [("reconcile", o.result) for o in reconciled])
+    enforcer.send_digest()  # the first run after a day ends sends its digest, once, if nothing else did
     metrics.add_metric(name=obs.SCAN_GET_METRIC_DATA_CALLS, unit=MetricUnit.Count, value=usage.calls)
     metrics.add_metric(name=obs.SCAN_METRICS_QUERIED, unit=MetricUnit.Count, value=usage.metrics)
     if scheduled.time.minute % obs.HELD_EVERY_MINUTES == 0:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from devtools.lambda_runtime import lambda_context
+from guardrail.domain import Condition, Notice, Result
 from guardrail.handlers import invocation_scan
-from tests.conftest import REGION
+from tests.conftest import ACCOUNT, REGION
 from tests.events import load
 
 CONTEXT = lambda_context("runaway-guardrail-invocation-scan")
@@ -48,3 +51,36 @@ def test_events_of_other_kinds_are_refused_not_scanned(scan_env, sample, problem
     assert answer["ok"] is False
     assert problem in answer["error"]
     assert "detail-type" in answer["error"] or "Scheduled Event" in answer["error"]
+
+
+def test_the_first_scan_after_midnight_sends_the_days_digest_once_without_athena_traffic(scan_env, deployed):
+    """A day's recurring condition reaches people the next morning even if no Athena event comes."""
+    now = datetime.now(UTC)
+    deployed.clock.now = now - timedelta(days=1)
+    enforcer = deployed.enforcer()
+    read = "sales.orders (ap-northeast-1)"
+    notice = Notice(
+        subject="nightly-batch",
+        detector="athena-watch",
+        reason="read 2 GB stored in ap-northeast-1",
+        observed_at=deployed.clock.now,
+        account=ACCOUNT,
+        region=REGION,
+        condition=Condition(("cross-region", REGION, read), 2 << 30, f"cross-region read of {read}"),
+    )
+    assert [enforcer.notify(notice) for _ in range(3)] == [Result.ALERTED, Result.DIGESTED, Result.DIGESTED]
+    assert [a["Document"]["event_type"] for a in deployed.alerts()] == ["alerted"]
+    scheduled = {
+        **load("eventbridge/powertools-scheduled-event.json"),
+        "version": "0",
+        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+    first = invocation_scan.handler(scheduled, CONTEXT)
+    again = invocation_scan.handler({**scheduled, "id": "another-minute"}, CONTEXT)
+
+    assert first["ok"] and again["ok"]
+    [digest] = [a["Document"] for a in deployed.alerts()]
+    assert (digest["event_type"], digest["day"]) == ("digest", f"{now - timedelta(days=1):%Y-%m-%d}")
+    [condition] = digest["conditions"]
+    assert (condition["condition"], condition["count"]) == (f"cross-region read of {read}", 2)
