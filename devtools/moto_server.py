@@ -57,6 +57,7 @@ def moto_server(timeout_seconds: float = 30.0) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()  # reaped: no zombie left behind for the rest of the run
 
 
 @contextmanager
