@@ -20,6 +20,11 @@ moto also does two things per call that grow with the whole table, and a night's
 - moto parses an update expression twice per update (to check its names, then to apply it); the
   patch parses each distinct expression once (its names and values are placeholders, so a table's
   updates have few), and moto's validator works on a deep copy of the tree, as it always did.
+- moto checks an update expression's clause counts and overlapping paths on every node of its tree
+  that is an update expression (each clause and action list is), each check collecting its subtree:
+  quadratic in the actions. The patch runs both checks once, on the whole expression, which holds
+  every path and clause of the subtrees: a valid expression passes, an invalid one fails with the same
+  error (naming all its duplicates, where moto names those of the first subtree it finds them in).
 - moto walks the botocore output shape to serialize every response; for the item reads and writes
   (`_PLAIN_OPERATIONS`) its result is already the wire's DynamoDB JSON, which the patch writes as is.
 The results of every call are exactly moto's; only the wasted work is saved.
@@ -104,7 +109,7 @@ def install() -> None:
         from moto.dynamodb import models as dynamodb_models  # noqa: PLC0415
         from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415
         from moto.dynamodb.models.table import Table  # noqa: PLC0415
-        from moto.dynamodb.parsing import expressions  # noqa: PLC0415
+        from moto.dynamodb.parsing import expressions, validators  # noqa: PLC0415
         from moto.dynamodb.responses import DynamoResult  # noqa: PLC0415
 
         replacements: list[tuple[Any, str, Any]] = [
@@ -120,6 +125,12 @@ def install() -> None:
             (Table, "query", _key_condition_first(Table.query)),
             (DynamoResult, "execute_result", _plain_json(DynamoResult.execute_result)),
             (parser := expressions.UpdateExpressionParser, "make", _parsed_once(parser)),  # type: ignore[attr-defined]
+            (counts := validators.ActionCountValidator, "traverse", _whole(counts.verify_action_counts)),
+            (
+                paths := validators.OverlappingPathsValidator,
+                "traverse",
+                _whole(paths.check_for_overlapping_paths),
+            ),
         ]
         for owner, name, replacement in replacements:
             _installed.append(_Replaced(owner, name, vars(owner).get(name, _MISSING)))
@@ -290,13 +301,23 @@ def _in_range(partition: list[Any], comparison: str, bounds: Any) -> list[Any]:
             outside.append(item)
     if not inside:
         return inside
-    low = min(item.range_key for item in inside)
-    high = max(item.range_key for item in inside)
-    below = [item for item in outside if item.range_key < low]
-    above = [item for item in outside if high < item.range_key]
-    neighbours = [max(below, key=lambda i: i.range_key)] if below else []
-    neighbours += [min(above, key=lambda i: i.range_key)] if above else []
+    # a table's sort keys all have its one type: string keys compare as plain strings (moto's own
+    # comparison of its typed values is what made a busy partition's query slow)
+    order = _plain_key if all(item.range_key.type == "S" for item in partition) else _typed_key
+    low, high = min(map(order, inside)), max(map(order, inside))
+    below = [item for item in outside if order(item) < low]
+    above = [item for item in outside if high < order(item)]
+    neighbours = [max(below, key=order)] if below else []
+    neighbours += [min(above, key=order)] if above else []
     return inside + neighbours
+
+
+def _plain_key(item: Any) -> Any:
+    return item.range_key.value
+
+
+def _typed_key(item: Any) -> Any:
+    return item.range_key
 
 
 #: DynamoDB's key conditions on string keys (UTF-8 order is code point order, as Python compares).
@@ -334,3 +355,12 @@ def _plain_json(execute_result: Callable[..., Any]) -> Callable[..., Any]:
 def _parsed_once(parser: Any) -> classmethod[Any, ..., Any]:
     make = functools.lru_cache(maxsize=1024)(parser.make)  # the class's bound `make`, one tree a text
     return classmethod(lambda _cls, expression: make(expression))
+
+
+def _whole(check: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """A validator's traversal that runs its check once, on the root: the whole update expression."""
+
+    def traverse(self: Any, node: Any) -> Any:
+        return check(self, node)
+
+    return traverse

@@ -75,6 +75,36 @@ def test_two_operations_on_one_item_are_still_refused(aws, moto_patches):
     assert _n(client, "a") is None
 
 
+#: Update expressions DynamoDB refuses: two clauses of a kind, one path twice, overlapping paths.
+INVALID_UPDATES = [
+    ("ADD a :one ADD b :one", {}),
+    ("SET a = :one, b = :one, a = :one", {}),
+    ("SET a = :one REMOVE a", {}),
+    ("SET m.x = :one, m = :one", {}),
+    ("SET #a = :one, a = :one ADD #a :one", {"#a": "a"}),
+]
+
+
+@pytest.mark.parametrize(("expression", "names"), INVALID_UPDATES)
+def test_an_invalid_update_expression_is_refused_as_moto_refuses_it(aws, expression, names):
+    """The patched validators check the whole expression once: the same error, and nothing written."""
+    create_stateful_resources(aws)
+    client = aws.client("dynamodb")
+    request = {
+        "TableName": TABLE,
+        "Key": {"pk": {"S": "a"}, "sk": {"S": "X"}},
+        "UpdateExpression": expression,
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+        **({"ExpressionAttributeNames": names} if names else {}),
+    }
+    with pytest.raises(ClientError) as moto_refused:
+        client.update_item(**request)
+    with moto_patches.patched(), pytest.raises(ClientError) as refused:
+        client.update_item(**request)
+    assert refused.value.response["Error"] == moto_refused.value.response["Error"]
+    assert _n(client, "a") is None
+
+
 def test_queries_still_return_exactly_their_partitions_range(aws, moto_patches):
     create_stateful_resources(aws)
     client = aws.client("dynamodb")
