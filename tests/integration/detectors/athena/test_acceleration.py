@@ -44,6 +44,9 @@ def test_a_loop_known_through_cloudtrail_alone_is_stopped_within_a_minute_withou
     assert signature["signature"] == "acceleration"
     # what was learned: the batch's own pace in the hour before (one query every 40 s)
     assert signature["baseline_left"]["busiest_per_minute_earlier_hours"] == pytest.approx(1.5, abs=0.1)
+    # read from the batch's 90 starts of its first hour: enough to be its pace (36 at least)
+    assert signature["baseline_left"]["earlier_hours_starts"] == 90
+    assert "read from their 90 starts" in signature["reason"]
     # what was seen: four starts far closer together (5 x 1.5 a minute allowed), all of them the loop's
     left = signature["baseline_left"]
     assert left["per_minute"] > left["allowed_per_minute"] == pytest.approx(7.5, abs=0.5)
