@@ -4,8 +4,7 @@ Each signature is a small pure check answering a `Signal` naming the signature a
 caller left, or None. Four read the learned baseline and never speak before it is learned (see
 `baseline.learned`); `acceleration` reads only the day's counters (the caller's own busiest pace of
 its earlier hours), so it speaks from a caller's second hour on, with or without learned days, once
-those hours hold enough of its starts to be a pace. The
-fixed limits stay the ceilings.
+those hours hold enough of its starts to be a pace. The fixed limits stay the ceilings.
 
 How much evidence `acceleration` and `overrun` ask for before they speak is paced by what the
 caller's queries cost (`pacing`): less of a dear caller, more of a cheap one, within bounds.
