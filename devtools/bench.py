@@ -60,6 +60,7 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "watch_cost": bench_watch_cost.run,
     "month": bench_month.run,
     "busy": bench_busy.run,
+    "busy_fresh": lambda: bench_busy.run(bench_busy.FRESH),
     "custodian": bench_custodian.run,
     "fleet": bench_fleet.run,
 }
@@ -73,6 +74,8 @@ def to_markdown(results: dict[str, Any]) -> str:
     lines += bench_loops.markdown(results["loops"])
     lines += bench_month.markdown(results["month"])
     lines += bench_busy.markdown(results["busy"])
+    if "busy_fresh" in results:
+        lines += bench_busy.fresh_markdown(results["busy_fresh"])
     lines += bench_fleet.markdown(results["fleet"])
     lines.append("")
     imports = results["cold_import"]
@@ -145,7 +148,7 @@ def main(names: list[str] | None = None) -> int:
         raise SystemExit(f"unknown bench sections {unknown}; known: {sorted(SECTIONS)}")
     results = json.loads((DOCS / "bench.json").read_text()) if names else {}
     results |= {name: section() for name, section in SECTIONS.items() if not names or name in names}
-    results = {name: results[name] for name in SECTIONS}
+    results = {name: results[name] for name in SECTIONS if name in results}
     DOCS.mkdir(exist_ok=True)
     (DOCS / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
     markdown = to_markdown(results)

@@ -15,6 +15,13 @@ carry the paces the watch notes (`history.noted_paces`), so the acceleration sig
 morning with the day before's office hours, as it would on any day after the first. (On its first
 morning, with only the night's pace noted, the same traffic was throttled by `acceleration` five
 times in 20 minutes.) A throttle is counted, then restored as an operator would.
+
+`FRESH` is the same traffic on a brand-new deployment: nothing learned, the watch sees the callers
+from `DRIVEN_FROM` on, 10 minutes before the office hours' jump, and is driven until 09:20 UTC, past
+the hour from which the morning's own starts are enough of a pace for `acceleration` to compare with.
+Its seed is 11, a morning whose random clusters the rule took for loops while it compared with a pace
+read from the night's last few starts (5 throttles of one caller, 08:08-08:10; the default seed's
+morning happened to have none); `pacing.FEWEST_EARLIER_STARTS` is why it has none now.
 """
 
 from __future__ import annotations
@@ -65,7 +72,9 @@ class CallerQuery(ReplayQuery):
 class BusyAccount(IncidentReplay):
     """The busy account's traffic, as the replay's events (one workgroup, every caller a function).
 
-    `start` is when the driven stretch starts; the `HISTORY_DAYS` days before it are learned.
+    `start` is when the driven stretch starts, `driven_to` (from the day's midnight) when it ends;
+    the `learned_days` days before it (and the driven day's night) are learned; 0: nothing is, the
+    guardrail is deployed at `start`.
     """
 
     start: datetime = datetime(2026, 10, 15, tzinfo=UTC) + DRIVEN_FROM
@@ -73,6 +82,8 @@ class BusyAccount(IncidentReplay):
     data_region: str = "us-east-1"
     workgroup: str = "analytics"
     seed: int = 17
+    learned_days: int = HISTORY_DAYS
+    driven_to: timedelta = DRIVEN_TO
 
     @property
     def callers(self) -> list[str]:
@@ -81,8 +92,9 @@ class BusyAccount(IncidentReplay):
 
     def queries(self) -> list[ReplayQuery]:
         """Every query from the learned days' start to the driven stretch's end, in start order."""
-        first = self.start - DRIVEN_FROM - timedelta(days=HISTORY_DAYS)
-        last = self.start - DRIVEN_FROM + DRIVEN_TO
+        midnight = self.start - DRIVEN_FROM
+        first = midnight - timedelta(days=self.learned_days) if self.learned_days else self.start
+        last = midnight + self.driven_to
         out = []
         for n, caller in enumerate(self.callers):
             out += self._caller_queries(caller, random.Random(self.seed * 1000 + n), first, last)  # noqa: S311
@@ -122,6 +134,10 @@ class BusyAccount(IncidentReplay):
         """CloudTrail's StartQueryExecution, by the function that ran the query."""
         caller = cast(CallerQuery, query).caller
         return IncidentReplay.start_event(replace(self, function=caller), query)
+
+
+#: The brand-new deployment: nothing learned, from 07:50 to 09:20 UTC.
+FRESH = BusyAccount(learned_days=0, driven_to=timedelta(hours=9, minutes=20), seed=11)
 
 
 def run(account: BusyAccount | None = None) -> dict[str, Any]:
@@ -174,12 +190,15 @@ def run(account: BusyAccount | None = None) -> dict[str, Any]:
     return {
         "queries_per_month": QUERIES_PER_MONTH,
         "callers": CALLERS,
-        "learned_days": HISTORY_DAYS,
+        "learned_days": busy.learned_days,
+        "seed": busy.seed,
         "learned_items": len(items),
         "queries_in_the_24_h_before": len(day),
-        "busiest_caller_24_h_before": max(Counter(cast(CallerQuery, q).caller for q in day).values()),
+        "busiest_caller_24_h_before": max(
+            Counter(cast(CallerQuery, q).caller for q in day).values(), default=0
+        ),
         "driven_from": f"{busy.start:%Y-%m-%d %H:%M}",
-        "driven_to": f"{busy.start - DRIVEN_FROM + DRIVEN_TO:%H:%M}",
+        "driven_to": f"{busy.start - DRIVEN_FROM + busy.driven_to:%H:%M}",
         "driven_queries": len(driven),
         "events_delivered": len(deliveries),
         "busiest_5_min_workgroup": _busiest(driven, timedelta(minutes=5)),
@@ -216,5 +235,18 @@ def markdown(busy: dict[str, Any]) -> list[str]:
         f"{busy['events_delivered']:,} events, at most {busy['busiest_5_min_workgroup']} in the workgroup "
         "in 5 minutes.",
         "",
+        f"**Throttles of legitimate callers: {len(busy['throttles'])}**; alerts: {busy['alerts']}.",
+    ]
+
+
+def fresh_markdown(busy: dict[str, Any]) -> list[str]:
+    """The busy account's row on a brand-new deployment (nothing learned)."""
+    return [
+        "",
+        "The same traffic on a brand-new deployment (`bench_busy.FRESH`: nothing learned, the watch sees "
+        f"the callers from {busy['driven_from']} UTC, 10 minutes before office hours, to "
+        f"{busy['driven_to']}; seed {busy['seed']}, a morning the rule throttled 5 times before it asked for "
+        "36 earlier starts): "
+        f"{busy['driven_queries']:,} queries, {busy['events_delivered']:,} events. "
         f"**Throttles of legitimate callers: {len(busy['throttles'])}**; alerts: {busy['alerts']}.",
     ]

@@ -8,6 +8,7 @@ from itertools import pairwise
 
 import pytest
 
+from devtools import bench_busy
 from devtools import bench_watch_cost as bench
 from devtools.aws_meter import Usage
 from devtools.bench_busy import CALLERS, QUERIES_PER_MONTH, BusyAccount
@@ -69,3 +70,26 @@ def test_a_full_baseline_is_sized_and_priced_as_the_hourly_write_it_is():
     assert 100_000 < full["item_bytes"] < 400 * 1024  # bounded under DynamoDB's item limit
     assert full["write_units_per_fold"] == -(-full["item_bytes"] // 1024)
     assert full["usd_per_scope_month"] == round(720 * full["write_units_per_fold"] * 0.625 / 1e6, 3)
+
+
+def test_the_busy_account_on_a_brand_new_deployment_has_no_traffic_before_it_and_says_so():
+    fresh = bench_busy.FRESH
+    queries = fresh.queries()
+    assert fresh.history_queries() == [] and min(q.started_at for q in queries) >= fresh.start
+    assert max(q.started_at for q in queries) < fresh.start.replace(hour=9, minute=20)
+    assert BusyAccount().history_queries()  # the published run learns its days before
+    page = "\n".join(
+        bench_busy.fresh_markdown(
+            {
+                "driven_from": "2026-10-15 07:50",
+                "driven_to": "09:20",
+                "seed": fresh.seed,
+                "driven_queries": len(queries),
+                "events_delivered": 5_447,
+                "throttles": [],
+                "alerts": 0,
+            }
+        )
+    )
+    assert "brand-new deployment" in page and f"seed {fresh.seed}" in page
+    assert "**Throttles of legitimate callers: 0**" in page

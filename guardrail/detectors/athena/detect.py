@@ -57,6 +57,8 @@ class Totals:
     #: The busiest pace (queries an hour) noted in the day's earlier hours, and in the current hour.
     earlier_pace: int = 0
     hour_pace: int = 0
+    #: The queries started in the earlier hours that have a pace noted: what `earlier_pace` was read from.
+    earlier_starts: int = 0
 
 
 @dataclass(frozen=True)

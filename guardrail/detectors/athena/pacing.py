@@ -30,6 +30,13 @@ EVIDENCE_USD = LOOP_BUDGET_USD / 2
 FEWEST_STARTS = 4
 #: The most it asks of a cheap caller: 12 starts of a 5-minute window are a pace, not a burst.
 MOST_STARTS = 12
+#: The fewest starts the day's earlier hours must hold (those with a pace noted) for their busiest pace
+#: to be compared with: three times the most a pace is read from. The busiest run of a few random starts
+#: is close to their mean pace, so a random cluster of a steady caller beats it five times over: of
+#: cheap callers (12 starts read) with random (Poisson) starts whose pace doubles for an hour, 20% were
+#: taken for a loop when 6 starts were noted before it, 2% with 12, none of 2,000 with 32 (a brand-new
+#: deployment's first minutes before the office hours' jump noted 5 to 15 of each caller's starts).
+FEWEST_EARLIER_STARTS = 3 * MOST_STARTS
 #: `overrun`'s paced margin past the longest learned run: at least 10 minutes, whatever the run costs
 #: (a night's last queries can come late), at most an hour (a run an hour past its longest is no late night).
 SHORTEST_MARGIN_MINUTES = 10.0

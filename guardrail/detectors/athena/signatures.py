@@ -3,8 +3,8 @@
 Each signature is a small pure check answering a `Signal` naming the signature and the baseline the
 caller left, or None. Four read the learned baseline and never speak before it is learned (see
 `baseline.learned`); `acceleration` reads only the day's counters (the caller's own busiest pace of
-its earlier hours), so it speaks from a caller's second hour on, with or without learned days. The
-fixed limits stay the ceilings.
+its earlier hours), so it speaks from a caller's second hour on, with or without learned days, once
+those hours hold enough of its starts to be a pace. The fixed limits stay the ceilings.
 
 How much evidence `acceleration` and `overrun` ask for before they speak is paced by what the
 caller's queries cost (`pacing`): less of a dear caller, more of a cheap one, within bounds.
@@ -41,6 +41,7 @@ from guardrail.detectors.athena.cost import GB
 from guardrail.detectors.athena.detect import Breach, Totals
 from guardrail.detectors.athena.pacing import (
     EVIDENCE_USD,
+    FEWEST_EARLIER_STARTS,
     FEWEST_MINUTES_PAST_END,
     FEWEST_STARTS,
     MOST_STARTS,
@@ -68,6 +69,8 @@ class Now:
     starts: Sequence[datetime] = ()
     #: The busiest pace (queries an hour) noted in the day's earlier hours (0: none noted).
     earlier_pace: int = 0
+    #: The starts of the earlier hours it was noted in (`pacing.FEWEST_EARLIER_STARTS` make it a pace).
+    earlier_starts: int = 0
     #: The scope's mean cost per query over the day, in dollars (0: none known; see `pacing`).
     usd_per_query: float = 0.0
 
@@ -188,11 +191,13 @@ def acceleration(now: Now, config: Baselines) -> Signal | None:
     """A caller's starts much closer together than its own busiest pace of the day's earlier hours.
 
     Needs no learned days: the pace of the earlier hours is noted on their hour buckets as the caller
-    runs. A caller with none noted (its first hour of the day) is left to the fixed limits. The starts
-    it reads a pace from are paced by cost (`pacing.starts_needed`): 4 of a dear caller, up to 12 of a
-    cheap one.
+    runs. A caller with none noted (its first hour of the day), or whose earlier hours with a pace noted
+    hold fewer than `pacing.FEWEST_EARLIER_STARTS` starts (a brand-new deployment's first minutes), is
+    left to the fixed limits: the busiest run of a few random starts is no measure of how close
+    together the caller's starts come. The starts it reads a pace from are paced by cost
+    (`pacing.starts_needed`): 4 of a dear caller, up to 12 of a cheap one.
     """
-    if now.earlier_pace <= 0:
+    if now.earlier_pace <= 0 or now.earlier_starts < FEWEST_EARLIER_STARTS:
         return None
     needed = starts_needed(now.usd_per_query)
     pace = densest(now.starts, needed)
@@ -203,10 +208,12 @@ def acceleration(now: Now, config: Baselines) -> Signal | None:
         Signature.ACCELERATION,
         f"{pace.queries} queries started within {pace.seconds:.0f} s ({pace.per_hour / 60:.1f} a minute, "
         f"from {pace.first:%H:%M:%S} UTC), over {config.acceleration_ratio:g}x its busiest pace of the "
-        f"day's earlier hours ({now.earlier_pace / 60:.1f} a minute; allowed {allowed / 60:.1f}); "
-        f"{_starts_paced(needed, now.usd_per_query)}",
+        f"day's earlier hours ({now.earlier_pace / 60:.1f} a minute, read from their {now.earlier_starts} "
+        f"starts; allowed {allowed / 60:.1f}); {_starts_paced(needed, now.usd_per_query)}",
         {
             "busiest_per_minute_earlier_hours": round(now.earlier_pace / 60, 2),
+            "earlier_hours_starts": now.earlier_starts,
+            "fewest_earlier_starts": FEWEST_EARLIER_STARTS,
             "queries": pace.queries,
             "within_seconds": round(pace.seconds),
             "first_started_at": pace.first.isoformat(),
@@ -358,6 +365,7 @@ def loop_breaches(
         window_minutes=window_minutes,
         starts=totals.starts,
         earlier_pace=totals.earlier_pace,
+        earlier_starts=totals.earlier_starts,
         usd_per_query=usd_per_query(totals.day_cost_micros, totals.day_queries),
     )
     if learned(baseline, at, config):  # otherwise acceleration alone (and no more reads)

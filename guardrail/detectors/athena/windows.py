@@ -113,6 +113,9 @@ def totals_of(
     day = sum((Counts.read(item) for item in hours), Counts())
     paces = {str(item.get("sk", "")): int(item.get(PACE, 0)) for item in hours}
     hour_pace = paces.pop(hour, 0)
+    earlier_starts = sum(
+        Counts.read(item).queries for item in hours if paces.get(str(item.get("sk", "")), 0) > 0
+    )
     return Totals(
         window_queries=sum(Counts.read(item).queries for item in minutes),
         day_queries=day.queries,
@@ -125,6 +128,7 @@ def totals_of(
         starts=tuple(sorted(at for item in minutes for at in _starts(item))),
         earlier_pace=max(paces.values(), default=0),
         hour_pace=hour_pace,
+        earlier_starts=earlier_starts,
     )
 
 

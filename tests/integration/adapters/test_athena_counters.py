@@ -211,3 +211,4 @@ def test_a_pace_is_noted_only_when_busier_and_only_on_a_booked_hour(counters):
     counters.note_pace(scope, AT, 120)
     later = counters.totals(scope, AT + timedelta(hours=1), window_minutes=5)
     assert (later.hour_pace, later.earlier_pace) == (0, 120)
+    assert later.earlier_starts == 1  # the starts of the hour it was read from (no read of its own)

@@ -124,16 +124,21 @@ def starts(first: datetime, *gaps: float) -> tuple[datetime, ...]:
 
 
 BATCH_PACE = 90  # one query every 40 s, in queries an hour
+BATCH_STARTS = 90  # an hour of it: the starts its pace was read from
 
 
 def test_acceleration_finds_four_starts_far_closer_than_the_earlier_hours_pace():
     seen = starts(TODAY, 40, 40, 40, 3, 3, 3)  # the batch, then a loop every 3 s
-    looping = now(TODAY, starts=seen, earlier_pace=BATCH_PACE, usd_per_query=0.114)
+    looping = now(
+        TODAY, starts=seen, earlier_pace=BATCH_PACE, earlier_starts=BATCH_STARTS, usd_per_query=0.114
+    )
     signal = signals(Baseline(), looping, CONFIG)
     assert [s.signature for s in signal] == [Signature.ACCELERATION]
     (found,) = signal
     assert found.baseline == {
         "busiest_per_minute_earlier_hours": 1.5,
+        "earlier_hours_starts": 90,
+        "fewest_earlier_starts": 36,
         "queries": 4,
         "within_seconds": 9,
         "first_started_at": seen[3].isoformat(),
@@ -143,21 +148,48 @@ def test_acceleration_finds_four_starts_far_closer_than_the_earlier_hours_pace()
         "evidence_budget_usd": 0.5,
     }
     assert "4 queries started within 9 s (20.0 a minute" in found.reason
-    assert "5x its busiest pace of the day's earlier hours (1.5 a minute; allowed 7.5)" in found.reason
+    earlier = (
+        "5x its busiest pace of the day's earlier hours (1.5 a minute, read from their 90 starts; allowed"
+    )
+    assert earlier in found.reason
     assert "4 starts read: what $0.50 buys at its $0.114 a query (4 at least, 12 at most)" in found.reason
 
 
 def test_acceleration_needs_a_pace_of_earlier_hours_and_more_than_the_ratio_and_the_floor():
     loop = starts(TODAY, 3, 3, 3)
-    assert acceleration(now(TODAY, starts=loop, earlier_pace=0), CONFIG) is None  # its first hour
-    assert acceleration(now(TODAY, starts=loop, earlier_pace=300), CONFIG) is None  # 20/min is 4x 5/min
+    noted = {"earlier_starts": BATCH_STARTS}
+    assert acceleration(now(TODAY, starts=loop, earlier_pace=0, **noted), CONFIG) is None  # its first hour
+    assert (
+        acceleration(now(TODAY, starts=loop, earlier_pace=300, **noted), CONFIG) is None
+    )  # 20/min: 4x 5/min
     slow = starts(TODAY, 12, 12, 12)  # 5 a minute: over 5 x 0.5, under the floor of 6
-    assert acceleration(now(TODAY, starts=slow, earlier_pace=30), CONFIG) is None
-    assert acceleration(now(TODAY, starts=loop[:3], earlier_pace=BATCH_PACE), CONFIG) is None  # 3 starts
+    assert acceleration(now(TODAY, starts=slow, earlier_pace=30, **noted), CONFIG) is None
+    assert (
+        acceleration(now(TODAY, starts=loop[:3], earlier_pace=BATCH_PACE, **noted), CONFIG) is None
+    )  # 3 starts
+    assert acceleration(now(TODAY, starts=loop, earlier_pace=BATCH_PACE, **noted), CONFIG) is not None
+
+
+@given(st.integers(0, 200), st.integers(1, 3600))
+def test_acceleration_needs_the_earlier_pace_read_from_enough_starts(earlier_starts, earlier_pace):
+    loop = starts(TODAY, 1, 1, 1)  # 4 starts (no cost known: 4 read) a second apart: 60 a minute
+    seen = now(TODAY, starts=loop, earlier_pace=earlier_pace, earlier_starts=earlier_starts)
+    found = acceleration(seen, CONFIG)
+    assert (found is not None) == (earlier_starts >= 36 and earlier_pace * 5 < 3600)
+    if found is not None:
+        assert found.baseline["earlier_hours_starts"] == earlier_starts
+        assert f"read from their {earlier_starts} starts" in found.reason
 
 
 def test_acceleration_speaks_without_a_learned_baseline_and_the_others_do_not():
-    flood = now(TODAY, window=10_000, fingerprint="fp1", fingerprint_runs=10_000, earlier_pace=BATCH_PACE)
+    flood = now(
+        TODAY,
+        window=10_000,
+        fingerprint="fp1",
+        fingerprint_runs=10_000,
+        earlier_pace=BATCH_PACE,
+        earlier_starts=BATCH_STARTS,
+    )
     assert signals(Baseline(), flood, CONFIG) == []
     accelerated = replace(flood, starts=starts(TODAY, 1, 1, 1))
     assert [s.signature for s in signals(Baseline(), accelerated, CONFIG)] == [Signature.ACCELERATION]
@@ -269,7 +301,9 @@ def test_overrun_speaks_of_a_run_far_past_its_usual_size_before_its_end():
 
 def test_acceleration_reads_more_starts_of_a_cheap_caller_and_four_of_a_dear_one():
     loop = starts(TODAY, *[3] * 11)  # 12 starts, one every 3 s
-    cheap = now(TODAY, starts=loop[:4], earlier_pace=BATCH_PACE, usd_per_query=0.0005)
+    cheap = now(
+        TODAY, starts=loop[:4], earlier_pace=BATCH_PACE, earlier_starts=BATCH_STARTS, usd_per_query=0.0005
+    )
     assert acceleration(cheap, CONFIG) is None  # 4 starts of 100 MB queries: not yet a pace to act on
     found = acceleration(replace(cheap, starts=loop), CONFIG)
     assert found is not None and found.baseline["queries"] == 12
@@ -285,7 +319,12 @@ def test_acceleration_reads_more_starts_of_a_cheap_caller_and_four_of_a_dear_one
 )
 def test_fewer_than_four_starts_never_accelerate_whatever_the_queries_cost(offsets, usd, earlier_pace):
     seen = tuple(sorted({TODAY + timedelta(seconds=s) for s in offsets}))
-    assert acceleration(now(TODAY, starts=seen, earlier_pace=earlier_pace, usd_per_query=usd), CONFIG) is None
+    assert (
+        acceleration(
+            now(TODAY, starts=seen, earlier_pace=earlier_pace, earlier_starts=200, usd_per_query=usd), CONFIG
+        )
+        is None
+    )
 
 
 def test_a_dear_run_is_given_a_shorter_margin_and_a_cheap_one_a_longer_one():

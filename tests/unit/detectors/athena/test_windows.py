@@ -55,6 +55,7 @@ def test_minute_buckets_give_their_starts_and_latest_id_and_hour_buckets_their_p
         {"sk": "M#2026-11-28T00:01", "queries": Decimal(3), "ids": {"x", "w"}},  # the earlier shape
     ]
     hours = [
+        {"sk": "H#2026-11-27T21", "queries": Decimal(5)},  # too few starts in any window: no pace noted
         {"sk": "H#2026-11-27T22", "queries": Decimal(9), "pace": Decimal(90)},
         {"sk": "H#2026-11-27T23", "queries": Decimal(9), "pace": Decimal(120)},
         {"sk": "H#2026-11-28T00", "queries": Decimal(6), "pace": Decimal(400)},
@@ -66,5 +67,7 @@ def test_minute_buckets_give_their_starts_and_latest_id_and_hour_buckets_their_p
         datetime(2026, 11, 28, 0, minute, second, tzinfo=UTC) for minute, second in ((2, 5), (2, 50), (3, 1))
     )
     assert (totals.earlier_pace, totals.hour_pace) == (120, 400)
+    assert totals.earlier_starts == 18  # the earlier hours' (those with a pace noted), not the current one's
     # an hour not yet booked has no pace of its own: every bucket read is an earlier hour's
-    assert totals_of([], hours, hour="H#2026-11-28T01").earlier_pace == 400
+    later = totals_of([], hours, hour="H#2026-11-28T01")
+    assert (later.earlier_pace, later.earlier_starts) == (400, 24)
