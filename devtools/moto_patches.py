@@ -24,7 +24,8 @@ moto also does two things per call that grow with the whole table, and a night's
   that is an update expression (each clause and action list is), each check collecting its subtree:
   quadratic in the actions. The patch runs both checks once, on the whole expression, which holds
   every path and clause of the subtrees: a valid expression passes, an invalid one fails with the same
-  error (naming all its duplicates, where moto names those of the first subtree it finds them in).
+  error (where it has two overlaps, the message may name the other one: moto names the first it finds
+  in the innermost subtree, the patch the first in the whole expression).
 - moto walks the botocore output shape to serialize every response; for the item reads and writes
   (`_PLAIN_OPERATIONS`) its result is already the wire's DynamoDB JSON, which the patch writes as is.
 The results of every call are exactly moto's; only the wasted work is saved.
