@@ -271,14 +271,19 @@ def test_overrun_throttles_a_run_going_on_past_its_learned_end_with_the_window_a
     )
 
 
-def test_the_margin_is_the_spread_of_the_learned_runs_and_other_times_of_day_are_not_compared():
-    spread = fold(
+def spread_nights() -> Baseline:
+    """Two weeks learned: 7 nights of 200 min, then 7 of 250 (a spread of 50 min)."""
+    return fold(
         started(Baseline(), T0),
         {**nights(7, minutes=200), **{h + 7 * DAY: c for h, c in nights(7, minutes=250).items()}},
         {},
         (T0, T0 + 14 * DAY - HOUR),
         CONFIG,
     )
+
+
+def test_the_margin_is_the_spread_of_the_learned_runs_and_other_times_of_day_are_not_compared():
+    spread = spread_nights()
     today = T0 + 14 * DAY
     assert (
         overrun(spread, now(today + timedelta(minutes=290), recent_hours=runs_tonight(290)), CONFIG) is None
@@ -353,13 +358,7 @@ def test_a_dear_run_is_given_a_shorter_margin_and_a_cheap_one_a_longer_one():
 
 
 def test_the_learned_spread_outlasts_a_shorter_paced_margin():
-    spread = fold(
-        started(Baseline(), T0),
-        {**nights(7, minutes=200), **{h + 7 * DAY: c for h, c in nights(7, minutes=250).items()}},
-        {},
-        (T0, T0 + 14 * DAY - HOUR),
-        CONFIG,
-    )
+    spread = spread_nights()
     today = T0 + 14 * DAY
     late = now(today + timedelta(minutes=290), recent_hours=runs_tonight(290), usd_per_query=2.0)
     assert overrun(spread, late, CONFIG) is None  # 40 min past its longest: within the spread of 50
