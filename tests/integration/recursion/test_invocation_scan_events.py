@@ -53,28 +53,37 @@ def test_events_of_other_kinds_are_refused_not_scanned(scan_env, sample, problem
     assert "detail-type" in answer["error"] or "Scheduled Event" in answer["error"]
 
 
-def test_the_first_scan_after_midnight_sends_the_days_digest_once_without_athena_traffic(scan_env, deployed):
-    """A day's recurring condition reaches people the next morning even if no Athena event comes."""
-    now = datetime.now(UTC)
-    deployed.clock.now = now - timedelta(days=1)
+READ = "sales.orders (ap-northeast-1)"
+
+
+def recurring_read(deployed, at: datetime) -> None:
+    """A cross-region read at `at`, told once in full, then twice more counted for that day's digest."""
+    deployed.clock.now = at
     enforcer = deployed.enforcer()
-    read = "sales.orders (ap-northeast-1)"
     notice = Notice(
         subject="nightly-batch",
         detector="athena-watch",
         reason="read 2 GB stored in ap-northeast-1",
-        observed_at=deployed.clock.now,
+        observed_at=at,
         account=ACCOUNT,
         region=REGION,
-        condition=Condition(("cross-region", REGION, read), 2 << 30, f"cross-region read of {read}"),
+        condition=Condition(("cross-region", REGION, READ), 2 << 30, f"cross-region read of {READ}"),
     )
     assert [enforcer.notify(notice) for _ in range(3)] == [Result.ALERTED, Result.DIGESTED, Result.DIGESTED]
     assert [a["Document"]["event_type"] for a in deployed.alerts()] == ["alerted"]
-    scheduled = {
-        **load("eventbridge/powertools-scheduled-event.json"),
-        "version": "0",
-        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
+
+
+def scheduled_at(at: datetime) -> dict:
+    """Powertools' scheduled event with the envelope's `version`, for the minute `at`."""
+    event = load("eventbridge/powertools-scheduled-event.json")
+    return {**event, "version": "0", "time": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def test_the_first_scan_after_midnight_sends_the_days_digest_once_without_athena_traffic(scan_env, deployed):
+    """A day's recurring condition reaches people the next morning even if no Athena event comes."""
+    now = datetime.now(UTC)
+    recurring_read(deployed, now - timedelta(days=1))
+    scheduled = scheduled_at(now)
 
     first = invocation_scan.handler(scheduled, CONTEXT)
     again = invocation_scan.handler({**scheduled, "id": "another-minute"}, CONTEXT)
@@ -83,4 +92,15 @@ def test_the_first_scan_after_midnight_sends_the_days_digest_once_without_athena
     [digest] = [a["Document"] for a in deployed.alerts()]
     assert (digest["event_type"], digest["day"]) == ("digest", f"{now - timedelta(days=1):%Y-%m-%d}")
     [condition] = digest["conditions"]
-    assert (condition["condition"], condition["count"]) == (f"cross-region read of {read}", 2)
+    assert (condition["condition"], condition["count"]) == (f"cross-region read of {READ}", 2)
+
+
+def test_a_scan_event_claiming_tomorrow_sends_no_digest_of_a_day_not_yet_over(scan_env, deployed):
+    """Anyone allowed to invoke the scan can send it any `time`: the digest's day is the guardrail's clock."""
+    now = datetime.now(UTC)
+    recurring_read(deployed, now)
+
+    answer = invocation_scan.handler(scheduled_at(now + timedelta(days=1, minutes=5)), CONTEXT)
+
+    assert answer["ok"]
+    assert deployed.alerts() == []
