@@ -4,10 +4,14 @@ What to write is decided in `guardrail.detectors.athena.booking`; this adapter o
 Items in the guardrail's table (all expire through the `expires_at` TTL):
 - `ATHENA#QUERY#<id>` / `QUERY`: what is known of one query, its start half (`caller_*`, `workgroup`,
   `started_ms`, `start_claimed` when booked from the guard's claim) and its finish half (`finished_ms`,
-  the bytes and cost, `regions`). A half is written once, in one transaction with the counters it adds,
-  under the condition that the record still holds the halves it was planned on: a duplicate delivery
-  changes nothing, a lost race is planned again. (A start from CloudTrail that names another caller
-  than the claim booked is written over it, once: see `booking.book_start`.)
+  the bytes and cost, `regions`). A half is written once, under the condition that the record still
+  holds the halves it was planned on: a duplicate delivery changes nothing, a lost race is planned
+  again. (A start from CloudTrail that names another caller than the claim booked is written over it,
+  once: see `booking.book_start`.) The half's counters are added after it, one UpdateItem each (a
+  transaction would bill every item twice). When one of them fails, the ones not added are noted on
+  the record (`owed`, with an `owed_id`) before the delivery raises, and the next delivery of the
+  query (Lambda's retry) takes the note off and adds them: each counter is added once. Only a delivery
+  killed between two of its writes (a timeout) leaves the rest of that query's counters unadded.
   `decided` names the halves whose decision was carried out (a delivery that failed after its booking
   leaves its half out, so that the retry decides again).
 - `ATHENA#CALLER#<key>` and `ATHENA#WORKGROUP#<name>` / `M#<minute>` and `H#<hour>`: the counter buckets
@@ -17,16 +21,17 @@ Items in the guardrail's table (all expire through the `expires_at` TTL):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Unpack
+from uuid import uuid4
 
 from guardrail.adapters.aws_errors import ConditionFailed, translated
 from guardrail.adapters.clients import AwsAdapter, ClientOptions
 from guardrail.adapters.dynamodb_codec import (
-    TRANSACTION_CONFLICT,
     Update,
-    cancelled_as_failed,
     epoch,
     from_item,
     from_ms,
@@ -63,22 +68,26 @@ from guardrail.detectors.athena.windows import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef, UpdateTypeDef
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
 
 QUERY_SK = "QUERY"
 #: The query record's set of halves (`start`, `finish`) whose decision was carried out.
 DECIDED = "decided"
 #: On the query record: its start was booked from the guard's claim (CloudTrail may still name another).
 CLAIMED = "start_claimed"
+#: On the query record: the counters a failed delivery did not add (a list of bumps), and the note's id.
+OWED = "owed"
+OWED_ID = "owed_id"
 #: How often a booking is planned and tried before CountingContention (each try reads the record anew).
 ATTEMPTS = 4
+
+logger = logging.getLogger(__name__)
 
 
 class AthenaCounters(AwsAdapter["DynamoDBClient"]):
     """Adapter that books queries into the table and reads window totals back."""
 
     SERVICE = "dynamodb"
-    #: TransactWriteItems is authorised per item, as UpdateItem.
     PERMISSIONS = (
         Grant(Resource.LEDGER_TABLE, ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query")),
     )
@@ -105,7 +114,7 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
         `away`: where the query ran, when not in the guardrail's home (see `booking.book_start`).
         """
         for _ in range(ATTEMPTS):
-            entry = book_start(self.query(started.query_id) or QueryRecord(), started, away=away)
+            entry = book_start(self.settled(started.query_id) or QueryRecord(), started, away=away)
             if entry is None:
                 return False
             if self._write(entry):
@@ -124,7 +133,7 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
     ) -> Booking:
         """Book a finished query once: query, statement, bytes to its workgroup; bytes to its caller."""
         for _ in range(ATTEMPTS):
-            record = self.query(finished.query_id) or QueryRecord()
+            record = self.settled(finished.query_id) or QueryRecord()
             entry = book_finish(record, finished, cost, remote_regions, sql, away=away)
             if entry is None:
                 return Booking(counted=False, caller=record.caller)
@@ -163,16 +172,55 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
             pass
 
     def _write(self, entry: Entry) -> bool:
-        """Write the entry in one transaction; False when the record changed since it was read."""
-        items: list[TransactWriteItemTypeDef] = [{"Update": self._query_update(entry)}] + [
-            {"Update": self._bump_update(bump)} for bump in entry.bumps
-        ]
+        """Write the entry's half on condition, then add its counters; False when the record changed."""
         try:
-            with cancelled_as_failed(also={TRANSACTION_CONFLICT}):
-                self._client.transact_write_items(TransactItems=items)
+            with translated("UpdateItem"):
+                self._client.update_item(**self._query_update(entry))
         except ConditionFailed:
             return False
+        self._add(entry.query_id, entry.bumps)
         return True
+
+    def _add(self, query_id: str, bumps: tuple[Bump, ...]) -> None:
+        """Add each bump to its counter; on a failure, note the bumps not added as owed, then raise."""
+        for done, bump in enumerate(bumps):
+            try:
+                with translated("UpdateItem"):
+                    self._client.update_item(**self._bump_update(bump))
+            except Exception:
+                self._owe(query_id, bumps[done:])
+                raise
+
+    def _owe(self, query_id: str, bumps: tuple[Bump, ...]) -> None:
+        """Note on the query's record the bumps a failed delivery did not add (after any owed already)."""
+        update = Update().append(OWED, [_owed_item(bump) for bump in bumps]).set(OWED_ID, uuid4().hex)
+        try:
+            with translated("UpdateItem"):
+                self._client.update_item(**update.build(self._table, _query_key(query_id)))
+        except Exception:  # the delivery raises its own failure; these counts are lost
+            logger.exception("counters of query %s neither added nor noted as owed", query_id)
+
+    @translated("GetItem")
+    def settled(self, query_id: str) -> QueryRecord | None:
+        """The query's record, after adding the counters a failed delivery left owed on it (once).
+
+        The note is taken off first, on condition that it is still the one read (its id): of two
+        deliveries settling at once, one adds the counters.
+        """
+        for _ in range(ATTEMPTS):
+            record = self.query(query_id)
+            if record is None or not record.owed:
+                return record
+            update = Update().remove(OWED).remove(OWED_ID)
+            condition = update.equals(OWED_ID, record.owed_id)
+            try:
+                with translated("UpdateItem"):
+                    self._client.update_item(**update.build(self._table, _query_key(query_id), condition))
+            except ConditionFailed:
+                continue  # changed since read: another delivery took the note, or added to it
+            self._add(query_id, record.owed)
+            return replace(record, owed=(), owed_id="")
+        raise CountingContention(f"query {query_id}: its owed counters kept changing")
 
     def _query_update(self, entry: Entry) -> UpdateTypeDef:
         update = Update()
@@ -251,10 +299,43 @@ def _record(item: dict[str, Any]) -> QueryRecord:
         spend = Spend(
             at=from_ms(item["finished_ms"]), cost=cost, remote_regions=frozenset(item.get(REGIONS, ()))
         )
-    started_at = from_ms(item["started_ms"]) if "started_ms" in item else None
-    decided = frozenset(item.get(DECIDED, ()))
-    claimed = bool(item.get(CLAIMED, False))
-    return QueryRecord(caller=caller, started_at=started_at, spend=spend, decided=decided, claimed=claimed)
+    return QueryRecord(
+        caller=caller,
+        started_at=from_ms(item["started_ms"]) if "started_ms" in item else None,
+        spend=spend,
+        decided=frozenset(item.get(DECIDED, ())),
+        claimed=bool(item.get(CLAIMED, False)),
+        owed=tuple(map(_owed_bump, item.get(OWED, ()))),
+        owed_id=str(item.get(OWED_ID, "")),
+    )
+
+
+def _owed_item(bump: Bump) -> dict[str, Any]:
+    """A bump as noted owed on a query's record (plain values, lists for its sets)."""
+    return {
+        "scope": bump.scope,
+        "bucket": bump.bucket,
+        "counts": bump.counts.as_dict(),
+        "latest": ms(bump.latest),
+        "ids": sorted(bump.query_ids),
+        SECONDS: sorted(bump.seconds),
+        MINUTES: sorted(bump.minutes),
+        REGIONS: sorted(bump.regions),
+    }
+
+
+def _owed_bump(item: dict[str, Any]) -> Bump:
+    """A bump noted owed, read back."""
+    return Bump(
+        scope=item["scope"],
+        bucket=item["bucket"],
+        counts=Counts.read(item["counts"]),
+        latest=from_ms(item["latest"]),
+        query_ids=frozenset(item["ids"]),
+        seconds=frozenset(int(s) for s in item[SECONDS]),
+        minutes=frozenset(int(m) for m in item[MINUTES]),
+        regions=frozenset(item[REGIONS]),
+    )
 
 
 def _query_key(query_id: str) -> dict[str, str]:

@@ -123,6 +123,15 @@ class Update:
         self._clauses["ADD"].append(f"{self.name(name)} {self.value(name, value)}")
         return self
 
+    def append(self, name: str, values: list[Any]) -> Update:
+        """Append `values` to a list, the list created if absent."""
+        placeholder = self.name(name)
+        empty = self.value(f"{name}_none", [])
+        self._clauses["SET"].append(
+            f"{placeholder} = list_append(if_not_exists({placeholder}, {empty}), {self.value(name, values)})"
+        )
+        return self
+
     def remove(self, name: str) -> Update:
         """Remove the attribute."""
         self._clauses["REMOVE"].append(self.name(name))

@@ -10,9 +10,9 @@ half books them to the caller. A caller's queries are counted when they start, a
 finish, so the workgroup limits work even without a trail.
 
 `book_start` and `book_finish` take what the store holds of the query and the new half, and return the
-`Entry` to write, or None for a duplicate. The store writes the entry's half onto the query's record and
-adds its bumps in one transaction, on condition that the record still has exactly the halves it was
-planned on (`started_before`, `finished_before`); when it has not, the store reads it again and re-plans.
+`Entry` to write, or None for a duplicate. The store writes the entry's half onto the query's record,
+on condition that the record still has exactly the halves it was planned on (`started_before`,
+`finished_before`), then adds its bumps; when the record changed, the store reads it again and re-plans.
 """
 
 from __future__ import annotations
@@ -81,6 +81,10 @@ class QueryRecord:
     spend: Spend | None = None
     decided: frozenset[str] = frozenset()  # the halves (`start`, `finish`) whose decision was carried out
     claimed: bool = False
+    #: Counters a failed delivery booked the record for but did not add (see `AthenaCounters.settled`),
+    #: and the id of that note.
+    owed: tuple[Bump, ...] = ()
+    owed_id: str = ""
 
     @property
     def started(self) -> bool:
@@ -261,7 +265,7 @@ def _bytes(scope: str, spend: Spend) -> list[Bump]:
 
 
 def _gathered(groups: list[list[Bump]]) -> tuple[Bump, ...]:
-    """The bumps with one per counter item, so that one transaction touches each item once."""
+    """The bumps with one per counter item, so that a booking updates each item once."""
     gathered: dict[tuple[str, str], Bump] = {}
     for bump in (bump for group in groups for bump in group):
         key = (bump.scope, bump.bucket)

@@ -1,7 +1,8 @@
 """The Athena watch: books each event once, reads the windows, decides, and acts on the decision.
 
-Booking is exactly-once, and so is the decision once carried out: after its actions succeed, the
-delivery notes the half decided on the query's record. A delivery that failed after its booking was
+Booking is exactly-once (a counter a failed delivery did not add is added by the next delivery of the
+query: `CounterStore.settled`), and so is the decision once carried out: after its actions succeed,
+the delivery notes the half decided on the query's record. A delivery that failed after its booking was
 written (a window read, an action) raises for Lambda's retry without that note, and the retry reads the
 windows and applies the actions again: a failed throttle is retried, never taken for a duplicate. The
 Enforcer's dedupe keys (`athena-watch:<event id>:<rules>`) make an action that did succeed the first
@@ -157,7 +158,7 @@ class AthenaWatch:
         return self._carry_out(actions, booked, started, START, guard_layer)
 
     def _finished(self, finished: QueryFinished) -> Report:
-        known, place = self._counters.query(finished.query_id), self._places.of(finished)
+        known, place = self._counters.settled(finished.query_id), self._places.of(finished)
         away: ReadAway = ({}, 0)
         if known is not None and known.finished_at is not None:  # booked: ask Athena nothing again
             if FINISH in known.decided:

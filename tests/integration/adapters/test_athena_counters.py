@@ -1,23 +1,29 @@
 """The counters adapter against moto: what it writes, races it loses and retries, errors it translates.
 
-moto pages a Query only past 1 MB and cannot cancel a transaction on its own, so window paging and the
-contention limit use botocore's Stubber on an injected client.
+moto pages a Query only past 1 MB, so window paging and the contention limit use botocore's Stubber on
+an injected client. A race is staged by a rival adapter writing just before this one's first UpdateItem
+(the record's conditional write).
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.stub import Stubber
 
+from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import ATTEMPTS, AthenaCounters
+from guardrail.config.athena_watch import Baselines
 from guardrail.detectors.athena.booking import CountingContention, caller_scope, workgroup_scope
 from guardrail.detectors.athena.cost import QueryCost
 from guardrail.detectors.athena.detect import Totals
 from guardrail.detectors.athena.query_events import Caller, QueryFinished, QueryStarted
-from guardrail.errors import AwsCallFailed
+from guardrail.detectors.athena.sql import fingerprint
+from guardrail.errors import AwsCallFailed, GuardrailError
 from tests.conftest import offline_client
+from tests.integration.enforcement.faults import Crash, Faults
 
 AT = datetime(2026, 11, 28, 2, 10, 30, tzinfo=UTC)
 CALLER = Caller("arn:aws:sts::123456789012:assumed-role/r/nightly-batch", "AssumedRole", "nightly-batch")
@@ -78,7 +84,7 @@ def test_items_expire_a_ttl_after_the_latest_half(counters, deployed):
 
 
 def test_a_lost_race_is_planned_again_and_the_bytes_still_reach_the_caller(counters, deployed):
-    """The finish lands between the start's read and its write: the start's transaction is cancelled,
+    """The finish lands between the start's read and its write: the start's conditional write fails,
     and its second plan books the bytes to the caller (its own client never saw the finish)."""
     rival = AthenaCounters(deployed.settings.ledger_table, boto3_session=deployed.session)
     raced = []
@@ -87,7 +93,7 @@ def test_a_lost_race_is_planned_again_and_the_bytes_still_reach_the_caller(count
         if not raced:
             raced.append(rival.record_finish(FINISHED, COST, REMOTE))
 
-    counters._client.meta.events.register("before-call.dynamodb.TransactWriteItems", finish_first)
+    counters._client.meta.events.register("before-call.dynamodb.UpdateItem", finish_first)
     assert counters.record_start(STARTED) is True
     assert raced[0].counted and raced[0].caller is None
     assert day(counters, caller_scope(CALLER.key)).day_scanned_bytes == 5_000
@@ -130,7 +136,7 @@ def test_a_cloudtrail_record_racing_another_is_written_over_the_claim_once(count
         if not raced:
             raced.append(rival.record_start(STARTED))
 
-    counters._client.meta.events.register("before-call.dynamodb.TransactWriteItems", rival_first)
+    counters._client.meta.events.register("before-call.dynamodb.UpdateItem", rival_first)
     assert counters.record_start(STARTED) is False
     assert raced == [True]
     assert day(counters, caller_scope(CALLER.key)).day_queries == 1
@@ -145,11 +151,7 @@ def test_a_record_that_keeps_changing_raises_counting_contention():
     counters, stub = stubbed()
     for _ in range(ATTEMPTS):
         stub.add_response("get_item", {})
-        stub.add_client_error(
-            "transact_write_items",
-            "TransactionCanceledException",
-            modeled_fields={"CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}]},
-        )
+        stub.add_client_error("update_item", "ConditionalCheckFailedException", "the record changed")
     with stub, pytest.raises(CountingContention, match="q1"):
         counters.record_start(STARTED)
     stub.assert_no_pending_responses()
@@ -158,7 +160,7 @@ def test_a_record_that_keeps_changing_raises_counting_contention():
 def test_other_failures_escape_as_aws_call_failed_without_retrying():
     counters, stub = stubbed()
     stub.add_response("get_item", {})
-    stub.add_client_error("transact_write_items", "ValidationException", "bad expression")
+    stub.add_client_error("update_item", "ValidationException", "bad expression")
     with stub, pytest.raises(AwsCallFailed) as failed:
         counters.record_finish(FINISHED, COST, REMOTE)
     assert (failed.value.code, failed.value.message) == ("ValidationException", "bad expression")
@@ -212,3 +214,90 @@ def test_a_pace_is_noted_only_when_busier_and_only_on_a_booked_hour(counters):
     later = counters.totals(scope, AT + timedelta(hours=1), window_minutes=5)
     assert (later.hour_pace, later.earlier_pace) == (0, 120)
     assert later.earlier_starts == 1  # the starts of the hour it was read from (no read of its own)
+
+
+def _booked(counters: AthenaCounters, index: int, *, start_first: bool) -> tuple[str, str]:
+    """Book both halves of one query of its own caller and workgroup; their counter scopes."""
+    caller = Caller(f"arn:aws:sts::123456789012:assumed-role/r/fn-{index}", "AssumedRole", f"fn-{index}")
+    started = QueryStarted(f"s{index}", f"q{index}", AT, "us-east-1", f"wg-{index}", caller, "SELECT 1")
+    finished = QueryFinished(f"f{index}", f"q{index}", FINISHED.at, "us-east-1", f"wg-{index}", "SUCCEEDED")
+    halves = [
+        lambda: counters.record_start(started),
+        lambda: counters.record_finish(finished, COST, REMOTE, "SELECT 1"),
+    ]
+    for half in halves if start_first else halves[::-1]:
+        with suppress(Crash, GuardrailError):  # the delivery failed: Lambda delivers it again
+            half()
+    return caller_scope(caller.key), workgroup_scope(f"wg-{index}")
+
+
+def _counted(counters: AthenaCounters, deployed, scopes: tuple[str, str]) -> list[tuple[int, ...]]:
+    runs = AthenaBaselines(deployed.settings.ledger_table, Baselines(), boto3_session=deployed.session)
+    found = []
+    for scope in scopes:
+        totals = day(counters, scope)
+        statement = runs.statement_runs(scope, AT, fingerprint("SELECT 1"))
+        found.append((totals.window_queries, totals.day_queries, totals.day_scanned_bytes, statement))
+    return found
+
+
+@pytest.mark.slow  # every call of a booking failed in turn, both orders
+@pytest.mark.parametrize("start_first", [True, False], ids=["start-first", "finish-first"])
+def test_a_booking_failed_at_any_call_counts_each_counter_once_after_its_redelivery(deployed, start_first):
+    """A failed counter write notes the rest as owed on the record; the next delivery adds them."""
+    faults = Faults(deployed.session)
+    counters = AthenaCounters(deployed.settings.ledger_table, boto3_session=deployed.session)
+    with faults.armed() as clean:
+        clean_scopes = _booked(counters, 0, start_first=start_first)
+    path, expected = list(clean.calls), _counted(counters, deployed, clean_scopes)
+    assert expected == [(1, 1, 5_000, 1), (1, 1, 5_000, 1)]
+    assert path.count("dynamodb.TransactWriteItems") == 0
+
+    owed = 0
+    for index, call in enumerate(path, start=1):
+        with faults.armed(fail_at=index - 1):
+            _booked(counters, index, start_first=start_first)
+        owed += bool(counters.query(f"q{index}").owed)
+        scopes = _booked(counters, index, start_first=start_first)  # every half delivered again
+        assert _counted(counters, deployed, scopes) == expected, f"failed at {call} ({index - 1} of {path})"
+        assert counters.query(f"q{index}").owed == ()
+    # a failed counter write of the second half leaves a note (4 counters after a start: the caller's
+    # bytes; 3 after a finish); the first half's are added by the second half's delivery at once
+    assert owed == (4 if start_first else 3)
+
+
+@pytest.mark.slow  # every call of a booking crashed after in turn
+def test_a_delivery_killed_between_its_writes_never_counts_twice(deployed):
+    """A delivery that dies (a timeout) after the record's write leaves counters unadded: the
+    documented limit. None is ever added twice, and the record stays booked."""
+    faults = Faults(deployed.session)
+    counters = AthenaCounters(deployed.settings.ledger_table, boto3_session=deployed.session)
+    with faults.armed() as clean:
+        _booked(counters, 0, start_first=True)
+    for index in range(1, len(clean.calls) + 1):
+        with faults.armed(crash_after=index - 1):
+            _booked(counters, index, start_first=True)
+        scopes = _booked(counters, index, start_first=True)
+        for counted in _counted(counters, deployed, scopes):
+            assert all(0 <= n <= full for n, full in zip(counted, (1, 1, 5_000, 1), strict=True)), index
+        assert counters.query(f"q{index}").finished_at == FINISHED.at
+
+
+def test_of_two_deliveries_settling_one_owed_note_one_adds_it(counters, deployed):
+    faults = Faults(deployed.session)
+    failing = AthenaCounters(deployed.settings.ledger_table, boto3_session=deployed.session)
+    with faults.armed(fail_at=2), pytest.raises(AwsCallFailed):  # GetItem, the record, then a counter
+        failing.record_start(STARTED)
+    assert counters.query("q1").owed != ()
+    rival = AthenaCounters(deployed.settings.ledger_table, boto3_session=deployed.session)
+    raced = []
+
+    def rival_first(**_):
+        if not raced:
+            raced.append(rival.settled("q1"))
+
+    counters._client.meta.events.register("before-call.dynamodb.UpdateItem", rival_first)
+    assert counters.settled("q1").owed == ()
+    assert raced[0].owed == ()
+    assert day(counters, caller_scope(CALLER.key)).window_queries == 1
+    assert day(counters, caller_scope(CALLER.key)).day_queries == 1
