@@ -26,7 +26,11 @@ _watch: tuple[AthenaWatch, str] | None = None
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
-    """Book the event once, decide, act; a bad event is logged and counted, never retried."""
+    """Book the event once, decide, act; a bad event is logged and counted, never retried.
+
+    An event whose decision acted is logged at INFO; one that only counted (most), and a duplicate, at
+    DEBUG: `POWERTOOLS_LOG_LEVEL=DEBUG` on the function shows every event.
+    """
     global _watch  # noqa: PLW0603 - one watch (clients, caches) per container
     metrics.add_metric(name=obs.ATHENA_EVENTS_RECEIVED, unit=MetricUnit.Count, value=1)
     try:
@@ -48,9 +52,11 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         logger.warning("Athena event for an unknown query id", extra={"report": asdict(report)})
         metrics.add_metric(name=obs.ATHENA_UNKNOWN_QUERIES, unit=MetricUnit.Count, value=1)
     elif report.status == "duplicate":  # EventBridge delivers at least once: expected, and counted
-        logger.info("duplicate Athena event", extra={"report": asdict(report)})
+        logger.debug("duplicate Athena event", extra={"report": asdict(report)})
         metrics.add_metric(name=obs.ATHENA_DUPLICATE_DELIVERIES, unit=MetricUnit.Count, value=1)
-    else:
+    elif report.actions:
         logger.info("Athena event handled", extra={"report": asdict(report)})
+    else:  # most events: a line each at INFO would be an eighth of the watch's cost (docs/bench.md)
+        logger.debug("Athena event handled, nothing to do", extra={"report": asdict(report)})
     obs.count_outcomes(obs.ATHENA_WATCH, [(DETECTOR, action["result"]) for action in report.actions])
     return asdict(report)

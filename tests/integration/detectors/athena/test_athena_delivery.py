@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 
 from devtools.lambda_runtime import lambda_context
 from devtools.replay import IncidentReplay
@@ -120,3 +121,18 @@ def test_a_runaway_user_with_nothing_to_disable_is_alerted_once_an_hour(watch_re
     assert (document["event_type"], document["subject"], document["undo"]) == ("alerted", ALICE, None)
     assert document["evidence"]["rules"] == "query-rate"
     assert "nothing was changed" in document["action"]
+
+
+def test_only_an_event_whose_decision_acted_is_logged_at_info(watch_replay, caplog):
+    """Most events only count: a line each would cost an eighth of the watch's own cost (bench.md)."""
+    watched = watch_replay(RUNAWAY_USER, {"caller": {"maxQueriesPerWindow": 2}})
+    first, *_ = watched.replay.queries()
+    for event in (watched.replay.start_event(first), watched.replay.finish_event(first)) * 2:
+        watched.deliver(event)  # counted twice (the second alerts the cross-region read), two duplicates
+    deliver_as(watched, ALICE)  # the 3rd query breaks the limit: alerted
+
+    logged = [r.report for r in caplog.records if r.levelno >= logging.INFO and hasattr(r, "report")]
+    acted = [r for r in watched.reports if r.get("actions")]
+    assert [r["status"] for r in watched.reports[:4]] == ["counted", "counted", "duplicate", "duplicate"]
+    assert len(acted) >= 2 and len(watched.reports) - len(acted) >= 5
+    assert logged == acted
