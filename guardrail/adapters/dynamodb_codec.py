@@ -14,7 +14,7 @@ baselines, the scan's watchlist) and for the tools that write the same items (`d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 #: Why DynamoDB cancels a transaction when one of its conditions did not hold.
 CONDITION_CHECK_FAILED = "ConditionalCheckFailed"
-#: Why it cancels one that another transaction on the same item was writing at the same time.
-TRANSACTION_CONFLICT = "TransactionConflict"
 _HOUR_KEY = "%Y-%m-%dT%H"
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
@@ -78,17 +76,16 @@ def parse_hour(text: str) -> datetime:
 
 
 @contextmanager
-def cancelled_as_failed(operation: str = "TransactWriteItems", *, also: Iterable[str] = ()) -> Iterator[None]:
-    """Raise ConditionFailed for a transaction cancelled by a failed condition (or a reason `also` names).
+def cancelled_as_failed(operation: str = "TransactWriteItems") -> Iterator[None]:
+    """Raise ConditionFailed for a transaction cancelled by a failed condition.
 
-    Any other error passes on unchanged.
+    Any other error passes on unchanged (a conflict with another transaction included).
     """
-    lost = {CONDITION_CHECK_FAILED, *also}
     try:
         yield
     except ClientError as exc:
         reasons = {reason.get("Code") for reason in exc.response.get("CancellationReasons", [])}
-        if error_code(exc) == "TransactionCanceledException" and reasons & lost:
+        if error_code(exc) == "TransactionCanceledException" and CONDITION_CHECK_FAILED in reasons:
             raise ConditionFailed(operation) from exc
         raise
 

@@ -10,7 +10,6 @@ from botocore.exceptions import ClientError
 
 from guardrail.adapters.aws_errors import ConditionFailed
 from guardrail.adapters.dynamodb_codec import (
-    TRANSACTION_CONFLICT,
     Update,
     cancelled_as_failed,
     epoch,
@@ -108,10 +107,8 @@ def test_a_transaction_cancelled_by_a_condition_is_a_failed_condition():
         raise cancelled("None", "ConditionalCheckFailed")
 
 
-def test_a_conflict_is_a_failed_condition_only_where_the_caller_says_so():
+def test_a_conflict_with_another_transaction_is_no_failed_condition():
     with pytest.raises(ClientError), cancelled_as_failed():
-        raise cancelled("TransactionConflict", "None")
-    with pytest.raises(ConditionFailed), cancelled_as_failed(also={TRANSACTION_CONFLICT}):
         raise cancelled("TransactionConflict", "None")
 
 
@@ -119,7 +116,7 @@ def test_any_other_error_passes_unchanged():
     throttled = ClientError(
         {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "TransactWriteItems"
     )
-    with pytest.raises(ClientError) as raised, cancelled_as_failed(also={TRANSACTION_CONFLICT}):
+    with pytest.raises(ClientError) as raised, cancelled_as_failed():
         raise throttled
     assert raised.value is throttled
     with pytest.raises(ClientError), cancelled_as_failed():
