@@ -1,8 +1,9 @@
 """The Athena watch: books each event once, reads the windows, decides, and acts on the decision.
 
-Booking is exactly-once (a counter a failed delivery did not add is added by the next delivery of the
-query: `CounterStore.settled`), and so is the decision once carried out: after its actions succeed,
-the delivery notes the half decided on the query's record. A delivery that failed after its booking was
+Booking is exactly-once: a counter a failed delivery did not add is added by the next delivery of the
+query (`CounterStore.settled`); only a delivery killed between its writes leaves some unadded. So is
+the decision once carried out: after its actions succeed, the delivery notes the half decided on the
+query's record. A delivery that failed after its booking was
 written (a window read, an action) raises for Lambda's retry without that note, and the retry reads the
 windows and applies the actions again: a failed throttle is retried, never taken for a duplicate. The
 Enforcer's dedupe keys (`athena-watch:<event id>:<rules>`) make an action that did succeed the first
