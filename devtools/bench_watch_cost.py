@@ -9,8 +9,11 @@ at botocore's boundary (`devtools.aws_meter`), DynamoDB's units from item sizes 
 The traffic: `CALLERS` Lambda functions share one workgroup at each rate, each re-running a few
 statements of its own, in turn, evenly spaced; each query yields CloudTrail's StartQueryExecution and
 the final state change, late and a share twice, as the incident replay delivers them
-(`devtools.replay`). The first `WARM_UP` queries of each rate are run and not counted (a container's
-first calls, a caller's first baseline). The limits are raised for the bench (`LIMITS`) so that no rate
+(`devtools.replay`). Those queries take 8 s, so CloudTrail's start (20-75 s late) mostly comes after
+the state change; one more run at the highest rate has queries of `LONG_QUERY_SECONDS`, whose starts
+come first (the state change then also books the bytes to the caller: one counter update more).
+The first `WARM_UP` queries of each rate are run and not counted (a container's first calls, a
+caller's first baseline). The limits are raised for the bench (`LIMITS`) so that no rate
 breaks them: the cost measured is that of watching traffic, not of acting on it (any action would show
 in the calls).
 
@@ -60,6 +63,8 @@ CALLERS = 10
 WARM_UP = 40
 MEASURED = 200
 STATEMENTS_PER_CALLER = 6
+#: The long queries' run: longer than CloudTrail's latest delivery (75 s), so each start comes first.
+LONG_QUERY_SECONDS = 180.0
 REGION = "us-east-1"
 #: Raised for the bench: the highest rate is 100 a minute per caller, 1,000 in the workgroup.
 LIMITS = {
@@ -138,6 +143,7 @@ class Traffic:
     warm_up: int = WARM_UP
     measured: int = MEASURED
     callers: int = CALLERS
+    query_seconds: float = IncidentReplay.query_seconds
 
     @property
     def count(self) -> int:
@@ -145,9 +151,14 @@ class Traffic:
         return self.warm_up + self.measured
 
     @property
+    def name(self) -> str:
+        """The run's name: its rate, and `L` for long queries."""
+        return f"{self.rate:04d}" + ("" if self.query_seconds == IncidentReplay.query_seconds else "L")
+
+    @property
     def workgroup(self) -> str:
-        """The rate's own workgroup."""
-        return f"bench-{self.rate}-a-minute"
+        """The run's own workgroup."""
+        return f"bench-{self.name}-a-minute"
 
     def replays(self) -> list[IncidentReplay]:
         """One replay shape per caller: its function, the workgroup, the events' lags and duplicates."""
@@ -159,6 +170,7 @@ class Traffic:
                 workgroup=self.workgroup,
                 start=self.start,
                 seed=self.rate * 100 + n,
+                query_seconds=self.query_seconds,
             )
             for n in range(self.callers)
         ]
@@ -185,7 +197,7 @@ class Traffic:
             yield (
                 replay,
                 ReplayQuery(
-                    query_id=f"{self.rate:04d}-{index:06d}-{replay.function}",
+                    query_id=f"{self.name}-{index:06d}-{replay.function}",
                     started_at=at,
                     finished_at=at + timedelta(seconds=replay.query_seconds),
                     scanned_bytes=replay.scanned_bytes,
@@ -268,6 +280,9 @@ def run(
     os.environ.pop("AWS_ENDPOINT_URL", None)
     start = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
     traffic = [Traffic(rate, start + timedelta(days=n), warm_up, measured) for n, rate in enumerate(rates)]
+    long = Traffic(
+        max(rates), start + timedelta(days=len(rates)), warm_up, measured, query_seconds=LONG_QUERY_SECONDS
+    )
     with (
         patched(),
         mock_aws(),
@@ -278,13 +293,16 @@ def run(
         store_tables(session, traffic[0].replays()[0])
         name = deployment.outputs["KillSwitchFunctionName"].removesuffix("-kill-switch") + "-athena-watch"
         memory = int(session.client("lambda").get_function_configuration(FunctionName=name)["MemorySize"])
-        with Statistics(traffic), AwsMeter(session) as meter:
+        with Statistics([*traffic, long]), AwsMeter(session) as meter:
             results = {t.rate: drive(t, deployment.lambdas, name, meter, memory) for t in traffic}
+            long_result = drive(long, deployment.lambdas, name, meter, memory)
     priced_rates = {str(rate): priced(m, memory) for rate, (m, _) in results.items()}
-    metrics = sorted(set().union(*(found for _, found in results.values())))
-    worst = max(row["usd_per_1000_queries"] for row in priced_rates.values())
+    priced_long = priced(long_result[0], memory)
+    metrics = sorted(set().union(long_result[1], *(found for _, found in results.values())))
+    worst = max(row["usd_per_1000_queries"] for row in [*priced_rates.values(), priced_long])
     return {
         "rates_per_minute": priced_rates,
+        "long_queries": {"rate_per_minute": long.rate, "query_seconds": long.query_seconds, **priced_long},
         "usd_per_1000_queries_at_most": worst,
         "emf_metrics": metrics,
         "monthly_usd": {
@@ -406,21 +424,27 @@ def markdown(watch: dict[str, Any]) -> list[str]:
         f"(`devtools/bench_watch_cost.py`): {watch['callers']} Lambda callers in one workgroup, each query's "
         "CloudTrail start and state change delivered late and 5 % twice, as the incident replay does; "
         f"{watch['measured_queries']} queries counted at each rate after {watch['warm_up_queries']} not "
-        "counted. Every AWS call the handler made is counted at botocore's boundary; DynamoDB's units are "
-        "computed from item sizes as on-demand DynamoDB bills them (`devtools/aws_meter.py`).",
+        "counted. The queries take 8 s, so CloudTrail's start (20-75 s late) mostly comes after the state "
+        "change; in the last row they run longer than CloudTrail's lag, so the start comes first and the "
+        "state change also books the bytes to the caller. Every AWS call the handler made is counted at "
+        "botocore's boundary; DynamoDB's units are computed from item sizes as on-demand DynamoDB bills "
+        "them (`devtools/aws_meter.py`).",
         "",
         "| queries a minute | write units / query | read units / query | invocations / query "
         "| billed ms / invocation | log bytes / invocation | USD per 1,000 queries |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for rate, row in watch["rates_per_minute"].items():
+    long = watch["long_queries"]
+    rows = [(f"{int(rate):,}", row) for rate, row in watch["rates_per_minute"].items()]
+    long_label = f"{long['rate_per_minute']:,}, queries of {long['query_seconds']:.0f} s (start first)"
+    rows.append((long_label, long))
+    for label, row in rows:
         lines.append(
-            f"| {int(rate):,} | {row['write_units_per_query']} | {row['read_units_per_query']} "
+            f"| {label} | {row['write_units_per_query']} | {row['read_units_per_query']} "
             f"| {row['invocations_per_query']} | {row['billed_ms_per_invocation']} "
             f"| {row['log_bytes_per_invocation']:,} | {row['usd_per_1000_queries']} |"
         )
-    rates = watch["rates_per_minute"]
-    worst = max(rates.values(), key=lambda row: row["usd_per_1000_queries"])
+    worst = max((row for _, row in rows), key=lambda row: row["usd_per_1000_queries"])
     items = ", ".join(
         f"{item.replace('_', ' ')} ${usd}" for item, usd in worst["usd_per_1000_by_item"].items()
     )
@@ -428,7 +452,7 @@ def markdown(watch: dict[str, Any]) -> list[str]:
     months = ", ".join(f"{int(n):,} queries ${usd:.2f}" for n, usd in watch["monthly_usd"].items())
     lines += [
         "",
-        f"At the dearest rate, per 1,000 queries: {items}. Calls per query: {calls}.",
+        f"At the dearest row, per 1,000 queries: {items}. Calls per query: {calls}.",
         f"A month of queries at that figure, with the {len(watch['emf_metrics'])} EMF metrics it sent "
         f"(${PRICES['custom_metric_per_month']:.2f} each): {months}.",
         f"Not in these figures (the bench's tables are new): a learned baseline, once full "

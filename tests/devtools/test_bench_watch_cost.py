@@ -93,3 +93,18 @@ def test_the_busy_account_on_a_brand_new_deployment_has_no_traffic_before_it_and
     )
     assert "brand-new deployment" in page and f"seed {fresh.seed}" in page
     assert "**Throttles of legitimate callers: 0**" in page
+
+
+def _starts_first(traffic: bench.Traffic) -> float:
+    """The share of queries whose CloudTrail start reaches the watch before their state change."""
+    first: dict[int, str] = {}
+    for index, _, event in traffic.deliveries():
+        first.setdefault(index, event["detail-type"])
+    return sum(kind == "AWS API Call via CloudTrail" for kind in first.values()) / len(first)
+
+
+def test_the_long_queries_run_reaches_the_watch_start_first_the_others_mostly_finish_first():
+    assert _starts_first(bench.Traffic(1000, START, warm_up=5, measured=45)) < 0.1
+    long = bench.Traffic(1000, START, warm_up=5, measured=45, query_seconds=bench.LONG_QUERY_SECONDS)
+    assert _starts_first(long) == 1.0
+    assert long.workgroup != bench.Traffic(1000, START).workgroup
