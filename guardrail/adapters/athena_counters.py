@@ -10,10 +10,12 @@ Items in the guardrail's table (all expire through the `expires_at` TTL):
   once: see `booking.book_start`.) The half's counters are added after it, one UpdateItem each (a
   transaction would bill every item twice). When one of them fails, the ones not added are noted on
   the record (`owed`, with an `owed_id`) before the delivery raises, and the next delivery of the
-  query (Lambda's retry) takes the note off and adds them: each counter is added once. Only a delivery
-  killed between two of its writes (a timeout) leaves the rest of that query's counters unadded.
-  `decided` names the halves whose decision was carried out (a delivery that failed after its booking
-  leaves its half out, so that the retry decides again).
+  query (Lambda's retry) takes the note off and adds them: each counter is added once.
+  `decided` names the halves whose decision is made: written with the half (a copy that comes while
+  the first delivery decides is a duplicate), taken back by a delivery whose counters or decision
+  failed before it raises (its retry decides again, then notes it), at no cost when nothing fails.
+  Only a delivery killed between two of its writes (a timeout) leaves the rest of that query's counters
+  unadded, and its decision unmade.
 - `ATHENA#CALLER#<key>` and `ATHENA#WORKGROUP#<name>` / `M#<minute>` and `H#<hour>`: the counter buckets
   (see `guardrail.detectors.athena.windows`), each bounded whatever the rate; `note_pace` keeps a
   caller's busiest pace of an hour on its hour bucket.
@@ -71,7 +73,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
 
 QUERY_SK = "QUERY"
-#: The query record's set of halves (`start`, `finish`) whose decision was carried out.
+#: The query record's set of halves (`start`, `finish`) whose decision is made (or being made).
 DECIDED = "decided"
 #: On the query record: its start was booked from the guard's claim (CloudTrail may still name another).
 CLAIMED = "start_claimed"
@@ -143,8 +145,26 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
 
     @translated("UpdateItem")
     def mark_decided(self, query_id: str, half: str) -> None:
-        """Note on the query's record that the decision on its `start` or `finish` half was carried out."""
+        """Note on the query's record that the decision on its `start` or `finish` half was carried out.
+
+        Only a retry needs to: a booking notes its half decided as it writes it.
+        """
         self._client.update_item(**Update().add(DECIDED, {half}).build(self._table, _query_key(query_id)))
+
+    def undecided(self, query_id: str, half: str) -> None:
+        """Take back the note that a half was decided: its decision failed, and its retry makes it again.
+
+        Best effort: the delivery is failing already; if this fails too, the retry takes the half for a
+        duplicate (logged).
+        """
+        update = Update().delete(DECIDED, {half})
+        try:
+            with translated("UpdateItem"):
+                self._client.update_item(**update.build(self._table, _query_key(query_id)))
+        except Exception:
+            logger.exception(
+                "query %s: its %s half stays noted decided; its retry will not decide", query_id, half
+            )
 
     @translated("Query")
     def totals(self, scope: str, at: datetime, *, window_minutes: int) -> Totals:
@@ -178,22 +198,27 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
                 self._client.update_item(**self._query_update(entry))
         except ConditionFailed:
             return False
-        self._add(entry.query_id, entry.bumps)
+        self._add(entry.query_id, entry.bumps, entry.half)
         return True
 
-    def _add(self, query_id: str, bumps: tuple[Bump, ...]) -> None:
-        """Add each bump to its counter; on a failure, note the bumps not added as owed, then raise."""
+    def _add(self, query_id: str, bumps: tuple[Bump, ...], half: str | None = None) -> None:
+        """Add each bump to its counter; on a failure, note the bumps not added as owed, then raise.
+
+        `half`: the half just booked, whose decided note the failure takes back too.
+        """
         for done, bump in enumerate(bumps):
             try:
                 with translated("UpdateItem"):
                     self._client.update_item(**self._bump_update(bump))
             except Exception:
-                self._owe(query_id, bumps[done:])
+                self._owe(query_id, bumps[done:], half)
                 raise
 
-    def _owe(self, query_id: str, bumps: tuple[Bump, ...]) -> None:
+    def _owe(self, query_id: str, bumps: tuple[Bump, ...], half: str | None) -> None:
         """Note on the query's record the bumps a failed delivery did not add (after any owed already)."""
         update = Update().append(OWED, [_owed_item(bump) for bump in bumps]).set(OWED_ID, uuid4().hex)
+        if half is not None:
+            update.delete(DECIDED, {half})
         try:
             with translated("UpdateItem"):
                 self._client.update_item(**update.build(self._table, _query_key(query_id)))
@@ -238,7 +263,7 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
                     update.set(name, value)
             if entry.spend.remote_regions:
                 update.set(REGIONS, set(entry.spend.remote_regions))
-        update.set("expires_at", epoch(entry.latest + self._ttl))
+        update.set("expires_at", epoch(entry.latest + self._ttl)).add(DECIDED, {entry.half})
         condition = f"{update.exists('caller_key', entry.started_before)} AND "
         condition += update.exists("finished_ms", entry.finished_before)
         if entry.replaces is not None:  # only the claimed caller it was planned on, still unconfirmed

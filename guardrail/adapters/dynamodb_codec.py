@@ -15,6 +15,7 @@ baselines, the scan's watchlist) and for the tools that write the same items (`d
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -91,14 +92,14 @@ def cancelled_as_failed(operation: str = "TransactWriteItems") -> Iterator[None]
 
 
 class Update:
-    """One UpdateItem: SET, REMOVE and ADD clauses and a condition, every name and value a placeholder.
+    """One UpdateItem: SET, REMOVE, ADD, DELETE clauses and a condition, every name and value a placeholder.
 
     An attribute's name is `#<name>` and its value `:<name>`; a condition on a value the update also
     sets takes a value name of its own (`equals(..., placeholder=...)`).
     """
 
     def __init__(self) -> None:
-        self._clauses: dict[str, list[str]] = {"SET": [], "REMOVE": [], "ADD": []}
+        self._clauses: dict[str, list[str]] = {"SET": [], "REMOVE": [], "ADD": [], "DELETE": []}
         self._names: dict[str, str] = {}
         self._values: dict[str, Any] = {}
 
@@ -127,6 +128,11 @@ class Update:
         self._clauses["SET"].append(
             f"{placeholder} = list_append(if_not_exists({placeholder}, {empty}), {self.value(name, values)})"
         )
+        return self
+
+    def delete(self, name: str, members: AbstractSet[Any]) -> Update:
+        """Take `members` out of a set (a set left empty is removed)."""
+        self._clauses["DELETE"].append(f"{self.name(name)} {self.value(name, members)}")
         return self
 
     def remove(self, name: str) -> Update:

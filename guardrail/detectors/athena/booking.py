@@ -42,6 +42,10 @@ class QueryFacts:
     statement_type: str = "DML"  # DDL, DML or UTILITY (SHOW, DESCRIBE)
 
 
+#: A query's halves, as its record's `decided` names them.
+START, FINISH = "start", "finish"
+
+
 class CountingContention(GuardrailError):
     """The query's record kept changing under us; the delivery should be retried."""
 
@@ -71,7 +75,7 @@ class Spend:
 class QueryRecord:
     """What the table knows of one query: its start half (caller), its finish half (spend), or both.
 
-    `decided` names the halves whose decision (windows read, actions applied) was carried out.
+    `decided` names the halves booked whose decision was not found failed (see `AthenaCounters`).
     `claimed`: the start half was booked from the recursion guard's claim, and CloudTrail has not yet
     booked a record of the query that names another caller.
     """
@@ -79,7 +83,7 @@ class QueryRecord:
     caller: Caller | None = None
     started_at: datetime | None = None
     spend: Spend | None = None
-    decided: frozenset[str] = frozenset()  # the halves (`start`, `finish`) whose decision was carried out
+    decided: frozenset[str] = frozenset()
     claimed: bool = False
     #: Counters a failed delivery booked the record for but did not add (see `AthenaCounters.settled`),
     #: and the id of that note.
@@ -178,6 +182,11 @@ class Entry:
     #: The claimed caller this entry's start (CloudTrail's) takes the record from: written only if the
     #: record still names it.
     replaces: Caller | None = None
+
+    @property
+    def half(self) -> str:
+        """The half this entry writes: `start` or `finish`."""
+        return START if self.start is not None else FINISH
 
 
 def book_start(

@@ -1,13 +1,14 @@
 """The Athena watch: books each event once, reads the windows, decides, and acts on the decision.
 
 Booking is exactly-once: a counter a failed delivery did not add is added by the next delivery of the
-query (`CounterStore.settled`); only a delivery killed between its writes leaves some unadded. So is
-the decision once carried out: after its actions succeed, the delivery notes the half decided on the
-query's record. A delivery that failed after its booking was
-written (a window read, an action) raises for Lambda's retry without that note, and the retry reads the
-windows and applies the actions again: a failed throttle is retried, never taken for a duplicate. The
-Enforcer's dedupe keys (`athena-watch:<event id>:<rules>`) make an action that did succeed the first
-time a no-op, and a failed one released its key.
+query (`CounterStore.settled`). So is the decision: the booking notes its half decided as it writes
+it, so a copy that comes while the first delivery decides is a duplicate. A delivery that fails after
+its booking (a counter, a window read, an action) takes that note back before it raises for Lambda's
+retry, and the retry reads the windows and applies the actions again, then notes the half decided: a
+failed throttle is retried, never taken for a duplicate. The Enforcer's dedupe keys
+(`athena-watch:<event id>:<rules>`) make an action that did succeed the first time a no-op, and a
+failed one released its key. Only a delivery killed between its writes (a timeout) leaves counters
+unadded and its decision unmade.
 
 A verified `Athena Query Started` claim of the recursion guard (`claims.py`) is booked as the query's
 start, as CloudTrail's StartQueryExecution is, seconds earlier; an unverified one books nothing.
@@ -16,12 +17,15 @@ start, as CloudTrail's StartQueryExecution is, seconds earlier; an unverified on
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from guardrail.config.athena_watch import AthenaWatchConfig, CrossRegionAction, Rules
 from guardrail.detectors.athena.booking import (
+    FINISH,
+    START,
     ActionsFailed,
     Booking,
     QueryFacts,
@@ -68,7 +72,6 @@ from guardrail.enforcement.enforcer import Enforcer
 from guardrail.recursion.query_started import QUERY_STARTED
 from guardrail.scope import Scope
 
-START, FINISH = "start", "finish"  # a query's halves, as noted in its record's `decided`
 #: The tables a finished query read from other regions (`database.table` -> region), and the bytes moved.
 ReadAway = tuple[Mapping[str, str], int]
 #: Cross-region finishes a container keeps for their starts (CloudTrail's come 20-75 s later) and retries.
@@ -146,17 +149,19 @@ class AthenaWatch:
         booked = self._counters.record_start(started, away=self._places.away(self._places.of(started)))
         if not booked and self._decided(started.query_id, START):
             return Report("duplicate", started.query_id, "start already counted")
-        quiet = quiet_hours_breach(self._caller_rules(started.caller, self._places.of(started)), started.at)
-        actions = self._caller_actions(
-            started.caller,
-            started.workgroup,
-            started.at,
-            started.query_id,
-            [quiet] if quiet else [],
-            place=self._places.of(started),
-            sql=started.query,
-        )
-        return self._carry_out(actions, booked, started, START, guard_layer)
+        with self._deciding(started.query_id, START, booked):
+            place = self._places.of(started)
+            quiet = quiet_hours_breach(self._caller_rules(started.caller, place), started.at)
+            actions = self._caller_actions(
+                started.caller,
+                started.workgroup,
+                started.at,
+                started.query_id,
+                [quiet] if quiet else [],
+                place=place,
+                sql=started.query,
+            )
+            return self._carry_out(actions, booked, started, START, guard_layer)
 
     def _finished(self, finished: QueryFinished) -> Report:
         known, place = self._counters.settled(finished.query_id), self._places.of(finished)
@@ -178,6 +183,13 @@ class AthenaWatch:
             self._keep(finished.query_id, away)  # for its start (`_away_of`), or a retry
             if not booking.counted and self._decided(finished.query_id, FINISH):
                 return Report("duplicate", finished.query_id, "finish already counted")
+        with self._deciding(finished.query_id, FINISH, booking.counted):
+            return self._decide_finish(finished, booking, sql, away, place)
+
+    def _decide_finish(
+        self, finished: QueryFinished, booking: Booking, sql: str, away: ReadAway, place: Place
+    ) -> Report:
+        """Read the workgroup's windows (and the billed caller's), decide, and carry the decision out."""
         window = self._config.window_minutes
         scope = workgroup_scope(self._places.scoped(finished.workgroup, place))
         totals = self._counters.totals(scope, finished.at, window_minutes=window)
@@ -211,6 +223,16 @@ class AthenaWatch:
         record = self._counters.query(query_id)
         return record is not None and half in record.decided
 
+    @contextmanager
+    def _deciding(self, query_id: str, half: str, booked: bool) -> Iterator[None]:
+        """Make the decision; when it fails, take back the decided note its booking wrote, then raise."""
+        try:
+            yield
+        except Exception:
+            if booked:
+                self._counters.undecided(query_id, half)
+            raise
+
     def _carry_out(
         self,
         actions: list[Action],
@@ -219,14 +241,14 @@ class AthenaWatch:
         half: str,
         guard_layer: str | None = None,
     ) -> Report:
-        """Apply the decision's actions, then note it carried out (not if an action failed: it raises).
+        """Apply the decision's actions; a retry then notes it made (not if an action failed: it raises).
 
         `guard_layer`: the start came from the guard's claim; a throttle expects the function to run it.
         """
         done = self._apply(actions, event.event_id, event.at, guard_layer, self._places.of(event))
-        self._counters.mark_decided(event.query_id, half)
-        if booked:
+        if booked:  # its booking noted it decided
             return Report("counted", event.query_id, actions=done)
+        self._counters.mark_decided(event.query_id, half)
         return Report("retried", event.query_id, f"{half} already counted; decided now", done)
 
     def _read_away_of(self, place: Place, facts: QueryFacts) -> tuple[dict[str, str], QueryCost]:

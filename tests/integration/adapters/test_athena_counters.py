@@ -306,3 +306,18 @@ def test_of_two_deliveries_settling_one_owed_note_one_adds_it(counters, deployed
     assert raced[0].owed == ()
     assert day(counters, caller_scope(CALLER.key)).window_queries == 1
     assert day(counters, caller_scope(CALLER.key)).day_queries == 1
+
+
+def test_a_booking_notes_its_half_decided_and_a_failed_counter_takes_the_note_back(counters, deployed):
+    counters.record_finish(FINISHED, COST, REMOTE)
+    assert counters.query("q1").decided == {"finish"}
+    faults = Faults(deployed.session)
+    failing = AthenaCounters(deployed.settings.ledger_table, boto3_session=deployed.session)
+    with faults.armed(fail_at=2), pytest.raises(AwsCallFailed):  # GetItem, the record, then a counter
+        failing.record_start(STARTED)
+    record = counters.query("q1")
+    assert record.started and record.owed != ()
+    assert record.decided == {"finish"}  # the start's retry decides again
+    counters.mark_decided("q1", "start")
+    counters.undecided("q1", "finish")
+    assert counters.query("q1").decided == {"start"}

@@ -5,6 +5,8 @@ The failure is injected with a botocore before-call hook on the moto session, fa
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -91,3 +93,28 @@ def test_a_notice_that_failed_on_a_finish_is_sent_on_its_retry_without_asking_at
     counters = AthenaCounters(deployed.settings.ledger_table, boto3_session=deployed.session)
     at = watched.replay.queries()[-1].finished_at
     assert counters.totals(workgroup_scope("primary"), at, window_minutes=5).day_queries == 3
+
+
+@pytest.mark.parametrize("half", ["start", "finish"])
+def test_a_copy_that_comes_while_the_first_delivery_decides_is_a_duplicate(deployed, watch_replay, half):
+    """The booking notes its half decided as it writes it: the copy does not decide a second time."""
+    copies: list[dict] = []
+    armed: list[bool] = []
+
+    def booked(params, **_kwargs):  # the first delivery writes the query's record
+        if armed and json.loads(params["body"])["Key"]["pk"]["S"].startswith("ATHENA#QUERY#"):
+            armed[:] = ["booked"]
+
+    def deliver_the_copy(**_kwargs):  # then reads its windows
+        if armed == ["booked"]:
+            armed.clear()
+            copies.append(watched.deliver(event))
+
+    deployed.session.events.register("before-call.dynamodb.UpdateItem", booked)
+    deployed.session.events.register("before-call.dynamodb.Query", deliver_the_copy)
+    watched = watch_replay(RUNAWAY, LIMITS)
+    query = watched.replay.queries()[0]
+    event = watched.replay.start_event(query) if half == "start" else watched.replay.finish_event(query)
+    armed.append(True)
+    assert watched.deliver(event)["status"] == "counted"
+    assert [copy["status"] for copy in copies] == ["duplicate"]
