@@ -7,8 +7,9 @@ its booking (a counter, a window read, an action) takes that note back before it
 retry, and the retry reads the windows and applies the actions again, then notes the half decided: a
 failed throttle is retried, never taken for a duplicate. The Enforcer's dedupe keys
 (`athena-watch:<event id>:<rules>`) make an action that did succeed the first time a no-op, and a
-failed one released its key. Only a delivery killed between its writes (a timeout) leaves counters
-unadded and its decision unmade.
+failed one released its key. Only a delivery killed after its booking (a timeout) leaves counters
+unadded or its decision unmade: the caller's next event decides on its windows, and an action it had
+begun is finished by the Enforcer's reconciliation of `applying` records.
 
 A verified `Athena Query Started` claim of the recursion guard (`claims.py`) is booked as the query's
 start, as CloudTrail's StartQueryExecution is, seconds earlier; an unverified one books nothing.
