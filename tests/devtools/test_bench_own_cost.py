@@ -38,7 +38,8 @@ ROW = {
 }
 WATCH = {
     "rates_per_minute": {"1": ROW, "1000": ROW | {"usd_per_1000_queries": 0.0149}},
-    "usd_per_1000_queries_at_most": 0.0149,
+    "long_queries": {"rate_per_minute": 1000, "query_seconds": 180.0, **ROW, "usd_per_1000_queries": 0.0151},
+    "usd_per_1000_queries_at_most": 0.0151,
     "emf_metrics": ["AthenaEventsReceived[service=athena-watch]"],
     "monthly_usd": {"10000": 0.45, "1000000": 15.2},
     "baseline_at_its_bound": {
@@ -67,8 +68,10 @@ def test_markdown_lists_every_line_and_the_total_then_the_measured_watch():
     assert "| alarms | 11 | 1.10 |" in page
     assert "| **total** | | **14.24** |" in page
     assert "lambda arm per gb second 0.0000133334" in page
-    assert "Each 1,000 Athena queries add at most $0.0149 (measured" in page
+    assert "Each 1,000 Athena queries add at most $0.0151 (measured" in page
     assert "| 1,000 | 18.1 | 7.2 | 2.1 | 95.0 | 1,600 | 0.0149 |" in page
+    assert "| 1,000, queries of 180 s (start first) | 18.1 | 7.2 | 2.1 | 95.0 | 1,600 | 0.0151 |" in page
+    assert "At the dearest row, per 1,000 queries" in page
     assert "dynamodb per million write units 0.625" in page
     assert "10,000 queries $0.45, 1,000,000 queries $15.20" in page
     assert "is 139 KB, and each scope's hourly fold writes it whole: 136 write units, $0.061 a month" in page
