@@ -109,7 +109,6 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
         ).get("Item")
         return None if item is None else _record(from_item(item))
 
-    @translated("TransactWriteItems")
     def record_start(self, started: QueryStarted, *, away: tuple[str, str] | None = None) -> bool:
         """Book a query start once; False when it was already booked (a duplicate delivery).
 
@@ -123,7 +122,6 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
                 return True
         raise CountingContention(f"query {started.query_id}: its record kept changing")
 
-    @translated("TransactWriteItems")
     def record_finish(
         self,
         finished: QueryFinished,
@@ -225,7 +223,6 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
         except Exception:  # the delivery raises its own failure; these counts are lost
             logger.exception("counters of query %s neither added nor noted as owed", query_id)
 
-    @translated("GetItem")
     def settled(self, query_id: str) -> QueryRecord | None:
         """The query's record, after adding the counters a failed delivery left owed on it (once).
 
