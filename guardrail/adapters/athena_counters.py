@@ -130,15 +130,20 @@ class AthenaCounters(AwsAdapter["DynamoDBClient"]):
         sql: str = "",
         *,
         away: tuple[str, str] | None = None,
+        read: QueryRecord | None = None,
     ) -> Booking:
-        """Book a finished query once: query, statement, bytes to its workgroup; bytes to its caller."""
+        """Book a finished query once: query, statement, bytes to its workgroup; bytes to its caller.
+
+        `read`: the query's record as the caller just read it (`settled`), planned on first.
+        """
+        record = read if read is not None else self.settled(finished.query_id) or QueryRecord()
         for _ in range(ATTEMPTS):
-            record = self.settled(finished.query_id) or QueryRecord()
             entry = book_finish(record, finished, cost, remote_regions, sql, away=away)
             if entry is None:
                 return Booking(counted=False, caller=record.caller)
             if self._write(entry):
                 return Booking(counted=True, caller=entry.billed)
+            record = self.settled(finished.query_id) or QueryRecord()
         raise CountingContention(f"query {finished.query_id}: its record kept changing")
 
     @translated("UpdateItem")

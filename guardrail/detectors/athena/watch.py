@@ -30,6 +30,7 @@ from guardrail.detectors.athena.booking import (
     ActionsFailed,
     Booking,
     QueryFacts,
+    QueryRecord,
     Report,
     caller_scope,
     workgroup_scope,
@@ -180,7 +181,7 @@ class AthenaWatch:
                 return Report("unknown-query", finished.query_id, "Athena does not know this query id")
             remote, cost = self._read_away_of(place, facts)
             away = _moved((remote, cost))
-            booking, sql = self._book_finish(finished, facts, remote, cost), facts.query
+            booking, sql = self._book_finish(finished, facts, remote, cost, known), facts.query
             self._keep(finished.query_id, away)  # for its start (`_away_of`), or a retry
             if not booking.counted and self._decided(finished.query_id, FINISH):
                 return Report("duplicate", finished.query_id, "finish already counted")
@@ -266,12 +267,17 @@ class AthenaWatch:
         return remote, cost
 
     def _book_finish(
-        self, finished: QueryFinished, facts: QueryFacts, remote: Mapping[str, str], cost: QueryCost
+        self,
+        finished: QueryFinished,
+        facts: QueryFacts,
+        remote: Mapping[str, str],
+        cost: QueryCost,
+        known: QueryRecord | None,
     ) -> Booking:
-        """Book what the query cost and where its data came from (once)."""
+        """Book what the query cost and where its data came from (once), planned on the record `known`."""
         away = self._places.away(self._places.of(finished))
         return self._counters.record_finish(
-            finished, cost, frozenset(remote.values()), facts.query, away=away
+            finished, cost, frozenset(remote.values()), facts.query, away=away, read=known or QueryRecord()
         )
 
     def _caller_rules(self, caller: Caller, place: Place) -> Rules:

@@ -16,7 +16,7 @@ from botocore.stub import Stubber
 from guardrail.adapters.athena_baselines import AthenaBaselines
 from guardrail.adapters.athena_counters import ATTEMPTS, AthenaCounters
 from guardrail.config.athena_watch import Baselines
-from guardrail.detectors.athena.booking import CountingContention, caller_scope, workgroup_scope
+from guardrail.detectors.athena.booking import CountingContention, QueryRecord, caller_scope, workgroup_scope
 from guardrail.detectors.athena.cost import QueryCost
 from guardrail.detectors.athena.detect import Totals
 from guardrail.detectors.athena.query_events import Caller, QueryFinished, QueryStarted
@@ -321,3 +321,20 @@ def test_a_booking_notes_its_half_decided_and_a_failed_counter_takes_the_note_ba
     counters.mark_decided("q1", "start")
     counters.undecided("q1", "finish")
     assert counters.query("q1").decided == {"start"}
+
+
+def test_a_finish_plans_on_the_record_its_caller_read_and_reads_it_again_only_when_it_changed(
+    counters, deployed
+):
+    faults = Faults(deployed.session)
+    reading = AthenaCounters(deployed.settings.ledger_table, boto3_session=deployed.session)
+    with faults.armed() as calls:
+        assert reading.record_finish(FINISHED, COST, REMOTE, read=QueryRecord()).counted
+    assert "dynamodb.GetItem" not in calls.calls
+
+    counters.record_start(QueryStarted("e4", "q2", AT, "us-east-1", "primary", CALLER))
+    other = QueryFinished("e3", "q2", AT, "us-east-1", "primary", "SUCCEEDED")
+    with faults.armed() as calls:  # read before the start was booked: its condition fails, read again
+        assert reading.record_finish(other, COST, REMOTE, read=QueryRecord()).caller == CALLER
+    assert calls.calls.count("dynamodb.GetItem") == 1
+    assert day(counters, caller_scope(CALLER.key)).day_scanned_bytes == 5_000
